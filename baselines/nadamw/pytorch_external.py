@@ -1,0 +1,12 @@
+"""NAdamW baseline, PyTorch, external-tuning ruleset (search space: tuning_search_space.json).
+
+    paceline run --workload mnist --framework pytorch --submission nadamw
+"""
+
+from baselines.nadamw.pytorch_impl import (  # noqa: F401
+    data_selection,
+    get_batch_size,
+    init_optimizer_state,
+    prepare_for_eval,
+    update_params,
+)

@@ -1,0 +1,1 @@
+"""The `paceline` command line: one entry point, subcommands found by name."""

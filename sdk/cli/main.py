@@ -1,0 +1,92 @@
+"""`paceline`: the one command line of the kit.
+
+    paceline --help
+    paceline run --workload mnist --framework pytorch --submission nadamw
+    paceline score experiments/dev/external_tuning/nadamw
+
+Built-in subcommands live in ``sdk/cli``; the other packages add theirs through the
+``paceline.commands`` entry-point group, so this module imports nothing concrete. Only the
+module of the subcommand being run is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from importlib import metadata
+
+from sdk.cli.command import Command
+from sdk.errors import PacelineError
+
+# name -> "module:attribute" for the subcommands sdk itself provides.
+BUILTIN_COMMANDS = {
+    "run": "sdk.cli.run_cmd:COMMAND",
+    "check": "sdk.cli.check_cmd:COMMAND",
+    "score": "sdk.cli.score_cmd:COMMAND",
+}
+
+
+def _command_table() -> dict[str, str]:
+    table = dict(BUILTIN_COMMANDS)
+    for entry in metadata.entry_points(group="paceline.commands"):
+        table.setdefault(entry.name, entry.value)
+    return table
+
+
+def _load(ref: str) -> Command:
+    module_name, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _build_parser(commands: dict[str, Command], broken: dict[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paceline",
+        description="Develop, tune and score training algorithms for AlgoPerf.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, command in commands.items():
+        p = sub.add_parser(
+            name,
+            help=command.help,
+            description=command.description or command.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.configure(p)
+        p.set_defaults(_command=command)
+    for name, reason in broken.items():
+        sub.add_parser(name, help=f"(unavailable: {reason})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    table = _command_table()
+    first = next((a for a in argv if not a.startswith("-")), None)
+    wanted = [first] if first in table else sorted(table)
+    commands: dict[str, Command] = {}
+    broken: dict[str, str] = {}
+    for name in wanted:
+        try:
+            commands[name] = _load(table[name])
+        except (ImportError, AttributeError) as exc:
+            if name == first:
+                raise
+            broken[name] = f"{type(exc).__name__}: {exc}"
+    parser = _build_parser(commands, broken)
+    args = parser.parse_args(argv)
+    if getattr(args, "_command", None) is None:
+        parser.print_help()
+        return 0 if not argv else 2
+    try:
+        return int(args._command.run(args) or 0)
+    except PacelineError as exc:
+        print(f"paceline {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"paceline {args.command}: interrupted; finished work is kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""`paceline run`: train a submission on workloads under a ruleset, AlgoPerf-style.
+
+    paceline run --workload mnist --framework pytorch --submission nadamw
+    paceline run --workload suite --submission my_algo/submission.py \\
+        --tuning-search-space my_algo/tuning_search_space.json --studies 1 --trials 5
+    paceline run --workload mnist --submission nadamw --ruleset self --ruleset-version 0.6
+
+Writes ``<experiment-dir>/<ruleset>_tuning/<submission>/study_<k>/<workload>_<framework>/
+trial_<n>/`` in AlgoPerf's format and prints a table per trial and per workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sdk.cli.command import Command
+from sdk.errors import PacelineError
+from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
+
+
+def add_common_run_flags(p: argparse.ArgumentParser) -> None:
+    """Flags shared by `run`, `tune` and `heldout`: what to train, where, under which rules."""
+    p.add_argument("--workload", action="append", metavar="NAME",
+                   help="workload name; repeat for several; 'suite' = the scored workloads "
+                        "at this scale (default: mnist)")
+    p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
+    p.add_argument("--submission", required=True,
+                   help="a submission .py file (or its folder) or a registered baseline name")
+    p.add_argument("--tuning-search-space", metavar="JSON",
+                   help="search space (external tuning; default: a baseline's own space)")
+    p.add_argument("--ruleset", choices=RULESETS, default="external")
+    p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
+                   help=f"AlgoPerf rules to follow (default {DEFAULT_VERSION}, the "
+                        "benchmark paper's)")
+    p.add_argument("--scale", choices=["dev", "official"], default="dev")
+    p.add_argument("--seed", type=int, help="base seed (default: random, recorded in logs)")
+    p.add_argument("--experiment-dir", default="experiments", metavar="DIR")
+    p.add_argument("--experiment-name", metavar="NAME",
+                   help="default: <scale>/<ruleset>_tuning/<submission>")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="dataset directory (default: paceline's prepared data cache)")
+    p.add_argument("--max-global-steps", type=int, metavar="N")
+    p.add_argument("--speed-factor", type=float, default=None, metavar="X",
+                   help="dev scale only: multiply budgets and eval periods by X for a machine "
+                        "X times slower than the calibration machine (default: "
+                        "$PACELINE_SPEED_FACTOR or 1)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the framework")
+    p.add_argument("--api-version", choices=["0.5", "0.6"],
+                   help="force the submission API generation (default: detected from imports)")
+    p.add_argument("--torch-compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--no-checkpoints", action="store_true",
+                   help="do not checkpoint after evals (no --resume possible)")
+    p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="live progress bar (default: when stderr is a terminal)")
+    p.add_argument("--json", metavar="OUT", help="write a machine-readable summary here")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    add_common_run_flags(p)
+    p.add_argument("--studies", type=int, default=1, metavar="N")
+    p.add_argument("--trials", type=int, default=1, metavar="M",
+                   help="trials per study (external tuning; default 1)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue killed trials from their last checkpoint and keep "
+                        "finished ones")
+    p.add_argument("--overwrite", action="store_true", help="start existing trials again")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdk.run_context import prepare
+
+    ctx = prepare(args)
+    from sdk.experiment import plan_trials, run_plan
+    from sdk.report import trials_table, workloads_table
+
+    if args.studies < 1 or args.trials < 1:
+        raise PacelineError("--studies and --trials must be at least 1.")
+    specs = plan_trials(ctx.workloads, args.framework, args.scale, args.ruleset,
+                        ctx.search_space, args.studies, args.trials, ctx.seed, ctx.root)
+    print(f"paceline: {ctx.submission.name} ({args.framework}, API v{ctx.submission.api_version})"
+          f" on {', '.join(ctx.workloads)} at {args.scale} scale, {args.ruleset} tuning, rules "
+          f"v{ctx.table.version}; {len(specs)} trial(s), seed {ctx.seed}; logs in {ctx.root}",
+          file=sys.stderr)
+    results = []
+
+    def report(result) -> None:  # noqa: ANN001
+        results.append(result)
+        hit = (f"reached {result.target_metric} {result.validation_target:g} at "
+               f"{result.time_to_target_sec:.1f}s" if result.time_to_target_sec is not None
+               else f"missed the target (best {result.best_validation_metric})")
+        print(f"  {result.workload} study {result.study} trial {result.trial}: {result.status},"
+              f" {result.global_step} steps, {hit}", file=sys.stderr)
+        if args.json:
+            _write_summary(args.json, ctx, results)
+
+    try:
+        run_plan(specs, ctx.submission, ctx.table, ctx.options, ctx.workload_kwargs,
+                 on_result=report)
+    finally:
+        if args.json and results:
+            _write_summary(args.json, ctx, results)
+    print(trials_table(results))
+    print()
+    print(workloads_table(results))
+    return 0
+
+
+def _write_summary(path: str, ctx, results) -> None:  # noqa: ANN001
+    from sdk.trial_logs import atomic_write_json
+
+    atomic_write_json(Path(path), {
+        "submission": ctx.submission.name,
+        "ruleset": ctx.options.ruleset,
+        "ruleset_version": ctx.table.version,
+        "seed": ctx.seed,
+        "experiment": str(ctx.root),
+        "trials": [r.to_json() for r in results],
+    })
+
+
+COMMAND = Command(
+    name="run",
+    help="train a submission on workloads with AlgoPerf's timing and log format",
+    description=__doc__,
+    configure=configure,
+    run=run,
+)

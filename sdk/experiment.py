@@ -1,0 +1,144 @@
+"""Studies and trials on disk in AlgoPerf's layout, and running them one after another.
+
+    <experiment_dir>/<experiment_name>/study_<k>/<workload>_<framework>/trial_<n>/
+
+``k`` is 0-based and ``n`` 1-based, as in the official result logs. Seeds are derived from one
+base seed and the (workload, study, trial) position, so a rerun with the same ``--seed``
+reproduces every trial; external-tuning points are drawn once per study with a study-seeded
+order (AlgoPerf draws the same set each study in an unseeded order).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sdk import rng as prng
+from sdk.errors import PacelineError
+from sdk.registry import workloads as workload_registry
+from sdk.rulesets import RulesetTable
+from sdk.runner import (
+    RunOptions,
+    TrialResult,
+    hyperparameters_from_file,
+    raise_for_existing,
+    read_status,
+    train_once,
+)
+from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
+from sdk.submission import Submission
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial to run: where, with which hyperparameters and seed."""
+
+    workload: str
+    framework: str
+    scale: str
+    study: int
+    trial: int
+    hyperparameters: dict[str, Any] | None
+    rng_seed: int
+    trial_dir: Path
+
+
+def trial_dir_for(root: Path, study: int, workload: str, framework: str, trial: int) -> Path:
+    return Path(root) / f"study_{study}" / f"{workload}_{framework}" / f"trial_{trial}"
+
+
+def plan_trials(
+    workloads: Iterable[str],
+    framework: str,
+    scale: str,
+    ruleset: str,
+    search_space: SearchSpace | None,
+    num_studies: int,
+    num_trials: int,
+    base_seed: int,
+    root: Path,
+) -> list[TrialSpec]:
+    """Every trial of the protocol, in run order (workload, study, trial)."""
+    specs = []
+    for workload in workloads:
+        for study in range(num_studies):
+            if ruleset == "self":
+                points: list[dict[str, Any] | None] = [None]
+            else:
+                if search_space is None:
+                    raise PacelineError(
+                        "The external-tuning ruleset needs a search space; pass "
+                        "--tuning-search-space JSON (or --ruleset self)."
+                    )
+                order_seed = prng.derive_seed(base_seed, "study-order", study)
+                drawn = generate_search(search_space, num_trials, seed=order_seed)
+                points = [dict(p._asdict()) for p in drawn]
+            for index, point in enumerate(points, start=1):
+                specs.append(TrialSpec(
+                    workload=workload, framework=framework, scale=scale, study=study,
+                    trial=index, hyperparameters=point,
+                    rng_seed=prng.derive_seed(base_seed, workload, study, index),
+                    trial_dir=trial_dir_for(root, study, workload, framework, index),
+                ))
+    return specs
+
+
+def finished_result(spec: TrialSpec) -> TrialResult | None:
+    """The recorded result of a trial that already finished, if any."""
+    status = read_status(spec.trial_dir)
+    if status and status.get("finished") and status.get("result"):
+        return TrialResult(**status["result"])
+    return None
+
+
+def run_trial(
+    spec: TrialSpec,
+    submission: Submission,
+    table: RulesetTable,
+    options: RunOptions,
+    workload_kwargs: dict[str, Any] | None = None,
+) -> TrialResult:
+    """Run (or resume, or reuse the finished record of) one planned trial."""
+    if options.resume:
+        done = finished_result(spec)
+        if done is not None:
+            return done
+    raise_for_existing(spec.trial_dir, options)
+    workload = workload_registry().create(
+        spec.workload, spec.scale, spec.framework, ruleset_version=table.version,
+        **(workload_kwargs or {}),
+    )
+    hp = None
+    if spec.hyperparameters is not None:
+        hp = (hyperparameters_from_file(spec.trial_dir) if options.resume else None) or \
+            make_hyperparameters(spec.hyperparameters)
+    return train_once(
+        workload, submission, hp, spec.rng_seed, table, options, spec.trial_dir,
+        study=spec.study, trial=spec.trial,
+    )
+
+
+def run_plan(
+    specs: list[TrialSpec],
+    submission: Submission,
+    table: RulesetTable,
+    options: RunOptions,
+    workload_kwargs: dict[str, Any] | None = None,
+    on_result: Callable[[TrialResult], None] | None = None,
+) -> list[TrialResult]:
+    """Run trials one after another; a finished trial's result is never lost."""
+    results = []
+    for spec in specs:
+        result = run_trial(spec, submission, table, options, workload_kwargs)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def random_seed() -> int:
+    """A fresh seed when the user gives none (recorded in every trial's metadata)."""
+    return int.from_bytes(os.urandom(4), "little") % (2**31 - 1)

@@ -1,0 +1,125 @@
+"""Turning `paceline run`-style flags into what the runner needs (shared by run/tune/heldout)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdk.errors import PacelineError
+from sdk.registry import baselines, workloads
+from sdk.rulesets import RulesetTable, get_ruleset
+from sdk.runner import RunOptions
+from sdk.search_space import SearchSpace
+from sdk.submission import Submission, load_submission
+
+
+@dataclass
+class RunContext:
+    submission: Submission
+    table: RulesetTable
+    workloads: list[str]
+    search_space: SearchSpace | None
+    seed: int
+    root: Path
+    options: RunOptions
+    workload_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_workloads(names: list[str] | None, scale: str) -> list[str]:
+    """Expand 'suite' (scored workloads at ``scale``) and 'all'; check every name exists."""
+    registry = workloads()
+    out: list[str] = []
+    for name in names or ["mnist"]:
+        if name in ("suite", "all"):
+            found = registry.names(scale=scale, scored=True if name == "suite" else None,
+                                   variants=False)
+            if not found:
+                raise PacelineError(f"No {'scored ' if name == 'suite' else ''}workloads are "
+                                    f"registered at {scale} scale yet.")
+            out.extend(found)
+            continue
+        entry = registry.entry(name)
+        if scale not in entry.classes:
+            have = ", ".join(sorted(entry.classes)) or "none"
+            raise PacelineError(f"Workload {name!r} has no {scale} scale (available: {have}).")
+        out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def speed_factor(value: float | None) -> float:
+    if value is None:
+        env = os.environ.get("PACELINE_SPEED_FACTOR")
+        if not env:
+            return 1.0
+        try:
+            value = float(env)
+        except ValueError:
+            raise PacelineError(f"PACELINE_SPEED_FACTOR={env!r} is not a number.") from None
+    if not value > 0:
+        raise PacelineError(f"The speed factor must be positive, got {value}.")
+    return float(value)
+
+
+def default_search_space(args: argparse.Namespace, submission: Submission) -> SearchSpace | None:
+    if args.ruleset == "self":
+        if args.tuning_search_space:
+            raise PacelineError(
+                "The self-tuning ruleset takes no search space; drop --tuning-search-space."
+            )
+        return None
+    if args.tuning_search_space:
+        return SearchSpace.load(args.tuning_search_space)
+    if submission.baseline is not None:
+        path = baselines().entry(submission.baseline).search_space
+        if path is not None:
+            return SearchSpace.load(path)
+    if submission.path is not None:
+        sibling = submission.path.parent / "tuning_search_space.json"
+        if sibling.is_file():
+            print(f"paceline: using {sibling}", file=sys.stderr)
+            return SearchSpace.load(sibling)
+    raise PacelineError(
+        "External tuning needs a search space: pass --tuning-search-space JSON, or put "
+        "tuning_search_space.json beside the submission, or use --ruleset self."
+    )
+
+
+def prepare(args: argparse.Namespace) -> RunContext:
+    """Validate flags, import the submission and build the runner's options."""
+    from sdk.experiment import random_seed
+
+    table = get_ruleset(args.ruleset_version)
+    names = resolve_workloads(args.workload, args.scale)
+    for name in names:
+        workloads().workload_class(name, args.scale, args.framework)  # fails early, clearly
+    submission = load_submission(args.submission, args.framework, args.ruleset)
+    if getattr(args, "api_version", None):
+        submission.api_version = args.api_version
+    problems = submission.check()
+    if problems:
+        raise PacelineError(f"The submission does not follow the API: {problems[0]}")
+    space = default_search_space(args, submission)
+    seed = args.seed if args.seed is not None else random_seed()
+    name = args.experiment_name or f"{args.scale}/{args.ruleset}_tuning/{submission.name}"
+    root = Path(args.experiment_dir) / name
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    flags = {k: v for k, v in vars(args).items() if not k.startswith("_")}
+    options = RunOptions(
+        ruleset=args.ruleset,
+        data_dir=args.data_dir,
+        max_global_steps=args.max_global_steps,
+        resume=getattr(args, "resume", False),
+        overwrite=getattr(args, "overwrite", False),
+        save_checkpoints=not args.no_checkpoints,
+        tensorboard=not args.no_tensorboard,
+        progress=progress,
+        threads=args.threads,
+        torch_compile=args.torch_compile,
+        flags=flags,
+    )
+    kwargs = {"time_scale": speed_factor(args.speed_factor)}
+    return RunContext(submission, table, names, space, seed, root, options, kwargs)

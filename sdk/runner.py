@@ -1,0 +1,581 @@
+"""The timed runner: one trial exactly as AlgoPerf's ``train_once`` runs it.
+
+Read top to bottom, :func:`train_once` is the whole training loop (``algoperf-spec.md`` §3.5):
+
+* untimed: building the input queue, model init, optimizer init, evaluations, logging,
+  checkpoints;
+* timed: ``data_selection`` + ``update_params`` (+ loop overhead) per step, and
+  ``prepare_for_eval`` before each evaluation, each ended by a device synchronisation;
+* an evaluation on the train subset, validation and test splits whenever
+  ``eval_period_time_sec`` of wall time passed since the last one (and at step 1);
+* stop when both targets are reached, when the budget is spent, at ``max_global_steps``, or
+  when the submission raises ``TrainingCompleteError``.
+
+How the budget edge is treated depends on the ruleset version (see :mod:`sdk.rulesets`).
+
+    paceline run --workload mnist --framework pytorch --submission nadamw
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sdk import rng as prng
+from sdk.errors import PacelineError, SubmissionError
+from sdk.frameworks.adapters import get_adapter
+from sdk.rulesets import RulesetTable
+from sdk.search_space import make_hyperparameters
+from sdk.submission import Submission
+from sdk.time_to_target import first_reaching_index
+from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
+
+
+@dataclass
+class RunOptions:
+    """How to run a trial (everything except what is trained and with which seed)."""
+
+    ruleset: str = "external"
+    data_dir: str | None = None
+    max_global_steps: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    save_checkpoints: bool = True
+    tensorboard: bool = True
+    progress: bool = False
+    threads: int | None = None
+    torch_compile: bool = False
+    stop_on_divergence: bool = True
+    flags: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrialResult:
+    """What ``--json`` reports per trial."""
+
+    workload: str
+    framework: str
+    scale: str
+    ruleset: str
+    ruleset_version: str
+    api_version: str
+    study: int
+    trial: int
+    budget_sec: float
+    target_metric: str
+    validation_target: float
+    test_target: float
+    reached_validation_target: bool
+    reached_test_target: bool
+    time_to_target_sec: float | None
+    test_time_to_target_sec: float | None
+    best_validation_metric: float | None
+    global_step: int
+    submission_time_sec: float
+    eval_time_sec: float
+    logging_time_sec: float
+    total_duration_sec: float
+    num_evals: int
+    status: str
+    reason: str = ""
+    trial_dir: str | None = None
+    hyperparameters: dict[str, Any] | None = None
+    rng_seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class TrialFailed(PacelineError):
+    """The submission raised during a trial; the trial is recorded as failed."""
+
+
+class _CountingQueue:
+    """Counts the batches a submission takes, so a resumed run can skip them."""
+
+    def __init__(self, queue: Any, consumed: int = 0) -> None:
+        self._queue = queue
+        self.consumed = consumed
+
+    def __iter__(self) -> _CountingQueue:
+        return self
+
+    def __next__(self) -> Any:
+        self.consumed += 1
+        return next(self._queue)
+
+
+def _hparams_dict(hp: Any) -> dict[str, Any] | None:
+    if hp is None:
+        return None
+    return dict(hp._asdict()) if hasattr(hp, "_asdict") else dict(hp)
+
+
+def _is_finite_loss(result: dict[str, float]) -> bool:
+    for key in ("train/loss", "validation/loss", "train/ctc_loss"):
+        if key in result and result[key] is not None and not math.isfinite(float(result[key])):
+            return False
+    return True
+
+
+def _user_call(what: str, fn: Any, **kwargs: Any) -> Any:
+    """Call submission code; a failure becomes :class:`TrialFailed` with one sentence."""
+    try:
+        return fn(**kwargs)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "TrainingCompleteError":
+            raise
+        frames = traceback.extract_tb(exc.__traceback__)
+        at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+        raise TrialFailed(f"{what} raised {type(exc).__name__}: {exc}{at}.") from exc
+
+
+def _init_model(workload: Any, submission: Submission, hyperparameters: Any, key: Any) -> Any:
+    if submission.api_version == "0.5":
+        # v0.5: the runner passes the dropout rates from the hyperparameters to init.
+        dropout = getattr(hyperparameters, "dropout_rate", None)
+        aux = getattr(hyperparameters, "aux_dropout_rate", None)
+        if hasattr(workload, "set_init_dropout"):
+            workload.set_init_dropout(dropout, aux)
+            return workload.init_model_fn(key)
+        return workload.init_model_fn(key, dropout_rate=dropout, aux_dropout_rate=aux)
+    return workload.init_model_fn(key)
+
+
+def train_once(
+    workload: Any,
+    submission: Submission,
+    hyperparameters: Any,
+    rng_seed: int,
+    table: RulesetTable,
+    options: RunOptions,
+    trial_dir: Path | None,
+    study: int = 0,
+    trial: int = 1,
+) -> TrialResult:
+    """Train ``submission`` on ``workload`` once and return the trial's summary."""
+    framework = workload.framework
+    adapter = get_adapter(framework)
+    adapter.setup(options.threads)
+    prng.set_framework(framework)
+    workload.api_version = submission.api_version
+    v05_api = submission.api_version == "0.5"
+    budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
+
+    logger = TrialLogger(trial_dir, options.tensorboard) if trial_dir is not None else None
+    ckpt_path = trial_dir / f"checkpoint.{'pt' if framework == 'pytorch' else 'pkl'}" \
+        if trial_dir is not None else None
+    if trial_dir is not None and hyperparameters is not None:
+        logger.write_json("hparams.json", _hparams_dict(hyperparameters))
+
+    # ---- seeds (AlgoPerf §3.4) ------------------------------------------------------------
+    key = prng.PRNGKey(rng_seed)
+    if options.ruleset == "external":
+        key, _ = prng.split(key, 2)
+    data_rng, opt_init_rng, model_init_rng, key = prng.split(key, 4)
+    step_keys = prng.StepKeys(key, 3 if v05_api else 4, framework)
+
+    # ---- untimed setup ------------------------------------------------------------------------
+    batch_size = submission.batch_size(workload.name)
+    eval_batch_size = workload.eval_batch_size
+    if submission.get_eval_batch_size is not None:
+        eval_batch_size = submission.get_eval_batch_size(workload.name)
+    adapter.seed(model_init_rng)
+    queue = _CountingQueue(
+        workload._build_input_queue(data_rng, "train", options.data_dir, batch_size)
+    )
+    params, model_state = _user_call(
+        "init_model_fn", _init_model, workload=workload, submission=submission,
+        hyperparameters=hyperparameters, key=model_init_rng,
+    )
+    if options.torch_compile and framework == "pytorch":
+        import torch
+
+        params = torch.compile(params)
+    optimizer_state = _user_call(
+        "init_optimizer_state", submission.init_optimizer_state, workload=workload,
+        model_params=params, model_state=model_state, hyperparameters=hyperparameters,
+        rng=opt_init_rng,
+    )
+
+    train_state: dict[str, Any] = {
+        "validation_goal_reached": False,
+        "test_goal_reached": False,
+        "is_time_remaining": True,
+        "last_eval_time": 0,
+        "training_complete": False,
+        "accumulated_submission_time": 0.0,
+        "accumulated_eval_time": 0.0,
+        "accumulated_logging_time": 0.0,
+        "last_step_end_time": None,
+    }
+    global_step = 0
+    eval_results: list[tuple[int, dict[str, float]]] = []
+    preemption_count = 0
+    duration_offset = 0.0
+    status, reason = "running", ""
+
+    if options.resume and ckpt_path is not None and ckpt_path.is_file():
+        payload = adapter.load(ckpt_path)
+        params, model_state, optimizer_state = adapter.restore(
+            payload, params, model_state, optimizer_state
+        )
+        train_state.update(payload["train_state"])
+        global_step = payload["global_step"]
+        eval_results = [tuple(x) for x in payload["eval_results"]]
+        preemption_count = payload["preemption_count"] + 1
+        duration_offset = payload.get("total_duration", 0.0)
+        logger.restore(payload["eval_rows"], payload["all_rows"])
+        queue = _CountingQueue(
+            workload._build_input_queue(data_rng, "train", options.data_dir, batch_size)
+        )
+        _skip(queue, payload["batches_consumed"])
+    if logger is not None:
+        logger.preemption_count = preemption_count
+        workload.attach_metrics_logger(logger)
+        meta = {
+            **workload.metadata(),
+            **system_metadata(),
+            "rng_seed": rng_seed,
+            "paceline.scale": workload.scale,
+            "paceline.framework": framework,
+            "paceline.ruleset": options.ruleset,
+            "paceline.ruleset_version": table.version,
+            "paceline.api_version": submission.api_version,
+            "paceline.submission": submission.name,
+            "paceline.budget_sec": budget,
+            "paceline.batch_size": batch_size,
+            "paceline.metric_minimized": workload.metric_minimized,
+        }
+        logger.write_json(f"meta_data_{preemption_count}.json", meta)
+        logger.write_json(f"flags_{preemption_count}.json", options.flags)
+        _write_status(trial_dir, "running", "", None)
+
+    view = MappingProxyType(train_state)
+    extra_update_kwargs = {"train_state": view} if submission.wants_train_state else {}
+    prepare_for_eval = None if v05_api else submission.prepare_for_eval
+    eval_period = workload.eval_period_time_sec
+    max_steps = options.max_global_steps
+    sync, now = adapter.sync, time.time
+    progress = _Progress(workload, budget, study, trial) if options.progress else None
+
+    def checkpoint() -> None:
+        if ckpt_path is None or not options.save_checkpoints:
+            return
+        adapter.save(ckpt_path, params, model_state, optimizer_state, {
+            "train_state": dict(train_state),
+            "global_step": global_step,
+            "eval_results": eval_results,
+            "preemption_count": preemption_count,
+            "eval_rows": logger.eval_rows,
+            "all_rows": logger.all_rows,
+            "batches_consumed": queue.consumed,
+            "total_duration": duration_offset + now() - global_start_time,
+        })
+
+    # ---- the timed loop -------------------------------------------------------------------------
+    global_start_time = now()
+    train_state["last_step_end_time"] = global_start_time
+    if train_state["last_eval_time"]:
+        # resumed: the wall time before the kill does not count towards the next eval
+        train_state["last_eval_time"] = global_start_time
+    try:
+        while (
+            train_state["is_time_remaining"]
+            and not (train_state["validation_goal_reached"] and train_state["test_goal_reached"])
+            and not train_state["training_complete"]
+        ):
+            keys = step_keys(global_step)
+            if v05_api:
+                data_select_rng, update_rng, eval_rng = keys
+                prep_eval_rng = eval_rng
+            else:
+                data_select_rng, update_rng, prep_eval_rng, eval_rng = keys
+            try:
+                batch = submission.data_selection(
+                    workload=workload, input_queue=queue, optimizer_state=optimizer_state,
+                    current_param_container=params, model_state=model_state,
+                    hyperparameters=hyperparameters, global_step=global_step,
+                    rng=data_select_rng,
+                )
+                optimizer_state, params, model_state = submission.update_params(
+                    workload=workload, current_param_container=params,
+                    current_params_types=workload.model_params_types, model_state=model_state,
+                    hyperparameters=hyperparameters, batch=batch, loss_type=workload.loss_type,
+                    optimizer_state=optimizer_state, eval_results=eval_results,
+                    global_step=global_step, rng=update_rng, **extra_update_kwargs,
+                )
+            except Exception as exc:  # noqa: BLE001
+                if type(exc).__name__ != "TrainingCompleteError":
+                    _reraise_user(exc, "update_params/data_selection")
+                train_state["training_complete"] = True
+                status = "training_complete"
+            global_step += 1
+            if max_steps is not None and global_step >= max_steps:
+                train_state["training_complete"] = True
+                status = "max_global_steps"
+            sync(params)
+            step_end = now()
+            train_state["accumulated_submission_time"] += step_end - train_state["last_step_end_time"]
+            if table.budget_check_every_step:
+                train_state["is_time_remaining"] = (
+                    train_state["accumulated_submission_time"] < budget
+                )
+            if step_end - train_state["last_eval_time"] >= eval_period or train_state[
+                "training_complete"
+            ]:
+                if prepare_for_eval is not None:
+                    t0 = now()
+                    optimizer_state, params, model_state = _user_call(
+                        "prepare_for_eval", prepare_for_eval, workload=workload,
+                        current_param_container=params,
+                        current_params_types=workload.model_params_types,
+                        model_state=model_state, hyperparameters=hyperparameters,
+                        loss_type=workload.loss_type, optimizer_state=optimizer_state,
+                        eval_results=eval_results, global_step=global_step, rng=prep_eval_rng,
+                    )
+                    sync(params)
+                    train_state["accumulated_submission_time"] += now() - t0
+                in_budget = train_state["accumulated_submission_time"] < budget
+                if not table.budget_check_every_step:
+                    train_state["is_time_remaining"] = in_budget
+                if in_budget or table.eval_after_budget_crossing:
+                    diverged = _evaluate(
+                        workload, params, model_state, eval_rng, eval_batch_size, options,
+                        train_state, eval_results, global_step, global_start_time,
+                        duration_offset, logger, checkpoint, progress, now,
+                    )
+                    if diverged and options.stop_on_divergence:
+                        status, reason = "diverged", "the loss became NaN or infinite"
+                        break
+            train_state["last_step_end_time"] = now()
+            if progress is not None and not global_step & 63:
+                progress.tick(train_state, global_step)
+    except TrialFailed as exc:
+        _finish(logger, trial_dir, "failed", str(exc), train_state, global_step, progress)
+        raise
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        if logger is not None:
+            logger.flush()
+        raise
+
+    if status == "running":
+        if train_state["validation_goal_reached"] and train_state["test_goal_reached"]:
+            status = "targets_reached"
+        elif not train_state["is_time_remaining"]:
+            status = "budget_exhausted"
+    if logger is not None:
+        logger.write_final_score(train_state["accumulated_submission_time"], global_step)
+        t0 = now()
+        checkpoint()
+        train_state["accumulated_logging_time"] += now() - t0
+    result = _summarise(
+        workload, submission, options, table, budget, study, trial, train_state, eval_results,
+        global_step, duration_offset + now() - global_start_time, status, reason, trial_dir,
+        hyperparameters, rng_seed,
+    )
+    _finish(logger, trial_dir, status, reason, train_state, global_step, progress, result)
+    return result
+
+
+def _reraise_user(exc: Exception, what: str) -> None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    raise TrialFailed(f"{what} raised {type(exc).__name__}: {exc}{at}.") from exc
+
+
+def _skip(queue: _CountingQueue, n: int) -> None:
+    inner = queue._queue
+    if hasattr(inner, "skip"):
+        inner.skip(n)
+    else:
+        for _ in range(n):
+            next(inner)
+    queue.consumed = n
+
+
+def _evaluate(workload, params, model_state, eval_rng, eval_batch_size, options, train_state,
+              eval_results, global_step, global_start_time, duration_offset, logger, checkpoint,
+              progress, now) -> bool:  # noqa: ANN001
+    """One untimed evaluation; returns whether the loss diverged."""
+    t0 = now()
+    try:
+        result = workload.eval_model(
+            eval_batch_size, params, model_state, eval_rng, options.data_dir, None, global_step
+        )
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        # AlgoPerf logs and skips an eval that fails (e.g. out of memory). Paceline also waits
+        # a full eval period before the next try instead of retrying after every step.
+        print(f"paceline: evaluation at step {global_step} failed and is skipped: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        train_state["last_eval_time"] = now()
+        return False
+    result = {k: int(v) if k.endswith("num_examples") else float(v) for k, v in result.items()}
+    train_state["validation_goal_reached"] |= workload.has_reached_validation_target(result)
+    train_state["test_goal_reached"] |= workload.has_reached_test_target(result)
+    eval_end = now()
+    train_state["last_eval_time"] = eval_end
+    train_state["accumulated_eval_time"] += eval_end - t0
+    result.update({
+        "score": train_state["accumulated_submission_time"],
+        "total_duration": duration_offset + eval_end - global_start_time,
+        "accumulated_submission_time": train_state["accumulated_submission_time"],
+        "accumulated_eval_time": train_state["accumulated_eval_time"],
+        "accumulated_logging_time": train_state["accumulated_logging_time"],
+    })
+    eval_results.append((global_step, result))
+    if logger is not None:
+        t1 = now()
+        logger.append_scalar_metrics(result, global_step, is_eval=True)
+        checkpoint()
+        train_state["accumulated_logging_time"] += now() - t1
+    if progress is not None:
+        progress.eval(train_state, global_step, result)
+    return not _is_finite_loss(result)
+
+
+def _summarise(workload, submission, options, table, budget, study, trial, train_state,
+               eval_results, global_step, total_duration, status, reason, trial_dir,
+               hyperparameters, rng_seed) -> TrialResult:  # noqa: ANN001
+    metric = workload.target_metric_name
+    rows = [r for _, r in eval_results]
+    val = [r.get(f"validation/{metric}") for r in rows]
+    test = [r.get(f"test/{metric}") for r in rows]
+    minimized = workload.metric_minimized
+    i_val = first_reaching_index(val, workload.validation_target_value, minimized)
+    i_test = first_reaching_index(test, workload.test_target_value, minimized)
+    finite = [v for v in val if v is not None and math.isfinite(v)]
+    best = (min(finite) if minimized else max(finite)) if finite else None
+    return TrialResult(
+        workload=workload.name, framework=workload.framework, scale=workload.scale,
+        ruleset=options.ruleset, ruleset_version=table.version,
+        api_version=submission.api_version, study=study, trial=trial, budget_sec=budget,
+        target_metric=metric, validation_target=workload.validation_target_value,
+        test_target=workload.test_target_value,
+        reached_validation_target=i_val is not None,
+        reached_test_target=i_test is not None,
+        time_to_target_sec=rows[i_val]["score"] if i_val is not None else None,
+        test_time_to_target_sec=rows[i_test]["score"] if i_test is not None else None,
+        best_validation_metric=best, global_step=global_step,
+        submission_time_sec=train_state["accumulated_submission_time"],
+        eval_time_sec=train_state["accumulated_eval_time"],
+        logging_time_sec=train_state["accumulated_logging_time"],
+        total_duration_sec=total_duration, num_evals=len(rows), status=status, reason=reason,
+        trial_dir=str(trial_dir) if trial_dir is not None else None,
+        hyperparameters=_hparams_dict(hyperparameters), rng_seed=rng_seed,
+    )
+
+
+def _write_status(trial_dir: Path | None, status: str, reason: str,
+                  result: TrialResult | None) -> None:
+    if trial_dir is None:
+        return
+    from sdk.trial_logs import atomic_write_json
+
+    atomic_write_json(trial_dir / STATUS_FILE, {
+        "status": status,
+        "reason": reason,
+        "finished": status not in ("running",),
+        "result": result.to_json() if result is not None else None,
+        "updated": time.time(),
+    })
+
+
+def _finish(logger, trial_dir, status, reason, train_state, global_step, progress,
+            result=None) -> None:  # noqa: ANN001
+    if progress is not None:
+        progress.close()
+    if logger is not None:
+        logger.flush()
+        logger.close()
+    _write_status(trial_dir, status, reason, result)
+
+
+def read_status(trial_dir: Path) -> dict[str, Any] | None:
+    """The ``paceline_trial.json`` record of a trial directory, if any."""
+    import json
+
+    path = Path(trial_dir) / STATUS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def hyperparameters_from_file(trial_dir: Path) -> Any:
+    """Reload ``hparams.json`` as AlgoPerf does on resume."""
+    import json
+
+    path = Path(trial_dir) / "hparams.json"
+    return make_hyperparameters(json.loads(path.read_text())) if path.is_file() else None
+
+
+class _Progress:
+    """A live bar: submission time against the budget, step, latest validation metric."""
+
+    def __init__(self, workload: Any, budget: float, study: int, trial: int) -> None:
+        from tqdm import tqdm
+
+        self.metric = workload.target_metric_name
+        self.target = workload.validation_target_value
+        self.bar = tqdm(
+            total=round(budget, 1), unit="s", desc=f"{workload.name} study {study} trial {trial}",
+            leave=False, dynamic_ncols=True,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}s {postfix}",
+        )
+        self.latest = "-"
+
+    def tick(self, train_state: dict[str, Any], step: int) -> None:
+        self.bar.n = min(train_state["accumulated_submission_time"], self.bar.total)
+        self.bar.set_postfix_str(f"step {step} {self.metric} {self.latest} (target {self.target:g})",
+                                 refresh=True)
+
+    def eval(self, train_state: dict[str, Any], step: int, result: dict[str, float]) -> None:
+        value = result.get(f"validation/{self.metric}")
+        self.latest = f"{value:.4g}" if value is not None else "-"
+        self.tick(train_state, step)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def raise_for_existing(trial_dir: Path, options: RunOptions) -> None:
+    """Refuse to silently mix a new run into a finished or partial trial directory."""
+    if not trial_dir.exists() or options.resume:
+        return
+    if options.overwrite:
+        import shutil
+
+        shutil.rmtree(trial_dir)
+        return
+    if any(trial_dir.iterdir()):
+        raise PacelineError(
+            f"Trial directory {trial_dir} already has results; pass --resume to continue or "
+            f"keep it, or --overwrite to start it again."
+        )
+
+
+__all__ = [
+    "RunOptions",
+    "SubmissionError",
+    "TrialFailed",
+    "TrialResult",
+    "hyperparameters_from_file",
+    "raise_for_existing",
+    "read_status",
+    "train_once",
+]

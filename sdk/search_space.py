@@ -1,0 +1,267 @@
+"""Tuning search spaces in AlgoPerf's JSON forms, and AlgoPerf's quasi-random search.
+
+Two JSON forms are accepted (``algoperf-spec.md`` §4.1):
+
+* a dict ``{name: {"min": a, "max": b, "scaling": "log"|"linear"}}`` or
+  ``{name: {"feasible_points": [...]}}``, sampled with a scrambled, shifted Halton sequence;
+* a list of explicit points ``[{name: value, ...}, ...]``, taken in file order.
+
+:func:`generate_search` yields the same *set* of points as AlgoPerf's ``halton.generate_search``
+for the same space and number of trials. AlgoPerf then shuffles the points with numpy's
+unseeded global RNG; paceline shuffles them with a seed instead, so the order is reproducible.
+
+    >>> space = SearchSpace.from_json({"lr": {"min": 1e-4, "max": 1e-2, "scaling": "log"}})
+    >>> len(generate_search(space, 3, seed=0))
+    3
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.errors import SearchSpaceError
+
+HALTON_SKIP = 100
+
+
+@dataclass(frozen=True)
+class Range:
+    """A continuous hyperparameter sampled uniformly or log-uniformly in ``[min, max]``."""
+
+    name: str
+    min: float
+    max: float
+    scaling: str  # "linear" | "log"
+
+    def from_unit(self, u: float) -> float:
+        if self.scaling == "log":
+            return self.min * math.exp(u * math.log(self.max / self.min))
+        return u * (self.max - self.min) + self.min
+
+    def to_unit(self, value: float) -> float:
+        if self.scaling == "log":
+            return math.log(value / self.min) / math.log(self.max / self.min)
+        return (value - self.min) / (self.max - self.min)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A discrete hyperparameter picked from ``feasible_points``."""
+
+    name: str
+    feasible_points: tuple[Any, ...]
+
+    def from_unit(self, u: float) -> Any:
+        return self.feasible_points[int(math.floor(u * len(self.feasible_points)))]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated search space: either ``parameters`` (dict form) or ``points`` (list form)."""
+
+    parameters: tuple[Range | Choice, ...] = ()
+    points: tuple[dict[str, Any], ...] = ()
+    source: str = "<search space>"
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.points)
+
+    @property
+    def names(self) -> list[str]:
+        if self.points:
+            return list(self.points[0])
+        return [p.name for p in self.parameters]
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "<search space>") -> SearchSpace:
+        """Validate parsed JSON; problems raise :class:`SearchSpaceError` naming the parameter."""
+        if isinstance(data, dict):
+            if not data:
+                raise SearchSpaceError(f"{source}: the search space has no hyperparameters.")
+            return cls(parameters=tuple(_parse_param(n, s, source) for n, s in data.items()),
+                       source=source)
+        if isinstance(data, list):
+            return cls(points=_parse_points(data, source), source=source)
+        raise SearchSpaceError(
+            f"{source}: a search space must be a JSON object of hyperparameters or a list of "
+            f"points, not {type(data).__name__}."
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> SearchSpace:
+        """Read and validate a search-space JSON file."""
+        p = Path(path)
+        if not p.is_file():
+            raise SearchSpaceError(f"Search space file {str(p)!r} does not exist.")
+        try:
+            data = json.loads(p.read_text())
+        except json.JSONDecodeError as exc:
+            raise SearchSpaceError(
+                f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+            ) from None
+        return cls.from_json(data, source=str(p))
+
+    def to_json(self) -> Any:
+        """The AlgoPerf JSON form of this space."""
+        if self.points:
+            return [dict(p) for p in self.points]
+        out: dict[str, Any] = {}
+        for p in self.parameters:
+            if isinstance(p, Range):
+                out[p.name] = {"min": p.min, "max": p.max, "scaling": p.scaling}
+            else:
+                out[p.name] = {"feasible_points": list(p.feasible_points)}
+        return out
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _parse_param(name: str, spec: Any, source: str) -> Range | Choice:
+    where = f"{source}: hyperparameter {name!r}"
+    if not isinstance(spec, dict):
+        raise SearchSpaceError(
+            f"{where} must be an object with min/max/scaling or feasible_points, "
+            f"not {json.dumps(spec)}."
+        )
+    if "feasible_points" in spec:
+        extra = set(spec) - {"feasible_points"}
+        if extra:
+            raise SearchSpaceError(f"{where} mixes feasible_points with {sorted(extra)}.")
+        points = spec["feasible_points"]
+        if not isinstance(points, list) or not points:
+            raise SearchSpaceError(f"{where}: feasible_points must be a non-empty list.")
+        return Choice(name, tuple(points))
+    missing = [k for k in ("min", "max", "scaling") if k not in spec]
+    if missing:
+        raise SearchSpaceError(f"{where} is missing {', '.join(missing)}.")
+    extra = set(spec) - {"min", "max", "scaling"}
+    if extra:
+        raise SearchSpaceError(f"{where} has unknown keys {sorted(extra)}.")
+    lo, hi, scaling = spec["min"], spec["max"], spec["scaling"]
+    if not (_is_number(lo) and _is_number(hi)):
+        raise SearchSpaceError(f"{where}: min and max must be finite numbers.")
+    if lo > hi:
+        raise SearchSpaceError(f"{where}: min ({lo}) is larger than max ({hi}).")
+    if scaling not in ("linear", "log"):
+        raise SearchSpaceError(f"{where}: scaling must be 'linear' or 'log', not {scaling!r}.")
+    if scaling == "log" and lo <= 0:
+        raise SearchSpaceError(f"{where}: log scaling needs min > 0 (got {lo}).")
+    return Range(name, float(lo), float(hi), scaling)
+
+
+def _parse_points(data: list, source: str) -> tuple[dict[str, Any], ...]:
+    if not data:
+        raise SearchSpaceError(f"{source}: the list of points is empty.")
+    if not all(isinstance(p, dict) for p in data):
+        raise SearchSpaceError(f"{source}: every point in the list must be a JSON object.")
+    names = list(data[0])
+    if not names:
+        raise SearchSpaceError(f"{source}: point 1 has no hyperparameters.")
+    for i, point in enumerate(data, start=1):
+        if set(point) != set(names):
+            missing = sorted(set(names) - set(point))
+            extra = sorted(set(point) - set(names))
+            parts = []
+            if missing:
+                parts.append(f"lacks {missing}")
+            if extra:
+                parts.append(f"adds {extra}")
+            raise SearchSpaceError(
+                f"{source}: point {i} {' and '.join(parts)} compared with point 1; every "
+                f"point must name the same hyperparameters."
+            )
+    return tuple(dict(p) for p in data)
+
+
+# ---- AlgoPerf's Halton sequence ------------------------------------------------------------
+
+
+@cache
+def odd_primes_below(n: int) -> tuple[int, ...]:
+    """Odd primes below ``n`` (Sieve of Sundaram), as AlgoPerf's generator uses."""
+    half = (n - 2) // 2
+    marked = bytearray(half + 1)
+    for i in range(1, half + 1):
+        j = i
+        while i + j + 2 * i * j <= half:
+            marked[i + j + 2 * i * j] = 1
+            j += 1
+    return tuple(2 * i + 1 for i in range(1, half + 1) if not marked[i])
+
+
+def halton_primes(num_dims: int) -> list[int]:
+    """The bases AlgoPerf uses: the ``num_dims`` odd primes just below the largest one < 1000k."""
+    bound = 1000
+    primes = odd_primes_below(bound)
+    while len(primes) < num_dims + 1:
+        bound += 1000
+        primes = odd_primes_below(bound)
+    return list(primes[-num_dims - 1 : -1])
+
+
+def _van_der_corput(num: int, base: int) -> list[float]:
+    state = np.random.RandomState(base)
+    digits = list(range(1, base))
+    state.shuffle(digits)
+    perm = [0, *digits]
+    shift = state.random_sample()
+    out = []
+    for i in range(1, num + 1):
+        value, denom = 0.0, base
+        while i:
+            value += perm[i % base] / denom
+            denom *= base
+            i //= base
+        out.append(math.fmod(value + shift, 1.0))
+    return out
+
+
+def halton_points(num_points: int, num_dims: int, skip: int = HALTON_SKIP) -> list[tuple[float, ...]]:
+    """AlgoPerf's scrambled, shifted Halton points in ``[0, 1)^d``, *unshuffled*."""
+    columns = [
+        _van_der_corput(num_points + skip, base)[skip:] for base in halton_primes(num_dims)
+    ]
+    return list(zip(*columns, strict=True))
+
+
+def hyperparameters_class(names: list[str]) -> type:
+    """The ``Hyperparameters`` namedtuple type for these field names."""
+    return collections.namedtuple("Hyperparameters", names)
+
+
+def make_hyperparameters(values: dict[str, Any]) -> Any:
+    """A ``Hyperparameters`` namedtuple from a dict (as AlgoPerf reloads ``hparams.json``)."""
+    return hyperparameters_class(list(values))(**values)
+
+
+def generate_search(space: SearchSpace, num_trials: int, seed: int | None = 0) -> list[Any]:
+    """``num_trials`` hyperparameter points, as AlgoPerf's ``halton.generate_search``.
+
+    Dict form: the same set of points AlgoPerf generates, in an order shuffled by ``seed``
+    (``seed=None`` keeps the unshuffled Halton order). List form: the first
+    ``min(num_trials, len(points))`` points in file order, as AlgoPerf.
+    """
+    if num_trials < 1:
+        raise SearchSpaceError(f"The number of trials must be at least 1, got {num_trials}.")
+    cls = hyperparameters_class(space.names)
+    if space.is_list:
+        return [cls(**p) for p in space.points[:num_trials]]
+    units = halton_points(num_trials, len(space.parameters))
+    if seed is not None:
+        order = np.random.default_rng(seed).permutation(len(units))
+        units = [units[i] for i in order]
+    return [
+        cls(**{p.name: p.from_unit(u) for p, u in zip(space.parameters, point, strict=True)})
+        for point in units
+    ]

@@ -1,0 +1,42 @@
+"""When an evaluation curve first reaches a target: the one rule the runner's summaries and
+the scorer share.
+
+The scorer compares non-strictly (``<=`` for minimised metrics, ``>=`` for maximised ones),
+unlike the runner's stopping test, which is strict (``algoperf-spec.md`` §3.5, §8.3).
+NaN never reaches a target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+# Metric names the reference scorer treats as minimised / maximised (substring match).
+MINIMIZED_METRICS = ("ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "loss")
+MAXIMIZED_METRICS = ("mean_average_precision", "ssim", "accuracy", "bleu")
+
+
+def is_minimized(metric_name: str) -> bool:
+    """Whether lower is better for ``metric_name`` (e.g. ``'wer'``, ``'validation/loss'``)."""
+    name = metric_name.split("/")[-1]
+    for prefix in ("best_", "final_"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    if any(m in name for m in MINIMIZED_METRICS):
+        return True
+    if any(m in name for m in MAXIMIZED_METRICS):
+        return False
+    raise ValueError(f"Cannot tell whether metric {metric_name!r} is minimised or maximised.")
+
+
+def first_reaching_index(values: Sequence[float], target: float, minimized: bool) -> int | None:
+    """Index of the first value at or beyond ``target`` (non-strict), or ``None``."""
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        v = float(value)
+        if math.isnan(v):
+            continue
+        if (v <= target) if minimized else (v >= target):
+            return i
+    return None

@@ -1,0 +1,1 @@
+"""Machinery every workload shares: the data cache, batch iterators, framework bases."""

@@ -1,0 +1,88 @@
+"""Batch iterators over in-memory numpy arrays, the same for every framework.
+
+``TrainBatches`` is AlgoPerf's shuffle -> repeat -> batch: an endless stream of epoch
+permutations cut into batches (a batch may straddle two epochs, and a batch larger than the
+dataset simply spans several). It can jump ahead (``skip``) so a resumed run sees the same
+batches it would have seen. ``eval_batches`` makes one padded pass over a split, marking
+padding with ``weights == 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+
+class TrainBatches:
+    """Endless shuffled batches of ``arrays`` (all with the same first dimension)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], batch_size: int, seed: int,
+                 transform: Any = None) -> None:
+        self.arrays = arrays
+        self.n = len(next(iter(arrays.values())))
+        self.batch_size = int(batch_size)
+        self.seed = int(seed)
+        self.transform = transform
+        self.position = 0  # in the stream of shuffled example indices
+        self._epoch = -1
+        self._perm: np.ndarray | None = None
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        if epoch != self._epoch:
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            self._epoch = epoch
+        return self._perm
+
+    def indices(self) -> np.ndarray:
+        """The example indices of the next batch (advances the stream)."""
+        start, stop = self.position, self.position + self.batch_size
+        self.position = stop
+        first_epoch, last_epoch = start // self.n, (stop - 1) // self.n
+        if first_epoch == last_epoch:
+            offset = start - first_epoch * self.n
+            return self._permutation(first_epoch)[offset : offset + self.batch_size]
+        parts = []
+        for epoch in range(first_epoch, last_epoch + 1):
+            lo = max(start, epoch * self.n) - epoch * self.n
+            hi = min(stop, (epoch + 1) * self.n) - epoch * self.n
+            parts.append(self._permutation(epoch)[lo:hi])
+        return np.concatenate(parts)
+
+    def skip(self, num_batches: int) -> None:
+        self.position += int(num_batches) * self.batch_size
+
+    def __iter__(self) -> TrainBatches:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        idx = self.indices()
+        batch = {k: v[idx] for k, v in self.arrays.items()}
+        return self.transform(batch) if self.transform is not None else batch
+
+
+def eval_batches(arrays: dict[str, np.ndarray], batch_size: int,
+                 num_examples: int | None = None,
+                 pad: bool = False) -> Iterator[dict[str, np.ndarray]]:
+    """One pass over the first ``num_examples`` rows with a ``weights`` entry.
+
+    With ``pad=True`` the last batch is padded to ``batch_size`` rows of weight 0 (fixed shapes
+    for compiled JAX functions); otherwise it is just shorter.
+    """
+    n = len(next(iter(arrays.values())))
+    n = n if num_examples is None else min(n, num_examples)
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        batch = {k: v[start:stop] for k, v in arrays.items()}
+        weights = batch.pop("weights", None)
+        if weights is None:
+            weights = np.ones(stop - start, dtype=np.float32)
+        if pad and stop - start < batch_size:
+            pad = batch_size - (stop - start)
+            batch = {k: np.concatenate([v, np.zeros((pad, *v.shape[1:]), v.dtype)])
+                     for k, v in batch.items()}
+            weights = np.concatenate([weights, np.zeros((pad, *weights.shape[1:]),
+                                                        weights.dtype)])
+        batch["weights"] = weights
+        yield batch

@@ -1,0 +1,82 @@
+"""Where prepared datasets live, and building them once, deterministically and atomically.
+
+The cache root is ``$PACELINE_DATA_DIR`` or ``~/.cache/paceline/data``. Each dataset is a
+folder ``<root>/<name>/`` holding ``.npz`` files plus a ``DONE`` marker written last, so an
+interrupted preparation is simply redone on the next call.
+
+    paceline data prepare mnist
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.errors import PacelineError
+
+MARKER = "DONE"
+
+
+def cache_root() -> Path:
+    env = os.environ.get("PACELINE_DATA_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "paceline" / "data"
+
+
+def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder of a prepared dataset (``data_dir`` overrides the cache)."""
+    return Path(data_dir).expanduser() if data_dir else cache_root() / name
+
+
+def is_prepared(folder: Path) -> bool:
+    return (folder / MARKER).is_file()
+
+
+def prepare(name: str, build: Callable[[Path], dict[str, Any]], data_dir: str | None = None,
+            force: bool = False) -> Path:
+    """Build dataset ``name`` into its folder unless it is already complete.
+
+    ``build(tmp_folder)`` writes the files and returns facts to record (sizes, sources); the
+    folder is swapped in only once complete.
+    """
+    folder = dataset_dir(name, data_dir)
+    if is_prepared(folder) and not force:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.partial{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    started = time.time()
+    try:
+        info = build(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    info = {"name": name, "seconds": round(time.time() - started, 2), **(info or {})}
+    (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+    (tmp / MARKER).write_text("ok\n")
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_npz(folder: Path, split: str) -> dict[str, np.ndarray]:
+    """``<folder>/<split>.npz`` as a dict of arrays."""
+    path = folder / f"{split}.npz"
+    if not path.is_file():
+        raise PacelineError(
+            f"Dataset file {path} is missing; run `paceline data prepare` or pass --data-dir."
+        )
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def save_npz(folder: Path, split: str, **arrays: np.ndarray) -> None:
+    np.savez(folder / f"{split}.npz", **arrays)
