@@ -253,6 +253,7 @@ def train_once(
             "paceline.submission": submission.name,
             "paceline.budget_sec": budget,
             "paceline.batch_size": batch_size,
+            "paceline.effective_batch_size": _effective_batch(workload, batch_size),
             "paceline.metric_minimized": workload.metric_minimized,
         }
         logger.write_json(f"meta_data_{preemption_count}.json", meta)
@@ -386,6 +387,11 @@ def train_once(
     )
     _finish(logger, trial_dir, status, reason, train_state, global_step, progress, result)
     return result
+
+
+def _effective_batch(workload: Any, batch_size: int) -> int:
+    fn = getattr(workload, "effective_batch_size", None)
+    return int(fn(batch_size)) if fn is not None else batch_size
 
 
 def _reraise_user(exc: Exception, what: str) -> None:

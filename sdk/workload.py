@@ -116,6 +116,10 @@ class PacelineWorkload(spec.Workload):
         value = eval_result.get(f"test/{self.target_metric_name}")
         return self._beats(value, self.test_target_value)
 
+    def effective_batch_size(self, requested: int) -> int:
+        """The batch size this workload really uses for ``requested`` (dev scale may scale it)."""
+        return int(requested)
+
     # ---- v0.5 API: dropout rates given at init ----------------------------------------------
     def set_init_dropout(self, dropout_rate: float | None, aux_dropout_rate: float | None) -> None:
         """Remember the v0.5-style dropout rates passed to ``init_model_fn``."""

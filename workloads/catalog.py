@@ -1,33 +1,28 @@
-"""Every workload paceline ships, registered by name (the ``paceline.workloads`` entry point).
+"""Every workload paceline ships (the ``paceline.workloads`` entry point).
 
-Each entry names, per scale and framework, the class to instantiate; nothing is imported
-until a workload is used.
+Each family folder registers its workloads (base, official variants) in its own
+``entries.py``; this module imports those. Nothing heavier than the registry entries is
+imported: classes are named by ``"module:Class"`` strings and loaded on use.
 """
 
 from __future__ import annotations
 
-from sdk.registry import WorkloadEntry, workloads
+import importlib
+import importlib.util
 
-_W = "workloads"
+FAMILIES = (
+    "mnist",
+    "criteo1tb",
+    "fastmri",
+    "imagenet_resnet",
+    "imagenet_vit",
+    "librispeech_conformer",
+    "librispeech_deepspeech",
+    "ogbg",
+    "wmt",
+)
 
-
-def _classes(family: str, dev: dict[str, str] | None = None,
-             official: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
-    out = {}
-    for scale, by_fw in (("dev", dev), ("official", official)):
-        if by_fw:
-            out[scale] = {fw: f"{_W}.{family}.{mod}" for fw, mod in by_fw.items()}
-    return out
-
-
-workloads().register(WorkloadEntry(
-    name="mnist",
-    classes=_classes(
-        "mnist",
-        dev={"pytorch": "pytorch:MnistPyTorchDev", "jax": "jax:MnistJaxDev"},
-        official={"pytorch": "pytorch:MnistPyTorchOfficial", "jax": "jax:MnistJaxOfficial"},
-    ),
-    scored=False,
-    description="AlgoPerf's development workload: MLP on MNIST digits",
-    prepare="workloads.mnist.data:prepare",
-))
+for _family in FAMILIES:
+    _module = f"workloads.{_family}.entries"
+    if importlib.util.find_spec(f"workloads.{_family}") and importlib.util.find_spec(_module):
+        importlib.import_module(_module)

@@ -86,3 +86,14 @@ def eval_batches(arrays: dict[str, np.ndarray], batch_size: int,
                                                         weights.dtype)])
         batch["weights"] = weights
         yield batch
+
+
+def dev_batch_size(requested: int, official_reference: int, dev_reference: int) -> int:
+    """The batch size a dev workload uses when a submission asks for ``requested``.
+
+    Dev data sets are small, so dev workloads scale a requested batch size by the ratio of
+    their reference batch size to the official one (the NAdamW baseline's): asking for the
+    baseline's official size gives the dev reference size, asking for half gives half.
+    """
+    scaled = round(int(requested) * dev_reference / official_reference)
+    return max(1, int(scaled))
