@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 # Metric names the reference scorer treats as minimised / maximised (substring match).
-MINIMIZED_METRICS = ("ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "loss")
+MINIMIZED_METRICS = ("ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "loss", "ppl")
 MAXIMIZED_METRICS = ("mean_average_precision", "ssim", "accuracy", "bleu")
 
 
