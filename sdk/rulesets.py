@@ -150,6 +150,45 @@ VARIANT_TARGETS = {
 }
 _V05_VARIANT_OVERRIDES = {"wmt_attention_temp": 29.8611, "wmt_glu_tanh": 29.6517}
 
+# The v0.5 held-out draw (algoperf-spec.md §7.2): one variant per dataset, drawn in this
+# dataset order with numpy.random.default_rng(held_out_seed).integers(len(candidates)).
+# librispeech_conformer_gelu is not a candidate (dropped by the organisers).
+HELD_OUT_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "librispeech": (
+        "librispeech_conformer_attention_temperature",
+        "librispeech_conformer_layernorm",
+        "librispeech_deepspeech_no_resnet",
+        "librispeech_deepspeech_norm_and_spec_aug",
+        "librispeech_deepspeech_tanh",
+    ),
+    "imagenet": (
+        "imagenet_resnet_silu",
+        "imagenet_resnet_gelu",
+        "imagenet_resnet_large_bn_init",
+        "imagenet_vit_glu",
+        "imagenet_vit_post_ln",
+        "imagenet_vit_map",
+    ),
+    "ogbg": ("ogbg_gelu", "ogbg_silu", "ogbg_model_size"),
+    "wmt": ("wmt_post_ln", "wmt_attention_temp", "wmt_glu_tanh"),
+    "fastmri": ("fastmri_model_size", "fastmri_tanh", "fastmri_layernorm"),
+    "criteo1tb": ("criteo1tb_layernorm", "criteo1tb_embed_init", "criteo1tb_resnet"),
+}
+
+# The held-out workloads each version was scored with (v0.5: the draw with its official seed;
+# v0.6 has none).
+OFFICIAL_HELD_OUT_WORKLOADS: dict[str, tuple[str, ...]] = {
+    "0.5": (
+        "librispeech_conformer_layernorm",
+        "imagenet_resnet_large_bn_init",
+        "ogbg_model_size",
+        "wmt_glu_tanh",
+        "fastmri_tanh",
+        "criteo1tb_embed_init",
+    ),
+    "0.6": (),
+}
+
 
 def base_workload_name(name: str) -> str:
     """The base workload a (variant) name belongs to: the first base name it contains.
