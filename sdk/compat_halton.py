@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk.search_space import SearchSpace, generate_search as _generate
+from sdk.search_space import SearchSpace
+from sdk.search_space import generate_search as _generate
 
 
 def generate_search(search_space: Any, num_trials: int) -> list[Any]:

@@ -101,7 +101,8 @@ def prepare(args: argparse.Namespace) -> RunContext:
         submission.api_version = args.api_version
     problems = submission.check()
     if problems:
-        raise PacelineError(f"The submission does not follow the API: {problems[0]}")
+        more = f" (and {len(problems) - 1} more; see `paceline check`)" if len(problems) > 1 else ""
+        raise PacelineError(f"The submission does not follow the API: {problems[0]}{more}")
     space = default_search_space(args, submission)
     seed = args.seed if args.seed is not None else random_seed()
     name = args.experiment_name or f"{args.scale}/{args.ruleset}_tuning/{submission.name}"

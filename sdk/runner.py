@@ -160,8 +160,12 @@ def train_once(
     trial_dir: Path | None,
     study: int = 0,
     trial: int = 1,
+    clock: Any = None,
 ) -> TrialResult:
-    """Train ``submission`` on ``workload`` once and return the trial's summary."""
+    """Train ``submission`` on ``workload`` once and return the trial's summary.
+
+    ``clock`` replaces ``time.time`` (tests drive the loop with a simulated clock).
+    """
     framework = workload.framework
     adapter = get_adapter(framework)
     adapter.setup(options.threads)
@@ -265,7 +269,7 @@ def train_once(
     prepare_for_eval = None if v05_api else submission.prepare_for_eval
     eval_period = workload.eval_period_time_sec
     max_steps = options.max_global_steps
-    sync, now = adapter.sync, time.time
+    sync, now = adapter.sync, (clock or time.time)
     progress = _Progress(workload, budget, study, trial) if options.progress else None
 
     def checkpoint() -> None:

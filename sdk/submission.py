@@ -113,9 +113,8 @@ class Submission:
                 problems.append(f"{fn_name} is not a function.")
                 continue
             problems.extend(_signature_problems(fn_name, fn, expected))
-        if self.api_version == "0.5" and self.prepare_for_eval is not None:
-            pass  # a v0.5 module may define it; the runner calls it if present
-        return problems
+        # missing functions first: they are the most fundamental problem
+        return sorted(problems, key=lambda p: "does not define" not in p)
 
 
 def _signature_problems(fn_name: str, fn: Any, expected: tuple[str, ...]) -> list[str]:
