@@ -121,7 +121,10 @@ _BUDGETS = {
 }
 
 # Official held-out variants (algoperf-spec.md §7.1): (validation target, test target).
-# The two WMT values marked v0.5 differ at tag v0.5.0 (lowered later by commit cf436b09).
+# Tag v0.5.0 had higher WMT validation targets (attention_temp 29.8611, glu_tanh 29.6517),
+# lowered by commit cf436b09 before the v0.5 competition ran: its wmt_glu_tanh logs record
+# 29.5779 in meta_data_0.json, and the published v0.5 scores reproduce only with it. So both
+# versions use the lowered values.
 VARIANT_TARGETS = {
     "criteo1tb_layernorm": (0.123757, 0.126152),
     "criteo1tb_resnet": (0.12415, 0.12648),
@@ -148,7 +151,7 @@ VARIANT_TARGETS = {
     "wmt_attention_temp": (29.3379, 29.4143),
     "wmt_glu_tanh": (29.5779, 29.0515),
 }
-_V05_VARIANT_OVERRIDES = {"wmt_attention_temp": 29.8611, "wmt_glu_tanh": 29.6517}
+_V05_VARIANT_OVERRIDES: dict[str, float] = {}
 
 # The v0.5 held-out draw (algoperf-spec.md §7.2): one variant per dataset, drawn in this
 # dataset order with numpy.random.default_rng(held_out_seed).integers(len(candidates)).
