@@ -1,0 +1,69 @@
+"""A step-time estimate that shrugs off warm-up, outliers and slow drift.
+
+The first steps of a run are slow (JIT compilation, cuDNN autotuning, allocator warm-up),
+single steps are sometimes slow (a checkpoint flush, a noisy neighbour), and the typical step
+time itself drifts (thermal throttling, a longer sequence bucket, a second process on the
+GPU). :class:`StepTimer` therefore
+
+* ignores the first ``skip`` samples (unless nothing else is known yet),
+* estimates with the median of the last ``window`` samples: one outlier never moves it, and a
+  lasting change of step time takes over after ``window / 2`` steps.
+
+    >>> timer = StepTimer(skip=1, window=5)
+    >>> for seconds in [9.0, 1.0, 1.1, 0.9, 5.0, 1.0]:
+    ...     timer.add(seconds)
+    >>> timer.estimate()
+    1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from statistics import median
+
+
+class StepTimer:
+    """Running robust estimate of the duration of one training step.
+
+    Args:
+        skip: how many first samples are warm-up and ignored once later ones exist.
+        window: how many recent samples the median looks at.
+    """
+
+    def __init__(self, skip: int = 3, window: int = 64) -> None:
+        if skip < 0 or window < 1:
+            raise ValueError("StepTimer needs skip >= 0 and window >= 1.")
+        self.skip = int(skip)
+        self.window = int(window)
+        self._warmup: list[float] = []
+        self._recent: deque[float] = deque(maxlen=self.window)
+        self.count = 0
+
+    def add(self, seconds: float) -> None:
+        """Record one step's duration (non-finite or negative values are ignored)."""
+        if not math.isfinite(seconds) or seconds < 0:
+            return
+        self.count += 1
+        if len(self._warmup) < self.skip:
+            self._warmup.append(float(seconds))
+        else:
+            self._recent.append(float(seconds))
+
+    def estimate(self) -> float | None:
+        """Median of the recent samples; during warm-up the median of what exists; else None."""
+        if self._recent:
+            return median(self._recent)
+        if self._warmup:
+            return median(self._warmup)
+        return None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_recent"] = list(self._recent)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        recent = state.pop("_recent")
+        self.__dict__.update(state)
+        self._recent = deque(recent, maxlen=self.window)
