@@ -1,0 +1,322 @@
+"""Finding trials in an experiment tree in AlgoPerf's layout, and reading their eval curves.
+
+Accepted trees (``k`` and ``n`` any integers, framework suffix ``_jax`` / ``_pytorch``)::
+
+    <submission>/study_<k>/<workload>_<framework>/trial_<n>/eval_measurements.csv
+    <submission>/<workload>_<framework>/trial_<n>/eval_measurements.csv     (no study folders)
+    <group>/<submission>/...                                                (several submissions)
+
+What is skipped, as the reference scorer skips it: files next to study, workload or trial
+folders (console logs, plots), folders that are not ``trial_<n>``, trial folders without an
+``eval_measurements.csv`` (and zero-byte ones); a study with no readable trial of a workload
+does not count as a study of it. Re-runs saved as ``<submission>-YYYY-MM-DD-HH-MM-SS`` next to
+``<submission>`` are merged into it. Every skip is reported as a note.
+
+    paceline score ../shared/algoperf_reference_logs/algoperf_v06/logs/external_tuning
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.errors import PacelineError
+
+EVAL_FILE = "eval_measurements.csv"
+TRIAL_DIR = re.compile(r"trial_(\d+)")
+FRAMEWORK_SUFFIX = re.compile(r"(.+)_(jax|pytorch)")
+TIMESTAMP_SUFFIX = re.compile(r"(.+)-\d{4}(-\d{2}){5}")
+NO_STUDY = "(no study folder)"
+# The time at each eval: AlgoPerf's `score` column (== accumulated_submission_time).
+TIME_COLUMNS = ("score", "accumulated_submission_time")
+
+
+@dataclass(frozen=True)
+class TrialDir:
+    """One ``trial_<n>`` folder of one workload in one study of one submission."""
+
+    submission: str
+    study: str
+    workload_dir: str
+    trial: str
+    path: Path
+
+    @property
+    def workload(self) -> str:
+        """The workload name without the framework suffix (``ogbg_jax`` -> ``ogbg``)."""
+        return split_framework(self.workload_dir)[0]
+
+    @property
+    def framework(self) -> str | None:
+        return split_framework(self.workload_dir)[1]
+
+    @property
+    def csv_path(self) -> Path:
+        return self.path / EVAL_FILE
+
+    @property
+    def label(self) -> str:
+        study = "" if self.study == NO_STUDY else f"{self.study}/"
+        return f"{self.submission}/{study}{self.workload_dir}/{self.trial}"
+
+
+@dataclass
+class SubmissionTree:
+    """Every trial folder of one submission, in a fixed order, and what was skipped."""
+
+    name: str
+    roots: list[Path]
+    trials: list[TrialDir] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One trial's evals: the target metric and the submission time at each eval."""
+
+    values: np.ndarray
+    times: np.ndarray
+    steps: np.ndarray
+    time_column: str
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def split_framework(workload_dir: str) -> tuple[str, str | None]:
+    m = FRAMEWORK_SUFFIX.fullmatch(workload_dir)
+    return (m.group(1), m.group(2)) if m else (workload_dir, None)
+
+
+def _natural_key(name: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+def _subdirs(path: Path) -> list[Path]:
+    try:
+        with os.scandir(path) as it:
+            dirs = [Path(e.path) for e in it
+                    if not e.name.startswith(".") and e.is_dir(follow_symlinks=True)]
+    except OSError:
+        return []
+    return sorted(dirs, key=lambda p: _natural_key(p.name))
+
+
+def _has_trials(path: Path) -> bool:
+    return any(TRIAL_DIR.fullmatch(d.name) for d in _subdirs(path))
+
+
+def _depth_to_trials(path: Path, limit: int = 4) -> int | None:
+    """How many folder levels below ``path`` the trial_<n> folders sit.
+
+    The depth holding the most trial folders wins, so a stray ``trial_<n>`` copied into a
+    study folder does not change how the tree is read.
+    """
+    counts: dict[int, int] = {}
+    level = [path]
+    for depth in range(1, limit + 1):
+        children = [c for p in level for c in _subdirs(p)]
+        found = sum(1 for c in children if TRIAL_DIR.fullmatch(c.name))
+        if found:
+            counts[depth] = found
+        level = [c for c in children if not TRIAL_DIR.fullmatch(c.name)]
+        if not level:
+            break
+    return max(counts, key=lambda d: (counts[d], -d)) if counts else None
+
+
+def find_submissions(paths: Sequence[str | Path]) -> list[SubmissionTree]:
+    """The submissions under each path (a submission folder, or a folder of submissions).
+
+    Two submissions with the same folder name from different places are told apart by their
+    parent folder (``v05/baseline``, ``v06/baseline``). Raises :class:`PacelineError` with one
+    sentence when a path is not an experiment tree.
+    """
+    trees: dict[tuple[Path, str], SubmissionTree] = {}
+    for raw in paths:
+        for name, root in _submission_roots(Path(raw)):
+            key = (root.resolve().parent, name)
+            tree = trees.setdefault(key, SubmissionTree(name=name, roots=[]))
+            if root.resolve() not in [r.resolve() for r in tree.roots]:
+                tree.roots.append(root)
+    counts: dict[str, int] = {}
+    for _, name in trees:
+        counts[name] = counts.get(name, 0) + 1
+    out = []
+    for (parent, name), tree in trees.items():
+        if counts[name] > 1:
+            tree.name = f"{parent.name}/{name}"
+        for root in tree.roots:
+            _collect(tree, root)
+        out.append(tree)
+    return sorted(out, key=lambda t: _natural_key(t.name))
+
+
+def _submission_roots(path: Path) -> list[tuple[str, Path]]:
+    if not path.exists():
+        raise PacelineError(f"{path} does not exist.")
+    if not path.is_dir():
+        raise PacelineError(f"{path} is not a folder; pass an experiment folder in AlgoPerf's "
+                            "layout (<submission>/study_<k>/<workload>_<framework>/trial_<n>).")
+    depth = _depth_to_trials(path)
+    if depth == 1:
+        raise PacelineError(f"{path} is a workload folder (it holds trial_<n> folders); pass "
+                            "the submission folder above it.")
+    if depth in (2, 3):
+        return [(path.name, path)] + [(path.name, p) for p in _timestamped_siblings(path)]
+    if depth == 4:
+        roots = []
+        for child in _subdirs(path):
+            if _depth_to_trials(child, limit=3) in (2, 3):
+                m = TIMESTAMP_SUFFIX.fullmatch(child.name)
+                roots.append((m.group(1) if m else child.name, child))
+        return roots
+    if depth is None and not _subdirs(path):
+        raise PacelineError(f"{path} is empty: there are no study, workload or trial folders "
+                            "to score.")
+    raise PacelineError(f"{path} has no trial_<n> folders at the depths of AlgoPerf's layout "
+                        "(<group>/<submission>/study_<k>/<workload>_<framework>/trial_<n>); "
+                        "pass one submission folder or a folder of them.")
+
+
+def _timestamped_siblings(path: Path) -> list[Path]:
+    parent = path.resolve().parent
+    return [p for p in _subdirs(parent)
+            if (m := TIMESTAMP_SUFFIX.fullmatch(p.name)) and m.group(1) == path.name]
+
+
+def _collect(tree: SubmissionTree, root: Path) -> None:
+    """Append every trial folder under ``root`` to ``tree`` (with or without study folders)."""
+    if _depth_to_trials(root, limit=3) == 2:
+        studies = [(NO_STUDY, root)]
+    else:
+        studies = []
+        for study in _subdirs(root):
+            if any(_has_trials(w) for w in _subdirs(study)):
+                studies.append((study.name, study))
+            elif _has_trials(study):
+                raise PacelineError(f"{root} mixes workload folders ({study.name}) with study "
+                                    "folders; keep every workload inside a study_<k> folder.")
+            else:
+                tree.notes.append(f"{tree.name}: skipped {study.name}, which holds no "
+                                  "workload folders with trials.")
+    for study_name, study in studies:
+        for workload in _subdirs(study):
+            trial_dirs = [d for d in _subdirs(workload) if TRIAL_DIR.fullmatch(d.name)]
+            where = f"{tree.name}/{study.name + '/' if study_name != NO_STUDY else ''}" \
+                    f"{workload.name}"
+            if TRIAL_DIR.fullmatch(workload.name):
+                tree.notes.append(f"{where} is a trial folder outside any workload folder; "
+                                  "skipped.")
+                continue
+            if not trial_dirs:
+                tree.notes.append(f"{where} has no trial_<n> folders; skipped.")
+                continue
+            for d in _subdirs(workload):
+                if not TRIAL_DIR.fullmatch(d.name):
+                    tree.notes.append(f"{where}/{d.name} is not a trial_<n> folder; skipped.")
+            for trial in trial_dirs:
+                tree.trials.append(TrialDir(tree.name, study_name, workload.name, trial.name,
+                                            trial))
+
+
+def csv_state(trial: TrialDir) -> str:
+    """``'ok'``, ``'missing'`` or ``'empty'`` (zero bytes) for a trial's eval CSV."""
+    try:
+        size = trial.csv_path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        raise PacelineError(f"Cannot read {trial.csv_path} ({exc.strerror}).") from None
+    return "ok" if size > 0 else "empty"
+
+
+def read_meta(trial: TrialDir) -> dict[str, Any] | None:
+    """The trial's first ``meta_data_<n>.json`` (``None`` when there is none)."""
+    metas = sorted(trial.path.glob("meta_data_*.json"), key=lambda p: _natural_key(p.name))
+    if not metas:
+        return None
+    try:
+        data = json.loads(metas[0].read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PacelineError(f"{metas[0]} is not valid JSON ({exc}); fix or remove it, since "
+                            "it says which targets the trial was run against.") from None
+    if not isinstance(data, dict):
+        raise PacelineError(f"{metas[0]} does not hold a JSON object.")
+    return data
+
+
+def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
+    """Read the target metric, submission time and step of every eval in ``path``.
+
+    Empty cells and ``nan`` are NaN (a NaN metric never reaches a target). Anything else that
+    is not a number, a row with more cells than the header, or a missing metric or time column
+    raises :class:`PacelineError` naming the file and line.
+    """
+    try:
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise PacelineError(f"{path} is empty.")
+            index = {name.strip(): i for i, name in enumerate(header)}
+            if metric_column not in index:
+                raise PacelineError(
+                    f"{path} has no column {metric_column!r}{what}; it has "
+                    f"{', '.join(sorted(index)) or 'no columns'}."
+                )
+            time_column = next((c for c in TIME_COLUMNS if c in index), None)
+            if time_column is None:
+                raise PacelineError(f"{path} has neither a 'score' nor an "
+                                    "'accumulated_submission_time' column.")
+            cols = (index[metric_column], index[time_column], index.get("global_step"))
+            width = len(header)
+            values, times, steps = [], [], []
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) > width:
+                    raise PacelineError(f"Line {line} of {path} has {len(row)} cells but the "
+                                        f"header has {width}; the file is malformed.")
+                values.append(_cell(row, cols[0], path, line, metric_column))
+                times.append(_cell(row, cols[1], path, line, time_column))
+                steps.append(_cell(row, cols[2], path, line, "global_step")
+                             if cols[2] is not None else math.nan)
+    except UnicodeDecodeError:
+        raise PacelineError(f"{path} is not a text CSV file.") from None
+    except csv.Error as exc:
+        raise PacelineError(f"{path} is not a valid CSV file ({exc}).") from None
+    except OSError as exc:
+        raise PacelineError(f"Cannot read {path} ({exc.strerror}).") from None
+    return Curve(np.asarray(values, dtype=float), np.asarray(times, dtype=float),
+                 np.asarray(steps, dtype=float), time_column)
+
+
+def _cell(row: list[str], i: int, path: Path, line: int, column: str) -> float:
+    if i >= len(row):
+        return math.nan
+    text = row[i].strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise PacelineError(f"Line {line} of {path}: {text!r} in column {column!r} is not a "
+                            "number.") from None
+
+
+def group_trials(trials: Iterable[TrialDir]) -> dict[str, dict[str, list[TrialDir]]]:
+    """Trials by workload (framework suffix stripped), then by study, in discovery order."""
+    out: dict[str, dict[str, list[TrialDir]]] = {}
+    for t in trials:
+        out.setdefault(t.workload, {}).setdefault(t.study, []).append(t)
+    return out
