@@ -320,3 +320,22 @@ def group_trials(trials: Iterable[TrialDir]) -> dict[str, dict[str, list[TrialDi
     for t in trials:
         out.setdefault(t.workload, {}).setdefault(t.study, []).append(t)
     return out
+
+
+def declared_rules(trees: Iterable[SubmissionTree]) -> dict[str, set[Any]]:
+    """The ``paceline.ruleset_version`` / ``paceline.ruleset`` that paceline runs recorded.
+
+    Reads the metadata of the first trial of each submission that has one; official logs
+    record neither, so the result is empty for them.
+    """
+    out: dict[str, set[Any]] = {}
+    for tree in trees:
+        for trial in tree.trials:
+            meta = read_meta(trial)
+            if meta is None:
+                continue
+            for key in ("paceline.ruleset_version", "paceline.ruleset"):
+                if key in meta:
+                    out.setdefault(key, set()).add(str(meta[key]))
+            break
+    return out

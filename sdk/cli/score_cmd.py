@@ -1,0 +1,119 @@
+"""`paceline score`: the benchmark score of one or more submissions from their logs.
+
+    paceline score experiments/dev/external_tuning/nadamw
+    paceline score ../shared/algoperf_reference_logs/algoperf_v06/logs/external_tuning \\
+        --ruleset-version 0.6 \\
+        --targets ../shared/algoperf_reference_logs/workload_targets/workload_targets_v06_8wl_DERIVED.json
+    paceline score runs/a runs/b --baseline b --json scores.json --plot profiles.png
+
+Each DIR is a submission folder in AlgoPerf's layout (``study_<k>/<workload>_<framework>/
+trial_<n>/eval_measurements.csv``, study folders optional) or a folder of such submission
+folders. All submissions are scored together: scores are relative to the group. See
+docs/scoring.md for every rule and how it matches the reference scorer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sdk.cli.command import Command
+from sdk.errors import PacelineError
+from sdk.rulesets import DEFAULT_VERSION, VERSIONS
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dirs", nargs="+", metavar="DIR",
+                   help="a submission folder, or a folder of submission folders")
+    p.add_argument("--ruleset-version", choices=VERSIONS, default=None,
+                   help="AlgoPerf rules to score under (default: what paceline runs recorded "
+                        f"in their meta_data, else {DEFAULT_VERSION})")
+    p.add_argument("--self-tuning", action="store_true", default=None,
+                   help="score under the self-tuning ruleset (default: what paceline runs "
+                        "recorded, else external tuning)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail, listing every missing workload, study and trial, instead of "
+                        "scoring what is there")
+    p.add_argument("--baseline", metavar="NAME",
+                   help="also report each submission's geometric-mean speedup over this one")
+    p.add_argument("--targets", metavar="JSON",
+                   help="targets (and base/held-out workload lists) overriding the tables "
+                        "and dev meta_data; AlgoPerf's workload_targets*.json works")
+    p.add_argument("--json", metavar="OUT", help="write scores and per-workload times here")
+    p.add_argument("--plot", metavar="OUT.png", help="write the performance profiles here")
+    p.add_argument("--score-method", choices=("grid", "exact"), default="grid",
+                   help="rank by the reference scorer's grid+trapezoid value (default) or the "
+                        "exact integral of the profile; both are shown")
+    p.add_argument("--trial-rule", choices=("earliest-eval", "fastest"),
+                   default="earliest-eval",
+                   help="per study, the trial reaching the target at the earliest eval (the "
+                        "reference scorer, default) or the one with the smallest time")
+    p.add_argument("--ignore-budget", action="store_true",
+                   help="count targets reached after the budget, as the reference scorer does")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="also list skipped files and the chosen trial of every study")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdk.scoring.leaderboard import score_submissions
+    from sdk.scoring.reader import declared_rules, find_submissions
+    from sdk.scoring.report import json_report, text_report
+    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.time_to_target import submission_times
+
+    trees = find_submissions(args.dirs)
+    if not trees:
+        raise PacelineError(f"No submission folders found in {', '.join(args.dirs)}.")
+    declared = declared_rules(trees)
+    version = args.ruleset_version or _unanimous(declared, "paceline.ruleset_version") \
+        or DEFAULT_VERSION
+    self_tuning = args.self_tuning
+    if self_tuning is None:
+        self_tuning = _unanimous(declared, "paceline.ruleset") == "self"
+    rules = scoring_rules(version, self_tuning, args.targets)
+    subs = [submission_times(t, rules, args.trial_rule, not args.ignore_budget) for t in trees]
+    for s in subs:
+        for key, used in (("paceline.ruleset_version", rules.version),
+                          ("paceline.ruleset", rules.ruleset)):
+            recorded = {str(v) for v in s.meta.get(key, set())}
+            if recorded and recorded != {used}:
+                s.problems.append(f"{s.name} was run with {key.split('.')[1]} "
+                                  f"{', '.join(sorted(recorded))} but is scored under {used}.")
+    board = score_submissions(subs, rules, args.score_method, args.strict, args.baseline)
+    print(text_report(board, verbose=args.verbose))
+    if args.json:
+        _write_json(args.json, json_report(board))
+        print(f"\nWrote {args.json}.")
+    if args.plot:
+        from sdk.scoring.plot import plot_profiles
+
+        title = (f"AlgoPerf {rules.version} {'self-tuning' if rules.self_tuning else 'external'}"
+                 " tuning: performance profiles")
+        plot_profiles(board.scores.ratios, board.scores.scores, args.plot, rules.r_max,
+                      len(rules.base_workloads), title)
+        print(f"Wrote {args.plot}.")
+    sys.stdout.flush()
+    return 0
+
+
+def _unanimous(declared: dict[str, set], key: str) -> str | None:
+    values = declared.get(key, set())
+    return next(iter(values)) if len(values) == 1 else None
+
+
+def _write_json(path: str, data: dict) -> None:
+    from sdk.trial_logs import atomic_write_json
+
+    try:
+        atomic_write_json(path, data)
+    except OSError as exc:
+        raise PacelineError(f"Cannot write {path} ({exc.strerror}).") from None
+
+
+COMMAND = Command(
+    name="score",
+    help="score submissions from their logs, as the AlgoPerf leaderboard does",
+    description=__doc__,
+    configure=configure,
+    run=run,
+)
