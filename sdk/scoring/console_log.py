@@ -20,7 +20,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sdk.errors import PacelineError
+from sdk.scoring.reader import TIME_COLUMNS, Curve
 
 TRIAL_LINE = re.compile(r".* --- Tuning run (\d+)/(\d+) ---")
 METRICS_LINE = re.compile(r".* Metrics: (\{.*\})\s*$")
@@ -86,3 +89,18 @@ def read_console_log(path: str | Path) -> dict[str, dict[str, list[Any]]]:
     if not trials:
         raise PacelineError(f"{path} has no 'Metrics:' line, so it holds no finished trial.")
     return trials
+
+
+def log_curve(evals: dict[str, list[Any]], metric_column: str) -> Curve:
+    """One trial's evals from :func:`read_console_log` as a :class:`Curve` to score."""
+    if metric_column not in evals:
+        raise PacelineError(f"The log has no {metric_column!r} values; it has "
+                            f"{', '.join(sorted(evals))}.")
+    time_column = next((c for c in TIME_COLUMNS if c in evals), None)
+    if time_column is None:
+        raise PacelineError("The log has neither 'score' nor 'accumulated_submission_time'.")
+    n = len(evals[metric_column])
+    steps = evals.get("global_step", [math.nan] * n)
+    return Curve(np.asarray(evals[metric_column], dtype=float),
+                 np.asarray(evals[time_column], dtype=float),
+                 np.asarray(steps, dtype=float), time_column)
