@@ -9,8 +9,9 @@ number of base workloads and ``r_{s,w} = t_{s,w} / min_s' t_{s',w}``:
 ``method="grid"`` is the reference scorer's value (rho on ``numpy.linspace(1, r_max, 100)``,
 trapezoid rule, divided by ``r_max - 1``), the default because the published leaderboards are
 computed that way. ``method="exact"`` is the integral of the step function itself,
-``(1/n) * sum_w max(0, r_max - r_w) / (r_max - 1)``. They differ by at most about
-``1/(2 * (points - 1))`` per workload; e.g. every ratio 2 gives 0.6717 (grid) and 2/3 (exact).
+``(1/n) * sum_w max(0, r_max - r_w) / (r_max - 1)``. They differ by at most
+``1/(2 * (points - 1))`` (0.005 with 100 points); e.g. every ratio 2 gives 0.6717 (grid) and
+2/3 (exact).
 
 Ratios within ``RATIO_TOLERANCE`` (relative) of a grid point count as reaching it, so that
 rescaling every time (seconds to hours) cannot move a workload across a grid point through
