@@ -1,0 +1,70 @@
+"""End-of-budget guards: the final evaluation always counts; averaging methods are evaluated
+at their evaluation point whether or not the runner calls prepare_for_eval."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from sdk import spec
+from sdk.rulesets import get_ruleset
+from self_tuning import BudgetSnapshot, EndOfBudgetGuard, EvalPointGuard
+from tests.test_self_tuning_sim import RunnerClock, WithTrainState, run_sim
+
+
+def _rows(path):
+    with open(path / "eval_measurements.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def _snap(elapsed: float, step_time: float | None = 1.0, overhead: float = 0.0,
+          budget: float = 100.0) -> BudgetSnapshot:
+    return BudgetSnapshot(budget, elapsed, step_time, overhead, 0, budget, 1.0, "train_state")
+
+
+def test_reserve_covers_steps_and_the_evaluation_overhead():
+    guard = EndOfBudgetGuard(safety_steps=3, min_reserve_fraction=0.01)
+    assert guard.reserve_sec(_snap(0.0, step_time=0.1, overhead=0.2)) == pytest.approx(1.0)
+    assert guard.reserve_sec(_snap(0.0, step_time=2.0, overhead=0.5)) == pytest.approx(6.5)
+    assert guard.horizon_sec(_snap(0.0, step_time=2.0, overhead=0.5)) == pytest.approx(93.5)
+    assert not guard.should_stop(_snap(93.4, step_time=2.0, overhead=0.5))
+    assert guard.should_stop(_snap(93.5, step_time=2.0, overhead=0.5))
+
+
+def test_check_raises_the_training_complete_error_the_runner_expects():
+    guard = EndOfBudgetGuard(safety_steps=1, min_reserve_fraction=0.0)
+    guard.check(_snap(98.0))
+    with pytest.raises(spec.TrainingCompleteError):
+        guard.check(_snap(99.5))
+    assert guard.stopped_at.elapsed_sec == 99.5
+
+
+@pytest.mark.parametrize("version", ["0.5", "0.6"])
+def test_guard_turns_the_leftover_budget_into_a_final_evaluation(version, tmp_path):
+    budget = 100.0 * get_ruleset(version).self_tuning_budget_multiplier
+    step = lambda s: 0.7  # noqa: E731
+    guarded = WithTrainState(RunnerClock(1e6), step_cost=step, prepare_cost=0.05,
+                             guard=EndOfBudgetGuard(safety_steps=2, min_reserve_fraction=0.0))
+    # evaluations every 25 s of wall time: without the guard the last ~20 s go unevaluated
+    result, _ = run_sim(guarded, version=version, eval_cost=3.0, eval_period=25.0,
+                        tmp_path=tmp_path / "g")
+    plain = WithTrainState(RunnerClock(1e6), step_cost=step, prepare_cost=0.05)
+    plain_result, _ = run_sim(plain, version=version, eval_cost=3.0, eval_period=25.0,
+                              tmp_path=tmp_path / "p")
+
+    assert result.status == "training_complete"
+    last = float(_rows(tmp_path / "g")[-1]["score"])
+    assert budget - 2 * 0.7 - 0.1 < last < budget  # evaluated at the very end, and counted
+    assert result.submission_time_sec < budget
+    assert plain_result.status == "budget_exhausted"
+    counted = [float(r["score"]) for r in _rows(tmp_path / "p") if float(r["score"]) < budget]
+    assert budget - counted[-1] > 20.0  # without the guard the last ~20 s were never evaluated
+
+
+def test_eval_point_guard_swaps_back_each_step_until_the_runner_prepares():
+    guard = EvalPointGuard()
+    to_eval = lambda state: "x"  # noqa: E731
+    assert guard.after_update("y", to_eval) == "x"  # a v0.5 runner evaluates whatever is there
+    assert guard.prepare_for_eval("y", to_eval) == "x"
+    assert guard.after_update("y", to_eval) == "y"  # v0.6: the swap happens only before evals
