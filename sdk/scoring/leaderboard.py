@@ -128,6 +128,14 @@ def score_submissions(
         dev = ", ".join(n for n, sc in scales.items() if sc == "dev")
         raise PacelineError(f"Dev-scale runs ({dev}) cannot be scored together with "
                             "official-scale logs; their targets and budgets differ.")
+    for w in rules.scored_workloads:
+        used = {(s.workloads[w].target.metric, s.workloads[w].target.value): s.name
+                for s in submissions if w in s.workloads}
+        if len(used) > 1:
+            which = "; ".join(f"{name}: {metric} {value:g}"
+                              for (metric, value), name in sorted(used.items()))
+            raise PacelineError(f"The submissions were run against different {w} targets "
+                                f"({which}); score them separately or pass --targets.")
     ways = {(s.trial_rule, s.budget_enforced) for s in submissions}
     if len(ways) > 1:
         raise PacelineError("The submissions were read with different trial rules or budget "

@@ -33,6 +33,7 @@ from sdk.errors import PacelineError
 
 EVAL_FILE = "eval_measurements.csv"
 TRIAL_DIR = re.compile(r"trial_(\d+)")
+STUDY_DIR = re.compile(r"study_(\d+)")
 FRAMEWORK_SUFFIX = re.compile(r"(.+)_(jax|pytorch)")
 TIMESTAMP_SUFFIX = re.compile(r"(.+)-\d{4}(-\d{2}){5}")
 NO_STUDY = "(no study folder)"
@@ -118,20 +119,27 @@ def _has_trials(path: Path) -> bool:
 def _depth_to_trials(path: Path, limit: int = 4) -> int | None:
     """How many folder levels below ``path`` the trial_<n> folders sit.
 
-    The depth holding the most trial folders wins, so a stray ``trial_<n>`` copied into a
-    study folder does not change how the tree is read.
+    The depth holding the most trial folders wins (the deeper on a tie), and trial folders
+    right inside a ``study_<k>`` folder are not counted, so a stray ``trial_<n>`` copied into
+    a study folder does not change how the tree is read.
     """
     counts: dict[int, int] = {}
     level = [path]
     for depth in range(1, limit + 1):
-        children = [c for p in level for c in _subdirs(p)]
-        found = sum(1 for c in children if TRIAL_DIR.fullmatch(c.name))
+        found = 0
+        children = []
+        for parent in level:
+            for c in _subdirs(parent):
+                if not TRIAL_DIR.fullmatch(c.name):
+                    children.append(c)
+                elif not STUDY_DIR.fullmatch(parent.name):
+                    found += 1
         if found:
             counts[depth] = found
-        level = [c for c in children if not TRIAL_DIR.fullmatch(c.name)]
+        level = children
         if not level:
             break
-    return max(counts, key=lambda d: (counts[d], -d)) if counts else None
+    return max(counts, key=lambda d: (counts[d], d)) if counts else None
 
 
 def find_submissions(paths: Sequence[str | Path]) -> list[SubmissionTree]:

@@ -52,6 +52,7 @@ class Target:
     minimized: bool
     budget_sec: float | None
     source: str
+    budget_from_file: bool = False  # a targets file set the budget explicitly
 
     @property
     def column(self) -> str:
@@ -211,11 +212,13 @@ def _target_from_entry(
             raise PacelineError(f"{where}: cannot tell whether {metric!r} ({workload}) is "
                                 "minimised; add \"metric_minimized\": true or false.") from None
     budget = known.budget_sec if known else None
+    explicit = False
     for key in ("budget_sec", "max_allowed_runtime_sec"):
         if key in entry:
             budget = _number(entry[key], workload, key, where)
+            explicit = True
             break
-    return Target(workload, metric, value, minimized, budget, source)
+    return Target(workload, metric, value, minimized, budget, source, explicit)
 
 
 def _number(value: Any, workload: str, key: str, where: str) -> float:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +128,14 @@ def trial_time(
     enforce_budget: bool = True,
 ) -> TrialTime:
     """A trial's time-to-target (``inf`` if missed) from its eval curve."""
-    budget = target.budget_sec if enforce_budget else None
-    index = first_reaching(curve.values, target.value, target.minimized, curve.times, budget)
-    time = math.inf
-    if index is not None:
-        time = float(curve.times[index])
-        if math.isnan(time):
-            raise PacelineError(f"{path or trial}: the eval at data row {index + 1} reaches the "
-                                f"target but its {curve.time_column!r} time is empty.")
+    index = first_reaching(curve.values, target.value, target.minimized)
+    if index is not None and math.isnan(curve.times[index]):
+        raise PacelineError(f"{path or trial}: the eval at data row {index + 1} reaches the "
+                            f"target but its {curve.time_column!r} time is empty.")
+    if index is not None and enforce_budget and target.budget_sec is not None:
+        index = first_reaching(curve.values, target.value, target.minimized, curve.times,
+                               target.budget_sec)
+    time = math.inf if index is None else float(curve.times[index])
     finite = curve.values[~np.isnan(curve.values)]
     best = float("nan") if finite.size == 0 else float(
         finite.min() if target.minimized else finite.max())
@@ -249,7 +249,10 @@ def _resolve_target(
     rules: ScoringRules,
     out: SubmissionTimes,
 ) -> Target | None:
-    """The target in force: a targets file beats a dev trial's meta_data beats the tables."""
+    """The target in force: a targets file beats a dev trial's meta_data beats the tables.
+
+    A targets file that gives no budget leaves dev trials their own (the largest recorded).
+    """
     dev_targets = set()
     for trials in studies.values():
         for trial in trials:
@@ -263,6 +266,9 @@ def _resolve_target(
                 dev_targets.add(target_from_meta(workload, meta, str(trial.path)))
     known = rules.targets.get(workload)
     if known is not None and known.source.startswith("targets"):
+        budgets = [t.budget_sec for t in dev_targets if t.budget_sec is not None]
+        if budgets and not known.budget_from_file:  # a dev run keeps its own budget
+            return replace(known, budget_sec=max(budgets))
         return known
     if len(dev_targets) > 1:
         values = ", ".join(sorted(f"{t.metric} {t.value:g}" for t in dev_targets))
