@@ -18,6 +18,7 @@ does not count as a study of it. Re-runs saved as ``<submission>-YYYY-MM-DD-HH-M
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import os
@@ -103,13 +104,19 @@ def _natural_key(name: str) -> list[Any]:
 
 
 def _subdirs(path: Path) -> list[Path]:
+    """Visible sub-folders in natural order (``trial_2`` before ``trial_10``)."""
+    return [path / name for name in _subdir_names(str(path))]
+
+
+@functools.lru_cache(maxsize=65536)
+def _subdir_names(path: str) -> tuple[str, ...]:
     try:
         with os.scandir(path) as it:
-            dirs = [Path(e.path) for e in it
-                    if not e.name.startswith(".") and e.is_dir(follow_symlinks=True)]
+            names = [e.name for e in it
+                     if not e.name.startswith(".") and e.is_dir(follow_symlinks=True)]
     except OSError:
-        return []
-    return sorted(dirs, key=lambda p: _natural_key(p.name))
+        return ()
+    return tuple(sorted(names, key=_natural_key))
 
 
 def _has_trials(path: Path) -> bool:
@@ -149,6 +156,7 @@ def find_submissions(paths: Sequence[str | Path]) -> list[SubmissionTree]:
     parent folder (``v05/baseline``, ``v06/baseline``). Raises :class:`PacelineError` with one
     sentence when a path is not an experiment tree.
     """
+    _subdir_names.cache_clear()  # folders may have changed since the last call
     trees: dict[tuple[Path, str], SubmissionTree] = {}
     for raw in paths:
         for name, root in _submission_roots(Path(raw)):
@@ -286,40 +294,43 @@ def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
             if time_column is None:
                 raise PacelineError(f"{path} has neither a 'score' nor an "
                                     "'accumulated_submission_time' column.")
-            cols = (index[metric_column], index[time_column], index.get("global_step"))
             width = len(header)
-            values, times, steps = [], [], []
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) > width:
-                    raise PacelineError(f"Line {line} of {path} has {len(row)} cells but the "
-                                        f"header has {width}; the file is malformed.")
-                values.append(_cell(row, cols[0], path, line, metric_column))
-                times.append(_cell(row, cols[1], path, line, time_column))
-                steps.append(_cell(row, cols[2], path, line, "global_step")
-                             if cols[2] is not None else math.nan)
+            rows = [(line, row) for line, row in enumerate(reader, start=2) if row]
     except UnicodeDecodeError:
         raise PacelineError(f"{path} is not a text CSV file.") from None
     except csv.Error as exc:
         raise PacelineError(f"{path} is not a valid CSV file ({exc}).") from None
     except OSError as exc:
         raise PacelineError(f"Cannot read {path} ({exc.strerror}).") from None
-    return Curve(np.asarray(values, dtype=float), np.asarray(times, dtype=float),
-                 np.asarray(steps, dtype=float), time_column)
+    for line, row in rows:
+        if len(row) > width:
+            raise PacelineError(f"Line {line} of {path} has {len(row)} cells but the header "
+                                f"has {width}; the file is malformed.")
+    step = index.get("global_step")
+    return Curve(
+        _column(rows, index[metric_column], path, metric_column),
+        _column(rows, index[time_column], path, time_column),
+        _column(rows, step, path, "global_step") if step is not None
+        else np.full(len(rows), math.nan),
+        time_column,
+    )
 
 
-def _cell(row: list[str], i: int, path: Path, line: int, column: str) -> float:
-    if i >= len(row):
-        return math.nan
-    text = row[i].strip()
-    if not text:
-        return math.nan
+def _column(rows: list[tuple[int, list[str]]], i: int, path: Path, name: str) -> np.ndarray:
+    """One column as floats; empty cells are NaN, anything unreadable raises."""
+    cells = [row[i] if i < len(row) and row[i] else "nan" for _, row in rows]
     try:
-        return float(text)
+        return np.array(cells, dtype=float)
     except ValueError:
-        raise PacelineError(f"Line {line} of {path}: {text!r} in column {column!r} is not a "
-                            "number.") from None
+        pass
+    values = []
+    for (line, _), text in zip(rows, cells, strict=True):  # slow path: blanks, or a culprit
+        try:
+            values.append(float(text) if text.strip() else math.nan)
+        except ValueError:
+            raise PacelineError(f"Line {line} of {path}: {text.strip()!r} in column {name!r} "
+                                "is not a number.") from None
+    return np.array(values, dtype=float)
 
 
 def group_trials(trials: Iterable[TrialDir]) -> dict[str, dict[str, list[TrialDir]]]:

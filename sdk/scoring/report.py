@@ -54,7 +54,8 @@ def text_report(board: Leaderboard, verbose: bool = False) -> str:
     scores = board.scores
     ranking = scores.ranking()
     cols = _columns(board)
-    heads = [short_name(w, cols) + ("*" if w in rules.held_out_workloads else "") for w in cols]
+    extra = sorted({w for s in board.submissions for w in s.workloads} - set(cols))
+    heads = [short_name(w, cols + extra) + _marker(w, rules) for w in cols + extra]
     ruleset = "self-tuning" if rules.self_tuning else "external tuning"
     trials = "" if rules.self_tuning else f" x {rules.num_trials} trials"
     targets = f"ruleset {rules.version} tables" + (
@@ -69,9 +70,10 @@ def text_report(board: Leaderboard, verbose: bool = False) -> str:
         f"{'targets reached after the budget do not count' if board.enforce_budget else 'budget not checked'}.",
         "",
         "Time to target (s), median over studies (inf: missed, -: no logs"
-        + ("; *: held-out variant" if rules.held_out_workloads else "") + "):",
+        + ("; *: held-out variant" if rules.held_out_workloads else "")
+        + ("; ~: not scored under these rules" if extra else "") + "):",
         format_table(["submission", *heads],
-                     [[s, *(fmt_time(board.times[s].get(w, math.nan)) for w in cols)]
+                     [[s, *(fmt_time(board.times[s].get(w, math.nan)) for w in cols + extra)]
                       for s in ranking]),
         "",
         f"Performance ratios t / fastest (credit up to {rules.r_max:g}; inf: no credit):",
@@ -95,6 +97,12 @@ def text_report(board: Leaderboard, verbose: bool = False) -> str:
     if verbose:
         out += ["", "Per study (chosen trial and its time):", _studies_table(board)]
     return "\n".join(out)
+
+
+def _marker(workload: str, rules) -> str:
+    if workload in rules.held_out_workloads:
+        return "*"
+    return "" if workload in rules.base_workloads else "~"
 
 
 def _rule_text(rule: str) -> str:

@@ -97,13 +97,22 @@ class ScoringRules:
 
 
 def scoring_rules(
-    version: str = "0.5", self_tuning: bool = False, targets_file: str | Path | None = None
+    version: str = "0.5",
+    self_tuning: bool = False,
+    targets_file: str | Path | None = None,
+    base_workloads: tuple[str, ...] | None = None,
+    held_out_workloads: tuple[str, ...] | None = None,
 ) -> ScoringRules:
     """The rules of ``version`` with its official targets, optionally overridden by a JSON.
+
+    ``base_workloads`` / ``held_out_workloads`` replace the official lists (e.g. to score a
+    dev run of ``mnist``); the profile divides by the number of base workloads.
 
     >>> rules = scoring_rules("0.6")
     >>> rules.num_studies, rules.targets["ogbg"].value
     (3, 0.28098)
+    >>> scoring_rules("0.6", base_workloads=("mnist",)).base_workloads
+    ('mnist',)
     """
     try:
         table = get_ruleset(version)
@@ -135,7 +144,13 @@ def scoring_rules(
     )
     if targets_file is not None:
         rules = apply_targets_file(rules, targets_file)
-    return rules
+    lists = {k: tuple(v) for k, v in (("base_workloads", base_workloads),
+                                       ("held_out_workloads", held_out_workloads))
+             if v is not None}
+    unknown = [w for names in lists.values() for w in names if w not in rules.targets]
+    if unknown:
+        raise PacelineError(f"No target is known for {', '.join(unknown)}.")
+    return replace(rules, **lists)
 
 
 def apply_targets_file(rules: ScoringRules, path: str | Path) -> ScoringRules:
