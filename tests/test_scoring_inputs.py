@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -418,3 +420,31 @@ def test_unknown_baseline_and_unwritable_outputs_give_one_sentence(tmp_path, cap
     assert rc == 2 and "Cannot write" in _one_sentence_error(err)
     rc, _, err = _score(capsys, tmp_path / "a", "--plot", tmp_path / "no" / "p.png")
     assert rc == 2 and "Cannot write the plot" in _one_sentence_error(err)
+
+
+def test_score_imports_neither_torch_nor_jax_nor_pandas(tmp_path):
+    write_trial(tmp_path / "a", "ogbg_jax", 1, _reach(10.0))
+    code = ("import sys; from sdk.cli.main import main; "
+            f"rc = main(['score', {str(tmp_path / 'a')!r}, '--json', "
+            f"{str(tmp_path / 's.json')!r}]); "
+            "heavy = [m for m in ('torch', 'jax', 'pandas', 'matplotlib') if m in sys.modules]; "
+            "print('HEAVY', heavy); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout
+
+
+def test_v05_without_held_out_logs_suggests_the_v06_rules(tmp_path, capsys):
+    _full_submission(tmp_path / "a", V06, studies=1, trials=1)
+    rc, out, _ = _score(capsys, tmp_path / "a", "--ruleset-version", "0.5")
+    assert rc == 0 and "pass --ruleset-version 0.6" in out
+
+
+def test_self_tuning_can_be_switched_off_against_the_metadata(tmp_path, capsys):
+    meta = _dev_meta(0.1) | {"paceline.ruleset": "self"}
+    write_trial(tmp_path / "a", "ogbg_jax", 1, _reach(10.0), meta=meta)
+    rc, out, _ = _score(capsys, tmp_path / "a")
+    assert rc == 0 and "self-tuning" in out
+    rc, out, _ = _score(capsys, tmp_path / "a", "--no-self-tuning")
+    assert rc == 0 and "external tuning" in out and "was run with ruleset self" in out

@@ -28,9 +28,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ruleset-version", choices=VERSIONS, default=None,
                    help="AlgoPerf rules to score under (default: what paceline runs recorded "
                         f"in their meta_data, else {DEFAULT_VERSION})")
-    p.add_argument("--self-tuning", action="store_true", default=None,
-                   help="score under the self-tuning ruleset (default: what paceline runs "
-                        "recorded, else external tuning)")
+    p.add_argument("--self-tuning", action=argparse.BooleanOptionalAction, default=None,
+                   help="score under the self-tuning ruleset, or not (default: what paceline "
+                        "runs recorded, else external tuning)")
     p.add_argument("--strict", action="store_true",
                    help="fail, listing every missing workload, study and trial, instead of "
                         "scoring what is there")

@@ -145,6 +145,12 @@ def score_submissions(
     scores = score_times(times, rules, method)
     board = Leaderboard(rules, list(submissions), scores, trial_rule, enforce_budget,
                         warnings=problems, notes=[n for s in submissions for n in s.notes])
+    if rules.held_out_workloads and not any(w in s.workloads for s in submissions
+                                            for w in rules.held_out_workloads):
+        board.warnings.append(f"No submission has logs for any held-out workload, so under "
+                              f"the {rules.version} rules every base workload with a held-out "
+                              "variant counts as missed; for logs without held-out runs (v0.6) "
+                              "pass --ruleset-version 0.6.")
     if baseline is not None:
         budgets = _budgets(submissions, rules)
         board.speedups = speedups(times, baseline, list(rules.base_workloads), budgets)
