@@ -22,6 +22,7 @@ import math
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -53,6 +54,10 @@ class RunOptions:
     torch_compile: bool = False
     stop_on_divergence: bool = True
     flags: dict[str, Any] = field(default_factory=dict)
+    # Called after every eval as early_stop(workload, budget_sec, eval_results); a non-empty
+    # string stops the trial with status "stopped_early" and that reason (external tuning's
+    # "target out of reach" rule). Must be picklable to reach worker processes.
+    early_stop: Callable[[Any, float, list], str | None] | None = None
 
 
 @dataclass
@@ -360,6 +365,11 @@ def train_once(
                     )
                     if diverged and options.stop_on_divergence:
                         status, reason = "diverged", "the loss became NaN or infinite"
+                        break
+                    why = options.early_stop(workload, budget, eval_results) \
+                        if options.early_stop is not None else None
+                    if why:
+                        status, reason = "stopped_early", why
                         break
             train_state["last_step_end_time"] = now()
             if progress is not None and not global_step & 63:
