@@ -78,5 +78,20 @@ def load_npz(folder: Path, split: str) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-def save_npz(folder: Path, split: str, **arrays: np.ndarray) -> None:
-    np.savez(folder / f"{split}.npz", **arrays)
+def save_npz(folder: Path, split: str, compress: bool = False, **arrays: np.ndarray) -> None:
+    """Write ``<folder>/<split>.npz`` byte-for-byte reproducibly.
+
+    ``np.savez`` stamps the current time into the zip entries; this writes the same ``.npy``
+    members with a fixed timestamp, so preparing a dataset twice gives identical files.
+    """
+    import io
+    import zipfile
+
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(folder / f"{split}.npz", "w", compression=method) as zf:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(value), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            zf.writestr(info, buffer.getvalue())
