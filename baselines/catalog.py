@@ -22,3 +22,12 @@ baselines().register(BaselineEntry(
     search_space=_HERE / "nadamw" / "tuning_search_space.json",
     description="AlgoPerf's NAdamW baseline: warmup + cosine decay, decoupled weight decay",
 ))
+
+# Self-tuning baselines built on paceline's budget-aware helpers (self_tuning/).
+baselines().register(BaselineEntry(
+    name="schedule_free_adamw",
+    modules=_modules("schedule_free_adamw"),
+    search_space=_HERE / "schedule_free_adamw" / "tuning_search_space.json",
+    description="Schedule-free AdamW (the v0.5 self-tuning winner's method): no schedule, "
+                "evaluated at the averaged point",
+))
