@@ -67,6 +67,7 @@ def test_folder_of_submissions_and_stray_files(tmp_path):
     write_trial(group / "b", "ogbg_pytorch", 1, _reach(80.0))
     (group / "a" / "study_0" / "ogbg_jax" / "ogbg_jax_05-06-2024.log").write_text("console")
     (group / "a" / "study_0" / "ogbg_jax" / "plots").mkdir()
+    write_trial(group / "a", "ogbg_jax", "trial_1_old", _reach(1.0))  # not a trial folder
     (group / "a" / "study_0" / "trial_5").mkdir()  # stray trial folder inside a study
     (group / "README.md").write_text("notes")
     subs = load_submissions_times([group], V06)
@@ -74,6 +75,7 @@ def test_folder_of_submissions_and_stray_files(tmp_path):
     assert subs[0].times["ogbg"] == 50.0 and subs[1].times["ogbg"] == 80.0
     notes = " ".join(subs[0].notes)
     assert "plots is not a trial_<n> folder" in notes
+    assert "trial_1_old is not a trial_<n> folder" in notes
     assert "study_0/trial_5 is a trial folder outside any workload folder" in notes
 
 
