@@ -1,0 +1,87 @@
+"""DeepSpeech's knobs: one frozen config, the official and dev sizes, and the variant space.
+
+``OFFICIAL`` is AlgoPerf's PyTorch model exactly (conv subsampling, 6 bidirectional LSTM
+layers, 3 FFN layers, width 512: 18,393,600 parameters); ``DEV`` is the same structure shrunk
+for a 2-core CPU. A workload's config is its scale's config with the variant's
+``variant_overrides`` and the user's ``model_overrides`` applied.
+
+    >>> make_config(DEV, {"use_tanh": True}).use_tanh
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sdk.errors import PacelineError
+
+DROPOUT_RATE = 0.1  # model_fn's default (subsampling output and FFN outputs)
+
+
+@dataclass(frozen=True)
+class DeepspeechConfig:
+    vocab_size: int = 1024
+    encoder_dim: int = 512  # LSTM output width (each direction has half)
+    num_lstm_layers: int = 6
+    num_ffn_layers: int = 3
+    subsample_channels: int | None = None  # None: encoder_dim channels, as officially
+    bidirectional: bool = True
+    freq_mask_count: int = 2
+    freq_mask_max_bins: int = 27
+    time_mask_count: int = 10
+    time_mask_max_ratio: float = 0.05
+    use_specaug: bool = True
+    batch_norm_momentum: float = 1 - 0.999
+    batch_norm_epsilon: float = 1e-3
+    enable_residual_connections: bool = True
+    enable_decoder_layer_norm: bool = True
+    use_tanh: bool = False  # tanh instead of ReLU in the subsampling convs and FFNs
+    layernorm_everywhere: bool = False  # (1+gamma) LayerNorm instead of BN in LSTM/FFN layers
+    init_gain: float = 1.0  # gain of the xavier-uniform init of every Linear
+
+    @property
+    def channels(self) -> int:
+        return self.subsample_channels or self.encoder_dim
+
+
+OFFICIAL = DeepspeechConfig()
+DEV = DeepspeechConfig(
+    vocab_size=29,  # blank + space + a-z + apostrophe (workloads.common.speech.text)
+    encoder_dim=128,
+    num_lstm_layers=2,
+    num_ffn_layers=1,
+    subsample_channels=16,
+)
+
+# Knobs a random held-out variant may change, in AlgoPerf's search-space JSON form
+# (sdk.search_space.SearchSpace.from_json reads it). Every combination builds and trains.
+PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
+    "use_tanh": {"feasible_points": [False, True]},
+    "enable_residual_connections": {"feasible_points": [True, False]},
+    "enable_decoder_layer_norm": {"feasible_points": [True, False]},
+    "layernorm_everywhere": {"feasible_points": [False, True]},
+    "init_gain": {"min": 0.5, "max": 2.0, "scaling": "log"},
+    "num_lstm_layers": {"feasible_points": [1, 2, 3]},
+    "num_ffn_layers": {"feasible_points": [0, 1, 2]},
+    "encoder_dim": {"feasible_points": [96, 128, 192]},
+    "time_mask_count": {"feasible_points": [5, 10, 15]},
+    "freq_mask_count": {"feasible_points": [1, 2, 4]},
+}
+
+
+def make_config(base: DeepspeechConfig, overrides: dict[str, Any] | None) -> DeepspeechConfig:
+    """``base`` with ``overrides`` applied; unknown knobs or bad values raise one sentence."""
+    overrides = dict(overrides or {})
+    known = {f.name for f in fields(DeepspeechConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise PacelineError(f"Unknown DeepSpeech model override(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted(known))}.")
+    config = replace(base, **overrides)
+    if config.bidirectional and config.encoder_dim % 2:
+        raise PacelineError(f"A bidirectional DeepSpeech needs an even encoder_dim, not "
+                            f"{config.encoder_dim}.")
+    if config.num_lstm_layers < 1 or config.num_ffn_layers < 0:
+        raise PacelineError("DeepSpeech needs at least one LSTM layer and no negative FFN count.")
+    return config
