@@ -90,9 +90,9 @@ def text_report(board: Leaderboard, verbose: bool = False) -> str:
         out += [f"  - {w}" for w in board.warnings]
     if board.notes:
         if verbose or len(board.notes) <= MAX_NOTES_SHOWN:
-            out += ["", "Skipped:"] + [f"  - {n}" for n in board.notes]
+            out += ["", "Notes (skipped or not scored):"] + [f"  - {n}" for n in board.notes]
         else:
-            out += ["", f"{len(board.notes)} stray files or folders were skipped "
+            out += ["", f"{len(board.notes)} notes on skipped folders and unscored workloads "
                         "(--verbose lists them)."]
     if verbose:
         out += ["", "Per study (chosen trial and its time):", _studies_table(board)]
