@@ -1,0 +1,27 @@
+"""Registry entries of the ImageNet-ResNet family (base workload and official variants)."""
+
+from sdk.registry import WorkloadEntry, workloads
+
+_MODULE = "workloads.imagenet_resnet.pytorch"
+_PREPARE = "workloads.imagenet_resnet.data:prepare"
+
+workloads().register(WorkloadEntry(
+    name="imagenet_resnet",
+    classes={"dev": {"pytorch": f"{_MODULE}:ImagenetResNetPyTorchDev"}},
+    description="ResNet-50 v1.5 on ImageNet; dev: a bottleneck ResNet on Fashion-MNIST",
+    prepare=_PREPARE,
+))
+
+for _name, _cls, _what in (
+    ("imagenet_resnet_silu", "ImagenetResNetSiLUPyTorchDev", "SiLU activations"),
+    ("imagenet_resnet_gelu", "ImagenetResNetGELUPyTorchDev", "GELU (tanh) activations"),
+    ("imagenet_resnet_large_bn_init", "ImagenetResNetLargeBNScalePyTorchDev",
+     "residual-branch final BN scale initialised to 8"),
+):
+    workloads().register(WorkloadEntry(
+        name=_name,
+        classes={"dev": {"pytorch": f"{_MODULE}:{_cls}"}},
+        base="imagenet_resnet",
+        description=f"imagenet_resnet with {_what}",
+        prepare=_PREPARE,
+    ))

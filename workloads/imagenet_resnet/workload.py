@@ -1,0 +1,225 @@
+"""The framework-neutral half of the ImageNet workloads at dev scale: numbers, splits, sizes,
+batch-size rule and the input pipeline. ``imagenet_vit`` builds on this class, as in AlgoPerf.
+
+    paceline run --scale dev --workload imagenet_resnet --submission nadamw
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sdk import spec
+from sdk.errors import PacelineError
+from sdk.rulesets import WorkloadNumbers
+from sdk.workload import PacelineWorkload
+from workloads.common import vision
+from workloads.common.batching import TrainBatches, dev_batch_size, eval_batches
+from workloads.common.image_augment import Augmentation, augment, mixup
+from workloads.common.numbers import dev_numbers_by_version
+from workloads.imagenet_resnet import config
+
+# ---- dev-scale ruleset numbers (v0.5; v0.6 follows from the official ratios) ----------------
+# PROVISIONAL: calibrated with scripts in the style of the target-setting procedure (NAdamW and
+# heavy-ball momentum, a few points each on the same target-setting runtime, the best rerun
+# with 3 seeds; target = median best validation accuracy, test target = worst test accuracy
+# of those reruns; budget = 4/3 x the target-setting runtime; step hint = the steps NAdamW
+# takes in the budget at the dev batch size). See docs/workloads/imagenet_resnet.md; the final
+# numbers come from `paceline targets imagenet_resnet --scale dev` on a quiet 2-core machine.
+# Variants keep the base budget, eval period and step hint (as AlgoPerf's variants do).
+_BUDGET, _EVAL_PERIOD, _STEP_HINT = 90.0, 12.0, 1800
+DEV_V05 = {
+    # name: (validation target, test target)
+    "imagenet_resnet": (0.88, 0.87),
+    "imagenet_resnet_silu": (0.88, 0.87),
+    "imagenet_resnet_gelu": (0.88, 0.87),
+    "imagenet_resnet_large_bn_init": (0.88, 0.87),
+}
+
+# Official NAdamW baseline batch size for ImageNet and the dev size it maps to.
+OFFICIAL_REFERENCE_BATCH = 1024
+DEV_REFERENCE_BATCH = 128
+DEV_EVAL_BATCH = 1000
+DEV_SIZES = {"train": 58_000, "eval_train": 2_000, "validation": vision.VALIDATION_SIZE,
+             "test": vision.TEST_SIZE}
+# Grey-level statistics of the training split (0-255 units; checked by the tests).
+DEV_MEAN, DEV_STD = (72.94,), (90.03,)
+DEV_AUGMENTATION = Augmentation(crop_scale=(0.35, 1.0), flip=True)
+
+
+def numbers_table(v05: dict[str, tuple[float, float]], budget: float, eval_period: float,
+                  step_hint: int) -> dict[str, dict[str, WorkloadNumbers]]:
+    """``{name: {version: WorkloadNumbers}}`` for accuracy workloads sharing a budget."""
+    out = {}
+    for name, (val, test) in v05.items():
+        numbers = WorkloadNumbers("accuracy", val, test, budget, eval_period, step_hint, False)
+        out[name] = dev_numbers_by_version(name, numbers)
+    return out
+
+
+DEV_NUMBERS = numbers_table(DEV_V05, _BUDGET, _EVAL_PERIOD, _STEP_HINT)
+
+
+class ImageClassificationWorkload(PacelineWorkload):
+    """Image classification on Fashion-MNIST standing in for ImageNet (dev scale only).
+
+    A family subclass sets the class attributes below; framework subclasses implement the
+    model. ``model_config`` is the family's dev config with ``model_overrides`` applied.
+    """
+
+    dev_numbers: ClassVar[dict[str, dict[str, WorkloadNumbers]]] = {}
+    dev_augmentation: ClassVar[Augmentation] = Augmentation()
+    dev_reference_batch: ClassVar[int] = DEV_REFERENCE_BATCH
+    official_reference_batch: ClassVar[int] = OFFICIAL_REFERENCE_BATCH
+    dev_config: ClassVar[Any] = None
+    perturbation_space: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model_config = config_with_overrides(self.dev_config, self.model_overrides)
+
+    @classmethod
+    def numbers_for(cls, version: str) -> WorkloadNumbers:
+        if cls.name not in cls.dev_numbers:
+            raise PacelineError(f"No dev-scale numbers for {cls.name!r}.")
+        return cls.dev_numbers[cls.name][version]
+
+    # ---- AlgoPerf properties ---------------------------------------------------------------
+    @property
+    def loss_type(self) -> spec.LossType:
+        return spec.LossType.SOFTMAX_CROSS_ENTROPY
+
+    @property
+    def num_train_examples(self) -> int:
+        return DEV_SIZES["train"]
+
+    @property
+    def num_eval_train_examples(self) -> int:
+        return DEV_SIZES["eval_train"]
+
+    @property
+    def num_validation_examples(self) -> int:
+        return DEV_SIZES["validation"]
+
+    @property
+    def num_test_examples(self) -> int:
+        return DEV_SIZES["test"]
+
+    @property
+    def eval_batch_size(self) -> int:
+        return DEV_EVAL_BATCH
+
+    @property
+    def train_mean(self) -> tuple[float, ...]:
+        return DEV_MEAN
+
+    @property
+    def train_stddev(self) -> tuple[float, ...]:
+        return DEV_STD
+
+    @property
+    def num_classes(self) -> int:
+        return vision.NUM_CLASSES
+
+    def effective_batch_size(self, requested: int) -> int:
+        """The official batch size scaled by ``dev_reference / official_reference``."""
+        return dev_batch_size(requested, self.official_reference_batch, self.dev_reference_batch)
+
+    # ---- data --------------------------------------------------------------------------------
+    def _data(self, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
+        key = data_dir or ""
+        cache = self.__dict__.setdefault("_data_cache", {})
+        if key not in cache:
+            cache[key] = vision.load(data_dir)
+        return cache[key]
+
+    def _normalise(self, images: np.ndarray) -> np.ndarray:
+        """0-255 grey ``[B, H, W]`` -> normalised float32 ``[B, H, W, 1]`` (NHWC)."""
+        x = (images.astype(np.float32) - np.float32(DEV_MEAN[0])) / np.float32(DEV_STD[0])
+        return x[..., None]
+
+    def _train_batches(self, data_rng: Any, data_dir: str | None,
+                       global_batch_size: int) -> TrainBatches:
+        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        batch_size = self.effective_batch_size(global_batch_size)
+        return AugmentedBatches(self._data(data_dir)["train"], batch_size, seed,
+                                self._augment_batch)
+
+    def _augment_batch(self, images: np.ndarray, labels: np.ndarray,
+                       rng: np.random.Generator) -> dict[str, np.ndarray]:
+        aug = self.dev_augmentation
+        inputs = self._normalise(augment(images, aug, rng))
+        targets: np.ndarray = labels
+        if aug.mixup_alpha > 0:
+            inputs, targets = mixup(inputs, labels, self.num_classes, aug.mixup_alpha, rng)
+        return {"inputs": inputs, "targets": targets}
+
+    def _eval_batches(self, split: str, num_examples: int, batch_size: int,
+                      data_dir: str | None, pad: bool = False) -> Iterator[dict[str, np.ndarray]]:
+        source = self._data(data_dir)["train" if split == "eval_train" else split]
+        for batch in eval_batches(source, batch_size, num_examples, pad=pad):
+            yield {"inputs": self._normalise(batch["images"]), "targets": batch["labels"],
+                   "weights": batch["weights"]}
+
+
+class AugmentedBatches(TrainBatches):
+    """:class:`TrainBatches` over images/labels with a per-batch seeded augmentation.
+
+    Batch ``k`` is augmented with ``default_rng([seed, k])`` so a resumed run (``skip``) sees
+    exactly the batches an uninterrupted one would.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], batch_size: int, seed: int,
+                 make_batch: Any) -> None:
+        super().__init__(arrays, batch_size, seed)
+        self.make_batch = make_batch
+
+    def __next__(self) -> dict[str, Any]:
+        index = self.position // self.batch_size
+        idx = self.indices()
+        rng = np.random.default_rng([self.seed, index, 1])
+        batch = self.make_batch(self.arrays["images"][idx], self.arrays["labels"][idx], rng)
+        return self.transform(batch) if self.transform is not None else batch
+
+
+def config_with_overrides(base: Any, overrides: dict[str, Any]) -> Any:
+    """``base`` (a frozen dataclass) with ``overrides`` applied, checked field by field."""
+    if not overrides:
+        return base
+    known = {f.name: f for f in fields(base)}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise PacelineError(f"Unknown model override(s) {', '.join(unknown)} for "
+                            f"{type(base).__name__}; known: {', '.join(known)}.")
+    clean = {}
+    for key, value in overrides.items():
+        current = getattr(base, key)
+        if isinstance(current, tuple):
+            value = tuple(value)
+        elif isinstance(current, bool):
+            if not isinstance(value, bool | np.bool_):
+                raise PacelineError(f"Model override {key} must be true or false, not {value!r}.")
+            value = bool(value)
+        elif isinstance(current, int | float) and not isinstance(value, int | float):
+            raise PacelineError(f"Model override {key} must be a number, not {value!r}.")
+        elif isinstance(current, float):
+            value = float(value)
+        elif isinstance(current, int):
+            if float(value) != int(value):
+                raise PacelineError(f"Model override {key} must be an integer, not {value!r}.")
+            value = int(value)
+        clean[key] = value
+    return replace(base, **clean)
+
+
+class ImagenetResNetWorkload(ImageClassificationWorkload):
+    """``imagenet_resnet`` at dev scale: a bottleneck ResNet on Fashion-MNIST."""
+
+    name = "imagenet_resnet"
+    dev_numbers = DEV_NUMBERS
+    dev_augmentation = DEV_AUGMENTATION
+    dev_config = config.DEV
+    perturbation_space = config.PERTURBATION_SPACE

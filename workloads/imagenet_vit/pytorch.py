@@ -1,0 +1,56 @@
+"""``imagenet_vit`` and its official variants in PyTorch (dev scale).
+
+    paceline run --scale dev --workload imagenet_vit --submission nadamw
+    paceline run --scale dev --workload imagenet_vit_map --submission nadamw
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sdk import spec
+from workloads.common.vision_torch_workload import TorchImageWorkloadMixin
+from workloads.imagenet_vit import config
+from workloads.imagenet_vit.torch_model import ViT
+from workloads.imagenet_vit.workload import ImagenetVitWorkload
+
+
+class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
+    """ViT (no class token, sin-cos positions, GAP head) on Fashion-MNIST.
+
+    Dropout (default ``model_config.dropout_rate``, 0.0 as the official) acts after the
+    position embedding, on attention probabilities, inside the MLP and on both residual
+    branches.
+    """
+
+    framework = "pytorch"
+    scale = "dev"
+
+    @property
+    def default_dropout_rate(self) -> float:  # type: ignore[override]
+        return self.model_config.dropout_rate
+
+    def _build_model(self) -> nn.Module:
+        return ViT(self.model_config)
+
+    def _forward(self, model: nn.Module, inputs: torch.Tensor, dropout_rate: float) -> torch.Tensor:
+        return model(inputs, dropout_rate=dropout_rate)
+
+    def is_output_params(self, param_key: spec.ParameterKey) -> bool:
+        return param_key in ("head.weight", "head.bias")
+
+
+class ImagenetVitGluPyTorchDev(ImagenetVitPyTorchDev):
+    name = "imagenet_vit_glu"
+    variant_overrides = config.VARIANTS[name]
+
+
+class ImagenetVitPostLNPyTorchDev(ImagenetVitPyTorchDev):
+    name = "imagenet_vit_post_ln"
+    variant_overrides = config.VARIANTS[name]
+
+
+class ImagenetVitMapPyTorchDev(ImagenetVitPyTorchDev):
+    name = "imagenet_vit_map"
+    variant_overrides = config.VARIANTS[name]
