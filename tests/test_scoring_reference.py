@@ -179,3 +179,19 @@ def test_published_v05_leaderboards_with_the_held_out_rule(ruleset):
         subs = load_submissions_times([Path(root, ruleset)], rules, trial_rule="fastest")
         fastest = score_submissions(subs, rules).scores.scores
         assert fastest["lawa_ema"] == pytest.approx(0.3434, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize(("version", "filename"), [
+    ("0.5", "workload_targets_v05.json"), ("0.6", "workload_targets_v06_8wl_DERIVED.json")])
+def test_built_in_targets_equal_the_reference_targets_files(reference_logs, version, filename):
+    """Every base workload and variant target in code matches AlgoPerf's frozen targets."""
+    raw = json.loads((reference_logs / "workload_targets" / filename).read_text())
+    rules = scoring_rules(version)
+    assert list(rules.base_workloads) == raw["base_workloads"]
+    assert list(rules.held_out_workloads) == raw["held_out_workloads"]
+    shared = [w for w in raw["workloads"] if w in rules.targets]
+    assert len(shared) >= 33  # 8 base workloads, 24 variants, mnist
+    for w in shared:
+        ours, theirs = rules.targets[w], raw["workloads"][w]
+        assert ours.metric == theirs["target_metric_name"], w
+        assert ours.value == pytest.approx(theirs["validation_target_value"], abs=1e-12), w
