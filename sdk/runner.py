@@ -58,6 +58,9 @@ class RunOptions:
     # string stops the trial with status "stopped_early" and that reason (external tuning's
     # "target out of reach" rule). Must be picklable to reach worker processes.
     early_stop: Callable[[Any, float, list], str | None] | None = None
+    # Target-setting runs (`paceline targets`): never stop because the workload's targets
+    # are reached, so every run trains for its full step count or budget.
+    ignore_targets: bool = False
 
 
 @dataclass
@@ -443,8 +446,9 @@ def _evaluate(workload, params, model_state, eval_rng, eval_batch_size, options,
         train_state["last_eval_time"] = now()
         return False
     result = {k: int(v) if k.endswith("num_examples") else float(v) for k, v in result.items()}
-    train_state["validation_goal_reached"] |= workload.has_reached_validation_target(result)
-    train_state["test_goal_reached"] |= workload.has_reached_test_target(result)
+    if not options.ignore_targets:
+        train_state["validation_goal_reached"] |= workload.has_reached_validation_target(result)
+        train_state["test_goal_reached"] |= workload.has_reached_test_target(result)
     eval_end = now()
     train_state["last_eval_time"] = eval_end
     train_state["accumulated_eval_time"] += eval_end - t0
