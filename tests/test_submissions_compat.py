@@ -139,3 +139,13 @@ def test_search_space_that_is_not_json(tmp_path, capsys):
     code, _ = run_cli(tmp_path, "--workload", "mnist", "--submission", "nadamw",
                       "--tuning-search-space", str(path))
     assert code == 2 and "not valid JSON" in capsys.readouterr().err
+
+
+def test_v05_style_jax_pmap_submission_runs_unmodified(tmp_path):
+    code, summary = run_cli(tmp_path, "--workload", "mnist", "--framework", "jax",
+                            "--submission", str(SUBMISSIONS / "v05_jax" / "submission.py"),
+                            "--max-global-steps", "60")
+    assert code == 0
+    trial = summary["trials"][0]
+    assert trial["api_version"] == "0.5" and trial["global_step"] == 60
+    assert trial["best_validation_metric"] > 0.3  # it really trained through pmap

@@ -13,6 +13,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
@@ -30,7 +31,10 @@ def replicate_for_api(tree: Any, api_version: str) -> Any:
         return None
     if api_version == "0.5":
         devices = jax.local_devices()
-        return jax.tree_util.tree_map(lambda x: jax.device_put_replicated(x, devices), tree)
+        sharding = NamedSharding(Mesh(devices, ("devices",)), PartitionSpec("devices"))
+        n = len(devices)
+        return jax.tree_util.tree_map(
+            lambda x: jax.device_put(jnp.broadcast_to(x[None], (n, *x.shape)), sharding), tree)
     return shard.replicate(tree)
 
 
