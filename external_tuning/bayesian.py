@@ -1,0 +1,233 @@
+"""Bayesian search over an AlgoPerf search space with Ax's ``Client`` and BoTorch.
+
+How one suggestion is made (:meth:`BayesianSearch.suggest`):
+
+1. The first ``initial_trials`` points are the quasi-random points the benchmark itself would
+   draw for a study of that size (same set, seeded order), so a Bayesian study starts where
+   the benchmark's protocol starts. Until that many trials are *complete*, free workers get
+   further points of the same Halton sequence.
+2. After that, an Ax ``Client`` (``method="fast"``: a Gaussian process with BoTorch's
+   log-noisy-expected-improvement) is built from the history: every complete trial is attached
+   with its objective, every pending trial is attached without one (Ax then avoids proposing
+   the same point twice). The objective is ``log(t / budget)`` with censored trials imputed
+   (:mod:`external_tuning.observations`), minimised (Ax objective string ``"-objective"``).
+3. The client is rebuilt from the history with a seed derived from the history's length for
+   every suggestion, so the same history always gives the same suggestion: a study resumed
+   after a kill proposes what the uninterrupted study would have.
+
+Ranges become float range parameters (log-scaled where the space says ``"log"``); feasible
+points become ordered choices when they are all numbers, unordered ones otherwise; a range
+with ``min == max`` or a single feasible point is fixed and not shown to Ax. List-form spaces
+(explicit points) have nothing to search between, so Bayesian search refuses them.
+
+Ax and torch are imported on first use only. Model fitting runs with ``threads`` torch threads
+(default 1): on a shared CPU more threads make it slower, not faster.
+
+    paceline tune --workload mnist --submission nadamw --tuning-search-space space.json \\
+        --search bayesian --trials 16
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from external_tuning.observations import TrialRecord
+from external_tuning.quasi_random import continuation, planned_points
+from sdk import rng as prng
+from sdk.errors import PacelineError
+from sdk.search_space import Choice, Range, SearchSpace
+
+OBJECTIVE = "objective"
+
+
+@dataclass(frozen=True)
+class _Param:
+    """How one hyperparameter is shown to Ax, and how Ax's value maps back."""
+
+    name: str
+    fixed: Any = None
+    is_fixed: bool = False
+    values: tuple[Any, ...] = ()  # original feasible points (choices)
+    encoded: tuple[Any, ...] = ()  # what Ax sees for each of them
+
+    def encode(self, value: Any) -> Any:
+        if not self.values:
+            return float(value)
+        for original, shown in zip(self.values, self.encoded, strict=True):
+            if _same(original, value):
+                return shown
+        raise PacelineError(f"Hyperparameter {self.name!r} has value {value!r}, which is not "
+                            f"one of its feasible points {list(self.values)}.")
+
+    def decode(self, value: Any) -> Any:
+        if not self.values:
+            return float(value)
+        for original, shown in zip(self.values, self.encoded, strict=True):
+            if _same(shown, value):
+                return original
+        raise PacelineError(f"Ax proposed {value!r} for {self.name!r}, which is not one of "
+                            f"its feasible points.")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+    return a == b
+
+
+def _plan_params(space: SearchSpace) -> list[_Param]:
+    out = []
+    for p in space.parameters:
+        if isinstance(p, Range):
+            if p.min == p.max:
+                out.append(_Param(p.name, fixed=p.min, is_fixed=True))
+            else:
+                out.append(_Param(p.name))
+            continue
+        points = p.feasible_points
+        if len(points) == 1:
+            out.append(_Param(p.name, fixed=points[0], is_fixed=True))
+        elif all(isinstance(v, bool) for v in points):
+            out.append(_Param(p.name, values=tuple(points), encoded=tuple(points)))
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in points):
+            out.append(_Param(p.name, values=tuple(points),
+                              encoded=tuple(float(v) for v in points)))
+        elif all(isinstance(v, str) for v in points):
+            out.append(_Param(p.name, values=tuple(points), encoded=tuple(points)))
+        else:  # mixed types, or JSON objects: Ax sees their positions
+            out.append(_Param(p.name, values=tuple(points),
+                              encoded=tuple(str(i) for i in range(len(points)))))
+    return out
+
+
+def _ax_configs(space: SearchSpace, params: list[_Param]) -> list[Any]:
+    from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
+
+    by_name = {p.name: p for p in space.parameters}
+    configs = []
+    for param in params:
+        if param.is_fixed:
+            continue
+        spec = by_name[param.name]
+        if isinstance(spec, Range):
+            configs.append(RangeParameterConfig(
+                name=param.name, parameter_type="float", bounds=(spec.min, spec.max),
+                scaling="log" if spec.scaling == "log" else "linear",
+            ))
+            continue
+        assert isinstance(spec, Choice)
+        kind = type(param.encoded[0]).__name__
+        ordered = kind == "float"
+        values = sorted(param.encoded) if ordered else list(param.encoded)
+        configs.append(ChoiceParameterConfig(name=param.name, values=values,
+                                             parameter_type=kind, is_ordered=ordered))
+    return configs
+
+
+@contextlib.contextmanager
+def _quiet_torch(threads: int) -> Iterator[None]:
+    """Ax's logging off, its warnings hidden, and torch limited to ``threads`` threads."""
+    import torch
+    from ax.utils.common.logger import set_stderr_log_level
+
+    set_stderr_log_level(logging.ERROR)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@dataclass
+class BayesianSearch:
+    """Ax/BoTorch search seeded with the benchmark's quasi-random points (module docstring)."""
+
+    space: SearchSpace
+    num_trials: int
+    seed: int = 0
+    initial_trials: int = 5
+    threads: int = 1
+    name: str = field(default="bayesian", init=False)
+
+    def __post_init__(self) -> None:
+        if self.space.is_list:
+            raise PacelineError(
+                "Bayesian search needs ranges or feasible points to search between; "
+                f"{self.space.source} is a list of fixed points, so use --search quasi-random."
+            )
+        if self.initial_trials < 1:
+            raise PacelineError("Bayesian search needs at least one initial quasi-random "
+                                f"trial, got {self.initial_trials}.")
+        self._params = _plan_params(self.space)
+        self.initial_points = planned_points(self.space, self.initial_trials, self.seed)
+
+    @property
+    def capacity(self) -> int:
+        return self.num_trials
+
+    def suggest(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:
+        """``count`` new points given every trial asked so far (complete or pending)."""
+        asked = len(history)
+        if asked + count > self.num_trials:
+            raise PacelineError(f"The Bayesian search was planned for {self.num_trials} "
+                                f"trials and {asked} were asked for already; it cannot give "
+                                f"{count} more.")
+        out: list[dict[str, Any]] = []
+        while len(out) < count and asked + len(out) < self.initial_trials:
+            out.append(dict(self.initial_points[asked + len(out)]))
+        missing = count - len(out)
+        if not missing:
+            return out
+        complete = sum(r.complete for r in history)
+        if complete < self.initial_trials or not any(not p.is_fixed for p in self._params):
+            start = asked + len(out)
+            out.extend(continuation(self.space, start, missing))
+            return out
+        out.extend(self._model_points(history, missing))
+        return out
+
+    def _model_points(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:
+        from ax.api.client import Client
+
+        with _quiet_torch(self.threads):
+            client = Client(random_seed=prng.derive_seed(self.seed, "ax", len(history)))
+            client.configure_experiment(parameters=_ax_configs(self.space, self._params),
+                                        name="paceline_external_tuning")
+            client.configure_optimization(objective=f"-{OBJECTIVE}")
+            client.configure_generation_strategy(
+                method="fast", initialization_budget=self.initial_trials,
+                initialize_with_center=False, use_existing_trials_for_initialization=True,
+                min_observed_initialization_trials=self.initial_trials,
+            )
+            for record in sorted(history, key=lambda r: r.index):
+                index = client.attach_trial(self._encode(record.hyperparameters))
+                if record.complete:
+                    client.complete_trial(index, raw_data={OBJECTIVE: float(record.objective)})
+            points: list[dict[str, Any]] = []
+            for _ in range(4 * count):  # Ax may give fewer than asked per call
+                if len(points) == count:
+                    break
+                for params in client.get_next_trials(max_trials=count - len(points)).values():
+                    points.append(self._decode(params))
+        if len(points) < count:
+            raise PacelineError(f"Ax proposed only {len(points)} of {count} points; the search "
+                                "space may be exhausted (too few feasible points).")
+        return points
+
+    def _encode(self, point: dict[str, Any]) -> dict[str, Any]:
+        return {p.name: p.encode(point[p.name]) for p in self._params if not p.is_fixed}
+
+    def _decode(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {p.name: p.fixed if p.is_fixed else p.decode(params[p.name])
+                for p in self._params}

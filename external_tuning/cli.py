@@ -1,0 +1,270 @@
+"""`paceline tune` and `paceline freeze`.
+
+    paceline tune --workload mnist --submission nadamw --studies 2 --trials 5 --workers 2
+    paceline tune --workload mnist --submission nadamw --dry-run --json plan.json
+    paceline tune --workload mnist --workload fashion_mnist --submission my/submission.py \\
+        --tuning-search-space my/space.json --search bayesian --shared --trials 20
+    paceline freeze experiments/dev/external_tuning/nadamw_bayesian --points 5 \\
+        --out tuning_search_space.json
+
+This module stays light (no torch, jax or Ax at import): `paceline --help` imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sdk.cli.command import Command
+from sdk.errors import PacelineError
+
+SEARCHES = ("quasi-random", "bayesian")
+EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
+
+
+def configure_tune(p: argparse.ArgumentParser) -> None:
+    from sdk.cli.run_cmd import add_common_run_flags
+
+    add_common_run_flags(p)
+    p.add_argument("--studies", type=int, metavar="N",
+                   help="studies per workload (default: the ruleset's, 5 in v0.5, 3 in v0.6)")
+    p.add_argument("--trials", type=int, metavar="M",
+                   help="trials per study (default: the ruleset's 5)")
+    p.add_argument("--search", choices=SEARCHES, default="quasi-random",
+                   help="quasi-random: the benchmark's own protocol (default); bayesian: Ax + "
+                        "BoTorch on time-to-target")
+    p.add_argument("--shared", action="store_true",
+                   help="bayesian: search one configuration shared by all --workload's, "
+                        "judged on all of them")
+    p.add_argument("--initial-trials", type=int, metavar="N",
+                   help="bayesian: quasi-random trials before the model (default: "
+                        "min(5, trials/3))")
+    p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop trials that can no longer reach the target within the budget "
+                        "(default: on for bayesian, off for quasi-random)")
+    p.add_argument("--workers", type=int, default=1, metavar="K",
+                   help="trials run at once (default 1)")
+    p.add_argument("--executor", choices=EXECUTORS,
+                   help="where trials run (default: inline for one worker, processes for more)")
+    p.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
+                   help="a submitit/SLURM job setting, e.g. partition=gpu, timeout_min=240, "
+                        "gpus_per_node=1 (repeat)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list every trial's hyperparameters per study without training "
+                        "(as JSON with --json OUT, '-' for stdout)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete this experiment's tuning state and trials and start again")
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from sdk.run_context import prepare
+
+    if args.ruleset != "external":
+        raise PacelineError("paceline tune runs the external-tuning ruleset; for self-tuning "
+                            "use paceline run --ruleset self.")
+    if args.workers < 1:
+        raise PacelineError(f"--workers must be at least 1, got {args.workers}.")
+    if args.shared and args.search != "bayesian":
+        raise PacelineError("--shared applies to --search bayesian (quasi-random search "
+                            "already runs the same points on every workload).")
+    slurm = _key_values(args.slurm)
+    ctx = prepare(args)
+    from external_tuning.study import Study, TuneConfig, read_state
+
+    table = ctx.table
+    studies = args.studies if args.studies is not None else table.num_studies
+    trials = args.trials if args.trials is not None else table.num_trials
+    if studies < 1 or trials < 1:
+        raise PacelineError("--studies and --trials must be at least 1.")
+    root = ctx.root
+    if args.experiment_name is None and args.search == "bayesian":
+        root = root.with_name(root.name + ("_bayesian_shared" if args.shared else "_bayesian"))
+    if args.overwrite:
+        _remove_experiment(root, ctx.workloads, args.framework)
+    saved = read_state(root)
+    seed = args.seed if args.seed is not None else (saved[0].seed if saved else ctx.seed)
+    space = ctx.search_space
+    assert space is not None
+    if space.is_list and trials > len(space.points):
+        print(f"paceline tune: {space.source} lists {len(space.points)} points, so each study "
+              f"runs {len(space.points)} trials, not {trials} (as AlgoPerf does).",
+              file=sys.stderr)
+        trials = len(space.points)
+    early = args.early_stopping if args.early_stopping is not None else args.search == "bayesian"
+    config = TuneConfig(
+        submission=args.submission, submission_name=ctx.submission.name,
+        framework=args.framework, scale=args.scale, ruleset_version=table.version,
+        api_version=ctx.submission.api_version, workloads=tuple(ctx.workloads),
+        space=space.to_json(), search=args.search, num_studies=studies, num_trials=trials,
+        seed=seed, shared=args.shared, initial_trials=args.initial_trials,
+        early_stopping=early, max_global_steps=args.max_global_steps,
+        workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
+    )
+    threads = args.threads
+    if threads is None and args.workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+    from external_tuning.early_stopping import TargetOutOfReach
+
+    options = replace(ctx.options, resume=True, overwrite=False, progress=False,
+                      threads=threads, early_stop=TargetOutOfReach() if early else None)
+    facts = workload_facts(config, table)
+    study = Study(config, root, options, facts, threads)
+    if args.dry_run:
+        return _dry_run(study, args.json)
+    from external_tuning.executors import make_executor
+    from external_tuning.progress import StudyProgress
+
+    kind = args.executor or ("inline" if args.workers == 1 else "processes")
+    executor = make_executor(kind, args.workers, threads, root / "submitit", slurm)
+    print(f"paceline tune: {ctx.submission.name} ({args.framework}) on "
+          f"{', '.join(ctx.workloads)} at {args.scale} scale, rules v{table.version}; "
+          f"{args.search} search, {studies} studies x {trials} trials, seed {seed}, "
+          f"{args.workers} worker(s) ({kind}); logs in {root}", file=sys.stderr)
+    progress = StudyProgress(bar=ctx.options.progress)
+    try:
+        study.run(executor, on_trial=progress.trial, on_start=progress.start)
+    finally:
+        progress.close()
+        if args.json:
+            _write_summary(args.json, study, config, root)
+    from external_tuning import report
+
+    print(report.text(report.summary(study.groups, table.r_max)))
+    print(f"\nScore it: paceline score {root} --ruleset-version {table.version}\n"
+          f"Freeze a search space: paceline freeze {root} --points {table.num_trials} "
+          "--out tuning_search_space.json")
+    return 0
+
+
+def workload_facts(config: Any, table: Any) -> dict[str, Any]:
+    """Budget, metric and target of each workload, as its trials will see them."""
+    from external_tuning.executors import WorkloadFacts
+    from sdk.registry import workloads
+
+    out = {}
+    for name in config.workloads:
+        w = workloads().create(name, config.scale, config.framework,
+                               ruleset_version=config.ruleset_version, **config.workload_kwargs)
+        out[name] = WorkloadFacts(
+            budget=w.max_allowed_runtime_sec * table.budget_multiplier("external"),
+            metric=w.target_metric_name, target=w.validation_target_value,
+            minimized=w.metric_minimized)
+    return out
+
+
+def _key_values(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PacelineError(f"--slurm takes KEY=VALUE, got {item!r}.")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _remove_experiment(root: Path, workload_names: list[str], framework: str) -> None:
+    from external_tuning.study import STATE_FILE
+
+    if not root.exists():
+        return
+    (root / STATE_FILE).unlink(missing_ok=True)
+    for study in root.glob("study_*"):
+        for name in workload_names:
+            shutil.rmtree(study / f"{name}_{framework}", ignore_errors=True)
+
+
+def _dry_run(study: Any, json_out: str | None) -> int:
+    plan = study.dry_run()
+    if json_out:
+        text = json.dumps(plan, indent=2) + "\n"
+        if json_out == "-":
+            sys.stdout.write(text)
+        else:
+            from sdk.trial_logs import atomic_write_text
+
+            atomic_write_text(Path(json_out), text)
+        return 0
+    from sdk.report import format_table
+
+    rows = []
+    for s in plan["studies"]:
+        for t in s["trials"]:
+            point = t["hyperparameters"]
+            shown = json.dumps({k: float(f"{v:.4g}") if isinstance(v, float) else v
+                                for k, v in point.items()}) if point else t["source"]
+            rows.append((s["workload"], s["study"], t["trial"], t["status"], t["rng_seed"],
+                         shown))
+    print(format_table(["workload", "study", "trial", "status", "seed", "hyperparameters"],
+                       rows))
+    return 0
+
+
+def _write_summary(path: str, study: Any, config: Any, root: Path) -> None:
+    from external_tuning import report
+    from sdk.rulesets import get_ruleset
+    from sdk.trial_logs import atomic_write_json
+
+    data = {"experiment": str(root), "config": config.to_json(),
+            **report.summary(study.groups, get_ruleset(config.ruleset_version).r_max)}
+    atomic_write_json(Path(path), data)
+
+
+# ---- freeze --------------------------------------------------------------------------------
+
+
+def configure_freeze(p: argparse.ArgumentParser) -> None:
+    from sdk.rulesets import DEFAULT_VERSION, VERSIONS
+
+    p.add_argument("studies", nargs="+", metavar="STUDY_DIR",
+                   help="tuning experiments in AlgoPerf's layout (paceline tune's folders, or "
+                        "any <submission>/study_<k>/<workload>_<framework>/trial_<n> tree)")
+    p.add_argument("--points", type=int, default=5, metavar="K",
+                   help="at most this many points (default 5, the benchmark's trials per study)")
+    p.add_argument("--box", action="store_true",
+                   help="freeze a box (min/max per hyperparameter) instead of a list of points")
+    p.add_argument("--out", required=True, metavar="JSON",
+                   help="where to write the frozen search space")
+    p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
+                   help="studies per workload and r_max of the simulated benchmark")
+    p.add_argument("--sim-studies", type=int, metavar="N",
+                   help="studies the simulated benchmark runs (default: the ruleset's)")
+    p.add_argument("--samples", type=int, default=400, metavar="R",
+                   help="simulated benchmark runs per candidate (default 400)")
+    p.add_argument("--reference", action="append", default=[], metavar="DIR",
+                   help="other submissions' experiment folders to compete with (default: "
+                        "the best time any studied configuration reached per workload)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulation")
+    p.add_argument("--json", metavar="OUT", help="write the choice and its explanation here")
+
+
+def run_freeze(args: argparse.Namespace) -> int:
+    from external_tuning.freeze import freeze_command
+
+    return freeze_command(args)
+
+
+TUNE_COMMAND = Command(
+    name="tune",
+    help="run the external-tuning protocol (quasi-random or Bayesian search), resumable, "
+         "in parallel",
+    description=__doc__,
+    configure=configure_tune,
+    run=run_tune,
+)
+
+FREEZE_COMMAND = Command(
+    name="freeze",
+    help="choose at most 5 points (or a box) that maximise the expected external-tuning score",
+    description=__doc__,
+    configure=configure_freeze,
+    run=run_freeze,
+)

@@ -1,0 +1,88 @@
+"""Stopping trials that can no longer reach the target before the budget runs out.
+
+A trial that misses the target counts as infinitely slow however long it ran, so the rest of
+its budget buys nothing but a better-imputed miss. :class:`TargetOutOfReach` is paceline's
+own rule (Ax's early stopping compares trials with each other; this one asks the benchmark's
+question of one trial). After every eval, once at least ``min_budget_fraction`` of the budget
+is spent and ``min_evals`` evals exist, it takes the best-so-far validation curve and its pace
+(metric gained per submission second), the larger of
+
+* the pace over the whole run so far, and
+* the pace over the last ``window`` evals,
+
+and stops the trial when even ``optimism`` times that pace, kept up for the rest of the
+budget, would not reach the target. Both paces look backwards, and the whole-run pace includes
+the fast first phase of training, so the rule is conservative; a schedule that saves its
+gains for the very end (a cosine decay's last steps) can still be cut short, which is why the
+rule is on by default only for Bayesian search, where a stopped trial is one censored
+observation among many. The quasi-random protocol simulates the benchmark and keeps it off
+unless asked (``paceline tune --early-stopping``).
+
+    >>> rule = TargetOutOfReach()
+    >>> curve = [(0, 0.1), (10, 0.5), (20, 0.52), (30, 0.53), (40, 0.53)]
+    >>> rule.check(curve, target=0.95, minimized=False, budget=60) is not None
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TargetOutOfReach:
+    """The rule above; an instance is the ``early_stop`` hook of :class:`sdk.runner.RunOptions`."""
+
+    min_budget_fraction: float = 0.25
+    min_evals: int = 4
+    window: int = 3
+    optimism: float = 2.0
+
+    def check(self, curve: Sequence[tuple[float, float]], target: float, minimized: bool,
+              budget: float, metric: str = "metric") -> str | None:
+        """Why to stop a trial with this ``(seconds, validation value)`` curve, or ``None``."""
+        sign = -1.0 if minimized else 1.0
+        points = [(t, sign * v) for t, v in curve if math.isfinite(t) and math.isfinite(v)]
+        goal = sign * target
+        if not points or any(v >= goal for _, v in points):
+            return None
+        t_now = points[-1][0]
+        if len(points) < self.min_evals or t_now < self.min_budget_fraction * budget:
+            return None
+        best, envelope = -math.inf, []
+        for t, v in points:
+            best = max(best, v)
+            envelope.append((t, best))
+        paces = [_pace(envelope[0], envelope[-1])]
+        if len(envelope) > self.window:
+            paces.append(_pace(envelope[-1 - self.window], envelope[-1]))
+        pace = max(paces)
+        remaining = max(budget - t_now, 0.0)
+        shown = sign * best
+        if pace <= 0:
+            return (f"validation {metric} has not improved on {shown:.4g} since the first eval "
+                    f"({t_now:.0f}s of the {budget:.0f}s budget spent); the target is "
+                    f"{target:g}")
+        reachable = best + self.optimism * pace * remaining
+        if reachable < goal:
+            return (f"at {t_now:.0f}s of the {budget:.0f}s budget, validation {metric} is "
+                    f"{shown:.4g}; even {self.optimism:g}x its best pace so far reaches only "
+                    f"{sign * reachable:.4g} by the budget, short of the target {target:g}")
+        return None
+
+    def __call__(self, workload: Any, budget: float, eval_results: list) -> str | None:
+        """The runner's hook: ``eval_results`` is ``[(global_step, row), ...]``."""
+        metric = workload.target_metric_name
+        key = f"validation/{metric}"
+        curve = [(float(row["score"]), float(row[key])) for _, row in eval_results
+                 if row.get(key) is not None and row.get("score") is not None]
+        return self.check(curve, workload.validation_target_value, workload.metric_minimized,
+                          budget, metric)
+
+
+def _pace(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dt = b[0] - a[0]
+    return (b[1] - a[1]) / dt if dt > 0 else 0.0

@@ -1,0 +1,293 @@
+"""An ask/tell tuner for people who drive external tuning from their own code.
+
+The lifecycle follows Ax's ``Client``: configure, ask for trials, tell what each trial did,
+read the best, save and load. Points come from a :class:`SearchStrategy`
+(:class:`~external_tuning.quasi_random.QuasiRandomSearch`, the benchmark's own,
+or :class:`~external_tuning.bayesian.BayesianSearch`); anything with a ``suggest(history,
+count)`` method plugs in. What a trial did is an :class:`Observation` per workload (a bare
+time-to-target works too); misses are censored observations, imputed as
+:mod:`external_tuning.observations` describes.
+
+    from external_tuning import Tuner
+    from sdk.search_space import SearchSpace
+
+    tuner = Tuner().configure(SearchSpace.load("space.json"), search="bayesian",
+                              num_trials=20, seed=0)
+    while not tuner.done:
+        for trial in tuner.ask():
+            seconds = my_training(trial.hyperparameters)     # None when it missed the target
+            tuner.tell(trial.index, seconds, budget=3600)
+        tuner.save("tuner.json")                            # Tuner.load("tuner.json") resumes
+    print(tuner.best())
+
+``paceline tune`` runs one tuner per study (and per workload, unless the configuration is
+shared) and keeps all of them in its state file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from external_tuning.observations import (
+    DEFAULT_CAP,
+    Observation,
+    TrialRecord,
+    objective,
+    shared_objective,
+)
+from sdk.errors import PacelineError
+from sdk.search_space import SearchSpace
+from sdk.trial_logs import atomic_write_json
+
+SEARCHES = ("quasi-random", "bayesian")
+FORMAT = 1
+
+
+class SearchStrategy(Protocol):
+    """Where to try next, given every trial asked so far (complete or pending)."""
+
+    name: str
+
+    def suggest(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A trial to run: its index in the tuner and its hyperparameters."""
+
+    index: int
+    hyperparameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TunerConfig:
+    """Everything that decides which points a tuner proposes."""
+
+    search: str
+    num_trials: int
+    seed: int
+    workloads: tuple[str, ...] = ("objective",)
+    initial_trials: int | None = None
+    cap: float = DEFAULT_CAP
+    threads: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"search": self.search, "num_trials": self.num_trials, "seed": self.seed,
+                "workloads": list(self.workloads), "initial_trials": self.initial_trials,
+                "cap": self.cap, "threads": self.threads}
+
+
+def default_initial_trials(num_trials: int, per_study: int = 5) -> int:
+    """Quasi-random trials before the model: a benchmark study's worth, at most a third."""
+    return max(1, min(per_study, num_trials // 3))
+
+
+def make_strategy(space: SearchSpace, config: TunerConfig) -> Any:
+    """The strategy object for ``config.search``."""
+    if config.search == "quasi-random":
+        from external_tuning.quasi_random import QuasiRandomSearch
+
+        return QuasiRandomSearch(space, config.num_trials, config.seed)
+    if config.search == "bayesian":
+        from external_tuning.bayesian import BayesianSearch
+
+        initial = config.initial_trials or default_initial_trials(config.num_trials)
+        return BayesianSearch(space, config.num_trials, config.seed, initial, config.threads)
+    raise PacelineError(f"Unknown search {config.search!r}; choose one of {', '.join(SEARCHES)}.")
+
+
+class Tuner:
+    """Ask/tell over one search space; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.space: SearchSpace | None = None
+        self.config: TunerConfig | None = None
+        self.records: list[TrialRecord] = []
+        self._strategy: Any = None
+
+    # ---- 1. configure ---------------------------------------------------------------------
+    def configure(
+        self,
+        space: SearchSpace | Mapping | list,
+        search: str = "quasi-random",
+        num_trials: int = 5,
+        seed: int = 0,
+        workloads: Sequence[str] = ("objective",),
+        initial_trials: int | None = None,
+        cap: float = DEFAULT_CAP,
+        threads: int = 1,
+        strategy: SearchStrategy | None = None,
+    ) -> Tuner:
+        """Set the space and the search; returns ``self``.
+
+        Args:
+            space: a :class:`SearchSpace` or its AlgoPerf JSON (dict or list form).
+            search: ``"quasi-random"`` (AlgoPerf's point set, seeded order) or ``"bayesian"``.
+            num_trials: how many trials the tuner will propose in all.
+            seed: decides the quasi-random order and Ax's randomness.
+            workloads: names a trial must be told about before it is complete; with several,
+                the objective is the shared one (mean of per-workload log time ratios).
+            initial_trials: Bayesian search only: quasi-random trials before the model.
+            cap: censored trials are imputed at most ``cap`` times the budget.
+            threads: torch threads for fitting the Bayesian model.
+            strategy: a custom strategy object instead of ``search``.
+        """
+        if self.records:
+            raise PacelineError("This tuner has trials already; configure a new Tuner instead.")
+        if not isinstance(space, SearchSpace):
+            space = SearchSpace.from_json(space)
+        if num_trials < 1:
+            raise PacelineError(f"A tuner needs at least one trial, got {num_trials}.")
+        if not workloads:
+            raise PacelineError("A tuner needs at least one workload name.")
+        self.space = space
+        self.config = TunerConfig(search if strategy is None else strategy.name, num_trials,
+                                  int(seed), tuple(workloads), initial_trials, float(cap),
+                                  threads)
+        self._strategy = strategy or make_strategy(space, self.config)
+        capacity = getattr(self._strategy, "capacity", num_trials)
+        if capacity < num_trials:
+            self.config = TunerConfig(**{**self.config.__dict__, "num_trials": capacity})
+        return self
+
+    # ---- 2. conduct -----------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """Every planned trial was asked for and told about."""
+        cfg = self._config()
+        return len(self.records) >= cfg.num_trials and all(r.complete for r in self.records)
+
+    @property
+    def remaining(self) -> int:
+        """Trials not asked for yet."""
+        return self._config().num_trials - len(self.records)
+
+    @property
+    def pending(self) -> list[TrialRecord]:
+        """Trials asked for but not complete."""
+        return [r for r in self.records if not r.complete]
+
+    def ask(self, count: int = 1) -> list[Suggestion]:
+        """Up to ``count`` new trials (fewer when the plan is nearly used up)."""
+        count = min(count, self.remaining)
+        if count <= 0:
+            return []
+        points = self._strategy.suggest(list(self.records), count)
+        out = []
+        for point in points:
+            record = TrialRecord(len(self.records), dict(point), source=self._config().search)
+            self.records.append(record)
+            out.append(Suggestion(record.index, dict(point)))
+        return out
+
+    def tell(
+        self,
+        index: int,
+        result: Observation | Mapping[str, Observation] | float | None,
+        budget: float | None = None,
+    ) -> TrialRecord:
+        """Record what trial ``index`` did on one or more workloads.
+
+        ``result`` is an :class:`Observation`, a mapping workload -> observation, or a bare
+        time-to-target in seconds (``None`` / ``inf`` for a miss; then ``budget`` is needed).
+        Once every configured workload is told, the trial is complete.
+        """
+        cfg = self._config()
+        if not 0 <= index < len(self.records):
+            raise PacelineError(f"There is no trial {index}; ask() gave indices 0 to "
+                                f"{len(self.records) - 1}.")
+        record = self.records[index]
+        if record.complete:
+            raise PacelineError(f"Trial {index} was told already.")
+        if isinstance(result, Observation):
+            observations = {result.workload: result}
+        elif isinstance(result, Mapping):
+            observations = dict(result)
+        else:
+            if budget is None:
+                raise PacelineError("Telling a bare time-to-target needs budget=SECONDS.")
+            if len(cfg.workloads) != 1:
+                raise PacelineError("This tuner tracks several workloads; tell an Observation "
+                                    "per workload.")
+            value = None if result is None or not math.isfinite(result) else float(result)
+            observations = {cfg.workloads[0]: Observation.from_time(value, budget,
+                                                                    cfg.workloads[0])}
+        unknown = sorted(set(observations) - set(cfg.workloads))
+        if unknown:
+            raise PacelineError(f"Trial {index} was told about {', '.join(unknown)}, which "
+                                f"this tuner does not track ({', '.join(cfg.workloads)}).")
+        record.observations.update(observations)
+        if set(record.observations) >= set(cfg.workloads):
+            ordered = {w: record.observations[w] for w in cfg.workloads}
+            record.observations = ordered
+            record.objective = (objective(ordered[cfg.workloads[0]], cfg.cap)
+                                if len(ordered) == 1 else shared_objective(ordered, cfg.cap))
+        return record
+
+    # ---- 3. analyse -----------------------------------------------------------------------
+    def ranking(self) -> list[TrialRecord]:
+        """Complete trials, best first (lowest objective; ties by index)."""
+        return sorted((r for r in self.records if r.complete),
+                      key=lambda r: (r.objective, r.index))
+
+    def best(self) -> TrialRecord | None:
+        """The best complete trial, or ``None`` before any is complete."""
+        ranked = self.ranking()
+        return ranked[0] if ranked else None
+
+    # ---- 4. save / load -------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "space": self._space().to_json(),
+                "config": self._config().to_json(),
+                "records": [r.to_json() for r in self.records]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], strategy: SearchStrategy | None = None,
+                  source: str = "<tuner state>") -> Tuner:
+        try:
+            if data.get("format") != FORMAT:
+                raise PacelineError(f"{source} has tuner format {data.get('format')!r}; this "
+                                    f"paceline reads format {FORMAT}.")
+            cfg = data["config"]
+            tuner = cls().configure(
+                SearchSpace.from_json(data["space"], source=source), search=cfg["search"],
+                num_trials=cfg["num_trials"], seed=cfg["seed"], workloads=cfg["workloads"],
+                initial_trials=cfg.get("initial_trials"), cap=cfg.get("cap", DEFAULT_CAP),
+                threads=cfg.get("threads", 1), strategy=strategy,
+            )
+            tuner.records = [TrialRecord.from_json(r) for r in data["records"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PacelineError(f"{source} is not a paceline tuner state ({exc}).") from None
+        return tuner
+
+    def save(self, path: str | Path) -> None:
+        """Write the tuner's state atomically (a kill never leaves half a file)."""
+        atomic_write_json(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path, strategy: SearchStrategy | None = None) -> Tuner:
+        """A tuner saved by :meth:`save`, ready to ask and tell again."""
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text())
+        except FileNotFoundError:
+            raise PacelineError(f"Tuner state {p} does not exist.") from None
+        except json.JSONDecodeError as exc:
+            raise PacelineError(f"{p} is not valid JSON ({exc.msg}).") from None
+        return cls.from_json(data, strategy, source=str(p))
+
+    # ---- private --------------------------------------------------------------------------
+    def _config(self) -> TunerConfig:
+        if self.config is None:
+            raise PacelineError("Call configure(...) before using the tuner.")
+        return self.config
+
+    def _space(self) -> SearchSpace:
+        self._config()
+        assert self.space is not None
+        return self.space
