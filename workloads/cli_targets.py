@@ -1,0 +1,212 @@
+"""`paceline targets`: set dev workloads' targets and budgets by AlgoPerf's procedure.
+
+    paceline targets mnist --scale dev --runtime 15
+    paceline targets ogbg wmt --trials 8 --seeds 5 --json targets.json --write
+    paceline targets suite --write        # the scored dev workloads, then 'variants'
+    paceline targets mnist --resume       # continue an interrupted calibration
+
+Tunes AdamW, NAdamW, Nesterov and heavy-ball momentum for a fixed number of steps (the
+runtime divided by the measured NAdamW step time), reruns the best point with several seeds,
+and derives target, test target, budget, eval period and step hint. ``--write`` stores the
+provenance in ``workloads/<family>/calibration.json`` and rewrites the family's generated
+numbers block. See docs/targets.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sdk.cli.command import Command
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("workloads", nargs="+", metavar="WORKLOAD",
+                   help="dev workload names; 'suite' = the scored ones, 'variants' = their "
+                        "held-out variants, 'all' = every dev workload")
+    p.add_argument("--scale", choices=["dev", "official"], default="dev",
+                   help="only dev: official numbers are fixed by the benchmark")
+    p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
+    p.add_argument("--runtime", type=float, metavar="SEC",
+                   help="target-setting runtime per run (default: the current dev budget "
+                        "divided by the budget factor; variants: their base's)")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="fix the steps per run instead of deriving them from --runtime")
+    p.add_argument("--trials", type=int, default=5, metavar="N",
+                   help="search points per algorithm (default 5; AlgoPerf: 200)")
+    p.add_argument("--seeds", type=int, default=5, metavar="K",
+                   help="reruns of the best point (default 5; AlgoPerf: 20)")
+    p.add_argument("--algorithms", metavar="LIST",
+                   help="comma-separated baselines (default adamw,nadamw,nesterov,momentum; "
+                        "variants: the base's two best)")
+    p.add_argument("--search-space", action="append", default=[], metavar="ALGO=JSON",
+                   help="use this search space for one algorithm (repeatable)")
+    p.add_argument("--budget-factor", default="4/3", metavar="F",
+                   help="budget = F x target-setting runtime (default 4/3, as AlgoPerf v0.5)")
+    p.add_argument("--seed", type=int, default=0, help="base seed of the procedure")
+    p.add_argument("--experiment-dir", default="experiments/targets", metavar="DIR",
+                   help="where the runs' logs go (default experiments/targets)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep finished runs and continue interrupted ones")
+    p.add_argument("--overwrite", action="store_true", help="delete earlier runs first")
+    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the framework")
+    p.add_argument("--probe-seconds", type=float, metavar="SEC",
+                   help="length of the speed probe (default: 10%% of the runtime, 4-15 s)")
+    p.add_argument("--json", metavar="OUT", help="write every run and the derived numbers here")
+    p.add_argument("--write", action="store_true",
+                   help="update workloads/<family>/calibration.json and the family's "
+                        "generated numbers block")
+
+
+def resolve(names: list[str]) -> list[str]:
+    """Expand 'suite', 'variants' and 'all'; base workloads come before variants."""
+    from sdk.errors import PacelineError
+    from sdk.registry import workloads
+
+    registry = workloads()
+    groups = {"suite": dict(scale="dev", scored=True, variants=False),
+              "variants": dict(scale="dev", variants=True),
+              "all": dict(scale="dev")}
+    out: list[str] = []
+    for name in names:
+        if name in groups:
+            found = registry.names(**groups[name])
+            if not found:
+                raise PacelineError(f"No dev workloads match {name!r} yet.")
+            out.extend(found)
+        else:
+            registry.entry(name)  # unknown names fail here with suggestions
+            out.append(name)
+    out = list(dict.fromkeys(out))
+    return sorted(out, key=lambda n: registry.entry(n).base is not None)
+
+
+def options_from(args: argparse.Namespace) -> Any:
+    from sdk.errors import PacelineError
+    from workloads.target_setting import TargetOptions, parse_factor
+
+    if args.scale != "dev":
+        raise PacelineError("Target setting calibrates dev workloads; the official targets "
+                            "and budgets are fixed by the benchmark (use --scale dev).")
+    if args.resume and args.overwrite:
+        raise PacelineError("Pass either --resume or --overwrite, not both.")
+    spaces = {}
+    for item in args.search_space:
+        algorithm, sep, path = item.partition("=")
+        if not sep or not algorithm or not path:
+            raise PacelineError(f"--search-space {item!r} must look like ALGORITHM=PATH.")
+        spaces[algorithm] = path
+    algorithms = None
+    if args.algorithms:
+        algorithms = tuple(a.strip() for a in args.algorithms.split(",") if a.strip())
+        if not algorithms:
+            raise PacelineError("--algorithms names no algorithm.")
+    return TargetOptions(
+        framework=args.framework, runtime_sec=args.runtime, steps=args.steps,
+        trials=args.trials, seeds=args.seeds, algorithms=algorithms,
+        budget_factor=parse_factor(args.budget_factor), seed=args.seed, search_spaces=spaces,
+        root=Path(args.experiment_dir), resume=args.resume, overwrite=args.overwrite,
+        data_dir=args.data_dir, threads=args.threads, probe_sec=args.probe_seconds,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from workloads.target_setting import check_options, set_targets
+
+    opts = options_from(args)
+    check_options(opts)
+    names = resolve(args.workloads)
+    records: dict[str, Any] = {}
+    for name in names:
+        record = set_targets(name, opts)
+        records[name] = record
+        print(describe(record))
+        print()
+        if args.json:
+            from sdk.trial_logs import atomic_write_json
+
+            atomic_write_json(Path(args.json), {"workloads": records})
+        if args.write:
+            write(name, record)
+    if len(records) > 1:
+        print(summary_table(list(records.values())))
+    return 0
+
+
+def write(name: str, record: dict[str, Any]) -> None:
+    """Store the record and regenerate the family's numbers block (or say how to add one)."""
+    from workloads.calibration_record import (
+        BEGIN,
+        END,
+        numbers_code,
+        rewrite_block,
+        write_record,
+    )
+    from workloads.target_setting import numbers_from_record
+
+    path = write_record(name, record)
+    numbers = numbers_from_record(record)
+    comment = (f"Generated by `{record['command']}`\n"
+               f"on {record['created']}; provenance: {path.name}. Do not edit by hand.")
+    code = rewrite_block(name, numbers, comment, folder=path.parent)
+    if code is not None:
+        print(f"paceline targets: wrote {path} and the numbers block in {code}",
+              file=sys.stderr)
+        return
+    print(f"paceline targets: wrote {path}, but no Python file in {path.parent} has a "
+          f"generated block for {name!r}; put these lines where its v0.5 dev numbers are "
+          f"defined and rerun with --write:\n\n{BEGIN.format(name=name)}\n"
+          f"{numbers_code(numbers, 'DEV_NUMBERS')}\n{END.format(name=name)}\n",
+          file=sys.stderr)
+
+
+def describe(record: dict[str, Any]) -> str:
+    """The runs and the derived numbers of one workload, as text tables."""
+    from sdk.report import format_table
+
+    metric = record["numbers"]["0.5"]["target_metric_name"]
+    trials = format_table(
+        ["run", "algorithm", "trial", "learning rate", "status", "steps", f"best {metric}",
+         f"test {metric}"],
+        [(t["kind"], t["algorithm"], t["trial"], t["hyperparameters"].get("learning_rate"),
+          t["status"], t["global_step"], t["best_validation"], t["test_at_best"])
+         for t in record["trials"]],
+    )
+    rows = []
+    for version, n in record["numbers"].items():
+        rows.append((version, n["validation_target_value"], n["test_target_value"],
+                     n["max_allowed_runtime_sec"], n["eval_period_time_sec"], n["step_hint"]))
+    numbers = format_table(["rules", "target", "test target", "budget(s)", "eval period(s)",
+                            "step hint"], rows)
+    best = record["best"]
+    proc = record["procedure"]
+    return (f"{record['workload']} ({record['framework']}): {proc['steps']} steps per run "
+            f"(~{proc['runtime_sec']:.1f}s at {1000 * record['speed']['step_time_sec']:.2f} "
+            f"ms/step)\n{trials}\n\nbest: {best['algorithm']} trial {best['trial']}; "
+            f"target = median of {len(record['derivation']['rerun_best_validation'])} reruns' "
+            f"best {metric}\n{numbers}\ncommand: {record['command']}")
+
+
+def summary_table(records: list[dict[str, Any]]) -> str:
+    from sdk.report import format_table
+
+    rows = []
+    for r in records:
+        n = r["numbers"]["0.5"]
+        rows.append((r["workload"], n["target_metric_name"], n["validation_target_value"],
+                     n["test_target_value"], n["max_allowed_runtime_sec"],
+                     n["eval_period_time_sec"], n["step_hint"], r["best"]["algorithm"]))
+    return format_table(["workload", "metric", "target", "test target", "budget(s)",
+                         "eval period(s)", "step hint", "best algorithm"], rows)
+
+
+COMMAND = Command(
+    name="targets",
+    help="set dev workloads' targets and budgets with AlgoPerf's target-setting procedure",
+    description=__doc__,
+    configure=configure,
+    run=run,
+)
