@@ -7,6 +7,8 @@ from pathlib import Path
 from sdk.registry import BaselineEntry, baselines
 
 _HERE = Path(__file__).resolve().parent
+# Shipped reference timings of these baselines (`paceline reference build`, sdk/references.py).
+REFERENCE_TIMINGS_DIR = _HERE / "reference_timings"
 
 
 def _modules(package: str) -> dict[str, dict[str, str]]:

@@ -24,6 +24,7 @@ BUILTIN_COMMANDS = {
     "run": "sdk.cli.run_cmd:COMMAND",
     "check": "sdk.cli.check_cmd:COMMAND",
     "score": "sdk.cli.score_cmd:COMMAND",
+    "reference": "sdk.cli.reference_cmd:COMMAND",
 }
 
 

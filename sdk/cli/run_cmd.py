@@ -105,7 +105,51 @@ def run(args: argparse.Namespace) -> int:
     print(trials_table(results))
     print()
     print(workloads_table(results))
+    if args.scale == "dev":
+        print()
+        print(score_against_references(ctx, args))
     return 0
+
+
+def score_against_references(ctx, args: argparse.Namespace) -> str:  # noqa: ANN001
+    """The benchmark score of this run next to the kit's baselines (shipped timings)."""
+    import math
+
+    from sdk.references import find_reference_file, load_reference, reference_times
+    from sdk.report import format_table
+    from sdk.scoring import load_submission_times, score_times, scoring_rules
+
+    path = find_reference_file(args.scale, args.ruleset, ctx.table.version)
+    if path is None:
+        return (f"No reference timings ship for {args.scale} scale, {args.ruleset} tuning, "
+                f"rules v{ctx.table.version}, so no benchmark score: build them with "
+                "`paceline reference build --baselines nadamw ...`.")
+    data = load_reference(path)
+    rules = scoring_rules(ctx.table.version, self_tuning=args.ruleset == "self",
+                          base_workloads=tuple(ctx.workloads))
+    mine = load_submission_times(ctx.root, rules)
+    name = f"{ctx.submission.name} (this run)"
+    table = {name: {w: mine.times.get(w, math.inf) for w in ctx.workloads}}
+    skipped = []
+    for baseline, times in reference_times(data, ctx.workloads).items():
+        entries = data["baselines"][baseline]
+        stale = [w for w in ctx.workloads if w in mine.workloads and w in entries
+                 and entries[w].get("target") != mine.workloads[w].target.value]
+        missing = [w for w in ctx.workloads if w not in times]
+        if stale or missing:
+            skipped.append(f"{baseline} ({'other targets' if stale else 'not timed'} on "
+                           f"{', '.join(stale or missing)})")
+            continue
+        table[baseline] = times
+    scores = score_times(table, rules)
+    order = sorted(table, key=lambda s: -scores.scores[s])
+    rows = [[s, scores.scores[s], *[table[s].get(w) for w in ctx.workloads]] for s in order]
+    out = [f"Benchmark score over {len(ctx.workloads)} workload(s) against the reference "
+           f"baselines ({path.name}; r_max {rules.r_max:g}):",
+           format_table(["submission", "score", *[f"{w}(s)" for w in ctx.workloads]], rows)]
+    if skipped:
+        out.append("Not compared: " + "; ".join(skipped) + ".")
+    return "\n".join(out)
 
 
 def _write_summary(path: str, ctx, results) -> None:  # noqa: ANN001

@@ -1,0 +1,146 @@
+"""`paceline reference`: build or show the reference timings new runs are scored against.
+
+    paceline reference build --baselines nadamw adamw momentum nesterov --workload suite
+    paceline reference build --baselines nadamw --workload suite --ruleset self
+    paceline reference show [--ruleset self] [--ruleset-version 0.6]
+
+`build` runs each baseline through the normal protocol (logs under
+experiments/reference/...), scores it, and writes the kit's reference file for that scale,
+ruleset and version (or --out FILE), recording the command that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+from sdk.cli.command import Command
+from sdk.errors import PacelineError
+from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = sub.add_parser("build", help="run baselines and write reference timings")
+    build.add_argument("--baselines", nargs="+", required=True, metavar="NAME")
+    build.add_argument("--workload", action="append", metavar="NAME",
+                       help="repeatable; 'suite' = every scored workload (default)")
+    build.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
+    build.add_argument("--ruleset", choices=RULESETS, default="external")
+    build.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    build.add_argument("--scale", choices=["dev"], default="dev")
+    build.add_argument("--studies", type=int, default=1)
+    build.add_argument("--trials", type=int, default=1)
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--experiment-dir", default="experiments/reference")
+    build.add_argument("--resume", action="store_true", help="keep finished trials")
+    build.add_argument("--out", metavar="FILE", help="default: the kit's reference file")
+    show = sub.add_parser("show", help="print the reference timings")
+    show.add_argument("--ruleset", choices=RULESETS, default="external")
+    show.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    show.add_argument("--scale", choices=["dev"], default="dev")
+    show.add_argument("--file", metavar="FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        return _show(args)
+    return _build(args)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from sdk.references import find_reference_file, load_reference, reference_times
+    from sdk.report import format_table
+
+    path = Path(args.file) if args.file else find_reference_file(
+        args.scale, args.ruleset, args.ruleset_version)
+    if path is None:
+        raise PacelineError(f"No reference timings for {args.scale} scale, {args.ruleset} "
+                            f"tuning, rules v{args.ruleset_version}; build them with "
+                            "`paceline reference build`.")
+    data = load_reference(path)
+    times = reference_times(data)
+    workloads = sorted({w for t in times.values() for w in t})
+    rows = [[b, *[times[b].get(w) for w in workloads]] for b in times]
+    print(f"{path}\nmade by: {data.get('command', '?')} ({data.get('created', '?')})")
+    print(format_table(["baseline", *workloads], rows))
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from sdk.experiment import plan_trials, run_plan
+    from sdk.references import file_name, reference_dirs
+    from sdk.rulesets import get_ruleset
+    from sdk.run_context import default_search_space, resolve_workloads
+    from sdk.runner import RunOptions
+    from sdk.scoring import load_submission_times, scoring_rules
+    from sdk.submission import load_submission
+    from sdk.trial_logs import atomic_write_json, system_metadata
+
+    if args.out:
+        out = Path(args.out)
+    else:
+        dirs = reference_dirs()
+        if not dirs:
+            raise PacelineError("No reference-timings folder is registered; pass --out FILE.")
+        out = dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version)
+    table = get_ruleset(args.ruleset_version)
+    workloads = resolve_workloads(args.workload or ["suite"], args.scale)
+    rules = scoring_rules(args.ruleset_version, self_tuning=args.ruleset == "self",
+                          base_workloads=tuple(workloads))
+    result: dict[str, dict[str, dict]] = {}
+    for baseline in args.baselines:
+        submission = load_submission(baseline, args.framework, args.ruleset)
+        ns = argparse.Namespace(ruleset=args.ruleset, tuning_search_space=None)
+        space = default_search_space(ns, submission)
+        root = Path(args.experiment_dir) / args.scale / f"{args.ruleset}_tuning" / baseline
+        specs = plan_trials(workloads, args.framework, args.scale, args.ruleset, space,
+                            args.studies, args.trials, args.seed, root)
+        options = RunOptions(ruleset=args.ruleset, resume=args.resume,
+                             overwrite=not args.resume, save_checkpoints=False,
+                             progress=sys.stderr.isatty())
+        print(f"reference: {baseline} on {len(workloads)} workload(s)", file=sys.stderr)
+        run_plan(specs, submission, table, options)
+        times = load_submission_times(root, rules)
+        result[baseline] = {}
+        for workload in workloads:
+            summary = times.workloads.get(workload)
+            if summary is None:
+                raise PacelineError(f"{baseline} left no logs for {workload} under {root}.")
+            result[baseline][workload] = {
+                "time_to_target_sec": _finite(summary.time_sec),
+                "study_times": [_finite(study.time_sec) for study in summary.studies],
+                "budget_sec": summary.target.budget_sec,
+                "metric": summary.target.metric,
+                "target": summary.target.value,
+            }
+    atomic_write_json(out, {
+        "scale": args.scale,
+        "ruleset": args.ruleset,
+        "ruleset_version": args.ruleset_version,
+        "framework": args.framework,
+        "command": "paceline " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {**system_metadata(), "processor": platform.processor()},
+        "baselines": result,
+    })
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+COMMAND = Command(
+    name="reference",
+    help="build or show the baselines' reference timings that runs are scored against",
+    description=__doc__,
+    configure=configure,
+    run=run,
+)

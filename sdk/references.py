@@ -1,0 +1,85 @@
+"""Reference timings: how fast the kit's baselines reach each target, shipped as data.
+
+A benchmark score is relative to the other submissions, so a lone run means little. Paceline
+ships the time-to-target of its baselines per workload (dev scale, per ruleset and ruleset
+version) and scores a new run against them. The files are produced by a command anyone can
+rerun (it is recorded in each file), e.g.:
+
+    paceline reference build --baselines nadamw adamw momentum nesterov --workload suite
+
+File format (``<scale>_<ruleset>_v<version>.json``)::
+
+    {"scale": "dev", "ruleset": "external", "ruleset_version": "0.5",
+     "command": "paceline reference build ...", "created": "2026-11-21T...",
+     "machine": {...}, "framework": "pytorch",
+     "baselines": {"nadamw": {"mnist": {"time_to_target_sec": 5.6, "study_times": [5.6],
+                                        "budget_sec": 20.0, "metric": "accuracy",
+                                        "target": 0.915}}}}
+
+``time_to_target_sec`` is ``null`` for a miss. Folders holding such files are found through
+the ``paceline.reference_timings`` entry-point group (each entry is a directory path).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sdk.errors import PacelineError
+
+
+def reference_dirs() -> list[Path]:
+    """Every registered folder of reference-timing files."""
+    out = []
+    for ep in metadata.entry_points(group="paceline.reference_timings"):
+        out.append(Path(ep.load()))
+    return out
+
+
+def file_name(scale: str, ruleset: str, version: str) -> str:
+    return f"{scale}_{ruleset}_v{version}.json"
+
+
+def find_reference_file(scale: str, ruleset: str, version: str) -> Path | None:
+    name = file_name(scale, ruleset, version)
+    for folder in reference_dirs():
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def load_reference(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PacelineError(f"Cannot read reference timings {path}: {exc}.") from None
+    if not isinstance(data, dict) or "baselines" not in data:
+        raise PacelineError(f"{path} is not a paceline reference-timings file.")
+    return data
+
+
+def reference_times(data: dict[str, Any], workloads: list[str] | None = None
+                    ) -> dict[str, dict[str, float]]:
+    """``{baseline: {workload: seconds (inf for a miss)}}``, optionally restricted."""
+    out: dict[str, dict[str, float]] = {}
+    for baseline, per_workload in data["baselines"].items():
+        times = {}
+        for workload, entry in per_workload.items():
+            if workloads is not None and workload not in workloads:
+                continue
+            t = entry.get("time_to_target_sec")
+            times[workload] = math.inf if t is None else float(t)
+        out[baseline] = times
+    return out
+
+
+def reference_targets(data: dict[str, Any]) -> dict[str, float]:
+    """The validation target each reference workload was timed against."""
+    targets: dict[str, float] = {}
+    for per_workload in data["baselines"].values():
+        for workload, entry in per_workload.items():
+            targets.setdefault(workload, entry.get("target"))
+    return targets
