@@ -1,13 +1,12 @@
 """Plain-text tables of run results, for the terminal.
 
-The per-workload time follows the benchmark: per study the trial that reached the target
-first, then the median over studies (a miss is infinite).
+Per-workload times come from the scorer (:mod:`sdk.scoring`): per study the trial that
+reached the target at the earliest evaluation, then the median over studies.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -47,27 +46,21 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def workload_times(results: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """Per workload: median over studies of the best trial's time-to-target, and context."""
-    by_study: dict[str, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+def workload_summary(results: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Per workload: how many studies and trials ran, the budget, metric, target, best value."""
+    by_workload: dict[str, list[Any]] = defaultdict(list)
     for r in results:
-        by_study[r.workload][r.study].append(r)
+        by_workload[r.workload].append(r)
     out = {}
-    for workload, studies in by_study.items():
-        study_times = []
-        for trials in studies.values():
-            times = [t.time_to_target_sec for t in trials if t.time_to_target_sec is not None]
-            study_times.append(min(times) if times else math.inf)
-        first = next(iter(studies.values()))[0]
+    for workload, trials in by_workload.items():
+        first = trials[0]
         out[workload] = {
-            "time_to_target_sec": statistics.median(study_times),
-            "studies": len(studies),
-            "trials": sum(len(t) for t in studies.values()),
-            "reached": sum(math.isfinite(t) for t in study_times),
+            "studies": len({t.study for t in trials}),
+            "trials": len(trials),
             "budget_sec": first.budget_sec,
             "metric": first.target_metric,
             "target": first.validation_target,
-            "best": _best(first.target_metric, [t for ts in studies.values() for t in ts]),
+            "best": _best(first.target_metric, trials),
         }
     return out
 
@@ -94,13 +87,16 @@ def trials_table(results: Sequence[Any]) -> str:
     )
 
 
-def workloads_table(results: Sequence[Any]) -> str:
+def workloads_table(results: Sequence[Any], times: dict[str, Any]) -> str:
+    """Per workload: the scorer's time-to-target (``times``: workload -> WorkloadTime)."""
     rows = []
-    for workload, w in sorted(workload_times(results).items()):
-        t = w["time_to_target_sec"]
+    for workload, w in sorted(workload_summary(results).items()):
+        scored = times.get(workload)
+        t = scored.time_sec if scored is not None else math.inf
+        hit = sum(math.isfinite(s.time_sec) for s in scored.studies) if scored else 0
         share = f"{100 * t / w['budget_sec']:.0f}%" if math.isfinite(t) else "-"
         rows.append((workload, w["metric"], w["target"], w["best"],
-                     f"{w['reached']}/{w['studies']}", t, w["budget_sec"], share))
+                     f"{hit}/{w['studies']}", t, w["budget_sec"], share))
     return format_table(
         ["workload", "metric", "target", "best val", "studies hit", "time-to-target(s)",
          "budget(s)", "of budget"],

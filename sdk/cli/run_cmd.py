@@ -102,22 +102,27 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if args.json and results:
             _write_summary(args.json, ctx, results)
+    from sdk.scoring import load_submission_times, scoring_rules
+
+    rules = scoring_rules(ctx.table.version, self_tuning=args.ruleset == "self",
+                          base_workloads=tuple(ctx.workloads))
+    mine = load_submission_times(ctx.root, rules)
     print(trials_table(results))
     print()
-    print(workloads_table(results))
+    print(workloads_table(results, mine.workloads))
     if args.scale == "dev":
         print()
-        print(score_against_references(ctx, args))
+        print(score_against_references(ctx, args, rules, mine))
     return 0
 
 
-def score_against_references(ctx, args: argparse.Namespace) -> str:  # noqa: ANN001
+def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:  # noqa: ANN001
     """The benchmark score of this run next to the kit's baselines (shipped timings)."""
     import math
 
     from sdk.references import find_reference_file, load_reference, reference_times
     from sdk.report import format_table
-    from sdk.scoring import load_submission_times, score_times, scoring_rules
+    from sdk.scoring import score_times
 
     path = find_reference_file(args.scale, args.ruleset, ctx.table.version)
     if path is None:
@@ -125,9 +130,6 @@ def score_against_references(ctx, args: argparse.Namespace) -> str:  # noqa: ANN
                 f"rules v{ctx.table.version}, so no benchmark score: build them with "
                 "`paceline reference build --baselines nadamw ...`.")
     data = load_reference(path)
-    rules = scoring_rules(ctx.table.version, self_tuning=args.ruleset == "self",
-                          base_workloads=tuple(ctx.workloads))
-    mine = load_submission_times(ctx.root, rules)
     name = f"{ctx.submission.name} (this run)"
     table = {name: {w: mine.times.get(w, math.inf) for w in ctx.workloads}}
     skipped = []
