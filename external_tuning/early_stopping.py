@@ -7,13 +7,14 @@ question of one trial). After every eval, once at least ``min_budget_fraction`` 
 is spent and ``min_evals`` evals exist, it takes the best-so-far validation curve and its pace
 (metric gained per submission second), the larger of
 
-* the pace over the whole run so far, and
+* the pace over the second half of the time spent so far, and
 * the pace over the last ``window`` evals,
 
 and stops the trial when even ``optimism`` times that pace, kept up for the rest of the
-budget, would not reach the target. Both paces look backwards, and the whole-run pace includes
-the fast first phase of training, so the rule is conservative; a schedule that saves its
-gains for the very end (a cosine decay's last steps) can still be cut short, which is why the
+budget, would not reach the target. Training curves flatten as they go, so extrapolating a
+past pace in a straight line, doubled, is optimistic: the rule stops only trials that are
+clearly too slow. A schedule that saves its gains for the very end (a cosine decay's last
+steps, a late learning-rate drop) can still be cut short, which is why the
 rule is on by default only for Bayesian search, where a stopped trial is one censored
 observation among many. The quasi-random protocol simulates the benchmark and keeps it off
 unless asked (``paceline tune --early-stopping``).
@@ -56,16 +57,17 @@ class TargetOutOfReach:
         for t, v in points:
             best = max(best, v)
             envelope.append((t, best))
-        paces = [_pace(envelope[0], envelope[-1])]
+        half = next(p for p in envelope if p[0] >= t_now / 2)
+        paces = [_pace(half, envelope[-1])]
         if len(envelope) > self.window:
             paces.append(_pace(envelope[-1 - self.window], envelope[-1]))
         pace = max(paces)
         remaining = max(budget - t_now, 0.0)
         shown = sign * best
         if pace <= 0:
-            return (f"validation {metric} has not improved on {shown:.4g} since the first eval "
-                    f"({t_now:.0f}s of the {budget:.0f}s budget spent); the target is "
-                    f"{target:g}")
+            return (f"validation {metric} has not improved on {shown:.4g} since "
+                    f"{half[0]:.0f}s ({t_now:.0f}s of the {budget:.0f}s budget spent); the "
+                    f"target is {target:g}")
         reachable = best + self.optimism * pace * remaining
         if reachable < goal:
             return (f"at {t_now:.0f}s of the {budget:.0f}s budget, validation {metric} is "

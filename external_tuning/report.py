@@ -135,7 +135,7 @@ def text(summary_data: dict[str, Any], top: int = 5) -> str:
     """The terminal report: trials, workloads, best configurations."""
     trials = summary_data["trials"]
     rows = [(t["workload"], t["study"], t["trial"], t["status"], t["best_validation_metric"],
-             t["validation_target"], t["time_to_target_sec"], t["objective"], t["reason"][:60])
+             t["validation_target"], t["time_to_target_sec"], t["objective"], t["reason"][:100])
             for t in trials]
     parts = [format_table(["workload", "study", "trial", "status", "best val", "target",
                            "time-to-target(s)", "objective", "why it missed"], rows)]
