@@ -1,0 +1,121 @@
+"""`paceline freeze` on synthetic studies whose best configurations are known.
+
+Two workloads: ``wa`` is fastest at lr 1e-3, ``wb`` at lr 1e-2, and no single learning rate
+is good at both, so the best frozen list holds one point for each.
+
+    .venv/bin/python -m pytest tests/test_external_tuning_freeze.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_external_tuning_support import write_synthetic_trial
+
+from sdk.cli.main import main
+from sdk.search_space import SearchSpace
+
+RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
+BEST = {"wa": -3.0, "wb": -2.0}
+
+
+def seconds(lr: float, workload: str, rng: np.random.Generator, scale: float = 1.0) -> float:
+    t = scale * 6.0 * math.exp(2.0 * (math.log10(lr) - BEST[workload]) ** 2)
+    t *= math.exp(0.05 * rng.standard_normal())
+    return t if t < 20 else math.inf
+
+
+def make_studies(root: Path, studies: int = 3, rates: dict | None = None,
+                 scale: float = 1.0) -> Path:
+    rng = np.random.default_rng(0)
+    for s in range(studies):
+        for w in ("wa", "wb"):
+            for i, lr in enumerate((rates or {}).get(w, RATES)):
+                write_synthetic_trial(root / f"study_{s}" / f"{w}_pytorch" / f"trial_{i + 1}",
+                                      {"lr": lr, "wd": 0.1}, seconds(lr, w, rng, scale))
+    return root
+
+
+def freeze(*args: str) -> int:
+    return main(["freeze", *args, "--samples", "100"])
+
+
+def test_freeze_keeps_one_point_per_workload_and_explains_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = make_studies(tmp_path / "sub")
+    out, why = tmp_path / "space.json", tmp_path / "why.json"
+    assert freeze(str(root), "--points", "5", "--out", str(out), "--json", str(why)) == 0
+    space = SearchSpace.load(out)  # a valid search space for an official run
+    assert space.is_list and sorted(p["lr"] for p in space.points) == [1e-3, 1e-2]
+    result = json.loads(why.read_text())
+    assert result["expected_score"] == pytest.approx(1.0, abs=0.02)
+    assert result["alternatives"]["best_single_point"] < result["expected_score"] - 0.1
+    deciders = {p["hyperparameters"]["lr"]: p["workloads"] for p in result["points"]}
+    assert deciders[1e-3]["wa"]["decides_studies"] > 0.9
+    assert deciders[1e-2]["wb"]["decides_studies"] > 0.9
+    assert [s["helps"] for s in result["steps"][:1]] != [[]]
+    text = capsys.readouterr().out
+    assert "Why these points" in text and "a list of 2 point(s)" in text
+
+
+def test_one_point_allowed_takes_the_best_compromise(tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "sub")
+    out, why = tmp_path / "space.json", tmp_path / "why.json"
+    assert freeze(str(root), "--points", "1", "--out", str(out), "--json", str(why)) == 0
+    assert [p["lr"] for p in SearchSpace.load(out).points] == [3e-3]  # between the two optima
+    assert json.loads(why.read_text())["expected_score"] < 0.95
+
+
+def test_a_box_is_a_valid_dict_space_around_the_good_points(tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "sub")
+    out, why = tmp_path / "box.json", tmp_path / "why.json"
+    assert freeze(str(root), "--points", "5", "--box", "--out", str(out), "--json",
+                  str(why)) == 0
+    box = SearchSpace.load(out)
+    assert not box.is_list
+    lr = next(p for p in box.parameters if p.name == "lr")
+    assert lr.scaling == "log" and lr.min <= 1e-3 and lr.max >= 1e-2 and lr.max <= 0.1
+    result = json.loads(why.read_text())
+    assert 0.0 < result["box"]["expected_score"] <= result["expected_score"] + 1e-9
+    assert result["frozen"] == box.to_json()
+
+
+def test_faster_competitors_lower_the_expected_score(tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "sub")
+    rival = make_studies(tmp_path / "rivals" / "rival", scale=0.5)
+    why = tmp_path / "why.json"
+    assert freeze(str(root), "--out", str(tmp_path / "s.json"), "--reference", str(rival),
+                  "--json", str(why)) == 0
+    result = json.loads(why.read_text())
+    assert 0.3 < result["expected_score"] < 0.9  # twice as slow as the rival: ratio ~2
+    assert result["simulation"]["reference"] == "--reference submissions"
+
+
+def test_workloads_that_tried_different_points_are_bridged_by_the_model(
+        tmp_path: Path) -> None:
+    # As after a Bayesian study per workload: no configuration ran on both workloads.
+    root = make_studies(tmp_path / "sub", rates={"wa": RATES[::2], "wb": RATES[1::2]})
+    why = tmp_path / "why.json"
+    assert freeze(str(root), "--points", "3", "--out", str(tmp_path / "s.json"), "--json",
+                  str(why)) == 0
+    result = json.loads(why.read_text())
+    sources = {o["source"] for p in result["points"] for o in p["workloads"].values()}
+    assert "predicted" in sources
+    assert result["expected_score"] > 0.6
+
+
+def test_bad_inputs_end_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert freeze(str(tmp_path / "missing"), "--out", str(tmp_path / "o.json")) == 2
+    assert "does not exist" in capsys.readouterr().err
+    root = make_studies(tmp_path / "sub", studies=1)
+    for hp in root.rglob("hparams.json"):
+        hp.unlink()
+    assert freeze(str(root), "--out", str(tmp_path / "o.json")) == 2
+    assert "No external-tuning trial" in capsys.readouterr().err
+    assert freeze(str(root), "--points", "0", "--out", str(tmp_path / "o.json")) == 2
+    assert "--points must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o.json").exists()
