@@ -6,6 +6,7 @@ version) and scores a new run against them. The files are produced by a command 
 rerun (it is recorded in each file), e.g.:
 
     paceline reference build --baselines nadamw adamw momentum nesterov --workload suite
+    paceline reference build --baselines nadamw adamw momentum nesterov --variants
 
 File format (``<scale>_<ruleset>_v<version>.json``)::
 
@@ -39,12 +40,14 @@ def reference_dirs() -> list[Path]:
     return out
 
 
-def file_name(scale: str, ruleset: str, version: str) -> str:
-    return f"{scale}_{ruleset}_v{version}.json"
+def file_name(scale: str, ruleset: str, version: str, kind: str = "") -> str:
+    """``<scale>_<ruleset>_v<version>.json``; ``kind="variants"`` (the official held-out
+    variants, ``paceline reference build --variants``) adds ``_variants``."""
+    return f"{scale}_{ruleset}_v{version}{'_' + kind if kind else ''}.json"
 
 
-def find_reference_file(scale: str, ruleset: str, version: str) -> Path | None:
-    name = file_name(scale, ruleset, version)
+def find_reference_file(scale: str, ruleset: str, version: str, kind: str = "") -> Path | None:
+    name = file_name(scale, ruleset, version, kind)
     for folder in reference_dirs():
         if (folder / name).is_file():
             return folder / name

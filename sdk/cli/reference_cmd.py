@@ -2,11 +2,14 @@
 
     paceline reference build --baselines nadamw adamw momentum nesterov --workload suite
     paceline reference build --baselines nadamw --workload suite --ruleset self
+    paceline reference build --baselines nadamw momentum nesterov --variants   # held-out variants
     paceline reference show [--ruleset self] [--ruleset-version 0.6]
 
 `build` runs each baseline through the normal protocol (logs under
 experiments/reference/...), scores it, and writes the kit's reference file for that scale,
-ruleset and version (or --out FILE), recording the command that produced it.
+ruleset and version (or --out FILE), recording the command that produced it. With
+--variants it times the official held-out variants of the --workload bases instead (default:
+every scored base) and writes the ``..._variants.json`` file `paceline heldout` reads.
 """
 
 from __future__ import annotations
@@ -39,11 +42,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--experiment-dir", default="experiments/reference")
     build.add_argument("--resume", action="store_true", help="keep finished trials")
+    build.add_argument("--variants", action="store_true",
+                       help="time the official held-out variants of the --workload bases "
+                            "(default: every scored base) into the variants file")
     build.add_argument("--out", metavar="FILE", help="default: the kit's reference file")
     show = sub.add_parser("show", help="print the reference timings")
     show.add_argument("--ruleset", choices=RULESETS, default="external")
     show.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
     show.add_argument("--scale", choices=["dev"], default="dev")
+    show.add_argument("--variants", action="store_true", help="the held-out variants' file")
     show.add_argument("--file", metavar="FILE")
 
 
@@ -57,8 +64,9 @@ def _show(args: argparse.Namespace) -> int:
     from sdk.references import find_reference_file, load_reference, reference_times
     from sdk.report import format_table
 
+    kind = "variants" if args.variants else ""
     path = Path(args.file) if args.file else find_reference_file(
-        args.scale, args.ruleset, args.ruleset_version)
+        args.scale, args.ruleset, args.ruleset_version, kind=kind)
     if path is None:
         raise PacelineError(f"No reference timings for {args.scale} scale, {args.ruleset} "
                             f"tuning, rules v{args.ruleset_version}; build them with "
@@ -88,9 +96,12 @@ def _build(args: argparse.Namespace) -> int:
         dirs = reference_dirs()
         if not dirs:
             raise PacelineError("No reference-timings folder is registered; pass --out FILE.")
-        out = dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version)
+        out = dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version,
+                                  kind="variants" if args.variants else "")
     table = get_ruleset(args.ruleset_version)
     workloads = resolve_workloads(args.workload or ["suite"], args.scale)
+    if args.variants:
+        workloads = _official_variants(workloads, args.scale, args.framework)
     rules = scoring_rules(args.ruleset_version, self_tuning=args.ruleset == "self",
                           base_workloads=tuple(workloads))
     result: dict[str, dict[str, dict]] = {}
@@ -131,6 +142,22 @@ def _build(args: argparse.Namespace) -> int:
     })
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _official_variants(bases: list[str], scale: str, framework: str) -> list[str]:
+    """The registered official held-out variants of ``bases`` at ``scale``."""
+    from sdk.registry import workloads as registry
+
+    found = []
+    for name in registry().names(scale=scale, variants=True):
+        entry = registry().entry(name)
+        if entry.official_variant and entry.base in bases and \
+                framework in entry.frameworks(scale):
+            found.append(name)
+    if not found:
+        raise PacelineError(f"No official held-out variants of {', '.join(bases)} are "
+                            f"registered at {scale} scale in {framework}.")
+    return found
 
 
 def _finite(value: float) -> float | None:
