@@ -20,8 +20,9 @@ is exact. A v0.5 submission gets no ``train_state``; the view then keeps its own
 it sums the wall time between consecutive ``update_params`` calls, and replaces each gap that
 contained an evaluation (``eval_results`` grew) by the timed part it measured itself: the
 call's own duration (when the submission marks its end with :meth:`BudgetView.finish_step`)
-plus the median of the other gaps between calls. Evaluations, logging and checkpoints are
-therefore not counted, as in the runner.
+plus the mean of the other gaps between calls. Evaluations, logging and checkpoints are
+therefore not counted, as in the runner; ``estimated_sec`` says how much of the total rests on
+such estimates.
 
 **Which multiplier.** The submission never learns the ruleset from the runner. The view takes,
 in this order: an explicit ``multiplier``; for paceline's workloads the version they were
@@ -70,6 +71,9 @@ class BudgetSnapshot:
         external_budget_sec: ``workload.max_allowed_runtime_sec``.
         multiplier: ``budget_sec / external_budget_sec``.
         source: ``"train_state"`` or ``"own accounting"``.
+        slow_step_sec: the 95th percentile of recent step times (a bad step).
+        estimated_sec: how much of ``elapsed_sec`` was estimated rather than measured (own
+            accounting around evaluations; 0 with ``train_state``).
     """
 
     budget_sec: float
@@ -80,6 +84,8 @@ class BudgetSnapshot:
     external_budget_sec: float
     multiplier: float
     source: str
+    slow_step_sec: float | None = None
+    estimated_sec: float = 0.0
 
     @property
     def remaining_sec(self) -> float:
@@ -136,12 +142,14 @@ class BudgetView:
         self.step_timer = step_timer or StepTimer()
         self._forced_multiplier = multiplier
         self._multiplier: float | None = None
-        self._overheads = StepTimer(skip=0, window=16)
+        # the first evaluation's overhead includes compiling prepare_for_eval: skip it
+        self._overheads = StepTimer(skip=1, window=16)
         self._outside = StepTimer(skip=1, window=64)
         self._source: str | None = None
         self._last: BudgetSnapshot | None = None
         # own accounting
         self._accounted = 0.0
+        self._estimated = 0.0
         self._mark: float | None = None  # wall time of the last observe
         self._call_end: float | None = None  # wall time of the last finish_step
         self._evals_seen = 0
@@ -225,11 +233,14 @@ class BudgetView:
             budget_sec=self.external_budget_sec * multiplier,
             elapsed_sec=elapsed,
             step_time_sec=self.step_timer.estimate(),
-            eval_overhead_sec=self._overheads.estimate() or 0.0,
+            eval_overhead_sec=(self._overheads.estimate() or 0.0) if self._overheads.settled
+            else 0.0,
             global_step=int(global_step),
             external_budget_sec=self.external_budget_sec,
             multiplier=multiplier,
             source=self._source or "none",
+            slow_step_sec=self.step_timer.tail(),
+            estimated_sec=self._estimated,
         )
 
     def _from_train_state(self, ts: Mapping[str, Any], now: float, evaluated: bool) -> float:
@@ -261,10 +272,13 @@ class BudgetView:
             else:
                 inside = self._call_end - self._mark if self._call_end is not None else None
                 if inside is not None:
-                    timed = inside + (self._outside.estimate() or 0.0)
+                    guess = self._outside.mean() or 0.0
+                    timed = inside + guess
                 else:
-                    timed = self.step_timer.estimate() or 0.0
+                    guess = self.step_timer.mean() or 0.0
+                    timed = guess
                 timed = min(timed, gap)
+                self._estimated += min(guess, timed)
             self._accounted += max(timed, 0.0)
         self._mark = now
         self._call_end = None

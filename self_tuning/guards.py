@@ -9,8 +9,13 @@ raises ``TrainingCompleteError`` gets an evaluation right away (the runner treat
 ``training_complete`` as eval-eligible), so :class:`EndOfBudgetGuard` raises it while one
 final ``prepare_for_eval`` and evaluation still fit in the budget::
 
-    reserve = max(safety_steps * step_time + eval_overhead, min_reserve_fraction * budget)
+    reserve = max(safety_steps * slow_step + eval_overhead + estimate_slack * estimated,
+                  min_reserve_fraction * budget)
     stop when  budget - elapsed <= reserve
+
+``slow_step`` is the 95th percentile of recent step times after warm-up (a busy machine has a
+long tail of slow steps; compilation steps do not count); ``estimated`` is the part of the
+elapsed time a v0.5 view had to estimate.
 
 Its :meth:`~EndOfBudgetGuard.horizon_sec` (``budget - reserve``) is where a time-based
 schedule should end, so the decay is complete when the final evaluation happens.
@@ -23,7 +28,8 @@ calls it (v0.5) gets the evaluation point back at the end of every ``update_para
 
     >>> from self_tuning.budget import BudgetSnapshot
     >>> guard = EndOfBudgetGuard(safety_steps=2, min_reserve_fraction=0.0)
-    >>> snap = BudgetSnapshot(100.0, 99.5, 0.2, 0.05, 900, 100.0, 1.0, "train_state")
+    >>> snap = BudgetSnapshot(100.0, 99.5, 0.15, 0.05, 900, 100.0, 1.0, "train_state",
+    ...                       slow_step_sec=0.2)
     >>> guard.reserve_sec(snap), guard.should_stop(snap)
     (0.45, False)
 """
@@ -43,26 +49,32 @@ class EndOfBudgetGuard:
     """Ends training (``TrainingCompleteError``) while a final evaluation still counts.
 
     Args:
-        safety_steps: how many typical steps of slack to keep (step times jitter).
+        safety_steps: how many slow steps of slack to keep.
         min_reserve_fraction: the least fraction of the budget held back.
+        estimate_slack: the fraction of the estimated (not measured) elapsed time held back.
         error: the exception to raise (default: ``spec.TrainingCompleteError``, which
             ``algoperf.spec`` resolves to inside paceline).
     """
 
-    def __init__(self, safety_steps: float = 3.0, min_reserve_fraction: float = 0.001,
+    def __init__(self, safety_steps: float = 3.0, min_reserve_fraction: float = 0.002,
+                 estimate_slack: float = 0.25,
                  error: type[Exception] = spec.TrainingCompleteError) -> None:
-        if safety_steps < 0 or not 0 <= min_reserve_fraction < 1:
-            raise ValueError("EndOfBudgetGuard needs safety_steps >= 0 and "
-                             "0 <= min_reserve_fraction < 1.")
+        if safety_steps < 0 or not 0 <= min_reserve_fraction < 1 or estimate_slack < 0:
+            raise ValueError("EndOfBudgetGuard needs safety_steps >= 0, estimate_slack >= 0 "
+                             "and 0 <= min_reserve_fraction < 1.")
         self.safety_steps = float(safety_steps)
         self.min_reserve_fraction = float(min_reserve_fraction)
+        self.estimate_slack = float(estimate_slack)
         self.error = error
         self.stopped_at: BudgetSnapshot | None = None
 
     def reserve_sec(self, snap: BudgetSnapshot) -> float:
         """Submission time held back for the final evaluation."""
-        step = snap.step_time_sec or 0.0
-        return max(self.safety_steps * step + snap.eval_overhead_sec,
+        # no step-time term until the step timer has settled: a first step that includes
+        # compilation must not end the run
+        step = snap.slow_step_sec or 0.0
+        return max(self.safety_steps * step + snap.eval_overhead_sec
+                   + self.estimate_slack * snap.estimated_sec,
                    self.min_reserve_fraction * snap.budget_sec)
 
     def horizon_sec(self, snap: BudgetSnapshot) -> float:

@@ -133,6 +133,11 @@ class Race:
         self.active_since = self.started_at
         return self.active
 
+    def trained_sec(self, arm: int, elapsed_sec: float) -> float:
+        """Submission seconds ``arm`` has trained so far (its own clock, live slice included)."""
+        live = elapsed_sec - self.active_since if arm == self.active and self.running else 0.0
+        return self.arm_seconds[arm] + max(live, 0.0)
+
     def due(self, elapsed_sec: float) -> bool:
         """Whether the live candidate's slice is used up and it should be scored."""
         return self.running and elapsed_sec >= self.slice_end_sec
@@ -239,14 +244,24 @@ class RaceDriver(Generic[S]):
         if self._showing is not None:
             state = self._restore_live(state)
         if self.race.due(elapsed_sec):
-            score = self.score_fn(self.live, state)
-            nxt = self.race.report(score, elapsed_sec)
-            if nxt != self.live:
-                self.store.save(self.live, state)
-                key = nxt if nxt in self.store else self.INITIAL
-                state = self.store.load(key, state)
-                self.live = nxt
+            state = self._end_slice(self.score_fn(self.live, state), elapsed_sec, state)
         return self.live, state
+
+    def abort_live(self, elapsed_sec: float, state: S) -> tuple[int, S]:
+        """End the live candidate's slice now with the worst score (e.g. its loss diverged)."""
+        if not self.race.running or self.live is None:
+            return self.live, state
+        worst = math.inf if self.race.minimize else -math.inf
+        return self.live, self._end_slice(worst, elapsed_sec, state)
+
+    def _end_slice(self, score: float, elapsed_sec: float, state: S) -> S:
+        nxt = self.race.report(score, elapsed_sec)
+        if nxt != self.live:
+            self.store.save(self.live, state)
+            key = nxt if nxt in self.store else self.INITIAL
+            state = self.store.load(key, state)
+            self.live = nxt
+        return state
 
     def state_for_eval(self, state: S) -> S:
         """During the race, show the evaluation the leading candidate instead of the live one."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from self_tuning.budget import BudgetSnapshot
 
@@ -45,62 +46,96 @@ def _check_fraction(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a fraction in [0, 1], got {value}.")
 
 
+# The pieces are small frozen dataclasses rather than closures, so a submission can keep them
+# in its optimizer state and the runner can checkpoint them (closures do not pickle).
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float = 1.0
+
+    def __call__(self, f: float) -> float:
+        return self.value
+
+
+@dataclass(frozen=True)
+class LinearWarmup:
+    warmup: float
+
+    def __call__(self, f: float) -> float:
+        return 1.0 if self.warmup == 0 else min(max(f / self.warmup, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class Decay:
+    """1 until ``start``, then ``shape`` down to ``final`` at ``end``, then ``final``."""
+
+    start: float = 0.0
+    end: float = 1.0
+    final: float = 0.0
+    shape: str = "cosine"
+
+    def __call__(self, f: float) -> float:
+        p = _progress(f, self.start, self.end)
+        if self.shape == "cosine":
+            return self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * p))
+        if self.shape == "linear":
+            return 1.0 - (1.0 - self.final) * p
+        return 1.0 - (1.0 - self.final) * math.sqrt(p)
+
+
+@dataclass(frozen=True)
+class Product:
+    schedules: tuple[Schedule, ...]
+
+    def __call__(self, f: float) -> float:
+        out = 1.0
+        for s in self.schedules:
+            out *= s(f)
+        return out
+
+
+DECAY_SHAPES = ("cosine", "linear", "sqrt")
+
+
 def constant(value: float = 1.0) -> Schedule:
     """``f -> value``."""
-    return lambda f: value
+    return Constant(value)
 
 
 def linear_warmup(warmup: float) -> Schedule:
     """Rise linearly from 0 to 1 over the first ``warmup`` of the window, then stay at 1."""
     _check_fraction("warmup", warmup)
-    if warmup == 0:
-        return constant(1.0)
-    return lambda f: min(max(f / warmup, 0.0), 1.0)
+    return LinearWarmup(warmup)
+
+
+def _decay(start: float, end: float, final: float, shape: str) -> Schedule:
+    _check_fraction("start", start)
+    _check_fraction("end", end)
+    if shape not in DECAY_SHAPES:
+        raise ValueError(f"Unknown decay shape {shape!r}; choose one of "
+                         f"{', '.join(DECAY_SHAPES)}.")
+    return Decay(start, end, final, shape)
 
 
 def cosine_decay(start: float = 0.0, end: float = 1.0, final: float = 0.0) -> Schedule:
     """1 until ``start``, a half cosine down to ``final`` at ``end``, then ``final``."""
-    _check_fraction("start", start)
-    _check_fraction("end", end)
-
-    def fn(f: float) -> float:
-        p = _progress(f, start, end)
-        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * p))
-
-    return fn
+    return _decay(start, end, final, "cosine")
 
 
 def linear_decay(start: float = 0.0, end: float = 1.0, final: float = 0.0) -> Schedule:
     """1 until ``start``, a straight line down to ``final`` at ``end``, then ``final``."""
-    _check_fraction("start", start)
-    _check_fraction("end", end)
-    return lambda f: 1.0 - (1.0 - final) * _progress(f, start, end)
+    return _decay(start, end, final, "linear")
 
 
 def sqrt_decay(start: float = 0.0, end: float = 1.0, final: float = 0.0) -> Schedule:
     """1 until ``start``, then ``1 - (1 - final) * sqrt(progress)`` (a fast first drop)."""
-    _check_fraction("start", start)
-    _check_fraction("end", end)
-    return lambda f: 1.0 - (1.0 - final) * math.sqrt(_progress(f, start, end))
-
-
-DECAYS: dict[str, Callable[..., Schedule]] = {
-    "cosine": cosine_decay,
-    "linear": linear_decay,
-    "sqrt": sqrt_decay,
-}
+    return _decay(start, end, final, "sqrt")
 
 
 def multiply(*schedules: Schedule) -> Schedule:
     """The product of several schedules (e.g. a warmup and a decay)."""
-
-    def fn(f: float) -> float:
-        out = 1.0
-        for s in schedules:
-            out *= s(f)
-        return out
-
-    return fn
+    return Product(tuple(schedules))
 
 
 def warmup_cosine(warmup: float = 0.02, end: float = 1.0, final: float = 0.0) -> Schedule:
@@ -119,12 +154,10 @@ def warmup_constant_decay(warmup: float = 0.02, decay_start: float = 0.8, end: f
 
     Also called trapezoidal or warmup-stable-decay (WSD).
     """
-    if shape not in DECAYS:
-        raise ValueError(f"Unknown decay shape {shape!r}; choose one of {', '.join(DECAYS)}.")
     if decay_start < warmup:
         raise ValueError(f"decay_start ({decay_start}) must not come before the end of warmup "
                          f"({warmup}).")
-    return multiply(linear_warmup(warmup), DECAYS[shape](decay_start, end, final))
+    return multiply(linear_warmup(warmup), _decay(decay_start, end, final, shape))
 
 
 class TimeSchedule:

@@ -5,9 +5,11 @@ single steps are sometimes slow (a checkpoint flush, a noisy neighbour), and the
 time itself drifts (thermal throttling, a longer sequence bucket, a second process on the
 GPU). :class:`StepTimer` therefore
 
-* ignores the first ``skip`` samples (unless nothing else is known yet),
+* ignores the first ``skip`` samples (until then it reports the fastest of them),
 * estimates with the median of the last ``window`` samples: one outlier never moves it, and a
-  lasting change of step time takes over after ``window / 2`` steps.
+  lasting change of step time takes over after ``window / 2`` steps;
+* also reports the mean (for summing durations) and a tail quantile (how slow a bad step
+  gets, for safety margins).
 
     >>> timer = StepTimer(skip=1, window=5)
     >>> for seconds in [9.0, 1.0, 1.1, 0.9, 5.0, 1.0]:
@@ -50,13 +52,32 @@ class StepTimer:
         else:
             self._recent.append(float(seconds))
 
+    @property
+    def settled(self) -> bool:
+        """Whether samples after the warm-up exist."""
+        return bool(self._recent)
+
     def estimate(self) -> float | None:
-        """Median of the recent samples; during warm-up the median of what exists; else None."""
+        """Median of the recent samples; during warm-up the fastest sample so far (the others
+        may include compilation); ``None`` before any sample."""
         if self._recent:
             return median(self._recent)
         if self._warmup:
-            return median(self._warmup)
+            return min(self._warmup)
         return None
+
+    def mean(self) -> float | None:
+        """Mean of the recent samples (unbiased for sums of durations, unlike the median)."""
+        samples = self._recent or self._warmup
+        return sum(samples) / len(samples) if samples else None
+
+    def tail(self, q: float = 0.95) -> float | None:
+        """The ``q`` quantile of the recent samples, how slow a bad step gets (``None`` during
+        warm-up)."""
+        samples = sorted(self._recent)
+        if not samples:
+            return None
+        return samples[min(int(q * len(samples)), len(samples) - 1)]
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

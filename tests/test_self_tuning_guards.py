@@ -20,7 +20,8 @@ def _rows(path):
 
 def _snap(elapsed: float, step_time: float | None = 1.0, overhead: float = 0.0,
           budget: float = 100.0) -> BudgetSnapshot:
-    return BudgetSnapshot(budget, elapsed, step_time, overhead, 0, budget, 1.0, "train_state")
+    return BudgetSnapshot(budget, elapsed, step_time, overhead, 0, budget, 1.0, "train_state",
+                          slow_step_sec=step_time)
 
 
 def test_reserve_covers_steps_and_the_evaluation_overhead():
@@ -68,3 +69,17 @@ def test_eval_point_guard_swaps_back_each_step_until_the_runner_prepares():
     assert guard.after_update("y", to_eval) == "x"  # a v0.5 runner evaluates whatever is there
     assert guard.prepare_for_eval("y", to_eval) == "x"
     assert guard.after_update("y", to_eval) == "y"  # v0.6: the swap happens only before evals
+
+
+def test_a_slow_first_step_does_not_make_the_guard_stop_early():
+    from self_tuning import BudgetView, SimulatedClock
+
+    clock = SimulatedClock()
+    view = BudgetView(100.0, ruleset_version="0.6", clock=clock)  # 150 s
+    guard = EndOfBudgetGuard()
+    costs = [40.0, 0.5, 0.5, 0.5, 0.5]  # a 40 s compilation, then normal steps
+    for step, cost in enumerate(costs):
+        snap = view.observe(step)
+        assert not guard.should_stop(snap), snap
+        clock.advance(cost)
+    assert guard.reserve_sec(view.observe(len(costs))) < 2.0

@@ -121,3 +121,12 @@ def _rows(path):
 
     with open(path / "eval_measurements.csv") as f:
         return list(csv.DictReader(f))
+
+
+def test_schedules_survive_a_checkpoint():
+    import pickle
+
+    sched = TimeSchedule(warmup_constant_decay(0.1, 0.5, shape="sqrt"), peak=0.3, end_sec=50.0)
+    back = pickle.loads(pickle.dumps(sched))
+    snap = BudgetSnapshot(100.0, 30.0, 0.5, 0.0, 60, 100.0, 1.0, "train_state")
+    assert back.lr(snap) == sched.lr(snap) > 0
