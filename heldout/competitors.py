@@ -42,9 +42,14 @@ def is_directory_reference(spec: str) -> bool:
     return Path(spec).is_dir() or "/" in spec
 
 
-def from_logs(path: str, rules: ScoringRules, scale: str, workloads: Sequence[str]
+def from_logs(path: str, rules: ScoringRules, scale: str, targets: dict[str, float]
               ) -> Competitors:
-    """Competitor times from an AlgoPerf-layout tree, checked to be at ``scale``."""
+    """Competitor times from an AlgoPerf-layout tree, checked to be at ``scale``.
+
+    ``targets`` maps each workload of this run to its validation target; a competitor's
+    workload timed against another target (dev logs record theirs) is left out with a note.
+    """
+    workloads = list(targets)
     folder = Path(path)
     if not folder.is_dir():
         raise PacelineError(f"Reference logs folder {path} does not exist.")
@@ -56,7 +61,17 @@ def from_logs(path: str, rules: ScoringRules, scale: str, workloads: Sequence[st
                 f"The logs of {sub.name} under {path} are {their_scale}-scale and this "
                 f"simulation runs at {scale} scale; times compare only at the same scale (the "
                 "published AlgoPerf results are official scale).")
-        out.times[sub.name] = {w: t for w, t in sub.times.items() if w in workloads}
+        times = {}
+        for w, t in sub.times.items():
+            if w not in targets:
+                continue
+            theirs = sub.workloads[w].target.value
+            if not math.isclose(theirs, targets[w], rel_tol=1e-9, abs_tol=1e-12):
+                out.notes.append(f"{sub.name} ran {w} against target {theirs:g}, this run "
+                                 f"against {targets[w]:g}; not compared there.")
+                continue
+            times[w] = t
+        out.times[sub.name] = times
         out.sources[sub.name] = str(folder)
         missing = [w for w in workloads if w not in sub.times]
         if missing:

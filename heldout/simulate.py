@@ -176,7 +176,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     targets = {w: mine.workloads[w].target.value for w in workloads if w in mine.workloads}
 
     if comp.is_directory_reference(args.reference):
-        others = comp.from_logs(args.reference, rules, args.scale, workloads)
+        others = comp.from_logs(args.reference, rules, args.scale, targets)
     else:
         names = None if args.reference == "baselines" else _baseline_names(args.reference)
 

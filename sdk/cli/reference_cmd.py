@@ -42,6 +42,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--experiment-dir", default="experiments/reference")
     build.add_argument("--resume", action="store_true", help="keep finished trials")
+    build.add_argument("--max-global-steps", type=int, metavar="N",
+                       help="cap every trial (quick checks only: never for shipped files)")
     build.add_argument("--variants", action="store_true",
                        help="time the official held-out variants of the --workload bases "
                             "(default: every scored base) into the variants file")
@@ -113,6 +115,7 @@ def _build(args: argparse.Namespace) -> int:
         specs = plan_trials(workloads, args.framework, args.scale, args.ruleset, space,
                             args.studies, args.trials, args.seed, root)
         options = RunOptions(ruleset=args.ruleset, resume=args.resume,
+                             max_global_steps=args.max_global_steps,
                              overwrite=not args.resume, save_checkpoints=False,
                              progress=sys.stderr.isatty())
         print(f"reference: {baseline} on {len(workloads)} workload(s)", file=sys.stderr)
