@@ -252,11 +252,35 @@ def run_freeze(args: argparse.Namespace) -> int:
     return freeze_command(args)
 
 
+TUNE_DESCRIPTION = """Run the external-tuning protocol: --studies studies of --trials trials per
+workload, in AlgoPerf's layout (paceline score reads it), with AlgoPerf's quasi-random search
+(the default: the same points and seeds as paceline run) or Bayesian search (Ax + BoTorch on
+time-to-target). Rerun the same command after Ctrl-C or kill -9 to resume: finished trials
+are kept, interrupted ones resume from their last checkpoint.
+
+    paceline tune --workload mnist --submission nadamw --studies 2 --trials 5 --workers 2
+    paceline tune --workload mnist --submission nadamw --dry-run --json plan.json
+    paceline tune --workload mnist --workload ogbg --submission my/submission.py \\
+        --tuning-search-space my/space.json --search bayesian --shared --trials 20
+    paceline tune --workload suite --submission my/submission.py --executor slurm \\
+        --workers 40 --slurm partition=gpu --slurm gpus_per_node=1 --slurm timeout_min=600
+"""
+
+FREEZE_DESCRIPTION = """Choose at most --points points (or, with --box, a min/max box) for the
+submission's tuning_search_space.json: the set with the best expected external-tuning score,
+found by simulating the benchmark (every point run in each study, the earliest-eval trial per
+study, the median over studies) with the trials the given experiments observed.
+
+    paceline freeze experiments/dev/external_tuning/nadamw_bayesian --points 5 \\
+        --out tuning_search_space.json --json why.json
+    paceline freeze runs/my_algo --box --out box.json --reference runs/baseline
+"""
+
 TUNE_COMMAND = Command(
     name="tune",
     help="run the external-tuning protocol (quasi-random or Bayesian search), resumable, "
          "in parallel",
-    description=__doc__,
+    description=TUNE_DESCRIPTION,
     configure=configure_tune,
     run=run_tune,
 )
@@ -264,7 +288,7 @@ TUNE_COMMAND = Command(
 FREEZE_COMMAND = Command(
     name="freeze",
     help="choose at most 5 points (or a box) that maximise the expected external-tuning score",
-    description=__doc__,
+    description=FREEZE_DESCRIPTION,
     configure=configure_freeze,
     run=run_freeze,
 )

@@ -114,7 +114,7 @@ def load_evidence(paths: Sequence[str | Path], rules: ScoringRules,
                              "skipped.")
                 continue
             if csv_state(trial) != "ok":
-                notes.append(f"{trial.label} has no eval_measurements.csv yet; skipped.")
+                notes.append(f"{trial.label} has no eval_measurements.csv; skipped.")
                 continue
             try:
                 hparams = json.loads(hp_path.read_text())

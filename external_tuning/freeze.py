@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from external_tuning.evidence import Evidence, WorkloadModel, free_parameters, load_evidence
-from external_tuning.report import point_key
+from external_tuning.report import point_key, short, varying
 from sdk.errors import PacelineError
 from sdk.search_space import Choice, Range, SearchSpace, generate_search
 
@@ -191,6 +191,32 @@ class Freezer:
             for j in range(len(cands)):
                 shares[j][w] = float(((which == j) & decided).mean())
         return SetScore(float(credit.mean() / len(ws)), per_time, reached, shares)
+
+    def observed_score(self, cands: Sequence[Candidate]) -> float | None:
+        """The score these points got in the studies as they ran (no resampling).
+
+        Per workload and study, the studied trials of these points (the earliest-eval rule),
+        then the median over the studies where any of them ran; ``None`` if a workload has
+        none. This is what ``paceline score`` computes for the same trials against the same
+        reference (exact integral), and the yardstick for the simulation's expectation.
+        """
+        ev = self.evidence
+        total = 0.0
+        for w in ev.workloads:
+            by_study: dict[str, list[tuple[float, float]]] = {}
+            for c in cands:
+                for r in ev.samples(c.key, w):
+                    index = math.inf if r.eval_index is None else r.eval_index
+                    by_study.setdefault(r.study, []).append((index, r.time))
+            if not by_study:
+                return None
+            t = float(np.median([min(trials)[1] if math.isfinite(min(trials)[0]) else math.inf
+                                 for trials in by_study.values()]))
+            ref = self.reference.get(w, math.inf)
+            ratio = t / min(t, ref) if math.isfinite(t) else math.inf
+            if math.isfinite(ratio) and ratio <= self.r_max:
+                total += (self.r_max - max(ratio, 1.0)) / (self.r_max - 1)
+        return total / len(ev.workloads)
 
     # ---- choosing ------------------------------------------------------------------------
     def choose_points(self, k: int) -> tuple[list[Candidate], list[dict[str, Any]]]:
@@ -359,6 +385,8 @@ def explain(freezer: Freezer, chosen: list[Candidate], steps: list[dict[str, Any
         alternatives["quasi_random_draw_from_tuned_space"] = freezer.score(draw).score
     return {
         "expected_score": final.score,
+        "observed_score": freezer.observed_score(chosen),
+        "varying": varying(list(ev.points.values())),
         "points": points,
         "steps": steps,
         "workloads": {w: {"reference_time_sec": freezer.reference.get(w, math.inf),
@@ -382,7 +410,11 @@ def text(result: dict[str, Any], workloads: list[str]) -> str:
     lines = [f"Expected external-tuning score {result['expected_score']:.3f} "
              f"({sim['samples']} simulated benchmark runs of {sim['studies']} studies; "
              f"reference: {sim['reference']}; r_max {sim['r_max']:g})."]
-    step_rows = [(i + 1, _step_label(s), s["expected_score"], f"{s['gain']:+.3f}",
+    if result["observed_score"] is not None:
+        lines[0] += (f" In the studies as they ran, these points scored "
+                     f"{result['observed_score']:.3f}.")
+    names = result["varying"]
+    step_rows = [(i + 1, _step_label(s, names), s["expected_score"], f"{s['gain']:+.3f}",
                   ", ".join(s["helps"]) or "-") for i, s in enumerate(result["steps"])]
     lines.append("Why these points (each step adds the point that raises the expected score "
                  "most):\n" + format_table(["step", "point", "expected score", "gain",
@@ -395,15 +427,14 @@ def text(result: dict[str, Any], workloads: list[str]) -> str:
             t = o["median_time_sec"]
             cells += [t if t is not None else "-", f"{o['reached']}/{o['runs']}",
                       f"{100 * o['decides_studies']:.0f}%"]
-        shown = {k: float(f"{v:.4g}") if isinstance(v, float) else v
-                 for k, v in p["hyperparameters"].items()}
-        cells.append(json.dumps(shown))
+        cells.append(short(p["hyperparameters"], names))
         rows.append(cells)
     headers = ["point"]
     for w in workloads:
         headers += [f"{w} median(s)", "hit/runs", "decides"]
     lines.append("The points (median time over their studied trials; 'decides': share of "
-                 "simulated studies whose time this point set):\n"
+                 "simulated studies whose time this point set; hyperparameters that vary "
+                 "between the studied configurations, all of them in the output file):\n"
                  + format_table([*headers, "hyperparameters"], rows))
     wl = [(w, d["reference_time_sec"], d["expected_time_sec"], f"{100 * d['reached_share']:.0f}%",
            d["budget_sec"]) for w, d in result["workloads"].items()]
@@ -422,9 +453,7 @@ def text(result: dict[str, Any], workloads: list[str]) -> str:
     return "\n\n".join(lines)
 
 
-def _step_label(step: dict[str, Any]) -> str:
+def _step_label(step: dict[str, Any], names: list[str]) -> str:
     if step["point"] is None:
         return "swaps"
-    shown = json.dumps({k: float(f"{v:.3g}") if isinstance(v, float) else v
-                        for k, v in step["point"].items()})
-    return ("drop " if step.get("dropped") else "add ") + shown
+    return ("drop " if step.get("dropped") else "add ") + short(step["point"], names)

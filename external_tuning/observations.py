@@ -6,7 +6,7 @@ it ran out of budget, was stopped early, diverged or raised, so all we know is t
 time-to-target is larger than what it had. Paceline imputes a time for it:
 
 * a trial with a validation curve: the late trend of its best-so-far curve (least squares over
-  the last half of its evals) is extrapolated to the target; the result is clipped to
+  the evals in the second half of its time) is extrapolated to the target; the result is clipped to
   ``[budget, cap * budget]`` (a trial cut short before its budget, e.g. by
   ``--max-global-steps``, is extrapolated from the budget on), so a miss never ranks above a
   hit and a near miss ranks above a far one;
@@ -122,8 +122,9 @@ def imputed_time(obs: Observation, cap: float = DEFAULT_CAP) -> float:
     for t, v in points:
         best = max(best, v)
         envelope.append((t, best))
-    late = envelope[len(envelope) // 2:] if len(envelope) >= 4 else envelope
-    slope = _slope(late)
+    t_last = envelope[-1][0]
+    late = [p for p in envelope if p[0] >= t_last / 2]
+    slope = _slope(late if len(late) >= 2 else envelope[-2:])
     if not slope > 0:
         return worst
     t_last, v_last = envelope[-1]

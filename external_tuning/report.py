@@ -100,10 +100,13 @@ def configurations(groups: Sequence[Group], r_max: float) -> list[dict[str, Any]
     runs: dict[str, dict[str, list[float]]] = {}
     points: dict[str, dict[str, Any]] = {}
     trials: dict[str, list[str]] = {}
+    objectives: dict[str, list[float]] = {}
     for g in groups:
         for r in g.tuner.records:
             key = point_key(r.hyperparameters)
             points[key] = r.hyperparameters
+            if r.objective is not None:
+                objectives.setdefault(key, []).append(r.objective)
             for w, obs in r.observations.items():
                 t = obs.time_to_target if obs.time_to_target is not None else math.inf
                 runs.setdefault(key, {}).setdefault(w, []).append(t)
@@ -115,8 +118,11 @@ def configurations(groups: Sequence[Group], r_max: float) -> list[dict[str, Any]
     scores = benchmark_scores(times, workloads, r_max=r_max, method="exact")
     out = [{"hyperparameters": points[k], "times_sec": times[k],
             "runs": {w: len(runs[k].get(w, [])) for w in workloads}, "score": scores[k],
+            "objective": statistics.mean(objectives[k]) if objectives.get(k) else None,
             "trials": trials[k]} for k in times]
-    return sorted(out, key=lambda c: (-c["score"], _geo(c["times_sec"])))
+    # Ties (e.g. every configuration missed) are broken by the search's own objective.
+    return sorted(out, key=lambda c: (-c["score"], _geo(c["times_sec"]),
+                                      math.inf if c["objective"] is None else c["objective"]))
 
 
 def _geo(times: dict[str, float]) -> float:
@@ -149,15 +155,25 @@ def text(summary_data: dict[str, Any], top: int = 5) -> str:
     confs = summary_data["configurations"][:top]
     if confs:
         workloads = list(confs[0]["times_sec"])
+        names = varying([c["hyperparameters"] for c in summary_data["configurations"]])
         c_rows = [(i + 1, c["score"], *[c["times_sec"][w] for w in workloads],
-                   json.dumps(_short(c["hyperparameters"])))
-                  for i, c in enumerate(confs)]
+                   short(c["hyperparameters"], names)) for i, c in enumerate(confs)]
         parts.append("Best configurations (score: the benchmark score each would get if every "
-                     "configuration tried were a submission):\n" + format_table(
-                         ["rank", "score", *[f"{w}(s)" for w in workloads], "hyperparameters"],
-                         c_rows))
+                     "configuration tried were a submission; hyperparameters that vary):\n"
+                     + format_table(["rank", "score", *[f"{w}(s)" for w in workloads],
+                                     "hyperparameters"], c_rows))
     return "\n\n".join(parts)
 
 
-def _short(point: dict[str, Any]) -> dict[str, Any]:
-    return {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in point.items()}
+def varying(points: Sequence[dict[str, Any]]) -> list[str]:
+    """The hyperparameters whose value differs between ``points`` (all when only one)."""
+    if len(points) < 2:
+        return list(points[0]) if points else []
+    return [k for k in points[0] if len({json.dumps(p.get(k)) for p in points}) > 1]
+
+
+def short(point: dict[str, Any], names: Sequence[str] | None = None) -> str:
+    """A point as compact JSON: 4 significant digits, only ``names`` when given."""
+    keys = point if names is None else [k for k in names if k in point]
+    return json.dumps({k: float(f"{point[k]:.4g}") if isinstance(point[k], float) else point[k]
+                       for k in keys})

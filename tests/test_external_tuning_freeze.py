@@ -119,3 +119,23 @@ def test_bad_inputs_end_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFi
     assert freeze(str(root), "--points", "0", "--out", str(tmp_path / "o.json")) == 2
     assert "--points must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()
+
+
+def test_replaying_the_official_v06_logs_gives_the_published_score(reference_logs: Path) -> None:
+    """shampoo's five points against the baseline: the studies as they ran score what
+    `paceline score` (and the published leaderboard, exact integral) gives, and the simulated
+    expectation is close to it."""
+    from external_tuning.evidence import load_evidence
+    from external_tuning.freeze import Freezer
+    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.time_to_target import load_submissions_times
+
+    logs = reference_logs / "algoperf_v06" / "logs" / "external_tuning"
+    rules = scoring_rules("0.6")
+    evidence = load_evidence([logs / "shampoo"], rules)
+    assert len(evidence.points) == 5 and len(evidence.workloads) == 8
+    baseline = load_submissions_times([logs / "baseline"], rules)[0].times
+    freezer = Freezer(evidence, rules.r_max, rules.num_studies, samples=200, reference=baseline)
+    points = [freezer.candidate(p) for p in evidence.points.values()]
+    assert freezer.observed_score(points) == pytest.approx(0.6239, abs=5e-4)
+    assert freezer.score(points).score == pytest.approx(0.6239, abs=0.05)
