@@ -162,12 +162,14 @@ class ConformerModel(nn.Module):
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
 
-    def forward(self, audio: torch.Tensor, paddings: torch.Tensor,
-                dropout_rate: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, audio: torch.Tensor, paddings: torch.Tensor, dropout_rate: float,
+                input_dropout_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``input_dropout_rate`` (after subsampling) defaults to ``dropout_rate``."""
         x, paddings = self.preprocessor(audio, paddings)
         if self.training and self.config.use_specaug:
             x = self.specaug(x, paddings)
-        x, paddings = self.subsample(x, paddings, dropout_rate)
+        input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
+        x, paddings = self.subsample(x, paddings, input_rate)
         for block in self.conformers:
             x = block(x, paddings, dropout_rate)
         return self.lin(self.ln(x)), paddings

@@ -97,13 +97,15 @@ class DeepspeechModel(nn.Module):
                 nn.init.xavier_uniform_(module.weight, gain=c.init_gain)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, audio: torch.Tensor, paddings: torch.Tensor,
-                dropout_rate: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, audio: torch.Tensor, paddings: torch.Tensor, dropout_rate: float,
+                input_dropout_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``input_dropout_rate`` (after subsampling) defaults to ``dropout_rate``."""
         residual = self.config.enable_residual_connections
         x, paddings = self.preprocessor(audio, paddings)
         if self.training and self.config.use_specaug:
             x = self.specaug(x, paddings)
-        x, paddings = self.subsample(x, paddings, dropout_rate)
+        input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
+        x, paddings = self.subsample(x, paddings, input_rate)
         for lstm in self.lstms:
             x = x + lstm(x, paddings) if residual else lstm(x, paddings)
         for ffn in self.ffns:

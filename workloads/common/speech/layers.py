@@ -42,14 +42,23 @@ class LogMelFrontend(nn.Module):
                 paddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = features.FRONTEND
         x = audio * (1.0 - paddings) * f.input_scale
-        frames = x.unfold(1, f.frame_length, f.hop_length)  # [B, T, 401]
-        emphasised = torch.cat(
-            [frames[..., :1] * (1.0 - f.preemphasis),
-             frames[..., 1:-1] - f.preemphasis * frames[..., :-2]], dim=-1)
-        spectrum = torch.fft.rfft(emphasised * self.window, n=f.fft_size, dim=-1)
+        # Pre-emphasis over the whole signal equals the official per-frame HTK pre-emphasis
+        # wherever the window is non-zero: the two differ only in a frame's first sample, which
+        # the periodic Hann window multiplies by 0.
+        y = torch.cat([x[:, :1], x[:, 1:] - f.preemphasis * x[:, :-1]], dim=1)
+        frames = (x.shape[1] - f.frame_length) // f.hop_length + 1
+        # torch.stft centres the 400-sample window in each 512-sample frame; shifting by the
+        # 56-sample margin makes frame k cover samples [160 k, 160 k + 400).
+        margin = (f.fft_size - f.window_length) // 2
+        spectrum = torch.stft(F.pad(y, (margin, margin)), n_fft=f.fft_size,
+                              hop_length=f.hop_length, win_length=f.window_length,
+                              window=self.window, center=False, return_complex=True)
+        spectrum = spectrum[:, :, :frames]
         power = spectrum.real.square() + spectrum.imag.square()
-        logmel = torch.log(torch.clamp(power @ self.mel, min=f.output_floor))
-        frame_paddings = paddings.unfold(1, f.frame_length, f.hop_length).amin(dim=-1)
+        mel = torch.einsum("bft,fm->btm", power, self.mel)
+        logmel = torch.log(torch.clamp(mel, min=f.output_floor))
+        # a frame is padding only if every one of its 401 samples is
+        frame_paddings = -F.max_pool1d(-paddings[:, None], f.frame_length, f.hop_length)[:, 0]
         return (logmel - self.mean) / self.std, frame_paddings
 
 

@@ -1,0 +1,123 @@
+"""The framework-neutral half both LibriSpeech families share: splits, sizes, batches.
+
+A family subclass sets ``name``, its numbers table (``DEV_NUMBERS``) and its model config;
+a framework subclass adds the model, loss and evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sdk import spec
+from sdk.rulesets import WorkloadNumbers
+from sdk.workload import PacelineWorkload
+from workloads.common.batching import TrainBatches, dev_batch_size
+from workloads.common.speech import data
+
+# Dev sizes (the data recipe fixes train/validation/test; eval_train is a fixed train subset).
+DEV_SIZES = {"train": data.RECIPE.train, "eval_train": 256,
+             "validation": data.RECIPE.validation, "test": data.RECIPE.test}
+# Official sizes (algoperf-spec.md §6.1); eval_train = validation rounded up to the eval batch.
+OFFICIAL_SIZES = {"train": 263_840, "eval_train": 5_376, "validation": 5_348, "test": 2_472}
+# Batch sizes: the NAdamW baseline's official LibriSpeech batch (algoperf-spec.md §9.1) and
+# the dev size it maps to; other requests scale proportionally (workloads.common.batching).
+BATCH = {"official_reference": 256, "dev_reference": 32, "dev_eval": 32,
+         "official_eval": 256}
+EVAL_TRAIN_SEED = 7  # picks the fixed train subset evaluated as ``eval_train``
+
+
+class SpeechWorkload(PacelineWorkload):
+    """LibriSpeech at dev scale: CTC over characters of espeak-ng speech."""
+
+    # {workload name: {ruleset version: numbers}}, set by each family
+    DEV_NUMBERS: ClassVar[dict[str, dict[str, WorkloadNumbers]]] = {}
+    # norm_and_spec_aug halves the eval batch (officially 256 -> 128; dev 32 -> 16)
+    eval_batch_divisor: ClassVar[int] = 1
+
+    @classmethod
+    def numbers_for(cls, version: str) -> WorkloadNumbers:
+        if cls.scale != "dev":
+            return cls.official_numbers(version)
+        return cls.DEV_NUMBERS[cls.name][version]
+
+    # ---- sizes ------------------------------------------------------------------------------
+    @property
+    def loss_type(self) -> spec.LossType:
+        return spec.LossType.CTC_LOSS
+
+    @property
+    def _sizes(self) -> dict[str, int]:
+        return DEV_SIZES if self.scale == "dev" else OFFICIAL_SIZES
+
+    @property
+    def num_train_examples(self) -> int:
+        return self._sizes["train"]
+
+    @property
+    def num_eval_train_examples(self) -> int:
+        return self._sizes["eval_train"]
+
+    @property
+    def num_validation_examples(self) -> int:
+        return self._sizes["validation"]
+
+    @property
+    def num_test_examples(self) -> int:
+        return self._sizes["test"]
+
+    @property
+    def eval_batch_size(self) -> int:
+        size = BATCH["dev_eval"] if self.scale == "dev" else BATCH["official_eval"]
+        return size // self.eval_batch_divisor
+
+    @property
+    def train_mean(self) -> Any:
+        raise NotImplementedError  # normalisation happens inside the model, as officially
+
+    @property
+    def train_stddev(self) -> Any:
+        raise NotImplementedError
+
+    def effective_batch_size(self, requested: int) -> int:
+        """Dev scale: ``requested * 32 / 256`` utterances (the baseline's 256 -> 32)."""
+        if self.scale != "dev":
+            return int(requested)
+        return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
+
+    # ---- data ---------------------------------------------------------------------------------
+    def _speech_data(self, data_dir: str | None) -> data.SpeechData:
+        self._last_data_dir = data_dir
+        return data.load_dev(data_dir)
+
+    def _frontend_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Normalisation of the data the runner loaded (or the default data)."""
+        d = self._speech_data(getattr(self, "_last_data_dir", None))
+        return d.mean, d.std
+
+    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
+                             global_batch_size: int) -> TrainBatches:
+        d = self._speech_data(data_dir)
+        train = d.splits["train"]
+        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        shape = (d.num_samples, d.num_targets)
+        return TrainBatches({"index": np.arange(len(train))},
+                            self.effective_batch_size(global_batch_size), seed,
+                            transform=lambda b: train.batch(b["index"], *shape))
+
+    def _eval_indices(self, split: str, num_examples: int, size: int) -> np.ndarray:
+        if split == "eval_train":
+            order = np.random.default_rng(EVAL_TRAIN_SEED).permutation(size)
+            return order[:num_examples]
+        return np.arange(min(num_examples, size))
+
+    def _eval_batches(self, split: str, num_examples: int, batch_size: int,
+                      data_dir: str | None) -> Iterator[dict[str, Any]]:
+        d = self._speech_data(data_dir)
+        source = d.splits["train" if split == "eval_train" else split]
+        indices = self._eval_indices(split, num_examples, len(source))
+        for start in range(0, len(indices), batch_size):
+            yield source.batch(indices[start : start + batch_size], d.num_samples,
+                               d.num_targets)

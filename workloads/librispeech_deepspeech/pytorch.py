@@ -1,0 +1,53 @@
+"""The DeepSpeech workloads in PyTorch: the base workload and its official variants.
+
+    paceline run --workload librispeech_deepspeech_no_resnet --submission nadamw
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+from sdk import spec
+from workloads.common.speech.torch_workload import SpeechTorchWorkload
+from workloads.librispeech_deepspeech import config
+from workloads.librispeech_deepspeech.model import DeepspeechModel
+from workloads.librispeech_deepspeech.workload import LibrispeechDeepspeechWorkload
+
+
+class LibrispeechDeepspeechPyTorch(SpeechTorchWorkload, LibrispeechDeepspeechWorkload):
+    DROPOUT_RATE = config.DROPOUT_RATE
+
+    def build_model(self, mean: np.ndarray, std: np.ndarray) -> nn.Module:
+        return DeepspeechModel(self.model_config, mean, std)
+
+    def is_output_params(self, param_key: spec.ParameterKey) -> bool:
+        return param_key in ("lin.weight", "lin.bias")
+
+
+class LibrispeechDeepspeechPyTorchDev(LibrispeechDeepspeechPyTorch):
+    scale = "dev"
+
+
+class TanhPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+    """tanh instead of ReLU in the subsampling convolutions and the FFN layers."""
+
+    name = "librispeech_deepspeech_tanh"
+    variant_overrides = {"use_tanh": True}
+
+
+class NoResnetPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+    """No residual connections around the LSTM and FFN layers."""
+
+    name = "librispeech_deepspeech_no_resnet"
+    variant_overrides = {"enable_residual_connections": False}
+
+
+class NormAndSpecAugPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+    """LayerNorm instead of BatchNorm, no decoder LayerNorm, 4 frequency and 15 time masks,
+    half the eval batch size."""
+
+    name = "librispeech_deepspeech_norm_and_spec_aug"
+    variant_overrides = {"layernorm_everywhere": True, "enable_decoder_layer_norm": False,
+                         "freq_mask_count": 4, "time_mask_count": 15}
+    eval_batch_divisor = 2
