@@ -195,20 +195,22 @@ def test_variants_use_two_algorithms_and_the_base_budget(tmp_path: Path, variant
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import workloads.calibration_record as cr
 
-    ranking = [{"algorithm": "adamw", "best_validation": 0.9},
-               {"algorithm": "momentum", "best_validation": 0.8},
-               {"algorithm": "nadamw", "best_validation": 0.7}]
-    monkeypatch.setattr(cr, "read_record", lambda name: {"algorithm_ranking": ranking}
-                        if name == "mnist" else None)
-    record = _targets(tmp_path, variant, "--steps", "20", "--trials", "1", "--seeds", "1")
-    record = record[variant]
-    assert record["base"] == "mnist"
-    assert record["procedure"]["algorithms"] == ["adamw", "momentum"]  # the base's two best
-    base = MnistPyTorchDev.numbers_for("0.5")
-    v05 = record["numbers"]["0.5"]
-    assert (v05["max_allowed_runtime_sec"], v05["eval_period_time_sec"], v05["step_hint"]) == (
-        base.max_allowed_runtime_sec, base.eval_period_time_sec, base.step_hint)
+    # base and variant in one call: the variant takes the base's fresh numbers and ranking
+    records = _targets(tmp_path, "mnist", variant, "--steps", "20", "--trials", "1",
+                       "--seeds", "1")
+    base, record = records["mnist"], records[variant]
+    assert list(records) == ["mnist", variant]
+    assert record["base"] == "mnist" and base["base"] is None
+    ranked = [r["algorithm"] for r in base["algorithm_ranking"]]
+    assert len(base["procedure"]["algorithms"]) == 4
+    assert record["procedure"]["algorithms"] == ranked[:2]
+    keep = ("max_allowed_runtime_sec", "eval_period_time_sec", "step_hint")
+    assert [record["numbers"]["0.5"][k] for k in keep] == [base["numbers"]["0.5"][k]
+                                                           for k in keep]
+    assert base["numbers"]["0.5"]["step_hint"] != MnistPyTorchDev.numbers_for("0.5").step_hint
 
+    # alone, a variant falls back to the code's base numbers and NAdamW + Nesterov
     monkeypatch.setattr(cr, "read_record", lambda name: None)
     subject = ts.subject_for(variant, "pytorch")
+    assert subject.base_numbers == MnistPyTorchDev.numbers_for("0.5")
     assert ts.default_algorithms(subject) == ts.PROCEDURE.variant_fallback

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     names = resolve(args.workloads)
     records: dict[str, Any] = {}
     for name in names:
-        record = set_targets(name, opts)
+        record = set_targets(name, opts, known=records)
         records[name] = record
         print(describe(record))
         print()

@@ -29,6 +29,7 @@ Paceline's version, for one dev workload:
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 import shutil
@@ -48,6 +49,7 @@ from sdk.registry import baselines, workloads
 from sdk.rulesets import WorkloadNumbers, get_ruleset
 from sdk.runner import RunOptions, TrialFailed, read_status, train_once
 from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
+from sdk.spec import TrainingCompleteError
 from sdk.submission import load_submission
 from sdk.trial_logs import EVAL_FILE, atomic_write_json, system_metadata
 
@@ -67,7 +69,8 @@ class Procedure:
     probe_fraction: float = 0.1  # probe length as a share of the runtime ...
     probe_min_sec: float = 4.0  # ... within these bounds
     probe_max_sec: float = 15.0
-    probe_evals: int = 4  # evals spread over the probe (the first one warms up)
+    probe_min_steps: int = 20  # timed steps after the first, however long they take
+    min_evals_per_budget: int = 10  # fewer (evals too slow for the budget) earns a warning
     run_cap_factor: float = 10.0  # wall-time cap of a step-limited run, x the runtime
     significant_digits: int = 6  # targets are rounded (towards easier) to this many
 
@@ -245,7 +248,10 @@ class Subject:
     base_numbers: WorkloadNumbers | None  # a variant's base workload's numbers
 
 
-def subject_for(name: str, framework: str) -> Subject:
+def subject_for(name: str, framework: str,
+                known: dict[str, dict[str, Any]] | None = None) -> Subject:
+    """The workload to calibrate; a variant's base numbers come from ``known`` (records made
+    earlier in the same invocation, not yet in the imported code) or from the code."""
     registry = workloads()
     entry = registry.entry(name)
     if "dev" not in entry.classes:
@@ -253,7 +259,9 @@ def subject_for(name: str, framework: str) -> Subject:
                             f"dev workloads (official numbers are fixed by the rules).")
     current = registry.workload_class(name, "dev", framework).numbers_for("0.5")
     base_numbers = None
-    if entry.base is not None:
+    if entry.base is not None and known and entry.base in known:
+        base_numbers = numbers_from_record(known[entry.base])
+    elif entry.base is not None:
         base_numbers = registry.workload_class(entry.base, "dev", framework).numbers_for("0.5")
     return Subject(name, framework, entry.base, current, base_numbers)
 
@@ -279,23 +287,56 @@ def search_space(algorithm: str, overrides: dict[str, str] | None = None) -> Sea
 
 
 # ---- running -------------------------------------------------------------------------------------
+def _stopping_after(submission: Any, seconds: float, min_steps: int) -> Any:
+    """A copy of ``submission`` that ends training (``TrainingCompleteError``, as a submission
+    may) once ``seconds`` passed since its first step ended and ``min_steps`` more ran."""
+    clock = {"start": None, "steps": 0}
+    inner = submission.update_params
+
+    def update_params(**kwargs: Any) -> Any:
+        now = time.time()
+        if clock["start"] is None:
+            out = inner(**kwargs)
+            clock["start"] = time.time()
+            return out
+        if clock["steps"] >= min_steps and now - clock["start"] >= seconds:
+            raise TrainingCompleteError("speed probe finished")
+        clock["steps"] += 1
+        return inner(**kwargs)
+
+    probe = copy.copy(submission)
+    probe.update_params = update_params
+    probe.probe_clock = clock
+    return probe
+
+
 def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
                   data_dir: str | None = None, threads: int | None = None,
                   proc: Procedure = PROCEDURE) -> dict[str, Any]:
-    """Run the NAdamW baseline (its first search-space point) for ``seconds`` of submission
-    time; return the step time and eval time it measured."""
-    workload = make_workload(subject, max_allowed_runtime_sec=seconds,
-                             eval_period_time_sec=seconds / proc.probe_evals)
-    submission = load_submission("nadamw", subject.framework, "external")
+    """Time the NAdamW baseline (first point of its search space) on ``subject``.
+
+    One run through the real runner: the first step (compilation, warm-up), then at least
+    ``seconds`` and ``proc.probe_min_steps`` more steps; evals only after the first and the
+    last step. Returns the step time (first step left out) and the time of the second eval.
+    """
+    workload = make_workload(subject, eval_period_time_sec=1e12,
+                             max_allowed_runtime_sec=1e12)
+    submission = _stopping_after(load_submission("nadamw", subject.framework, "external"),
+                                 seconds, proc.probe_min_steps)
     point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
     if trial_dir.exists():
         shutil.rmtree(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
                          save_checkpoints=False, threads=threads, ignore_targets=True)
     result = train_once(workload, submission, point, 0, get_ruleset("0.5"), options, trial_dir)
-    step_time, eval_time = timing_from_rows(eval_rows(trial_dir), result.global_step,
+    rows = eval_rows(trial_dir)
+    step_time, eval_time = timing_from_rows(rows, result.global_step,
                                             result.submission_time_sec)
-    return {"submission": "nadamw", "seconds": seconds, "steps": result.global_step,
+    timed = submission.probe_clock["steps"]  # the last "step" only raised: not counted
+    if len(rows) >= 2 and timed > 0:
+        step_time = (rows[-1]["accumulated_submission_time"] -
+                     rows[0]["accumulated_submission_time"]) / timed
+    return {"submission": "nadamw", "seconds": seconds, "steps": timed + 1,
             "step_time_sec": step_time, "eval_time_sec": eval_time,
             "hyperparameters": dict(point._asdict())}
 
@@ -373,12 +414,14 @@ def algorithm_ranking(records: list[TrialRecord], minimized: bool) -> list[dict[
 
 
 # ---- planning --------------------------------------------------------------------------------
-def default_algorithms(subject: Subject) -> tuple[str, ...]:
+def default_algorithms(subject: Subject,
+                       known: dict[str, dict[str, Any]] | None = None) -> tuple[str, ...]:
+    """All four; for a variant the two best on its base (this run's or the recorded)."""
     if subject.base is None:
         return PROCEDURE.algorithms
     from workloads.calibration_record import read_record
 
-    record = read_record(subject.base)
+    record = (known or {}).get(subject.base) or read_record(subject.base)
     ranked = [r["algorithm"] for r in (record or {}).get("algorithm_ranking", [])]
     return tuple(ranked[: PROCEDURE.variant_algorithms]) or PROCEDURE.variant_fallback
 
@@ -404,7 +447,8 @@ def check_options(opts: TargetOptions) -> None:
 
 
 def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
-              say: Callable[[str], None]) -> Plan:
+              say: Callable[[str], None],
+              known: dict[str, dict[str, Any]] | None = None) -> Plan:
     """Probe the speed and fix steps, eval period, budget and step hint."""
     factor = opts.budget_factor
     reference = subject.base_numbers or subject.current
@@ -426,9 +470,15 @@ def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
         budget = round(factor * runtime, 1)
         period = eval_period_for(probe["eval_time_sec"], budget)
         hint = int(factor * steps)
+    if budget / period < PROCEDURE.min_evals_per_budget:
+        say(f"warning: {subject.name}: one eval takes {probe['eval_time_sec']:.2f}s, so the "
+            f"eval period is {period:g}s and a {budget:g}s budget has fewer than "
+            f"{PROCEDURE.min_evals_per_budget} evals; make the eval cheaper (fewer eval "
+            f"examples, a larger eval batch) or use a longer --runtime.")
     return Plan(
         workload=subject.name, framework=subject.framework, base=subject.base,
-        algorithms=list(opts.algorithms or default_algorithms(subject)), trials=opts.trials,
+        algorithms=list(opts.algorithms or default_algorithms(subject, known)),
+        trials=opts.trials,
         seeds=opts.seeds, seed=opts.seed, budget_factor=factor, runtime_sec=runtime,
         steps=steps, step_time_sec=step_time, eval_time_sec=probe["eval_time_sec"],
         eval_period_sec=period, budget_sec=budget, step_hint=hint, probe=probe,
@@ -436,7 +486,8 @@ def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
 
 
 def load_or_make_plan(subject: Subject, opts: TargetOptions, folder: Path,
-                      say: Callable[[str], None]) -> Plan:
+                      say: Callable[[str], None],
+                      known: dict[str, dict[str, Any]] | None = None) -> Plan:
     path = folder / PLAN_FILE
     if folder.exists() and any(folder.iterdir()):
         if opts.overwrite:
@@ -459,7 +510,7 @@ def load_or_make_plan(subject: Subject, opts: TargetOptions, folder: Path,
         say(f"{subject.name}: resuming the plan in {path} ({plan.steps} steps per run).")
         return plan
     folder.mkdir(parents=True, exist_ok=True)
-    plan = make_plan(subject, opts, folder, say)
+    plan = make_plan(subject, opts, folder, say, known)
     atomic_write_json(path, asdict(plan))
     return plan
 
@@ -514,18 +565,19 @@ def _framework_version(framework: str) -> str:
     return getattr(mod, "__version__", "unknown") if mod else "not imported"
 
 
-def set_targets(name: str, opts: TargetOptions,
-                say: Callable[[str], None] | None = None) -> dict[str, Any]:
+def set_targets(name: str, opts: TargetOptions, say: Callable[[str], None] | None = None,
+                known: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run the whole procedure for one dev workload; return its provenance record.
 
     Trial logs go to ``<opts.root>/<name>_<framework>/`` (``probe/``, ``<algorithm>/trial_<n>/``,
-    ``reruns/trial_<k>/``) with the plan and the record beside them.
+    ``reruns/trial_<k>/``) with the plan and the record beside them. ``known`` holds the
+    records of workloads calibrated earlier in the same invocation (a variant's base).
     """
     say = say or (lambda msg: print(msg, file=sys.stderr))
     check_options(opts)
-    subject = subject_for(name, opts.framework)
+    subject = subject_for(name, opts.framework, known)
     folder = Path(opts.root) / f"{name}_{opts.framework}"
-    plan = load_or_make_plan(subject, opts, folder, say)
+    plan = load_or_make_plan(subject, opts, folder, say, known)
     runs = len(plan.algorithms) * plan.trials + plan.seeds
     say(f"{name}: {runs} runs of {plan.steps} steps (~{plan.runtime_sec:.0f}s each at "
         f"{1000 * plan.step_time_sec:.1f} ms/step) with {', '.join(plan.algorithms)}; eval "
