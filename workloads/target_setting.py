@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import math
 import shutil
 import statistics
@@ -496,8 +497,6 @@ def load_or_make_plan(subject: Subject, opts: TargetOptions, folder: Path,
             raise PacelineError(f"{folder} already holds target-setting runs; pass --resume to "
                                 f"continue them or --overwrite to start again.")
     if opts.resume and path.is_file():
-        import json
-
         plan = Plan(**json.loads(path.read_text()))
         asked = {"trials": opts.trials, "seeds": opts.seeds, "seed": opts.seed,
                  "budget_factor": opts.budget_factor}
