@@ -38,8 +38,22 @@ class Competitors:
     notes: list[str] = field(default_factory=list)
 
 
-def is_directory_reference(spec: str) -> bool:
-    return Path(spec).is_dir() or "/" in spec
+def reference_kind(spec: str) -> str:
+    """'baselines' (the keyword or a comma-separated list of baselines) or 'logs' (a folder).
+
+    The keyword and baseline names win over a folder of the same name (the repository has a
+    ``baselines/`` folder).
+    """
+    from sdk.registry import baselines
+
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if spec == "baselines" or (names and all(n in baselines() for n in names)):
+        return "baselines"
+    if Path(spec).is_dir():
+        return "logs"
+    known = ", ".join(baselines().names())
+    raise PacelineError(f"--reference {spec!r} is neither a folder of logs nor a list of "
+                        f"baselines (known: {known}).")
 
 
 def from_logs(path: str, rules: ScoringRules, scale: str, targets: dict[str, float]

@@ -130,6 +130,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
               "simulates v0.5 scoring on v" + args.ruleset_version + " runs.", file=sys.stderr)
     if args.studies < 1 or args.trials < 1:
         raise PacelineError("--studies and --trials must be at least 1.")
+    comp.reference_kind(args.reference)  # bad --reference fails before any training
     seed = args.seed if args.seed is not None else 0
     args.seed = seed
     bases = catalog.base_workloads(args.workload, args.scale, args.framework)
@@ -175,10 +176,11 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     table = {name: {w: mine.times.get(w, math.inf) for w in workloads}}
     targets = {w: mine.workloads[w].target.value for w in workloads if w in mine.workloads}
 
-    if comp.is_directory_reference(args.reference):
+    if comp.reference_kind(args.reference) == "logs":
         others = comp.from_logs(args.reference, rules, args.scale, targets)
     else:
-        names = None if args.reference == "baselines" else _baseline_names(args.reference)
+        names = None if args.reference == "baselines" else \
+            [n.strip() for n in args.reference.split(",") if n.strip()]
 
         def run_missing(baseline: str, missing: list[str]) -> dict[str, float]:
             return _run_reference(baseline, missing, args, home, rules, seed)
@@ -206,18 +208,6 @@ def _say_result(result: Any) -> None:
            else f"missed the target (best {result.best_validation_metric})")
     print(f"  {result.workload} study {result.study} trial {result.trial}: {result.status}, "
           f"{hit}", file=sys.stderr)
-
-
-def _baseline_names(spec: str) -> list[str]:
-    from sdk.registry import baselines
-
-    names = [n.strip() for n in spec.split(",") if n.strip()]
-    unknown = [n for n in names if n not in baselines()]
-    if not names or unknown:
-        known = ", ".join(baselines().names())
-        raise PacelineError(f"--reference {spec!r} is neither a folder of logs nor a list of "
-                            f"baselines (known: {known}).")
-    return names
 
 
 def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sdk.cli.main import main
-from sdk.registry import WorkloadEntry, _WORKLOADS, workloads
+from sdk.registry import _WORKLOADS, WorkloadEntry, workloads
 from workloads.mnist.pytorch import MnistPyTorchDev
 from workloads.mnist.workload import DEV_NUMBERS
 
@@ -151,3 +151,29 @@ def test_bad_input_is_one_sentence(mnist_family, tmp_path, capsys, argv, message
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_reference_build_times_the_official_variants(mnist_family, tmp_path, monkeypatch,
+                                                     capsys):
+    out = tmp_path / "dev_external_v0.5_variants.json"
+    assert main(["reference", "build", "--baselines", "nadamw", "--variants", "--workload",
+                 "mnist", "--max-global-steps", "3", "--experiment-dir", str(tmp_path / "ref"),
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    timed = data["baselines"]["nadamw"]
+    assert set(timed) == {"mnist_easy", "mnist_impossible"}
+    assert timed["mnist_easy"]["time_to_target_sec"] is not None
+    assert timed["mnist_impossible"]["time_to_target_sec"] is None
+
+    # a simulation compares with those shipped times and trains no reference itself
+    base = json.loads(json.dumps(data))
+    base["baselines"]["nadamw"] = {"mnist": {**timed["mnist_easy"], "target": 0.0}}
+    import heldout.competitors as comp
+
+    monkeypatch.setattr(comp, "shipped", lambda *a: [(tmp_path / "base.json", base),
+                                                     (out, data)])
+    capsys.readouterr()
+    assert _run(tmp_path, "--no-reference-runs") == 0
+    text = capsys.readouterr().out
+    assert "against nadamw" in text
+    assert not (tmp_path / "exp" / "dev" / "heldout" / "external_tuning" / "reference").exists()

@@ -104,8 +104,10 @@ def _build(args: argparse.Namespace) -> int:
     workloads = resolve_workloads(args.workload or ["suite"], args.scale)
     if args.variants:
         workloads = _official_variants(workloads, args.scale, args.framework)
+    # dev runs carry their own targets; the rules only need the names they know
+    known = tuple(w for w in workloads if w in table.workloads)
     rules = scoring_rules(args.ruleset_version, self_tuning=args.ruleset == "self",
-                          base_workloads=tuple(workloads))
+                          base_workloads=known or None)
     result: dict[str, dict[str, dict]] = {}
     for baseline in args.baselines:
         submission = load_submission(baseline, args.framework, args.ruleset)
