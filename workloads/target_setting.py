@@ -579,8 +579,9 @@ def set_targets(name: str, opts: TargetOptions, say: Callable[[str], None] | Non
     plan = load_or_make_plan(subject, opts, folder, say, known)
     runs = len(plan.algorithms) * plan.trials + plan.seeds
     say(f"{name}: {runs} runs of {plan.steps} steps (~{plan.runtime_sec:.0f}s each at "
-        f"{1000 * plan.step_time_sec:.1f} ms/step) with {', '.join(plan.algorithms)}; eval "
-        f"every {plan.eval_period_sec:g}s; logs in {folder}")
+        f"{1000 * plan.step_time_sec:.1f} ms/step, at least {runs * plan.runtime_sec / 60:.0f} "
+        f"min in all) with {', '.join(plan.algorithms)}; eval every {plan.eval_period_sec:g}s;"
+        f" logs in {folder}")
     metric, minimized = subject.current.target_metric_name, subject.current.metric_minimized
     started = time.time()
 
