@@ -78,6 +78,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     v.add_argument("--count", type=int, default=3, metavar="K")
     v.add_argument("--seed", type=int, dest="variant_seed", default=0, metavar="S")
     v.add_argument("--changes", dest="variant_changes", default="1,2", metavar="LIST")
+    v.add_argument("--check", action="store_true",
+                   help="build each variant and take two NAdamW steps on it")
     v.add_argument("--json", dest="variants_json", metavar="OUT")
 
 
@@ -167,16 +169,37 @@ def _variants(args: argparse.Namespace) -> int:
             continue
         space = perturbation_space(base)
         for v in drawn:
-            rows.append([v.name, v.describe()])
-            out.append(v.to_json() | {"space": {k: space[k].describe() for k in v.overrides}})
+            row = [v.name, v.describe()]
+            record = v.to_json() | {"space": {k: space[k].describe() for k in v.overrides}}
+            if args.check:
+                row.append(_check(v))
+                record["check"] = row[-1]
+            rows.append(row)
+            out.append(record)
     if rows:
-        print(format_table(["random variant", "changes"], rows))
+        print(format_table(["random variant", "changes", *(["check"] if args.check else [])],
+                           rows))
     for problem in problems:
         print(f"note: {problem}")
     if not rows:
         raise PacelineError("No random variants could be drawn: " + " ".join(problems))
     _write_json(args.variants_json, out)
     return 0
+
+
+def _check(variant) -> str:  # noqa: ANN001
+    """'ok (loss a -> b)' after two update steps, or what went wrong."""
+    from heldout.random_variants import register
+    from heldout.smoke import train_steps
+
+    register(variant)
+    try:
+        r = train_steps(variant.name, steps=2)
+    except Exception as exc:  # noqa: BLE001 - report any failure of the model as a row
+        return f"FAILED: {type(exc).__name__}: {exc}"
+    if not r.ok:
+        return f"FAILED: loss {r.loss_before:.4g} -> {r.loss_after:.4g}, moved {r.params_changed}"
+    return f"ok (loss {r.loss_before:.4g} -> {r.loss_after:.4g})"
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ workloads, ``..._variants.json`` for the official variants, both from
 ``paceline reference build``), used only where they were timed against the same targets as
 this run. Whatever they lack (random variants never ship; a stale or missing file) is measured
 here by running those baselines through the same protocol, once: the logs under
-``<experiment-dir>/<scale>/heldout/<ruleset>_tuning/reference/<baseline>/`` are reused by
+``<experiment-dir>/<scale>/heldout/reference/<ruleset>_tuning/<baseline>/`` are reused by
 every later simulation.
 
 ``--reference DIR``: an AlgoPerf-layout tree of competitor logs (one submission folder or a
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
-from sdk.scoring import ScoringRules, load_submission_times, load_submissions_times
+from sdk.scoring import ScoringRules, load_submission_times
 
 TimesTable = dict[str, dict[str, float]]
 DEFAULT_BASELINES = ("nadamw",)  # run locally when nothing ships and --reference baselines
@@ -56,8 +56,8 @@ def reference_kind(spec: str) -> str:
                         f"baselines (known: {known}).")
 
 
-def from_logs(path: str, rules: ScoringRules, scale: str, targets: dict[str, float]
-              ) -> Competitors:
+def from_logs(path: str, rules: ScoringRules, scale: str, targets: dict[str, float],
+              exclude: Path | None = None) -> Competitors:
     """Competitor times from an AlgoPerf-layout tree, checked to be at ``scale``.
 
     ``targets`` maps each workload of this run to its validation target; a competitor's
@@ -68,7 +68,13 @@ def from_logs(path: str, rules: ScoringRules, scale: str, targets: dict[str, flo
     if not folder.is_dir():
         raise PacelineError(f"Reference logs folder {path} does not exist.")
     out = Competitors()
-    for sub in load_submissions_times([folder], rules):
+    from sdk.scoring.reader import find_submissions
+    from sdk.scoring.time_to_target import submission_times
+
+    skip = Path(exclude).resolve() if exclude is not None else None
+    trees = [t for t in find_submissions([folder])
+             if skip is None or all(Path(r).resolve() != skip for r in t.roots)]
+    for sub in (submission_times(t, rules) for t in trees):
         their_scale = sub.scale or "official"
         if their_scale != scale:
             raise PacelineError(

@@ -8,7 +8,8 @@
 2. *Training*: the submission trains every base and every candidate once per study, through
    the normal protocol (``sdk.experiment``): logs in AlgoPerf's layout under
    ``<experiment-dir>/<scale>/heldout/<ruleset>_tuning/<submission>/``; ``--resume`` keeps
-   finished trials.
+   finished trials. (So ``--reference <experiment-dir>/<scale>/heldout/<ruleset>_tuning``
+   compares with every other submission simulated there; the run itself is left out.)
 3. *Competitors*: shipped or locally measured baseline timings, or a logs folder
    (:mod:`heldout.competitors`).
 4. *Draws*: the rule is replayed over the recorded timings (:mod:`heldout.analysis`), so
@@ -177,7 +178,8 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     targets = {w: mine.workloads[w].target.value for w in workloads if w in mine.workloads}
 
     if comp.reference_kind(args.reference) == "logs":
-        others = comp.from_logs(args.reference, rules, args.scale, targets)
+        others = comp.from_logs(args.reference, rules, args.scale, targets,
+                                exclude=ctx.root)
     else:
         names = None if args.reference == "baselines" else \
             [n.strip() for n in args.reference.split(",") if n.strip()]
@@ -222,7 +224,7 @@ def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace
     submission = load_submission(baseline, args.framework, args.ruleset)
     ns = argparse.Namespace(ruleset=args.ruleset, tuning_search_space=None)
     space = default_search_space(ns, submission)
-    root = home / f"{args.ruleset}_tuning" / "reference" / baseline
+    root = home / "reference" / f"{args.ruleset}_tuning" / baseline
     specs = plan_trials(workloads, args.framework, args.scale, args.ruleset, space,
                         args.studies, args.trials, seed, root)
     options = RunOptions(ruleset=args.ruleset, data_dir=args.data_dir, resume=True,

@@ -1,0 +1,141 @@
+"""Held-out simulator benchmarks: the cost of replaying draws, and a robustness ranking.
+
+    .venv/bin/python benchmarks/bench_heldout.py speed
+    .venv/bin/python benchmarks/bench_heldout.py robustness --workloads ogbg \\
+        --baselines nadamw momentum nesterov --trials 2 --speed-factor 2
+
+``speed`` times :func:`heldout.analysis.analyse` on synthetic timings shaped like the full
+benchmark (8 base workloads, the 23 official candidates, 3 competitors) for several draw
+counts: the draws cost no training, and this shows what they cost instead.
+
+``robustness`` is the validation of docs/heldout.md: every baseline goes through
+``paceline heldout`` (external tuning, the same protocol on base workloads and their official
+variants), then each is re-analysed against the others (``--resume``: no training) and the
+table ranks them by how much the held-out rule is expected to cost them. The benchmark paper
+found the momentum methods less robust to workload changes than the adaptive ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def speed(repeats: int = 3) -> None:
+    import numpy as np
+
+    from heldout.analysis import analyse
+    from heldout.draw import draw_seeds
+    from sdk.report import format_table
+    from sdk.rulesets import BASE_WORKLOADS, HELD_OUT_CANDIDATES
+    from sdk.scoring import scoring_rules
+
+    rng = np.random.default_rng(0)
+    names = list(BASE_WORKLOADS) + [v for vs in HELD_OUT_CANDIDATES.values() for v in vs]
+    times = {s: {w: (math.inf if rng.random() < 0.1 else float(rng.uniform(50, 400)))
+                 for w in names} for s in ("me", "a", "b", "c")}
+    rules = scoring_rules("0.5", base_workloads=BASE_WORKLOADS, held_out_workloads=())
+    rows = []
+    for n in (0, 100, 1000, 10000):
+        seeds = draw_seeds(0, n) if n else []
+        runs = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            a = analyse("me", times, HELD_OUT_CANDIDATES, rules, seeds)
+            runs.append(time.perf_counter() - t)
+        gap = (abs(a.sampled_mean("me") - a.expected_score["me"]) if n else None)
+        rows.append([n, statistics.median(runs), gap])
+    print("analyse(): 8 bases, 23 candidates, 4 submissions (median of "
+          f"{repeats}; seconds)")
+    print(format_table(["draws", "seconds", "|sampled - exact| score"], rows))
+
+
+def _heldout(baseline: str, args: argparse.Namespace, reference: str, extra: list[str],
+             out: Path) -> int:
+    cmd = [sys.executable, "-m", "sdk.cli.main", "heldout", "--submission", baseline,
+           "--workloads", *args.workloads, "--trials", str(args.trials),
+           "--studies", str(args.studies), "--seed", str(args.seed),
+           "--experiment-dir", str(args.experiment_dir), "--speed-factor",
+           str(args.speed_factor), "--draws", str(args.draws), "--reference", reference,
+           "--no-reference-runs", "--no-checkpoints", "--no-tensorboard", "--json", str(out),
+           *extra]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.call(cmd, cwd=REPO)
+
+
+def robustness(args: argparse.Namespace) -> None:
+    from sdk.report import format_table
+
+    group = Path(args.experiment_dir) / "dev" / "heldout" / "external_tuning"
+    out_dir = Path(args.experiment_dir) / "bench_heldout"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    for b in args.baselines:  # training: each baseline once, on bases and variants
+        if _heldout(b, args, "baselines", ["--resume"], out_dir / f"{b}_train.json"):
+            sys.exit(f"paceline heldout failed for {b}")
+    trained = time.time() - started
+    results = {}
+    for b in args.baselines:  # analysis: each against the others, no training
+        if _heldout(b, args, str(group), ["--resume"], out_dir / f"{b}.json"):
+            sys.exit(f"paceline heldout analysis failed for {b}")
+        results[b] = json.loads((out_dir / f"{b}.json").read_text())
+    rows = []
+    for b, data in results.items():
+        me = f"{b} (this run)"
+        variants = [v for w in data["workloads"].values() for v in w["variants"]]
+        reached = sum(v["reached_target"] for v in variants)
+        bases = data["workloads"].values()
+        ratios = [v["ratio_to_fastest"] for v in variants
+                  if isinstance(v["ratio_to_fastest"], float)]
+        no_rule = data["score_without_rule"][me]
+        expected = data["expected_score_with_rule"][me]
+        rows.append([b, f"{sum(w['reached_target'] for w in bases)}/{len(bases)}",
+                     f"{reached}/{len(variants)}",
+                     statistics.fmean(ratios) if ratios else None,
+                     statistics.fmean(w["p_zeroed"] for w in bases), no_rule, expected,
+                     no_rule - expected])
+    rows.sort(key=lambda r: (r[7], -r[6]))
+    print(f"Robustness on {', '.join(args.workloads)} (dev scale, external tuning, "
+          f"{args.studies} study x {args.trials} trials, speed factor {args.speed_factor}; "
+          f"training {trained / 60:.1f} min):")
+    print(format_table(["baseline", "bases reached", "variants reached",
+                        "mean variant ratio", "mean P(zeroed)", "score no rule",
+                        "expected with rule", "cost of the rule"], rows))
+    print("Most robust first (smallest expected cost of the held-out rule).")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    sub.add_parser("speed")
+    r = sub.add_parser("robustness")
+    r.add_argument("--workloads", nargs="+", default=["ogbg"])
+    r.add_argument("--baselines", nargs="+", default=["nadamw", "momentum", "nesterov"])
+    r.add_argument("--trials", type=int, default=2)
+    r.add_argument("--studies", type=int, default=1)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--speed-factor", type=float, default=1.0)
+    r.add_argument("--draws", type=int, default=1000)
+    r.add_argument("--threads", type=int)
+    r.add_argument("--experiment-dir", default="experiments/bench_heldout")
+    args = p.parse_args()
+    if args.what == "speed":
+        speed()
+    else:
+        robustness(args)
+
+
+if __name__ == "__main__":
+    main()
