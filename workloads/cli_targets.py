@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from(args)
     check_options(opts)
     names = resolve(args.workloads)
+    from sdk.registry import workloads
+
+    for name in names:  # every name must exist in this framework before anything runs
+        workloads().workload_class(name, "dev", opts.framework)
     records: dict[str, Any] = {}
     for name in names:
         record = set_targets(name, opts, known=records)
