@@ -4,7 +4,7 @@
     paceline heldout --submission nadamw --variants both --random-per-base 2 --draws 2000
     paceline heldout --submission nadamw --reference momentum,nesterov --json heldout.json
     paceline heldout draw [--seed S] [--json OUT]       # the benchmark's draw (or a new one)
-    paceline heldout catalog [--scale dev]              # the 24 official variants
+    paceline heldout catalog                            # the 24 official variants
     paceline heldout variants --workloads ogbg --count 3 --seed 0   # random variants
 
 The default action trains the submission on the base workloads and every candidate variant
@@ -34,6 +34,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     for action in p._actions:  # sub-actions need no submission; the simulation checks it
         if action.dest == "submission":
             action.required = False
+        if action.dest == "seed":
+            action.help = "base seed of the trials, random variants and draws (default 0)"
     p.add_argument("--workloads", nargs="+", metavar="NAME", dest="workloads_list",
                    help="base workloads to simulate (default: suite = every scored base)")
     p.add_argument("--variants", choices=["official", "random", "both"], default="official",

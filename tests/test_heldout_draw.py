@@ -94,3 +94,15 @@ def test_cli_new_draw(tmp_path, capsys):
 def test_cli_simulation_needs_a_submission(capsys):
     assert main(["heldout"]) == 2
     assert "Pass --submission" in capsys.readouterr().err
+
+
+def test_draw_and_catalog_import_no_framework():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sdk.cli.main import main\nmain(['heldout', 'draw'])\n"
+            "main(['heldout', 'catalog'])\n"
+            "print(sorted(m for m in ('torch', 'jax', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
