@@ -111,3 +111,52 @@ def test_knob_spellings_are_normalised():
         assert (k.low, k.high, k.log) == (0.5, 2.0, True)
     with pytest.raises(PacelineError, match="needs choices"):
         _knob("a", {"values": 3}, "x")
+
+
+def test_candidate_pools_group_by_dataset_and_reuse_recorded_targets(tmp_path):
+    from dataclasses import replace as dc_replace
+
+    from heldout.simulate import choose_candidates, save_random_records
+
+    record = tmp_path / "random_variants.json"
+    pool = choose_candidates(["ogbg", "imagenet_resnet", "imagenet_vit"], "dev", "pytorch",
+                             "both", 1, 0, (1, 2), record)
+    assert list(pool.by_dataset) == ["imagenet", "ogbg"]  # the draw's dataset order
+    imagenet = pool.by_dataset["imagenet"]
+    assert imagenet[:3] == ("imagenet_resnet_silu", "imagenet_resnet_gelu",
+                            "imagenet_resnet_large_bn_init")
+    assert sum("~" in n for n in imagenet) == 2 and len(imagenet) == 8
+    assert all(not v.numbers for v in pool.random)
+
+    numbers = workloads().workload_class("ogbg", "dev", "pytorch").numbers_for("0.5")
+    ogbg_random = next(v for v in pool.random if v.base == "ogbg")
+    ogbg_random.numbers = {"0.5": dc_replace(numbers, validation_target_value=0.123)}
+    save_random_records(record, {v.name: v for v in pool.random})
+    again = choose_candidates(["ogbg"], "dev", "pytorch", "random", 1, 0, (1, 2), record)
+    assert again.random[0].name == ogbg_random.name
+    assert again.random[0].numbers["0.5"].validation_target_value == 0.123
+    assert workloads().create(ogbg_random.name, "dev", "pytorch").validation_target_value \
+        == 0.123
+
+    only_official = choose_candidates(["ogbg"], "dev", "pytorch", "official", 1, 0, (1,))
+    assert only_official.names == ["ogbg_gelu", "ogbg_silu", "ogbg_model_size"]
+
+
+@pytest.mark.slow
+def test_a_simulation_with_random_variants_sets_their_targets_first(tmp_path, capsys):
+    import json
+
+    from sdk.cli.main import main
+
+    out = tmp_path / "h.json"
+    assert main(["heldout", "--submission", "nadamw", "--workloads", "ogbg", "--variants",
+                 "random", "--random-per-base", "1", "--max-global-steps", "30",
+                 "--experiment-dir", str(tmp_path), "--no-tensorboard", "--no-checkpoints",
+                 "--reference", "nadamw", "--draws", "20", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    (variant,) = data["random_variants"]
+    assert variant["targets_from"]["rule"] == "quick"
+    assert variant["numbers"]["0.5"]["max_allowed_runtime_sec"] == \
+        workloads().create("ogbg", "dev", "pytorch").max_allowed_runtime_sec
+    assert [v["name"] for v in data["workloads"]["ogbg"]["variants"]] == [variant["name"]]
+    assert (tmp_path / "dev" / "heldout" / "reference" / "external_tuning" / "nadamw").is_dir()
