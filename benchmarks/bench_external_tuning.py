@@ -14,7 +14,9 @@ workload:
 * a run's *trials needed* = the first trial count at which its best time so far is within
   ``--within`` (10%) of ``best``; a run that never gets there counts as ``trials + 1``.
 
-It prints one row per run and, per search, the median and mean trials needed, how many runs got
+AlgoPerf's quasi-random set is fixed by the space and the number of points, so seeds change
+the order of the quasi-random trials (and Ax's randomness), not the set. It prints one row per
+run and, per search, the median and mean trials needed, how many runs got
 there, and the ratio Bayesian / quasi-random of the medians (the goal is at most 0.5). Each
 run is a ``paceline tune`` experiment under ``--out``, so rerunning the command resumes where
 it stopped. Wall times are printed for orientation only: they depend on the machine's load.
@@ -70,7 +72,7 @@ def parse() -> argparse.Namespace:
 
 
 def run_one(args: argparse.Namespace, search: str, seed: int, space: Path) -> float:
-    """One study (resumable); returns its wall seconds."""
+    """One study (resumable); returns the wall seconds spent on it over every invocation."""
     from sdk.cli.main import main as paceline
 
     argv = ["tune", "--submission", args.submission, "--tuning-search-space", str(space),
@@ -88,7 +90,10 @@ def run_one(args: argparse.Namespace, search: str, seed: int, space: Path) -> fl
         code = paceline(argv)
     if code != 0:
         raise SystemExit(f"paceline tune failed for {search} seed {seed} (exit {code}).")
-    return time.time() - start
+    record = Path(args.out) / search / f"seed_{seed}" / "bench_wall_sec.json"
+    spent = (json.loads(record.read_text()) if record.is_file() else 0.0) + time.time() - start
+    record.write_text(json.dumps(spent))
+    return spent
 
 
 def times_in_order(root: Path, workload: str) -> tuple[list[float], list[float]]:

@@ -171,6 +171,7 @@ class BayesianSearch:
                                 f"trial, got {self.initial_trials}.")
         self._params = _plan_params(self.space)
         self.initial_points = planned_points(self.space, self.initial_trials, self.seed)
+        self.last_origins: list[str] = []  # per point of the last suggest(): how it was chosen
 
     @property
     def capacity(self) -> int:
@@ -187,14 +188,14 @@ class BayesianSearch:
         while len(out) < count and asked + len(out) < self.initial_trials:
             out.append(dict(self.initial_points[asked + len(out)]))
         missing = count - len(out)
-        if not missing:
-            return out
         complete = sum(r.complete for r in history)
-        if complete < self.initial_trials or not any(not p.is_fixed for p in self._params):
-            start = asked + len(out)
-            out.extend(continuation(self.space, start, missing))
-            return out
-        out.extend(self._model_points(history, missing))
+        if missing and (complete < self.initial_trials
+                        or not any(not p.is_fixed for p in self._params)):
+            out.extend(continuation(self.space, asked + len(out), missing))
+        self.last_origins = ["quasi-random"] * len(out)
+        if len(out) < count:
+            out.extend(self._model_points(history, count - len(out)))
+            self.last_origins += ["bayesian"] * (count - len(self.last_origins))
         return out
 
     def _model_points(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:

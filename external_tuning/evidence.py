@@ -168,7 +168,8 @@ def _space(paths: Sequence[str | Path], points: list[dict[str, Any]],
     """The tuned search space: from a ``paceline tune`` state if one is found, else inferred."""
     found = []
     for path in paths:
-        for state in sorted(Path(path).rglob(STATE_FILE)):
+        candidates = [Path(path) / STATE_FILE, *sorted(Path(path).glob(f"*/{STATE_FILE}"))]
+        for state in (c for c in candidates if c.is_file()):
             try:
                 found.append((state, json.loads(state.read_text())["config"]["space"]))
             except (OSError, json.JSONDecodeError, KeyError, TypeError):

@@ -161,8 +161,11 @@ def run_trial_job(job: TrialJob) -> TrialOutcome:
             return TrialOutcome(job.key, failed_observation(
                 job, f"{type(exc).__name__}: {exc}{at}"))
     curve = read_curve(spec.trial_dir, result.target_metric)
+    reached = result.time_to_target_sec
+    if reached is not None and reached > result.budget_sec:
+        reached = None  # v0.5's eval after the budget: the scorer does not count it
     return TrialOutcome(job.key, Observation(
-        workload=spec.workload, status=result.status, time_to_target=result.time_to_target_sec,
+        workload=spec.workload, status=result.status, time_to_target=reached,
         budget=result.budget_sec, target=result.validation_target,
         minimized=job.facts.minimized, curve=curve, reason=result.reason,
         trial_dir=str(spec.trial_dir), global_step=result.global_step,
@@ -288,13 +291,20 @@ class ProcessExecutor:
         return worker
 
     def submit(self, job: TrialJob) -> None:
-        idle = next((w for w in self._workers if w["job"] is None), None)
-        if idle is None:
-            if len(self._workers) >= self.slots:
-                raise RuntimeError("every worker is busy")
-            idle = self._start()
-        idle["conn"].send(job)
-        idle["job"] = job
+        for worker in [w for w in self._workers if w["job"] is None]:
+            try:
+                worker["conn"].send(job)
+            except (BrokenPipeError, OSError):  # it died while idle: replace it
+                worker["proc"].join(timeout=1)
+                self._workers.remove(worker)
+                continue
+            worker["job"] = job
+            return
+        if len(self._workers) >= self.slots:
+            raise RuntimeError("every worker is busy")
+        worker = self._start()
+        worker["conn"].send(job)
+        worker["job"] = job
 
     def poll(self, timeout: float) -> list[TrialOutcome]:
         from multiprocessing.connection import wait

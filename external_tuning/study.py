@@ -232,10 +232,7 @@ class Study:
             check_resumable(old, self.config, self.root)
             for raw in raw_groups:
                 tuner = Tuner.from_json(raw["tuner"], source=str(self.root / STATE_FILE))
-                if tuner.config.num_trials < self.config.num_trials:  # more Bayesian trials
-                    tuner.config = type(tuner.config)(
-                        **{**tuner.config.__dict__, "num_trials": self.config.num_trials})
-                    tuner._strategy.num_trials = self.config.num_trials
+                tuner.extend(self.config.num_trials)  # a Bayesian search given more trials
                 key = (int(raw["study"]), tuple(raw["workloads"]))
                 groups[key] = Group(key[0], key[1], tuner)
         for study in range(self.config.num_studies):
@@ -273,7 +270,7 @@ class Study:
                         sources.append("quasi-random")
                     else:
                         known.append(None)
-                        sources.append("bayesian: chosen from the trials before it")
+                        sources.append("bayesian (chosen from the trials before it)")
             for workload in group.workloads:
                 trials = []
                 for i, (point, source) in enumerate(zip(known, sources, strict=True)):

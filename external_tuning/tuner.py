@@ -49,7 +49,11 @@ FORMAT = 1
 
 
 class SearchStrategy(Protocol):
-    """Where to try next, given every trial asked so far (complete or pending)."""
+    """Where to try next, given every trial asked so far (complete or pending).
+
+    A strategy may also set ``last_origins`` (one label per point of the last ``suggest``,
+    e.g. ``"quasi-random"`` or ``"bayesian"``); the tuner records it as the trial's source.
+    """
 
     name: str
 
@@ -155,6 +159,18 @@ class Tuner:
             self.config = TunerConfig(**{**self.config.__dict__, "num_trials": capacity})
         return self
 
+    def extend(self, num_trials: int) -> None:
+        """Plan more trials (Bayesian or custom searches; the quasi-random set is fixed)."""
+        cfg = self._config()
+        if num_trials <= cfg.num_trials:
+            return
+        if cfg.search == "quasi-random":
+            raise PacelineError("A quasi-random search draws a fixed set for its number of "
+                                f"trials ({cfg.num_trials}); start a new tuner for more.")
+        self.config = TunerConfig(**{**cfg.__dict__, "num_trials": num_trials})
+        if hasattr(self._strategy, "num_trials"):
+            self._strategy.num_trials = num_trials
+
     # ---- 2. conduct -----------------------------------------------------------------------
     @property
     def done(self) -> bool:
@@ -178,9 +194,11 @@ class Tuner:
         if count <= 0:
             return []
         points = self._strategy.suggest(list(self.records), count)
+        origins = getattr(self._strategy, "last_origins", None) or []
         out = []
-        for point in points:
-            record = TrialRecord(len(self.records), dict(point), source=self._config().search)
+        for i, point in enumerate(points):
+            source = origins[i] if i < len(origins) else self._config().search
+            record = TrialRecord(len(self.records), dict(point), source=source)
             self.records.append(record)
             out.append(Suggestion(record.index, dict(point)))
         return out

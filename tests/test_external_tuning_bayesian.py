@@ -39,6 +39,7 @@ def test_bayesian_search_runs_end_to_end_and_its_study_freezes(
     config = SimpleNamespace(search="bayesian", seed=7)
     initial = planned_points(space, 2, tuner_seed(config, 0, ("mnist",)))
     assert [r["hyperparameters"] for r in recs[:2]] == initial
+    assert [r["source"] for r in recs] == ["quasi-random"] * 2 + ["bayesian"] * 2
     for r in recs[2:]:  # the model's points: in the space, new
         hp = r["hyperparameters"]
         assert 3e-4 <= hp["learning_rate"] <= 3e-2 and 0.02 <= hp["one_minus_beta1"] <= 0.2

@@ -101,7 +101,7 @@ def test_bayesian_search_improves_on_its_quasi_random_start_and_is_deterministic
     tuner = drive(Tuner().configure(SPACE, search="bayesian", num_trials=6, seed=0,
                                     initial_trials=3))
     sources = [r.source for r in tuner.records]
-    assert sources == ["bayesian"] * 6
+    assert sources == ["quasi-random"] * 3 + ["bayesian"] * 3
     initial = planned_points(SearchSpace.from_json(SPACE), 3, seed=0)
     assert [r.hyperparameters for r in tuner.records[:3]] == initial
     start = min(r.objective for r in tuner.records[:3])
@@ -112,3 +112,14 @@ def test_bayesian_search_improves_on_its_quasi_random_start_and_is_deterministic
     # uninterrupted one did.
     fresh = Tuner.from_json(tuner.to_json())
     assert fresh._strategy.suggest(fresh.records[:4], 1) == [tuner.records[4].hyperparameters]
+
+
+def test_only_a_bayesian_search_can_be_given_more_trials() -> None:
+    quasi = Tuner().configure(SPACE, num_trials=3)
+    with pytest.raises(PacelineError, match="fixed set"):
+        quasi.extend(5)
+    bayes = Tuner().configure(SPACE, search="bayesian", num_trials=2, initial_trials=4)
+    bayes.ask(2)
+    assert bayes.remaining == 0
+    bayes.extend(4)
+    assert bayes.remaining == 2 and len(bayes.ask(2)) == 2  # still its quasi-random start
