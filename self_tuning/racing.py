@@ -212,7 +212,9 @@ class RaceDriver(Generic[S]):
     Args:
         race: the race.
         store: where candidates' states wait while another trains.
-        score_fn: ``(arm, state) -> score`` (lower is better when ``race.minimize``).
+        score_fn: ``(arm, state) -> score`` (lower is better when ``race.minimize``); it may
+            instead be passed to each :meth:`step`. It is not pickled, so a driver kept in a
+            checkpointed optimizer state holds no reference to live objects.
 
     Per step::
 
@@ -224,18 +226,22 @@ class RaceDriver(Generic[S]):
     INITIAL = "initial"
 
     def __init__(self, race: Race, store: StateStore[S],
-                 score_fn: Callable[[int, S], float]) -> None:
+                 score_fn: Callable[[int, S], float] | None = None) -> None:
         self.race = race
         self.store = store
         self.score_fn = score_fn
         self.live: int | None = None
         self._showing: int | None = None  # the candidate put in front of an evaluation
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "score_fn": None}
+
     @property
     def running(self) -> bool:
         return self.race.running or self.live is None
 
-    def step(self, elapsed_sec: float, state: S) -> tuple[int, S]:
+    def step(self, elapsed_sec: float, state: S,
+             score_fn: Callable[[int, S], float] | None = None) -> tuple[int, S]:
         """The candidate to train in this step and the state to train it on."""
         if self.live is None:
             self.store.save(self.INITIAL, state)
@@ -244,7 +250,10 @@ class RaceDriver(Generic[S]):
         if self._showing is not None:
             state = self._restore_live(state)
         if self.race.due(elapsed_sec):
-            state = self._end_slice(self.score_fn(self.live, state), elapsed_sec, state)
+            score_fn = score_fn or self.score_fn
+            if score_fn is None:
+                raise ValueError("RaceDriver.step() needs a score_fn to end a slice.")
+            state = self._end_slice(score_fn(self.live, state), elapsed_sec, state)
         return self.live, state
 
     def abort_live(self, elapsed_sec: float, state: S) -> tuple[int, S]:

@@ -80,3 +80,24 @@ def test_candidates_are_the_distinct_nadamw_points():
     assert len(points) == 4
     assert len({(p.learning_rate, p.beta2) for p in points}) == 4
     assert 0.0017486387539278373 in [p.learning_rate for p in points]  # the fixed point
+
+
+def test_the_tuner_survives_a_checkpoint_mid_race():
+    import pickle
+
+    clock = SimulatedClock()
+    view = BudgetView(100.0, ruleset_version="0.6", clock=clock)
+    tuner = SelfTuner([Candidate(lr) for lr in LRS], view, JaxStore(), JaxStore(), 128)
+    w = np.ones(16)
+    for step in range(30):  # probe, then part of the first rung
+        plan, w = tuner.plan(step, [], None, w, step, loss)
+        if plan.arm is not None:
+            w = w - plan.lr * LAM * w
+        clock.advance(0.5)
+        view.finish_step()
+    assert tuner.driver.race.running
+    revived = pickle.loads(pickle.dumps(tuner))
+    revived.budget.clock = clock
+    a, _ = tuner.plan(30, [], None, w, 30, loss)
+    b, _ = revived.plan(30, [], None, w, 30, loss)
+    assert a == b

@@ -122,9 +122,10 @@ class SelfTuner:
             self.probe.append(batch)
             return self._remember(StepPlan(arm=None)), state
         if self.driver is None:
-            self._start_race(snap, score_fn)
+            self._start_race(snap)
         if self.driver.running:
-            arm, state = self.driver.step(snap.elapsed_sec, state)
+            arm, state = self.driver.step(snap.elapsed_sec, state,
+                                          lambda arm, s: score_fn(s))
             if self.driver.running:
                 return self._remember(StepPlan(arm, self._race_lr(arm, snap))), state
             self.race_end_sec = snap.elapsed_sec
@@ -168,11 +169,11 @@ class SelfTuner:
         self.last_plan = plan
         return plan
 
-    def _start_race(self, snap: BudgetSnapshot, score_fn: Callable[[Any], float]) -> None:
+    def _start_race(self, snap: BudgetSnapshot) -> None:
         total = min(self.settings.race_fraction * snap.external_budget_sec,
                     0.5 * snap.budget_sec)
         race = Race(len(self.candidates), total, eta=self.settings.eta)
-        self.driver = RaceDriver(race, self.race_store, lambda arm, state: score_fn(state))
+        self.driver = RaceDriver(race, self.race_store)
         # every candidate warms up over half of its first slice, so rung 0 compares them
         # after the same warmup
         self.race_warmup_sec = 0.5 * race.plan[0].seconds_each if race.plan else 0.0
