@@ -154,3 +154,20 @@ def test_the_example_has_no_external_tuning_module(tmp_path, capsys):
     assert main(["run", "--workload", "mnist", "--submission", "self_tuning_example",
                  "--experiment-dir", str(tmp_path)]) == 2
     assert "no pytorch submission for the external-tuning ruleset" in capsys.readouterr().err
+
+
+def test_the_pytorch_example_checkpoints_its_whole_state(tmp_path):
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["run", "--workload", "mnist", "--submission", "self_tuning_example",
+                     "--ruleset", "self", "--no-progress", "--no-tensorboard", "--threads", "1",
+                     "--max-global-steps", "40", "--experiment-dir", str(tmp_path)]) == 0
+    assert not [w for w in caught if "cannot be checkpointed" in str(w.message)]
+    ckpt = next(tmp_path.rglob("checkpoint.pt"))
+    saved = torch.load(ckpt, weights_only=False)["optimizer_state"]
+    assert {"tuner", "optimizer_0", "optimizer_3"} <= set(saved)
+    assert len(saved["tuner"].probe) == saved["tuner"].n_probe  # the probe batches went along

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any
 
 from baselines.nadamw.common import get_batch_size, hyper
 from sdk.rulesets import base_workload_name
-from sdk.search_space import make_hyperparameters
 from self_tuning import (
     BudgetSnapshot,
     BudgetView,
@@ -34,19 +34,22 @@ from self_tuning import (
 NADAMW_SPACE = Path(__file__).resolve().parents[1] / "nadamw" / "tuning_search_space.json"
 
 
-def nadamw_candidates() -> list[Any]:
+# A module-level type (unlike search-space namedtuples), so the tuner pickles into checkpoints.
+NadamwPoint = namedtuple("NadamwPoint", ["dropout_rate", "label_smoothing", "learning_rate",
+                                         "one_minus_beta1", "beta2", "weight_decay",
+                                         "warmup_factor"])
+
+
+def nadamw_candidates() -> list[NadamwPoint]:
     """AlgoPerf's five NAdamW points, minus the one that differs from another only by label
-    smoothing (point 1 vs 3): four distinct optimizer settings."""
+    smoothing (point 1 vs 3, the later one is kept): four distinct optimizer settings."""
     points = json.loads(NADAMW_SPACE.read_text())
-    seen, out = set(), []
+    kept: dict[tuple, NadamwPoint] = {}
     for point in points:
         key = tuple(sorted((k, v) for k, v in point.items() if k != "label_smoothing"))
-        if key in seen:
-            out = [p for p in out if tuple(sorted((k, v) for k, v in p._asdict().items()
-                                                  if k != "label_smoothing")) != key]
-        seen.add(key)
-        out.append(make_hyperparameters(point))
-    return out
+        kept.pop(key, None)
+        kept[key] = NadamwPoint(**point)
+    return list(kept.values())
 
 
 @dataclass(frozen=True)
