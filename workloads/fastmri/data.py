@@ -159,14 +159,19 @@ def volume_slices(name: str, template_dir: Path = TEMPLATE_DIR
                 "position_mm": np.asarray(positions[s], np.float32)} for s in SPLITS}
 
 
-def build_dev(folder: Path, template_dir: Path = TEMPLATE_DIR) -> dict:
-    """Write ``<split>/<volume>.npz`` for every volume into ``folder`` (deterministic)."""
+def build_dev(folder: Path, template_dir: Path = TEMPLATE_DIR,
+              volumes: tuple[str, ...] = tuple(VOLUMES)) -> dict:
+    """Write ``<split>/<volume>.npz`` for every volume into ``folder`` (deterministic).
+
+    ``volumes`` can be narrowed (tests); slice draws depend only on the volume's own name.
+    """
     from tqdm import tqdm
 
     counts: dict[str, int] = dict.fromkeys(SPLITS, 0)
     for split in SPLITS:
         (folder / split).mkdir()
-    for v, name in enumerate(tqdm(VOLUMES, desc="fastmri volumes", unit="volume", leave=False)):
+    for name in tqdm(volumes, desc="fastmri volumes", unit="volume", leave=False):
+        v = list(VOLUMES).index(name)
         by_split = volume_slices(name, template_dir)
         scale = max(float(s["image"].max(initial=0.0)) for s in by_split.values())
         acquired = {}
