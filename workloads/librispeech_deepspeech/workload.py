@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sdk.rulesets import WorkloadNumbers
 from workloads.common.numbers import dev_numbers_by_version
 from workloads.common.speech.workload import SpeechWorkload
@@ -36,6 +38,10 @@ class LibrispeechDeepspeechWorkload(SpeechWorkload):
 
     name = "librispeech_deepspeech"
     DEV_NUMBERS = DEV_NUMBERS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model_config  # noqa: B018 - bad model overrides fail here, with one sentence
 
     @property
     def model_config(self) -> config.DeepspeechConfig:

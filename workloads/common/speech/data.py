@@ -166,6 +166,10 @@ class SpeechSplit:
     def max_samples(self) -> int:
         return int(np.diff(self.audio_offsets).max())
 
+    def max_samples_of(self, indices: np.ndarray) -> int:
+        """The longest utterance among ``indices``, in samples."""
+        return int(np.diff(self.audio_offsets)[indices].max())
+
     @property
     def max_targets(self) -> int:
         return int(np.diff(self.target_offsets).max())

@@ -107,17 +107,24 @@ class SpeechWorkload(PacelineWorkload):
                             self.effective_batch_size(global_batch_size), seed,
                             transform=lambda b: train.batch(b["index"], *shape))
 
-    def _eval_indices(self, split: str, num_examples: int, size: int) -> np.ndarray:
+    def _eval_indices(self, split: str, num_examples: int, source: data.SpeechSplit
+                      ) -> np.ndarray:
+        """The examples an eval covers, longest first (a batch is padded to its longest)."""
         if split == "eval_train":
-            order = np.random.default_rng(EVAL_TRAIN_SEED).permutation(size)
-            return order[:num_examples]
-        return np.arange(min(num_examples, size))
+            chosen = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(source))
+            chosen = chosen[:num_examples]
+        else:
+            chosen = np.arange(min(num_examples, len(source)))
+        lengths = np.diff(source.audio_offsets)[chosen]
+        return chosen[np.argsort(-lengths, kind="stable")]
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None) -> Iterator[dict[str, Any]]:
+        """One pass over ``split``: utterances sorted by length, each batch padded only to its
+        longest utterance (eval cost then follows the real audio, not the padding)."""
         d = self._speech_data(data_dir)
         source = d.splits["train" if split == "eval_train" else split]
-        indices = self._eval_indices(split, num_examples, len(source))
+        indices = self._eval_indices(split, num_examples, source)
         for start in range(0, len(indices), batch_size):
-            yield source.batch(indices[start : start + batch_size], d.num_samples,
-                               d.num_targets)
+            rows = indices[start : start + batch_size]
+            yield source.batch(rows, source.max_samples_of(rows), d.num_targets)
