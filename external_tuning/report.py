@@ -156,13 +156,18 @@ def text(summary_data: dict[str, Any], top: int = 5) -> str:
     if confs:
         workloads = list(confs[0]["times_sec"])
         names = varying([c["hyperparameters"] for c in summary_data["configurations"]])
-        c_rows = [(i + 1, c["score"], *[c["times_sec"][w] for w in workloads],
+        c_rows = [(i + 1, c["score"], *[_shown(c["times_sec"][w]) for w in workloads],
                    short(c["hyperparameters"], names)) for i, c in enumerate(confs)]
         parts.append("Best configurations (score: the benchmark score each would get if every "
                      "configuration tried were a submission; hyperparameters that vary):\n"
                      + format_table(["rank", "score", *[f"{w}(s)" for w in workloads],
                                      "hyperparameters"], c_rows))
     return "\n\n".join(parts)
+
+
+def _shown(seconds: float) -> float | None:
+    """A time for the table: NaN (never run on that workload) shows as '-'."""
+    return None if math.isnan(seconds) else seconds
 
 
 def varying(points: Sequence[dict[str, Any]]) -> list[str]:
