@@ -199,6 +199,16 @@ class BayesianSearch:
         return out
 
     def _model_points(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:
+        try:
+            return self._ax_points(history, count)
+        except PacelineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Ax/BoTorch internals: one sentence, no trace
+            raise PacelineError(f"Ax could not propose a point ({type(exc).__name__}: "
+                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                                "); the finished trials are kept.") from exc
+
+    def _ax_points(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:
         from ax.api.client import Client
 
         with _quiet_torch(self.threads):

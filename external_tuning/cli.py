@@ -215,6 +215,11 @@ def _write_summary(path: str, study: Any, config: Any, root: Path) -> None:
 
     data = {"experiment": str(root), "config": config.to_json(),
             **report.summary(study.groups, get_ruleset(config.ruleset_version).r_max)}
+    if path == "-":
+        from sdk.trial_logs import _jsonable
+
+        sys.stdout.write(json.dumps(_jsonable(data), indent=2) + "\n")
+        return
     atomic_write_json(Path(path), data)
 
 
