@@ -122,7 +122,7 @@ def _build(args: argparse.Namespace) -> int:
                              progress=sys.stderr.isatty())
         print(f"reference: {baseline} on {len(workloads)} workload(s)", file=sys.stderr)
         run_plan(specs, submission, table, options)
-        times = load_submission_times(root, rules)
+        times = load_submission_times(root, rules, framework=args.framework)
         result[baseline] = {}
         for workload in workloads:
             summary = times.workloads.get(workload)

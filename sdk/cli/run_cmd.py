@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     rules = scoring_rules(ctx.table.version, self_tuning=args.ruleset == "self",
                           base_workloads=tuple(ctx.workloads))
-    mine = load_submission_times(ctx.root, rules)
+    mine = load_submission_times(ctx.root, rules, framework=args.framework)
     print(trials_table(results))
     print()
     print(workloads_table(results, mine.workloads))

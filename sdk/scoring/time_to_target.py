@@ -167,8 +167,9 @@ def load_submission_times(
     rules: ScoringRules | None = None,
     trial_rule: str = "earliest-eval",
     enforce_budget: bool = True,
+    framework: str | None = None,
 ) -> SubmissionTimes:
-    """Per-workload times of the one submission at ``path``.
+    """Per-workload times of the one submission at ``path`` (``framework``: only its logs).
 
     >>> times = load_submission_times("logs/external_tuning/shampoo",
     ...                               scoring_rules("0.6"))  # doctest: +SKIP
@@ -179,7 +180,8 @@ def load_submission_times(
     if len(trees) != 1:
         raise PacelineError(f"{path} holds {len(trees)} submissions; pass one of them, or use "
                             "load_submissions_times for a folder of submissions.")
-    return submission_times(trees[0], rules or scoring_rules(), trial_rule, enforce_budget)
+    return submission_times(trees[0], rules or scoring_rules(), trial_rule, enforce_budget,
+                            framework)
 
 
 def load_submissions_times(
@@ -198,14 +200,19 @@ def submission_times(
     rules: ScoringRules,
     trial_rule: str = "earliest-eval",
     enforce_budget: bool = True,
+    framework: str | None = None,
 ) -> SubmissionTimes:
-    """Read every trial of ``tree`` and reduce it to per-workload times."""
+    """Read every trial of ``tree`` and reduce it to per-workload times.
+
+    ``framework`` keeps only that framework's logs (a submission folder may hold both).
+    """
     if trial_rule not in TRIAL_RULES:
         raise PacelineError(f"Unknown trial rule {trial_rule!r}; choose one of "
                             f"{', '.join(TRIAL_RULES)}.")
     out = SubmissionTimes(name=tree.name, notes=list(tree.notes), trial_rule=trial_rule,
                           budget_enforced=enforce_budget)
-    for workload, studies in group_trials(tree.trials).items():
+    trials = [t for t in tree.trials if framework is None or t.framework == framework]
+    for workload, studies in group_trials(trials).items():
         frameworks = sorted({t.framework or "?" for ts in studies.values() for t in ts})
         if len(frameworks) > 1:
             raise PacelineError(f"{tree.name} has {workload} logs for several frameworks "
