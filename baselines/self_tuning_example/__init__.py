@@ -12,8 +12,10 @@ It tunes on the clock instead of trusting one fixed point, and sizes everything 
    candidate is put in front of every evaluation (``prepare_for_eval``), so a race that
    already reaches the target stops the clock.
 3. **Decay**: the winner continues from where it stopped with a cosine decay, in time, from
-   the end of the race to the external budget (``TimeSchedule``; the step-hint schedule of
-   the baseline assumes the reference machine's step time, this one does not).
+   the end of the race to the external budget plus the race time spent on the losers (so the
+   winner trains as long as one configuration could within the external budget; the
+   step-hint schedule of the baseline assumes the reference machine's step time, this one
+   does not).
 4. **Second chance**: if the run is still going (targets not reached), go back to the state
    with the best probe loss (:class:`self_tuning.RestartFromBest`), warm up again to a
    quarter of the peak and decay to the end of the self-tuning budget.

@@ -61,6 +61,7 @@ class TunerSettings:
     probe_examples: int = 512  # held-aside training examples that score candidates
     max_probe_batches: int = 8
     first_horizon: float = 1.0  # the first decay ends at this multiple of the external budget
+    #                             (plus the race time spent on losing candidates)
     second_peak: float = 0.25  # the second cycle's peak, relative to the winner's
     second_warmup: float = 0.05  # warmup of the second cycle, as a fraction of it
     divergence_lr_factor: float = 0.5  # learning-rate factor after a restart from best
@@ -193,8 +194,12 @@ class SelfTuner:
         return self.candidates[arm].learning_rate * self._warmup(arm, snap)
 
     def _first_horizon(self, snap: BudgetSnapshot) -> float:
+        """External budget plus the race time spent on the losers: by then the winner has
+        trained as long as a single configuration could within the external budget."""
         end = self.guard.horizon_sec(snap)
-        wanted = self.settings.first_horizon * snap.external_budget_sec
+        race = self.driver.race
+        lost = self.race_end_sec - race.started_at - race.arm_seconds[race.winner]
+        wanted = self.settings.first_horizon * snap.external_budget_sec + max(lost, 0.0)
         return min(end, max(wanted, self.race_end_sec))
 
     def _maybe_start_second_cycle(self, snap: BudgetSnapshot, state: Any) -> Any:
