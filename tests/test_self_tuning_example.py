@@ -106,3 +106,18 @@ def test_the_tuner_survives_a_checkpoint_mid_race():
     a, _ = tuner.plan(30, [], None, w, 30, loss)
     b, _ = revived.plan(30, [], None, w, 30, loss)
     assert a == b
+
+
+def test_a_single_candidate_skips_the_race():
+    clock = SimulatedClock()
+    view = BudgetView(100.0, ruleset_version="0.5", clock=clock)
+    tuner = SelfTuner([Candidate(0.5)], view, JaxStore(), JaxStore(), batch_size=1024)
+    plans = []
+    w = np.ones(16)
+    for step in range(5):
+        plan, w = tuner.plan(step, [], None, w, step, loss)
+        plans.append(plan)
+        clock.advance(1.0)
+        view.finish_step()
+    assert plans[0].arm is None and all(p.arm == 0 for p in plans[1:])
+    assert tuner.race_end_sec == pytest.approx(1.0) and tuner.keeper.has_best

@@ -133,7 +133,9 @@ class SelfTuner:
             if self.driver.running:
                 return self._remember(StepPlan(arm, self._race_lr(arm, snap))), state
             self.race_end_sec = snap.elapsed_sec
-            self.keeper.offer(self.driver.race.latest_score[arm], state, global_step)
+            score = self.driver.race.latest_score[arm]
+            self.keeper.offer(score if score is not None else score_fn(state), state,
+                              global_step)
             self._events.update({"race/winner": arm, "race/end_sec": snap.elapsed_sec,
                                  "race/winner_lr": self.candidates[arm].learning_rate})
         elif new_eval:
