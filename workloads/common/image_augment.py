@@ -1,8 +1,10 @@
 """The ImageNet workloads' train-time augmentation in miniature, vectorised over a batch in
 numpy (so both frameworks see identical batches, and a resumed run identical augmentations).
 
-* random-resized crop (area and aspect ratio drawn per image, bilinear resampling back to the
-  input size) and horizontal flip: the official ResNet and ViT training pipelines;
+* random crop and horizontal flip, the official ResNet and ViT training augmentation: either
+  a random-resized crop (area and aspect ratio drawn per image, bilinear resampling back to the
+  input size, as ImageNet's) or, milder, a pad-and-crop (a random shift of up to
+  ``crop_padding`` pixels, background filled in, as CIFAR's);
 * RandAugment (``randaugment_ops`` ops per image drawn from the official 16, at
   ``randaugment_magnitude`` out of 10, geometry scaled to the image size, fill 128): ViT;
 * mixup (one ``lambda ~ Beta(alpha, alpha)`` per batch, each example mixed with its
@@ -35,6 +37,7 @@ class Augmentation:
 
     crop_scale: tuple[float, float] = (1.0, 1.0)  # fraction of the image area
     crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
+    crop_padding: int = 0  # pad-and-crop shift in pixels (with crop_scale (1, 1))
     flip: bool = False
     randaugment_ops: int = 0
     randaugment_magnitude: float = 0.0  # out of 10
@@ -72,6 +75,17 @@ def affine_sample(images: np.ndarray, matrices: np.ndarray, fill: float = FILL,
     out = ((1 - wx) * (1 - wy) * gather(x0, y0) + wx * (1 - wy) * gather(x0 + 1, y0)
            + (1 - wx) * wy * gather(x0, y0 + 1) + wx * wy * gather(x0 + 1, y0 + 1))
     return out.reshape(b, h, w).astype(images.dtype)
+
+
+def random_shift_crop(images: np.ndarray, rng: np.random.Generator, padding: int,
+                      flip: bool, fill: float = 0.0) -> np.ndarray:
+    """Pad by ``padding`` pixels (``fill``), crop a random window of the original size, flip."""
+    b = len(images)
+    m = np.zeros((b, 2, 3))
+    m[:, 0, 0] = np.where(rng.uniform(size=b) < 0.5, -1.0, 1.0) if flip else 1.0
+    m[:, 1, 1] = 1.0
+    m[:, :, 2] = rng.integers(-padding, padding + 1, size=(b, 2))
+    return affine_sample(images, m, fill=fill, bilinear=False)
 
 
 def random_resized_crop(images: np.ndarray, rng: np.random.Generator,
@@ -231,8 +245,10 @@ def mixup(inputs: np.ndarray, labels: np.ndarray, num_classes: int, alpha: float
 def augment(images: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
     """Crop/flip then RandAugment (no mixup: that needs normalised inputs and labels)."""
     x = images.astype(np.float32)
-    if aug.crop_scale != (1.0, 1.0) or aug.flip:
+    if aug.crop_scale != (1.0, 1.0):
         x = random_resized_crop(x, rng, aug.crop_scale, aug.crop_ratio, aug.flip)
+    elif aug.crop_padding or aug.flip:
+        x = random_shift_crop(x, rng, aug.crop_padding, aug.flip)
     if aug.randaugment_ops:
         x = randaugment(x, rng, aug.randaugment_ops, aug.randaugment_magnitude)
     return x

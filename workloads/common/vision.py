@@ -12,11 +12,13 @@ as the Debian package ``dataset-fashion-mnist`` installs them in
 
 Splits (fixed seed, stratified by class), mirroring ImageNet's roles:
 
-* ``train``: the training file minus the validation images (58,000);
-* ``validation``: 2,000 images held out of the training file (ImageNet's val set is a
-  held-out sample of the same distribution);
-* ``test``: 2,000 images of the separate ``t10k`` file (standing in for ImageNet-v2, a
-  separately collected test set).
+* ``train``: the training file minus the validation images (59,000);
+* ``validation``: 1,000 images (100 per class) held out of the training file (ImageNet's val
+  set is a held-out sample of the training distribution);
+* ``test``: 1,000 images (100 per class) of the separate ``t10k`` file (standing in for
+  ImageNet-v2, a separately collected test set).
+
+The evaluation sets are small so that evals stay under 10% of a run's wall time.
 
 The prepared folder holds ``train.npz``, ``validation.npz`` and ``test.npz`` with ``images``
 (uint8 ``[N, 28, 28]``) and ``labels`` (int64 ``[N]``), written byte-for-byte reproducibly.
@@ -26,8 +28,10 @@ memory, nothing written), or at an empty folder to prepare into.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -43,8 +47,8 @@ SOURCE_ENV = "PACELINE_FASHION_MNIST_DIR"  # another folder with the raw idx fil
 SPLIT_SEED = 20240521
 SPLITS = ("train", "validation", "test")
 NUM_CLASSES = 10
-VALIDATION_SIZE = 2000  # held out of the training file
-TEST_SIZE = 2000  # drawn from the t10k file
+VALIDATION_SIZE = 1000  # held out of the training file
+TEST_SIZE = 1000  # drawn from the t10k file
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -166,9 +170,33 @@ def load(data_dir: str | None = None) -> dict[str, dict[str, np.ndarray]]:
                 f"idx files ({', '.join(IDX_FILES.values())}); point it at one of those or "
                 "at an empty folder to prepare into."
             )
-    folder = prepare(data_dir)
+    folder = prepare(data_dir).resolve()
+    if not _current(folder):
+        if data_dir:
+            raise PacelineError(f"{folder} was prepared with other split sizes than this "
+                                "version uses; prepare it again with `paceline data prepare "
+                                "imagenet_resnet --force --data-dir DIR`.")
+        folder = prepare(force=True).resolve()
+    return _load_prepared(str(folder), (folder / data_cache.MARKER).stat().st_mtime_ns)
+
+
+def _current(folder: Path) -> bool:
+    """Whether a prepared folder has this version's split sizes."""
+    try:
+        sizes = json.loads((folder / "info.json").read_text())["sizes"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return sizes.get("validation") == VALIDATION_SIZE and sizes.get("test") == TEST_SIZE
+
+
+@functools.lru_cache(maxsize=2)
+def _load_prepared(folder: str, stamp: int) -> dict[str, dict[str, np.ndarray]]:
+    """The prepared splits of ``folder``, read once per preparation (read-only arrays)."""
+    del stamp  # part of the cache key: a re-prepared folder is read again
     out = {}
     for name in SPLITS:
-        data = data_cache.load_npz(folder, name)
+        data = data_cache.load_npz(Path(folder), name)
+        for array in data.values():
+            array.flags.writeable = False
         out[name] = {"images": data["images"], "labels": data["labels"]}
     return out
