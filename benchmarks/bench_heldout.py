@@ -74,6 +74,75 @@ def _heldout(baseline: str, args: argparse.Namespace, reference: str, extra: lis
     return subprocess.call(cmd, cwd=REPO)
 
 
+class StepClock:
+    """A clock that advances a fixed ``dt`` per update step and stands still otherwise.
+
+    Submission time then counts steps at the calibration machine's speed (``dt`` = the base
+    workload's dev budget / its step hint, the NAdamW steps that fit the budget there), so
+    the outcome does not depend on how busy this machine is. Evals cost no clock time, as
+    the rules exclude them anyway.
+    """
+
+    def __init__(self, dt: float) -> None:
+        self.t, self.dt = 0.0, dt
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _train_on_step_clock(baseline: str, args: argparse.Namespace,
+                         only: str | None = None) -> None:
+    """Train ``baseline`` on the bases and their official variants (or just ``only``), with
+    ``paceline heldout``'s trial plan and folders and a :class:`StepClock` (finished trials
+    are kept)."""
+    import copy
+
+    from heldout.catalog import official_variants_of
+    from sdk.experiment import finished_result, plan_trials
+    from sdk.registry import baselines, workloads
+    from sdk.rulesets import get_ruleset
+    from sdk.runner import RunOptions, TrialFailed, train_once
+    from sdk.search_space import SearchSpace, make_hyperparameters
+    from sdk.submission import load_submission
+
+    names = [w for b in args.workloads for w in [b, *official_variants_of(b, "dev")]]
+    submission = load_submission(baseline, "pytorch", "external")
+    space = SearchSpace.load(baselines().entry(baseline).search_space)
+    root = Path(args.experiment_dir) / "dev" / "heldout" / "external_tuning" / baseline
+    specs = plan_trials(names, "pytorch", "dev", "external", space, args.studies, args.trials,
+                        args.seed, root)
+    table = get_ruleset("0.5")
+    for spec in specs:
+        if (only is not None and spec.workload != only) or finished_result(spec) is not None:
+            continue
+        workload = workloads().create(spec.workload, "dev", "pytorch")
+        base = workloads().create(workloads().entry(spec.workload).base or spec.workload,
+                                  "dev", "pytorch")
+        clock = StepClock(base.max_allowed_runtime_sec / base.step_hint)
+        stepping = copy.copy(submission)
+
+        def update_params(_fn=submission.update_params, _clock=clock, **kwargs):
+            out = _fn(**kwargs)
+            _clock.t += _clock.dt
+            return out
+
+        stepping.update_params = update_params
+        options = RunOptions(ruleset="external", overwrite=True, save_checkpoints=False,
+                             tensorboard=False, threads=args.threads,
+                             flags={"clock": "steps", "dt": clock.dt})
+        started = time.time()
+        try:
+            result = train_once(workload, stepping, make_hyperparameters(spec.hyperparameters),
+                                spec.rng_seed, table, options, spec.trial_dir,
+                                study=spec.study, trial=spec.trial, clock=clock)
+            said = (f"{result.status}, {result.global_step} steps, time to target "
+                    f"{result.time_to_target_sec}")
+        except TrialFailed as exc:
+            said = f"failed: {exc}"
+        print(f"  {baseline} {spec.workload} trial {spec.trial}: {said} "
+              f"({time.time() - started:.0f}s wall)", file=sys.stderr, flush=True)
+
+
 def robustness(args: argparse.Namespace) -> None:
     from sdk.report import format_table
 
@@ -81,9 +150,16 @@ def robustness(args: argparse.Namespace) -> None:
     out_dir = Path(args.experiment_dir) / "bench_heldout"
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    for b in args.baselines:  # training: each baseline once, on bases and variants
-        if _heldout(b, args, "baselines", ["--resume"], out_dir / f"{b}_train.json"):
-            sys.exit(f"paceline heldout failed for {b}")
+    if args.clock == "steps":  # workload by workload, so a partial run compares all
+        from heldout.catalog import official_variants_of
+
+        for w in [w for b in args.workloads for w in [b, *official_variants_of(b, "dev")]]:
+            for b in args.baselines:
+                _train_on_step_clock(b, args, only=w)
+    else:
+        for b in args.baselines:  # each baseline once, on bases and variants
+            if _heldout(b, args, "baselines", ["--resume"], out_dir / f"{b}_train.json"):
+                sys.exit(f"paceline heldout failed for {b}")
     trained = time.time() - started
     results = {}
     for b in args.baselines:  # analysis: each against the others, no training
@@ -107,7 +183,8 @@ def robustness(args: argparse.Namespace) -> None:
                      no_rule - expected])
     rows.sort(key=lambda r: (r[7], -r[6]))
     print(f"Robustness on {', '.join(args.workloads)} (dev scale, external tuning, "
-          f"{args.studies} study x {args.trials} trials, speed factor {args.speed_factor}; "
+          f"{args.studies} study x {args.trials} trials, {args.clock} clock, speed factor "
+          f"{args.speed_factor}; "
           f"training {trained / 60:.1f} min):")
     print(format_table(["baseline", "bases reached", "variants reached",
                         "mean variant ratio", "mean P(zeroed)", "score no rule",
@@ -130,6 +207,9 @@ def main() -> None:
     r.add_argument("--draws", type=int, default=1000)
     r.add_argument("--threads", type=int)
     r.add_argument("--experiment-dir", default="experiments/bench_heldout")
+    r.add_argument("--clock", choices=["steps", "wall"], default="steps",
+                   help="steps: submission time = steps x the calibration step time (immune "
+                        "to a busy machine); wall: plain `paceline heldout` timing")
     args = p.parse_args()
     if args.what == "speed":
         speed()
