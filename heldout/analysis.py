@@ -53,7 +53,7 @@ class VariantResult:
     name: str
     time_sec: float  # inf: missed; nan: no logs
     fastest_competitor_sec: float  # among competitors that reached the base target
-    ratio: float  # time / fastest over everyone (after the base-target condition); inf: miss
+    ratio: float  # time / fastest of everyone who reached the base target; inf: missed
     zeroes_base: bool  # drawing it zeroes the base workload
     reason: str  # why, when it does
     draw_probability: float
@@ -222,14 +222,10 @@ def analyse(
         variants = []
         for v in own:
             t = _t(times, submission, v)
-            if not math.isfinite(_t(times, submission, b)):
-                t_eff = math.inf
-            else:
-                t_eff = t
             fastest = _fastest(times, competitors, v, needs=b)
-            everyone = min(fastest, t_eff) if math.isfinite(t_eff) else fastest
+            everyone = min(fastest, t) if math.isfinite(t) else fastest
             variants.append(VariantResult(
-                v, t, fastest, _ratio(t_eff, everyone), v in zeroes,
+                v, t, fastest, _ratio(t, everyone), v in zeroes,
                 zeroes.get(v, {}).get("reason", ""), 1.0 / len(pool)))
         p = sum(1 for v in own if v in zeroes) / len(pool) if pool else 0.0
         hits = [b in z for z in zeroed]

@@ -79,7 +79,7 @@ def format_report(a: Analysis, context: dict | None = None) -> str:
                      _ratio(b.ratio), f"{reached}/{len(b.variants)}", _worst(b),
                      _pct(b.p_zeroed), _pct(b.p_zeroed_sampled)])
     lines.append(format_table(
-        ["workload", "reached", "time(s)", "vs fastest", "variants reached",
+        ["workload", "reached", "time(s)", "vs fastest other", "variants reached",
          "worst variant (vs fastest)", "P(zeroed)", "sampled"], rows))
     vrows = []
     for b in a.bases.values():
