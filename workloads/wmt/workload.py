@@ -1,0 +1,149 @@
+"""The framework-neutral half of the wmt workload: numbers, sizes, batches.
+
+    paceline run --workload wmt --submission nadamw
+    paceline run --workload wmt_post_ln --submission nadamw
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk import spec
+from sdk.errors import PacelineError
+from sdk.rulesets import WorkloadNumbers
+from sdk.workload import PacelineWorkload
+from workloads.common.batching import dev_batch_size
+from workloads.common.numbers import dev_numbers_by_version
+from workloads.wmt import config, data
+from workloads.wmt.batching import PairSplit, TrainPackedBatches, eval_pair_batches
+from workloads.wmt.bpe import BpeTokenizer
+
+
+def _numbers(val: float, test: float, runtime: float, period: float,
+             hint: int) -> dict[str, WorkloadNumbers]:
+    v05 = WorkloadNumbers("bleu", val, test, runtime, period, hint, False)
+    return dev_numbers_by_version("wmt", v05)
+
+
+# Dev-scale ruleset numbers (v0.5; v0.6 follows from the official ratios).
+# PROVISIONAL: from `python benchmarks/bench_graph_text.py calibrate wmt` (NAdamW + heavy-ball
+# momentum, a miniature of the target-setting procedure, see docs/workloads/wmt.md) on a
+# shared 2-core machine; to be replaced by `paceline targets wmt --scale dev` on a quiet one.
+DEV_NUMBERS: dict[str, dict[str, WorkloadNumbers]] = {
+    "wmt": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
+    "wmt_post_ln": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
+    "wmt_attention_temp": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
+    "wmt_glu_tanh": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
+}
+# Evaluations translate the first sentences of each split (a tenth of a run's time at most).
+DEV_SIZES = {"eval_train": 250, "validation": 300, "test": 300}
+OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
+                  "test": 3_003}
+# Batch sizes in rows: the NAdamW baseline's official wmt batch (algoperf-spec.md §9.1) and
+# the dev size it maps to; other requests scale proportionally (workloads.common.batching).
+# Dev rows hold data.MAX_LEN tokens (official: 256).
+BATCH = {"official_reference": 128, "dev_reference": 16, "dev_eval": 300,
+         "official_eval": 128}
+
+_DATA: dict[str, tuple[dict[str, PairSplit], BpeTokenizer]] = {}
+
+
+def load_splits(data_dir: str | None) -> tuple[dict[str, PairSplit], BpeTokenizer]:
+    """The dev splits and tokenizer, loaded once per data folder."""
+    key = str(Path(data_dir).expanduser()) if data_dir else ""
+    if key not in _DATA:
+        arrays, tokenizer = data.load(data_dir)
+        _DATA[key] = ({k: PairSplit(v) for k, v in arrays.items()}, tokenizer)
+    return _DATA[key]
+
+
+class WmtWorkload(PacelineWorkload):
+    """wmt at dev scale; framework subclasses add the model, variants set overrides."""
+
+    name = "wmt"
+
+    @classmethod
+    def numbers_for(cls, version: str) -> WorkloadNumbers:
+        if cls.scale != "dev":
+            return cls.official_numbers(version)
+        return DEV_NUMBERS[cls.name][version]
+
+    @property
+    def model_config(self) -> config.TransformerConfig:
+        if "_model_config" not in self.__dict__:
+            vocab = data.VOCAB_SIZE if self.scale == "dev" else None
+            self._model_config = config.make_config(self.scale, self.model_overrides, vocab)
+            if self.scale == "dev" and self._model_config.max_len < data.MAX_LEN:
+                raise PacelineError(f"wmt max_len must be at least {data.MAX_LEN} at dev "
+                                    "scale (the longest sequence).")
+        return self._model_config
+
+    @property
+    def loss_type(self) -> spec.LossType:
+        return spec.LossType.SOFTMAX_CROSS_ENTROPY
+
+    def _size(self, split: str) -> int:
+        if self.scale != "dev":
+            return OFFICIAL_SIZES[split]
+        if split == "train":
+            return data.SPLIT_SIZES["train"]
+        return DEV_SIZES[split]
+
+    @property
+    def num_train_examples(self) -> int:
+        return self._size("train")
+
+    @property
+    def num_eval_train_examples(self) -> int:
+        return self._size("eval_train")
+
+    @property
+    def num_validation_examples(self) -> int:
+        return self._size("validation")
+
+    @property
+    def num_test_examples(self) -> int:
+        return self._size("test")
+
+    @property
+    def eval_batch_size(self) -> int:
+        return BATCH["dev_eval"] if self.scale == "dev" else BATCH["official_eval"]
+
+    @property
+    def train_mean(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def train_stddev(self) -> float:
+        raise NotImplementedError
+
+    def effective_batch_size(self, requested: int) -> int:
+        """Dev scale: ``requested * 16 / 128`` rows of 64 tokens (the baseline's 128 -> 16)."""
+        if self.scale != "dev":
+            return int(requested)
+        return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
+
+    # ---- batches --------------------------------------------------------------------------
+    def _split(self, split: str, data_dir: str | None) -> PairSplit:
+        if self.scale != "dev":
+            raise PacelineError("The wmt workload has no official-scale data pipeline yet "
+                                "(it would read TFDS wmt17/wmt14); use --scale dev.")
+        return load_splits(data_dir)[0]["train" if split == "eval_train" else split]
+
+    def tokenizer(self, data_dir: str | None) -> BpeTokenizer:
+        return load_splits(data_dir)[1]
+
+    def _train_batches(self, data_rng: Any, data_dir: str | None,
+                       global_batch_size: int) -> TrainPackedBatches:
+        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        return TrainPackedBatches(self._split("train", data_dir),
+                                  self.effective_batch_size(global_batch_size),
+                                  data.MAX_LEN, seed)
+
+    def _eval_batches(self, split: str, num_examples: int, batch_size: int,
+                      data_dir: str | None) -> Iterator[dict[str, np.ndarray]]:
+        return eval_pair_batches(self._split(split, data_dir), batch_size, num_examples)
