@@ -50,6 +50,7 @@ PROBS = {
 }
 MANNER_ADVERBS = tuple(a for a in en.ADVERBS if a not in ("never", "often", "always",
                                                             "sometimes"))
+ANTONYM_PAIRS = {tuple(sorted(pair)) for pair in en.ANTONYMS}
 CASES = ("nom", "acc", "dat", "loc")
 GENDERS = ("m", "f", "n")
 
@@ -196,9 +197,14 @@ class Generator:
             np_.number = "pl"
             np_.numeral = self.rng.choice(en.NUMERALS)[0]
         noun_kind = self.nouns[noun][1]
-        fitting = [a for a, ks in en.ADJECTIVES if ks == "any" or noun_kind in ks.split()]
-        np_.adjectives = self.rng.sample(sorted(set(fitting)), self._pick(PROBS["adjectives"]))
-        if allow_relative and self.rng.random() < PROBS["relative"]:
+        fitting = sorted({a for a, ks in en.ADJECTIVES if ks == "any" or noun_kind in ks.split()})
+        count = self._pick(PROBS["adjectives"])
+        np_.adjectives = self.rng.sample(fitting, count)
+        while count == 2 and tuple(sorted(np_.adjectives)) in ANTONYM_PAIRS:
+            np_.adjectives = self.rng.sample(fitting, count)
+        # relative clauses ("the man who reads a letter") only on nouns that can act
+        if (allow_relative and noun_kind in ("person", "animal")
+                and self.rng.random() < PROBS["relative"]):
             np_.relative = self._clause(relative_to=np_)
         return np_
 
@@ -212,7 +218,7 @@ class Generator:
             options = [v for v in en.VERBS if bool(v[4]) == (shape == "transitive")]
             if relative_to is not None:
                 head_kind = self.nouns[relative_to.word][1]
-                options = [v for v in options if head_kind in v[3].split()] or options
+                options = [v for v in options if head_kind in v[3].split()]
             verb, _, _, subject_kinds, object_kinds = self.rng.choice(options)
         allow_relative = allow_relative and relative_to is None
         subject = relative_to or self._noun_phrase(subject_kinds, "subject", allow_relative)

@@ -63,6 +63,14 @@ ADJECTIVES: tuple[tuple[str, str], ...] = (
     ("ancient", "thing text place"), ("wooden", "thing"), ("golden", "thing"),
 )
 
+# adjectives never used together on one noun
+ANTONYMS: tuple[tuple[str, str], ...] = (
+    ("big", "small"), ("old", "young"), ("old", "new"), ("happy", "sad"), ("rich", "poor"),
+    ("warm", "cold"), ("long", "short"), ("beautiful", "ugly"), ("white", "black"),
+    ("red", "green"), ("red", "white"), ("green", "white"), ("red", "black"),
+    ("green", "black"), ("quiet", "angry"), ("brave", "lazy"),
+)
+
 # base, 3rd singular, past; subject kinds; object kinds ("" = intransitive)
 VERBS: tuple[tuple[str, str, str, str, str], ...] = (
     ("see", "sees", "saw", "person animal", "person animal thing place text food"),
