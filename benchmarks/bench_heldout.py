@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_heldout.py speed
     .venv/bin/python benchmarks/bench_heldout.py robustness --workloads ogbg \\
-        --baselines nadamw momentum nesterov --trials 2 --speed-factor 2
+        --baselines nadamw momentum nesterov --trials 2
+    .venv/bin/python benchmarks/bench_heldout.py robustness --workloads ogbg --mini-steps 240
 
 ``speed`` times :func:`heldout.analysis.analyse` on synthetic timings shaped like the full
 benchmark (8 base workloads, the 23 official candidates, 3 competitors) for several draw
@@ -143,8 +144,121 @@ def _train_on_step_clock(baseline: str, args: argparse.Namespace,
               f"({time.time() - started:.0f}s wall)", file=sys.stderr, flush=True)
 
 
+def _mini(args: argparse.Namespace) -> None:
+    """A miniature of the whole benchmark that fits a busy 2-core machine (``--mini-steps``).
+
+    Every baseline trains every base and official variant for exactly ``N`` steps on the step
+    clock (one trial: its search space's first point), evaluating 6 times. Targets follow the
+    target-setting rule in miniature: per workload, the best validation value any of the
+    baselines reached within 3/4 of the ``N`` steps (rounded towards easier), so the budget is
+    4/3 of the target-setting length, as in AlgoPerf. Times to target then go through the
+    simulator's analysis exactly as in ``paceline heldout``.
+    """
+    import copy
+    from dataclasses import replace
+
+    from heldout.analysis import analyse
+    from heldout.catalog import group_by_dataset, official_variants_of
+    from heldout.draw import draw_seeds
+    from heldout.report import format_report
+    from sdk.experiment import plan_trials
+    from sdk.registry import baselines, workloads
+    from sdk.report import format_table
+    from sdk.rulesets import get_ruleset
+    from sdk.runner import RunOptions, TrialFailed, read_status, train_once
+    from sdk.scoring import scoring_rules
+    from sdk.search_space import SearchSpace, make_hyperparameters
+    from sdk.submission import load_submission
+    from workloads.target_setting import eval_rows, round_easier
+
+    steps = args.mini_steps
+    variants = [v for b in args.workloads for v in official_variants_of(b, "dev")]
+    names = [*args.workloads, *variants]
+    root = Path(args.experiment_dir) / "mini"
+    started = time.time()
+    for w in names:
+        for b in args.baselines:
+            trial_dir = root / b / f"{w}_pytorch" / "trial_1"
+            status = read_status(trial_dir) or {}
+            if status.get("finished"):
+                continue
+            submission = load_submission(b, "pytorch", "external")
+            space = SearchSpace.load(baselines().entry(b).search_space)
+            spec = plan_trials([w], "pytorch", "dev", "external", space, 1, 1, args.seed,
+                               root)[0]
+            workload = workloads().create(w, "dev", "pytorch")
+            base = workloads().create(workloads().entry(w).base or w, "dev", "pytorch")
+            clock = StepClock(base.max_allowed_runtime_sec / base.step_hint)
+            workload.numbers = replace(workload.numbers,
+                                       eval_period_time_sec=clock.dt * steps / 6 - 1e-9)
+            stepping = copy.copy(submission)
+
+            def update_params(_fn=submission.update_params, _clock=clock, **kwargs):
+                out = _fn(**kwargs)
+                _clock.t += _clock.dt
+                return out
+
+            stepping.update_params = update_params
+            options = RunOptions(ruleset="external", overwrite=True, save_checkpoints=False,
+                                 tensorboard=False, threads=args.threads, ignore_targets=True,
+                                 max_global_steps=steps, flags={"clock": "steps"})
+            t0 = time.time()
+            try:
+                r = train_once(workload, stepping, make_hyperparameters(spec.hyperparameters),
+                               spec.rng_seed, get_ruleset("0.5"), options, trial_dir,
+                               clock=clock)
+                said = f"{r.status}, best {r.best_validation_metric}"
+            except TrialFailed as exc:
+                said = f"failed: {exc}"
+            print(f"  {b} {w}: {said} ({time.time() - t0:.0f}s wall)", file=sys.stderr,
+                  flush=True)
+    trained = time.time() - started
+
+    times: dict[str, dict[str, float]] = {b: {} for b in args.baselines}
+    targets = {}
+    for w in names:
+        numbers = workloads().create(w, "dev", "pytorch").numbers
+        metric, minimized = numbers.target_metric_name, numbers.metric_minimized
+        curves = {b: [(r["global_step"], r["score"], r.get(f"validation/{metric}"))
+                      for r in eval_rows(root / b / f"{w}_pytorch" / "trial_1")]
+                  for b in args.baselines}
+        early = [v for c in curves.values() for step, _, v in c
+                 if v is not None and math.isfinite(v) and step <= 0.75 * steps]
+        if not early:
+            continue
+        target = round_easier(min(early) if minimized else max(early), minimized)
+        targets[w] = target
+        for b, curve in curves.items():
+            hit = [t for _, t, v in curve if v is not None and math.isfinite(v)
+                   and (v <= target if minimized else v >= target)]
+            times[b][w] = hit[0] if hit else math.inf
+    rules = scoring_rules("0.5", base_workloads=tuple(args.workloads), held_out_workloads=())
+    candidates = group_by_dataset([v for v in variants if v in targets])
+    print(f"Miniature on {', '.join(names)}: {steps} steps per run on the step clock, one "
+          f"trial per baseline, targets = best of the baselines within {int(0.75 * steps)} "
+          f"steps (training {trained / 60:.1f} min wall).")
+    print("targets: " + ", ".join(f"{w} {t:g}" for w, t in targets.items()))
+    rows = []
+    for b in args.baselines:
+        a = analyse(b, times, candidates, rules, draw_seeds(args.seed, args.draws))
+        print()
+        print(format_report(a))
+        variants_b = [v for base in a.bases.values() for v in base.variants]
+        rows.append([b, sum(v.reached for v in variants_b), len(variants_b),
+                     statistics.fmean(x.p_zeroed for x in a.bases.values()),
+                     a.score_without_rule[b], a.expected_score[b],
+                     round(a.score_without_rule[b] - a.expected_score[b], 12)])
+    rows.sort(key=lambda r: (r[6], -r[5]))
+    print()
+    print(format_table(["baseline", "variants reached", "of", "mean P(zeroed)",
+                        "score no rule", "expected with rule", "cost of the rule"], rows))
+
+
 def robustness(args: argparse.Namespace) -> None:
     from sdk.report import format_table
+
+    if args.mini_steps:
+        return _mini(args)
 
     group = Path(args.experiment_dir) / "dev" / "heldout" / "external_tuning"
     out_dir = Path(args.experiment_dir) / "bench_heldout"
@@ -207,6 +321,8 @@ def main() -> None:
     r.add_argument("--draws", type=int, default=1000)
     r.add_argument("--threads", type=int)
     r.add_argument("--experiment-dir", default="experiments/bench_heldout")
+    r.add_argument("--mini-steps", type=int, metavar="N",
+                   help="the miniature: N steps per run, targets from the runs themselves")
     r.add_argument("--clock", choices=["steps", "wall"], default="steps",
                    help="steps: submission time = steps x the calibration step time (immune "
                         "to a busy machine); wall: plain `paceline heldout` timing")

@@ -48,10 +48,14 @@ def verdict(a: Analysis) -> str:
     close = [v.name for b in a.bases.values() for v in b.variants
              if v.reached and not v.zeroes_base and v.ratio > RISK_MARGIN * a.cap]
     if not risky:
-        line = ("safe to freeze: every candidate variant reached its target within "
-                f"{a.cap:g}x of the fastest")
+        if missed and len(missed) == len(a.bases):
+            return (f"no verdict on held-out robustness: it misses every base workload "
+                    f"itself ({', '.join(missed)})")
+        line = ("safe to freeze: the held-out rule zeroes none of its workloads (every "
+                f"candidate of a base it reaches made its target within {a.cap:g}x of the "
+                "fastest)")
         if close:
-            line += f" (close to the cap: {', '.join(close)})"
+            line += f"; close to the cap: {', '.join(close)}"
         if missed:
             line += f"; but it misses {', '.join(missed)} itself"
         return line
