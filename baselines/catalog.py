@@ -60,9 +60,3 @@ baselines().register(BaselineEntry(
     description="Self-tuning from paceline's helpers: races NAdamW candidates on the clock, "
                 "then decays the winner in time",
 ))
-baselines().register(BaselineEntry(
-    name="self_tuning_example",
-    modules={"self": {fw: f"baselines.self_tuning_example.{fw}_self" for fw in ("pytorch", "jax")}},
-    description="Self-tuning from paceline's helpers: races NAdamW candidates on the clock, "
-                "then decays the winner in time",
-))
