@@ -165,7 +165,8 @@ def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_times(root: Path, rules: ScoringRules, workloads: Sequence[str]) -> dict[str, float]:
+def read_times(root: Path, rules: ScoringRules, workloads: Sequence[str],
+               framework: str | None = None) -> dict[str, float]:
     """A local run's times for ``workloads`` (``inf`` where it missed or left no logs)."""
-    times = load_submission_times(root, rules).times
+    times = load_submission_times(root, rules, framework=framework).times
     return {w: times.get(w, math.inf) for w in workloads}

@@ -172,7 +172,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     if random_targets:
         rules = apply_targets(rules, {"workloads": random_targets}, source="random variants")
     workloads = bases + cands.names
-    mine = comp.load_submission_times(ctx.root, rules)
+    mine = comp.load_submission_times(ctx.root, rules, framework=args.framework)
     name = f"{ctx.submission.name} (this run)"
     table = {name: {w: mine.times.get(w, math.inf) for w in workloads}}
     targets = {w: mine.workloads[w].target.value for w in workloads if w in mine.workloads}
@@ -235,7 +235,7 @@ def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace
 
     run_plan(specs, submission, get_ruleset(args.ruleset_version), options,
              {"time_scale": speed_factor(args.speed_factor)}, on_result=_say_result)
-    return read_times(root, rules, workloads)
+    return read_times(root, rules, workloads, args.framework)
 
 
 def parse_changes(text: str) -> tuple[int, ...]:
