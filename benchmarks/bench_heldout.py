@@ -217,6 +217,7 @@ def _mini(args: argparse.Namespace) -> None:
     trained = time.time() - started
 
     times: dict[str, dict[str, float]] = {b: {} for b in args.baselines}
+    best: dict[str, dict[str, float]] = {b: {} for b in args.baselines}  # best value, any trial
     targets = {}
     for w in names:
         numbers = workloads().create(w, "dev", "pytorch").numbers
@@ -234,6 +235,10 @@ def _mini(args: argparse.Namespace) -> None:
             hits = [t for c in trials for _, t, v in c if v is not None and math.isfinite(v)
                     and (v <= target if minimized else v >= target)]
             times[b][w] = min(hits) if hits else math.inf
+            values = [v for c in trials for _, _, v in c if v is not None and math.isfinite(v)]
+            if values:
+                # quality relative to "higher is better": loss-like metrics are inverted
+                best[b][w] = 1 / min(values) if minimized else max(values)
     rules = scoring_rules("0.5", base_workloads=tuple(args.workloads), held_out_workloads=())
     candidates = group_by_dataset([v for v in variants if v in targets])
     print(f"Miniature on {', '.join(names)}: {steps} steps per run on the step clock, "
@@ -247,14 +252,21 @@ def _mini(args: argparse.Namespace) -> None:
         print()
         print(format_report(a))
         variants_b = [v for base in a.bases.values() for v in base.variants]
-        rows.append([b, sum(v.reached for v in variants_b), len(variants_b),
+        kept = [best[b][v.name] / best[b][base.name] for base in a.bases.values()
+                for v in base.variants if v.name in best[b] and best[b].get(base.name)]
+        rows.append([b, f"{sum(base.reached for base in a.bases.values())}/{len(a.bases)}",
+                     sum(v.reached for v in variants_b), len(variants_b),
+                     statistics.fmean(kept) if kept else None,
                      statistics.fmean(x.p_zeroed for x in a.bases.values()),
                      a.score_without_rule[b], a.expected_score[b],
                      round(a.score_without_rule[b] - a.expected_score[b], 12)])
-    rows.sort(key=lambda r: (r[6], -r[5]))
+    rows.sort(key=lambda r: (r[8], -r[7]))
     print()
-    print(format_table(["baseline", "variants reached", "of", "mean P(zeroed)",
-                        "score no rule", "expected with rule", "cost of the rule"], rows))
+    print(format_table(["baseline", "bases reached", "variants reached", "of",
+                        "variant/base quality", "mean P(zeroed)", "score no rule",
+                        "expected with rule", "cost of the rule"], rows))
+    print("variant/base quality: the best validation value on each variant over the best on "
+          "its base (losses inverted), averaged; 1 = the change costs nothing.")
 
 
 def robustness(args: argparse.Namespace) -> None:
