@@ -208,9 +208,10 @@ def test_bad_overrides_are_one_sentence_errors() -> None:
         create("imagenet_vit", model_overrides={"use_glu": "yes"})
     with pytest.raises(PacelineError, match="must be a number"):
         create("imagenet_resnet", model_overrides={"bn_init_scale": "big"})
-    w = create("imagenet_resnet", model_overrides={"activation": "swish"})
-    with pytest.raises(PacelineError, match="Unknown activation"):
-        w.init_model_fn(np.array([0, 0], dtype=np.uint32))
+    with pytest.raises(PacelineError, match="Unknown activation 'swish'"):
+        create("imagenet_resnet", model_overrides={"activation": "swish"})
+    with pytest.raises(PacelineError, match="pooling must be"):
+        create("imagenet_vit", model_overrides={"pooling": "cls"})
 
 
 def test_variant_overrides_compose_with_model_overrides() -> None:

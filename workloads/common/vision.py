@@ -47,6 +47,7 @@ SOURCE_ENV = "PACELINE_FASHION_MNIST_DIR"  # another folder with the raw idx fil
 SPLIT_SEED = 20240521
 SPLITS = ("train", "validation", "test")
 NUM_CLASSES = 10
+IMAGE_SIZE = 28
 VALIDATION_SIZE = 1000  # held out of the training file
 TEST_SIZE = 1000  # drawn from the t10k file
 IDX_FILES = {
@@ -56,6 +57,9 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 LICENSE = "MIT (Fashion-MNIST, Zalando Research; Debian package dataset-fashion-mnist)"
+# Activation names the ImageNet model configs accept ("gelu" is the tanh approximation, as in
+# AlgoPerf's ResNet-GELU and ViT); the frameworks map them to functions.
+ACTIVATION_NAMES = ("relu", "silu", "gelu", "gelu_exact", "leaky_relu", "elu", "tanh")
 
 
 def _find_idx(folder: Path, stem: str) -> Path | None:

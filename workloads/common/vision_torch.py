@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from sdk.errors import PacelineError
+from workloads.common.vision import ACTIVATION_NAMES
 
-# Activation names a model config may use. "gelu" is the tanh approximation, as AlgoPerf's
-# ResNet-GELU variant and ViT use.
+# The activations of ACTIVATION_NAMES ("gelu" is the tanh approximation).
 _ACTIVATIONS = {
     "relu": lambda: nn.ReLU(),
     "silu": lambda: nn.SiLU(),
@@ -26,7 +26,7 @@ _ACTIVATIONS = {
     "elu": lambda: nn.ELU(),
     "tanh": lambda: nn.Tanh(),
 }
-ACTIVATION_NAMES = tuple(_ACTIVATIONS)
+assert tuple(_ACTIVATIONS) == ACTIVATION_NAMES
 
 
 def activation(name: str) -> nn.Module:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workloads.common.vision import ACTIVATION_NAMES
+
 
 @dataclass(frozen=True)
 class ResNetConfig:
@@ -44,6 +46,16 @@ class ResNetConfig:
     bn_momentum: float = 0.1  # PyTorch convention: new = (1 - m) * old + m * batch
     bn_eps: float = 1e-5
     fc_init_std: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(f"Unknown activation {self.activation!r}; choose one of "
+                             f"{', '.join(ACTIVATION_NAMES)}.")
+        if len(self.stage_widths) != len(self.stage_depths) or not self.stage_depths:
+            raise ValueError("stage_widths and stage_depths must be non-empty and as long as "
+                             "each other.")
+        if min(self.stage_depths) < 1 or self.width_multiplier <= 0 or self.stem_kernel < 1:
+            raise ValueError("Stage depths, stem kernel and width multiplier must be positive.")
 
     def widths(self) -> tuple[int, tuple[int, ...]]:
         """(stem width, stage widths) after the width multiplier."""

@@ -77,9 +77,13 @@ def run_one(name: str, algorithm: str, hp: dict[str, Any], seed: int, *, clock: 
 
 
 def step_time(name: str, algorithm: str, hp: dict[str, Any], clock: str, steps: int = 40) -> float:
-    out = run_one(name, algorithm, hp, 0, clock=clock, max_steps=steps,
-                  numbers={**UNREACHABLE, "eval_period_time_sec": 1e9})
-    return out["step_time"]
+    """Seconds per step after warm-up: the difference of a short and a longer run."""
+    times = []
+    for n in (steps // 4, steps):
+        out = run_one(name, algorithm, hp, 0, clock=clock, max_steps=n,
+                      numbers={**UNREACHABLE, "eval_period_time_sec": 1e9})
+        times.append(out["result"]["submission_time_sec"])
+    return (times[1] - times[0]) / (steps - steps // 4)
 
 
 def ts_numbers(runtime: float, eval_period: float, schedule_steps: int) -> dict[str, Any]:
@@ -100,7 +104,10 @@ def targets(args: argparse.Namespace) -> dict:
         trials.append(base["best"])
         numbers["step_hint"] = int(base["runtime"] / sec)
     for algorithm in args.algorithms.split(",") if not args.best_from else []:
-        for i, hp in enumerate(_points(algorithm, args.points)):
+        picked = [int(i) for i in args.indices.get(algorithm, "").split(",") if i] or \
+            list(range(1, args.points + 1))
+        points = _points(algorithm, max(picked))
+        for i, hp in ((i - 1, points[i - 1]) for i in picked):
             out = run_one(args.workload, algorithm, hp, 1000 + i, clock=args.clock,
                           numbers=numbers)
             trials.append({"algorithm": algorithm, "hp": hp, "best_val": out["best_val"],
@@ -167,11 +174,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--algorithms", default="nadamw,momentum")
+    p.add_argument("--indices", action="append", default=[], metavar="ALGO=I,J",
+                   help="run these (1-based) search-space points of ALGO instead of --points")
     p.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
     p.add_argument("--best-from", metavar="JSON",
                    help="targets for a variant: rerun the best point of this base record")
     p.add_argument("--json", help="write the record here")
     args = p.parse_args(argv)
+    args.indices = dict(item.split("=", 1) for item in args.indices)
     record = {"targets": targets, "check": check, "probe": probe}[args.action](args)
     if args.json:
         with open(args.json, "w") as f:

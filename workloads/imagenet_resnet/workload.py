@@ -184,7 +184,10 @@ def config_with_overrides(base: Any, overrides: dict[str, Any]) -> Any:
                 raise PacelineError(f"Model override {key} must be an integer, not {value!r}.")
             value = int(value)
         clean[key] = value
-    return replace(base, **clean)
+    try:
+        return replace(base, **clean)
+    except ValueError as exc:
+        raise PacelineError(f"Model overrides {clean} are invalid: {exc}") from None
 
 
 class ImagenetResNetWorkload(ImageClassificationWorkload):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workloads.common.vision import ACTIVATION_NAMES
+
 
 @dataclass(frozen=True)
 class ViTConfig:
@@ -49,6 +51,21 @@ class ViTConfig:
     head_zeroinit: bool = True
     layer_norm_eps: float = 1e-6
     dropout_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(f"Unknown activation {self.activation!r}; choose one of "
+                             f"{', '.join(ACTIVATION_NAMES)}.")
+        if self.pooling not in ("gap", "map"):
+            raise ValueError(f"pooling must be 'gap' or 'map', not {self.pooling!r}.")
+        if self.image_size % self.patch_size:
+            raise ValueError(f"patch_size {self.patch_size} does not divide image_size "
+                             f"{self.image_size}.")
+        if self.width % (4 * self.num_heads) or self.depth < 1 or self.width_multiplier <= 0:
+            raise ValueError("width must be a multiple of 4 x num_heads, depth and width "
+                             "multiplier positive.")
+        if self.attention_temperature <= 0:
+            raise ValueError("attention_temperature must be positive.")
 
     def sizes(self) -> tuple[int, int]:
         """(width, mlp width) after the width multiplier."""
