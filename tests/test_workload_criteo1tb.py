@@ -43,8 +43,8 @@ def small_dir(tmp_path_factory) -> str:
     return str(data_cache.prepare("criteo1tb", _build_small, str(folder)))
 
 
-def _workload(name: str = "criteo1tb", **kwargs):
-    return workloads().create(name, "dev", "pytorch", **kwargs)
+def _workload(name: str = "criteo1tb", framework: str = "pytorch", **kwargs):
+    return workloads().create(name, "dev", framework, **kwargs)
 
 
 # ---- model ------------------------------------------------------------------------------------
@@ -212,3 +212,40 @@ def test_v05_dropout_rate_given_at_init_is_used(small_dir):
     ev = [w.model_fn(model, batch, None, spec.ForwardPassMode.EVAL, None, False)[0]
           for _ in range(2)]
     assert torch.equal(ev[0], ev[1])
+
+
+# ---- JAX ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_official_size_parameter_counts(name):
+    import jax
+    import jax.numpy as jnp
+
+    from workloads.criteo1tb.model_jax import DlrmSmall as FlaxDlrm
+
+    overrides = config.VARIANTS.get(name, {}).get("official", {})
+    model = FlaxDlrm(config.make_config("official", overrides))
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), jnp.zeros((1, 39)))
+    assert sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes)) == \
+        OFFICIAL_PARAMS[name]
+
+
+def test_jax_loss_matches_pytorch_and_masks_padding():
+    import jax.numpy as jnp
+
+    logits, labels = [[0.0], [2.0], [-3.0], [5.0]], [1.0, 0.0, 1.0, 1.0]
+    mask = [1.0, 1.0, 1.0, 0.0]
+    got = _workload(framework="jax").loss_fn(jnp.array(labels), jnp.array(logits),
+                                             jnp.array(mask))
+    want = _workload().loss_fn(torch.tensor(labels), torch.tensor(logits), torch.tensor(mask))
+    assert float(got["summed"]) == pytest.approx(float(want["summed"]), rel=1e-6)
+    assert float(got["n_valid_examples"]) == 3.0
+
+
+@pytest.mark.slow  # compiling the train and eval steps takes tens of CPU seconds
+def test_jax_a_few_steps_through_the_runner(small_dir, tmp_path):
+    w = _workload(framework="jax")
+    result = train_once(w, load_submission("nadamw", "jax", "external"), HP, 1,
+                        get_ruleset("0.5"), RunOptions(data_dir=small_dir, max_global_steps=2,
+                                                       tensorboard=False),
+                        tmp_path / "trial")
+    assert result.status == "max_global_steps" and math.isfinite(result.best_validation_metric)

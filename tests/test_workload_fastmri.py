@@ -190,19 +190,22 @@ def test_box_filter_uses_symmetric_padding():
 
 # ---- data -------------------------------------------------------------------------------------
 @needs_templates
-def test_slices_per_split_and_no_shared_anatomy():
+def test_slab_splits_share_no_anatomy_and_have_the_documented_sizes():
     totals = dict.fromkeys(data.SPLITS, 0)
-    for name, (_, subject, _) in data.VOLUMES.items():
-        by_split = data.volume_slices(name)
-        for split, s in by_split.items():
-            totals[split] += len(s["image"])
-        gap = data.SUBJECTS[subject]["period_mm"] * 0.06 - 1e-6
+    by_subject: dict[str, dict[str, list]] = {}
+    for name, (_, subject, cuts) in data.VOLUMES.items():
+        for stack in data.volume_slices(name):
+            totals[stack["split"]] += len(stack["image"])
+            by_subject.setdefault(subject, {}).setdefault(stack["split"], []).extend(
+                stack["position_mm"])
+        assert all(cut.axis == cuts[0].axis for cut in cuts)  # parallel slices only
+    for subject, splits in by_subject.items():
+        gap = {"colin27": 3.0, "inia19": 1.5}[subject] - 1e-6  # 6% of the slab period
         for a in data.SPLITS:
             for b in data.SPLITS:
-                if a < b and len(by_split[a]["position_mm"]) and len(by_split[b]["position_mm"]):
-                    distance = np.abs(by_split[a]["position_mm"][:, None] -
-                                      by_split[b]["position_mm"][None, :]).min()
-                    assert distance >= gap, (name, a, b)
+                if a < b:
+                    distance = np.abs(np.subtract.outer(splits[a], splits[b])).min()
+                    assert distance >= gap, (subject, a, b)
     assert totals == workload.DEV_SIZES
 
 
@@ -211,10 +214,10 @@ def test_preparation_is_deterministic_and_laid_out_as_documented(tmp_path, small
     again = data_cache.prepare("fastmri", _build_small, str(tmp_path / "again"))
     files = sorted(p.relative_to(small_dir) for p in Path(small_dir).glob("*/*.npz"))
     assert [str(f) for f in files] == [f"{s}/{v}.npz" for s in sorted(data.SPLITS)
-                                       for v in SMALL_VOLUMES]
+                                       for v in ("ch2bet_axial", "inia19_coronal")]
     for f in files:
         assert (Path(small_dir) / f).read_bytes() == (again / f).read_bytes(), f
-    with np.load(Path(small_dir) / "train" / "inia19.npz") as npz:
+    with np.load(Path(small_dir) / "train" / "inia19_coronal.npz") as npz:
         assert npz["kspace"].dtype == np.complex64 and npz["target"].dtype == np.float32
         assert npz["kspace"].shape[1:] == (64, 64) and npz["volume_max"].shape == ()
         # the target is the magnitude of the fully sampled k-space
@@ -330,3 +333,44 @@ def test_v05_dropout_rate_given_at_init_is_used():
     c, d = (w.model_fn(model, batch, None, spec.ForwardPassMode.EVAL, None, False)[0]
             for _ in range(2))
     assert torch.equal(c, d)
+
+
+# ---- JAX ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_official_size_parameter_counts(name):
+    import jax
+    import jax.numpy as jnp
+
+    from workloads.fastmri.model_jax import UNet as FlaxUNet
+
+    overrides = config.VARIANTS.get(name, {}).get("official", {})
+    model = FlaxUNet(config.make_config("official", overrides))
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), jnp.zeros((1, 320, 320)))
+    assert sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes)) == \
+        OFFICIAL_PARAMS[name]
+    assert "Conv_0" in shapes["params"]
+
+
+def test_jax_ssim_matches_pytorch():
+    import jax.numpy as jnp
+
+    from workloads.fastmri.model_jax import ssim as jax_ssim
+
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 20, 17)).astype(np.float32)
+    y = (x + 0.3 * rng.random((3, 20, 17))).astype(np.float32)
+    extra = [np.array(v, np.float32) for v in ([0.1, 0.2, 0.3], [1, 2, 0.5], [1.5, 0, 3])]
+    got = jax_ssim(*(jnp.asarray(a) for a in (x, y, *extra)))
+    want = ssim(*(torch.from_numpy(a) for a in (x, y, *extra)))
+    np.testing.assert_allclose(np.asarray(got), want.numpy(), atol=1e-5)
+
+
+@pytest.mark.slow  # compiling the train and eval steps takes tens of CPU seconds
+def test_jax_a_few_steps_through_the_runner(small_dir, tmp_path):
+    w = workloads().create("fastmri", "dev", "jax")
+    result = train_once(w, load_submission("nadamw", "jax", "external"), HP, 1,
+                        get_ruleset("0.5"), RunOptions(data_dir=small_dir, max_global_steps=2,
+                                                       tensorboard=False),
+                        tmp_path / "trial")
+    assert result.status == "max_global_steps"
+    assert -1.0 <= result.best_validation_metric <= 1.0

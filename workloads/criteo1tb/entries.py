@@ -18,7 +18,8 @@ _DESCRIPTIONS = {
 for _name, _cls in _CLASSES.items():
     workloads().register(WorkloadEntry(
         name=_name,
-        classes={"dev": {"pytorch": f"workloads.criteo1tb.pytorch:{_cls}"}},
+        classes={"dev": {"pytorch": f"workloads.criteo1tb.pytorch:{_cls}",
+                         "jax": f"workloads.criteo1tb.jax:{_cls.replace('PyTorch', 'Jax')}"}},
         base=None if _name == "criteo1tb" else "criteo1tb",
         description=_DESCRIPTIONS[_name],
         prepare="workloads.criteo1tb.data:prepare",

@@ -12,28 +12,30 @@ atlases in that folder (AAL, Brodmann, JHU, AICHA, HarvardOxford, NeuroMaps) are
 These are only two brains, one human and one macaque: the dev task is a faithful miniature
 of the reconstruction problem, not a clinical data set.
 
-**Slices.** Colin27 volumes are cut into axial slices every 1 mm, INIA19 into coronal slices
-every 0.5 mm (its brain is about half the size). Each slice is resampled, with a Gaussian
-anti-alias filter, to :data:`IMAGE_SIZE` x :data:`IMAGE_SIZE` pixels over a square field of
-view 8% larger than the volume's foreground; slices whose foreground (pixels above 10% of the
+**Splits by slab, no leakage.** Colin27 volumes are cut into axial slices every 1 mm,
+INIA19 into coronal slices every 0.5 mm (its brain is about half the size). A slice's split
+depends on its position along the slicing axis, in world millimetres, within a repeating
+period (:data:`SLABS`; 50 mm for Colin27, 25 mm for INIA19): the first 60% of each period is
+train, 66-78% validation, 84-96% test, and the rest are gaps, so no two slices of different
+splits are closer than the gap (3 mm in Colin27). All slices of a subject are parallel, so
+no voxel is shared between splits, and the three Colin27 volumes share one slab grid in the
+same world space, so the same anatomy never appears in two splits. (Slices of other
+orientations would cross the slabs and share voxels with evaluation slices.)
+
+**Slices.** Each slice is resampled, with a Gaussian anti-alias filter, to
+:data:`IMAGE_SIZE` x :data:`IMAGE_SIZE` pixels over a square field of view 8% larger than
+the volume's foreground in that orientation; slices whose foreground (pixels above 10% of the
 volume maximum) covers less than :data:`MIN_FOREGROUND` of the image are dropped. Intensities
 are scaled so each volume's maximum is 1. Each slice then gets a smooth random phase
-(constant + linear + quadratic, up to about pi across the image) and complex Gaussian noise of
-standard deviation :data:`NOISE_STD`, as a real single-coil acquisition has; the fully
+(constant + linear + quadratic, up to about pi across the image) and complex Gaussian noise
+of standard deviation :data:`NOISE_STD`, as a real single-coil acquisition has; the fully
 sampled k-space is the centred orthonormal 2-D FFT of that complex image, and the target is
 the magnitude of its inverse (the official ``reconstruction_esc`` role). All draws use
-``default_rng([SEED, volume, slice])``, so preparation is deterministic.
-
-**Splits by slab, no leakage.** Slices are assigned by their position along the slicing axis,
-in world millimetres, within a repeating period (:data:`SUBJECTS`): the first 60% of each
-period is train, 66-78% validation, 84-96% test, and the rest are gaps, so no two slices of
-different splits are closer than the gap (3 mm in Colin27). All slices of a subject are
-parallel, so no voxel is shared between splits; the three Colin27 volumes share one slab
-grid, so the same anatomy never appears in two splits.
+``default_rng([SEED, volume, axis, position])``, so preparation is deterministic.
 
 **Layout** (what ``--data-dir`` must hold; files of your own MRI data work too):
-``train/*.npz``, ``validation/*.npz`` and ``test/*.npz``, one file per volume, each with
-``kspace`` ``[slices, H, W]`` complex64 (centred, orthonormal FFT), ``target``
+``train/*.npz``, ``validation/*.npz`` and ``test/*.npz``, one file per stack of slices, each
+with ``kspace`` ``[slices, H, W]`` complex64 (centred, orthonormal FFT), ``target``
 ``[slices, h, w]`` float32 (the fully sampled magnitude; ``h, w <= H, W``, centre crop) and
 ``volume_max`` (float32 scalar: the maximum of the target over the whole source volume,
 SSIM's data range).
@@ -41,6 +43,7 @@ SSIM's data range).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,32 +62,42 @@ MIN_FOREGROUND = 0.10
 FOREGROUND_LEVEL = 0.10
 NOISE_STD = 0.02
 PHASE_MAX = np.pi / 2  # per polynomial term; the phase spans about pi across the image
-# name -> (file, subject, slicing axis: 0 sagittal, 1 coronal, 2 axial)
-VOLUMES = {
-    "ch2": ("ch2.nii.gz", "colin27", 2),
-    "ch2bet": ("ch2bet.nii.gz", "colin27", 2),
-    "ch2better": ("ch2better.nii.gz", "colin27", 2),
-    "inia19": ("inia19-t1-brain.nii.gz", "inia19", 1),
-}
-# Per subject: slice spacing and slab period along the slicing axis, in world mm, and the
-# world coordinate where the periods start.
-SUBJECTS = {
-    "colin27": {"spacing_mm": 1.0, "period_mm": 50.0, "origin_mm": -72.0},
-    "inia19": {"spacing_mm": 0.5, "period_mm": 25.0, "origin_mm": -57.5},
-}
-# Fractions of a period: [start, stop) per split; everything else is a gap.
-SLABS = {"train": (0.0, 0.60), "validation": (0.66, 0.78), "test": (0.84, 0.96)}
+AXES = {0: "sagittal", 1: "coronal", 2: "axial"}
 LICENSE = "BSD-3-clause (Debian mricron-data: MRIcron templates, Chris Rorden)"
 
 
-def slab_of(position_mm: float, subject: str) -> str | None:
-    """The split a slice at ``position_mm`` belongs to, or None in a gap."""
-    grid = SUBJECTS[subject]
-    phase = ((position_mm - grid["origin_mm"]) / grid["period_mm"]) % 1.0
-    for split, (lo, hi) in SLABS.items():
-        if lo <= phase < hi:
-            return split
-    return None
+@dataclass(frozen=True)
+class Cut:
+    """Parallel slices of a volume along ``axis`` every ``spacing_mm`` (world millimetres,
+    on the grid through ``origin_mm``), assigned to splits by ``slabs``: fractions
+    ``[start, stop)`` of a ``period_mm`` period; positions in no slab are gaps."""
+
+    axis: int
+    spacing_mm: float
+    slabs: tuple[tuple[str, float, float], ...]
+    period_mm: float = 1.0
+    origin_mm: float = 0.0
+
+    def split_of(self, position_mm: float) -> str | None:
+        phase = ((position_mm - self.origin_mm) / self.period_mm) % 1.0
+        for split, lo, hi in self.slabs:
+            if lo <= phase < hi:
+                return split
+        return None
+
+
+# Slab split along the slicing axis, in fractions of a period: the first 60% train, then a
+# gap, validation, a gap, test and a last gap (3 mm wide in Colin27).
+SLABS = (("train", 0.0, 0.60), ("validation", 0.66, 0.78), ("test", 0.84, 0.96))
+COLIN27 = (Cut(2, 1.0, SLABS, period_mm=50.0, origin_mm=-72.0),)  # axial, every 1 mm
+INIA19 = (Cut(1, 0.5, SLABS, period_mm=25.0, origin_mm=-57.5),)  # coronal, every 0.5 mm
+# name -> (file, subject, cuts)
+VOLUMES = {
+    "ch2": ("ch2.nii.gz", "colin27", COLIN27),
+    "ch2bet": ("ch2bet.nii.gz", "colin27", COLIN27),
+    "ch2better": ("ch2better.nii.gz", "colin27", COLIN27),
+    "inia19": ("inia19-t1-brain.nii.gz", "inia19", INIA19),
+}
 
 
 def _read_volume(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -125,9 +138,10 @@ def _phase(rng: np.random.Generator) -> np.ndarray:
 
 
 def volume_slices(name: str, template_dir: Path = TEMPLATE_DIR
-                  ) -> dict[str, dict[str, np.ndarray]]:
-    """All kept slices of one volume, by split (magnitude images and world positions)."""
-    file, subject, axis = VOLUMES[name]
+                  ) -> list[dict[str, np.ndarray | str | int]]:
+    """The kept slices of one volume: one stack per (cut, split), magnitudes scaled so the
+    volume's maximum is 1, with world positions."""
+    file, _, cuts = VOLUMES[name]
     path = template_dir / file
     if not path.is_file():
         raise PacelineError(
@@ -135,33 +149,36 @@ def volume_slices(name: str, template_dir: Path = TEMPLATE_DIR
             "(`sudo apt-get install mricron-data`) or pass --data-dir with prepared files."
         )
     volume, affine = _read_volume(path)
-    centre, side = _square_fov(volume, axis)
-    grid = SUBJECTS[subject]
     vmax = volume.max()
-    stack = np.moveaxis(volume, axis, 0)  # a view: stack[i] is plane i, no copy of the volume
-    images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
-    positions: dict[str, list[float]] = {s: [] for s in SPLITS}
-    for index in range(volume.shape[axis]):
-        position = float(affine[axis, axis] * index + affine[axis, 3])
-        steps = (position - grid["origin_mm"]) / grid["spacing_mm"]
-        if abs(steps - round(steps)) > 1e-6:
-            continue  # not on this subject's slice grid (the 0.5 mm Colin27 volume)
-        split = slab_of(position, subject)
-        if split is None:
-            continue
-        plane = np.ascontiguousarray(stack[index].T)  # rows = second in-plane axis
-        image = _resample(plane, centre, side) / vmax
-        if (image > FOREGROUND_LEVEL).mean() < MIN_FOREGROUND:
-            continue
-        images[split].append(image)
-        positions[split].append(position)
-    return {s: {"image": np.asarray(images[s], np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE),
-                "position_mm": np.asarray(positions[s], np.float32)} for s in SPLITS}
+    stacks = []
+    for cut in cuts:
+        centre, side = _square_fov(volume, cut.axis)
+        planes = np.moveaxis(volume, cut.axis, 0)  # a view: planes[i] is plane i
+        images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+        positions: dict[str, list[float]] = {s: [] for s in SPLITS}
+        for index in range(planes.shape[0]):
+            position = float(affine[cut.axis, cut.axis] * index + affine[cut.axis, 3])
+            steps = (position - cut.origin_mm) / cut.spacing_mm
+            split = cut.split_of(position) if abs(steps - round(steps)) < 1e-6 else None
+            if split is None:
+                continue
+            plane = np.ascontiguousarray(planes[index].T)  # rows = second in-plane axis
+            image = _resample(plane, centre, side) / vmax
+            if (image > FOREGROUND_LEVEL).mean() < MIN_FOREGROUND:
+                continue
+            images[split].append(image)
+            positions[split].append(position)
+        for split in SPLITS:
+            if images[split]:
+                stacks.append({"split": split, "axis": cut.axis,
+                               "image": np.asarray(images[split], np.float32),
+                               "position_mm": np.asarray(positions[split], np.float32)})
+    return stacks
 
 
 def build_dev(folder: Path, template_dir: Path = TEMPLATE_DIR,
               volumes: tuple[str, ...] = tuple(VOLUMES)) -> dict:
-    """Write ``<split>/<volume>.npz`` for every volume into ``folder`` (deterministic).
+    """Write ``<split>/<volume>_<orientation>.npz`` stacks into ``folder`` (deterministic).
 
     ``volumes`` can be narrowed (tests); slice draws depend only on the volume's own name.
     """
@@ -172,29 +189,27 @@ def build_dev(folder: Path, template_dir: Path = TEMPLATE_DIR,
         (folder / split).mkdir()
     for name in tqdm(volumes, desc="fastmri volumes", unit="volume", leave=False):
         v = list(VOLUMES).index(name)
-        by_split = volume_slices(name, template_dir)
-        scale = max(float(s["image"].max(initial=0.0)) for s in by_split.values())
-        acquired = {}
-        for split, s in by_split.items():
+        stacks = volume_slices(name, template_dir)
+        scale = max(float(s["image"].max()) for s in stacks)
+        acquired = []
+        for stack in stacks:
             slices = []
-            for image, position in zip(s["image"], s["position_mm"], strict=True):
-                rng = np.random.default_rng([SEED, v, int(round(position * 10)) + 100_000])
+            for image, position in zip(stack["image"], stack["position_mm"], strict=True):
+                rng = np.random.default_rng([SEED, v, stack["axis"],
+                                             int(round(position * 10)) + 100_000])
                 noise = rng.normal(0.0, NOISE_STD, (2, IMAGE_SIZE, IMAGE_SIZE))
                 slices.append(image / scale * np.exp(1j * _phase(rng)) + noise[0] + 1j * noise[1])
-            acquired[split] = np.asarray(slices, np.complex128).reshape(-1, IMAGE_SIZE,
-                                                                        IMAGE_SIZE)
-        volume_max = max(float(np.abs(a).max(initial=0.0)) for a in acquired.values())
-        for split, image in acquired.items():
-            if not len(image):
-                continue
+            acquired.append(np.asarray(slices, np.complex128))
+        volume_max = max(float(np.abs(a).max()) for a in acquired)
+        for stack, image in zip(stacks, acquired, strict=True):
             data_cache.save_npz(
-                folder / split, name, compress=True,
+                folder / stack["split"], f"{name}_{AXES[stack['axis']]}", compress=True,
                 kspace=ks.centered_fft2(image).astype(np.complex64),
                 target=np.abs(image).astype(np.float32),
                 volume_max=np.float32(volume_max),
-                position_mm=by_split[split]["position_mm"],
+                position_mm=stack["position_mm"],
             )
-            counts[split] += len(image)
+            counts[stack["split"]] += len(image)
     return {"source": str(template_dir), "volumes": {k: v[0] for k, v in VOLUMES.items()},
             "license": LICENSE, "image_size": IMAGE_SIZE, "slices": counts}
 

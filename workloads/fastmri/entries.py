@@ -18,7 +18,8 @@ _DESCRIPTIONS = {
 for _name, _cls in _CLASSES.items():
     workloads().register(WorkloadEntry(
         name=_name,
-        classes={"dev": {"pytorch": f"workloads.fastmri.pytorch:{_cls}"}},
+        classes={"dev": {"pytorch": f"workloads.fastmri.pytorch:{_cls}",
+                         "jax": f"workloads.fastmri.jax:{_cls.replace('PyTorch', 'Jax')}"}},
         base=None if _name == "fastmri" else "fastmri",
         description=_DESCRIPTIONS[_name],
         prepare="workloads.fastmri.data:prepare",
