@@ -79,8 +79,10 @@ def format_report(a: Analysis, context: dict | None = None) -> str:
     rows = []
     for b in a.bases.values():
         reached = sum(v.reached for v in b.variants)
+        versus = _ratio(b.ratio) if not (b.reached and math.isinf(b.fastest_competitor_sec)) \
+            else "none reached"
         rows.append([b.name, b.reached, b.time_sec if b.reached else math.inf,
-                     _ratio(b.ratio), f"{reached}/{len(b.variants)}", _worst(b),
+                     versus, f"{reached}/{len(b.variants)}", _worst(b),
                      _pct(b.p_zeroed), _pct(b.p_zeroed_sampled)])
     lines.append(format_table(
         ["workload", "reached", "time(s)", "vs fastest other", "variants reached",
