@@ -13,23 +13,61 @@ from workloads.common.numbers import dev_numbers_by_version
 from workloads.common.speech.workload import SpeechWorkload
 from workloads.librispeech_conformer import config
 
-
-def _numbers(val: float, test: float, runtime: float, period: float,
-             hint: int) -> dict[str, WorkloadNumbers]:
-    v05 = WorkloadNumbers("wer", val, test, runtime, period, hint, True)
-    return dev_numbers_by_version("librispeech_conformer", v05)
-
-
-# Dev-scale ruleset numbers (v0.5; v0.6 follows from the official v0.5 -> v0.6 ratios).
-# PROVISIONAL: from `python -m workloads.common.speech.calibrate librispeech_conformer`
-# (NAdamW + heavy-ball momentum, a miniature of the target-setting procedure; see
-# docs/workloads/librispeech_conformer.md) on a heavily shared 2-core machine. To be replaced
-# by `paceline targets librispeech_conformer --scale dev` on a quiet one.
+# Dev-scale ruleset numbers, v0.5 (v0.6 follows from the official v0.5 -> v0.6 ratios).
+# PROVISIONAL: docs/workloads/librispeech_conformer.md ("Numbers") says how they were
+# obtained. `paceline targets librispeech_conformer --scale dev --write` (then its variants) on a
+# quiet 2-core machine replaces them, rewriting the blocks between the markers.
+# paceline-targets: begin librispeech_conformer
+LIBRISPEECH_CONFORMER = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_conformer
+# paceline-targets: begin librispeech_conformer_attention_temperature
+LIBRISPEECH_CONFORMER_ATTENTION_TEMPERATURE = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_conformer_attention_temperature
+# paceline-targets: begin librispeech_conformer_layernorm
+LIBRISPEECH_CONFORMER_LAYERNORM = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_conformer_layernorm
+# paceline-targets: begin librispeech_conformer_gelu
+LIBRISPEECH_CONFORMER_GELU = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_conformer_gelu
 DEV_NUMBERS: dict[str, dict[str, WorkloadNumbers]] = {
-    "librispeech_conformer": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_conformer_attention_temperature": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_conformer_layernorm": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_conformer_gelu": _numbers(0.5, 0.5, 120.0, 12.0, 600),
+    name: dev_numbers_by_version(name, v05) for name, v05 in (
+        ("librispeech_conformer", LIBRISPEECH_CONFORMER),
+        ("librispeech_conformer_attention_temperature", LIBRISPEECH_CONFORMER_ATTENTION_TEMPERATURE),
+        ("librispeech_conformer_layernorm", LIBRISPEECH_CONFORMER_LAYERNORM),
+        ("librispeech_conformer_gelu", LIBRISPEECH_CONFORMER_GELU),
+    )
 }
 
 

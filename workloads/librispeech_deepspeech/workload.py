@@ -13,23 +13,61 @@ from workloads.common.numbers import dev_numbers_by_version
 from workloads.common.speech.workload import SpeechWorkload
 from workloads.librispeech_deepspeech import config
 
-
-def _numbers(val: float, test: float, runtime: float, period: float,
-             hint: int) -> dict[str, WorkloadNumbers]:
-    v05 = WorkloadNumbers("wer", val, test, runtime, period, hint, True)
-    return dev_numbers_by_version("librispeech_deepspeech", v05)
-
-
-# Dev-scale ruleset numbers (v0.5; v0.6 follows from the official v0.5 -> v0.6 ratios).
-# PROVISIONAL: from `python -m workloads.common.speech.calibrate librispeech_deepspeech`
-# (NAdamW + heavy-ball momentum, a miniature of the target-setting procedure; see
-# docs/workloads/librispeech_deepspeech.md) on a heavily shared 2-core machine. To be
-# replaced by `paceline targets librispeech_deepspeech --scale dev` on a quiet one.
+# Dev-scale ruleset numbers, v0.5 (v0.6 follows from the official v0.5 -> v0.6 ratios).
+# PROVISIONAL: docs/workloads/librispeech_deepspeech.md ("Numbers") says how they were
+# obtained. `paceline targets librispeech_deepspeech --scale dev --write` (then its variants) on a
+# quiet 2-core machine replaces them, rewriting the blocks between the markers.
+# paceline-targets: begin librispeech_deepspeech
+LIBRISPEECH_DEEPSPEECH = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_deepspeech
+# paceline-targets: begin librispeech_deepspeech_tanh
+LIBRISPEECH_DEEPSPEECH_TANH = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_deepspeech_tanh
+# paceline-targets: begin librispeech_deepspeech_no_resnet
+LIBRISPEECH_DEEPSPEECH_NO_RESNET = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_deepspeech_no_resnet
+# paceline-targets: begin librispeech_deepspeech_norm_and_spec_aug
+LIBRISPEECH_DEEPSPEECH_NORM_AND_SPEC_AUG = WorkloadNumbers(
+    target_metric_name='wer',
+    validation_target_value=0.5,
+    test_target_value=0.5,
+    max_allowed_runtime_sec=150.0,
+    eval_period_time_sec=12.0,
+    step_hint=1600,
+    metric_minimized=True,
+)
+# paceline-targets: end librispeech_deepspeech_norm_and_spec_aug
 DEV_NUMBERS: dict[str, dict[str, WorkloadNumbers]] = {
-    "librispeech_deepspeech": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_deepspeech_tanh": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_deepspeech_no_resnet": _numbers(0.5, 0.5, 120.0, 12.0, 600),
-    "librispeech_deepspeech_norm_and_spec_aug": _numbers(0.5, 0.5, 120.0, 12.0, 600),
+    name: dev_numbers_by_version(name, v05) for name, v05 in (
+        ("librispeech_deepspeech", LIBRISPEECH_DEEPSPEECH),
+        ("librispeech_deepspeech_tanh", LIBRISPEECH_DEEPSPEECH_TANH),
+        ("librispeech_deepspeech_no_resnet", LIBRISPEECH_DEEPSPEECH_NO_RESNET),
+        ("librispeech_deepspeech_norm_and_spec_aug", LIBRISPEECH_DEEPSPEECH_NORM_AND_SPEC_AUG),
+    )
 }
 
 

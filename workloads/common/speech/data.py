@@ -5,8 +5,9 @@ one data set) speaks :data:`RECIPE`'s sentences and writes, into the cache folde
 ``<cache>/librispeech_conformer/`` (or ``--data-dir``):
 
 * ``train.npz``, ``validation.npz``, ``test.npz``, each with
-  ``audio`` (int16, every utterance's 16 kHz samples concatenated), ``audio_lengths`` (int32,
-  samples per utterance), ``targets`` (int16, character ids concatenated, see
+  ``audio`` (every utterance's 16 kHz samples concatenated: uint8 = 8-bit mu-law, mu = 255,
+  which halves the files and is decoded to the int16 scale when batches are cut; int16 =
+  plain PCM, also accepted), ``audio_lengths`` (int32, samples per utterance), ``targets`` (int16, character ids concatenated, see
   :mod:`.text`), ``target_lengths`` (int32), ``transcripts`` (str), ``voices`` (str),
   ``speeds`` (int16, words per minute), ``pitches`` (int16), ``snr_db`` (float32);
 * ``frontend_stats.npz`` with ``mean`` and ``std`` (float32 [80]): the per-bin log-mel
@@ -23,6 +24,7 @@ batch is padded to the longest utterance and transcript of the data set.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +37,34 @@ from workloads.common.speech import features, synth, text
 
 DATASET = "librispeech_conformer"  # the cache folder both speech families share
 SPLITS = ("train", "validation", "test")
+MU = 255.0
+# Bumped whenever the builder's output changes; a cached data set from another recipe or
+# format is rebuilt on first use (a --data-dir folder is never touched).
+FORMAT_VERSION = 3
+STATS_UTTERANCES = 256  # training utterances the front-end normalisation is measured on
+
+
+def mu_law_encode(pcm: np.ndarray) -> np.ndarray:
+    """int16-scale samples -> uint8 codes (continuous mu-law companding, mu = 255)."""
+    x = np.clip(np.asarray(pcm, np.float64) / 32768.0, -1.0, 1.0)
+    y = np.sign(x) * np.log1p(MU * np.abs(x)) / np.log1p(MU)
+    return np.round((y + 1.0) * 127.5).astype(np.uint8)
+
+
+def mu_law_table() -> np.ndarray:
+    """The int16-scale float32 sample of each of the 256 mu-law codes."""
+    y = np.arange(256) / 127.5 - 1.0
+    return (np.sign(y) * np.expm1(np.abs(y) * np.log1p(MU)) / MU * 32768.0).astype(np.float32)
+
+
+_MU_TABLE = mu_law_table()
+
+
+def pcm(audio: np.ndarray) -> np.ndarray:
+    """Stored audio (uint8 mu-law or int16 PCM) as int16-scale float32 samples."""
+    if audio.dtype == np.uint8:
+        return _MU_TABLE[audio]
+    return audio.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -43,8 +73,8 @@ class Recipe:
 
     seed: int = 20240521
     train: int = 1536
-    validation: int = 256
-    test: int = 256
+    validation: int = 192
+    test: int = 192
     speed_wpm: tuple[int, int] = (120, 170)
     pitch: tuple[int, int] = (25, 75)
     snr_db: tuple[float, float] = (20.0, 40.0)
@@ -103,7 +133,7 @@ def build_dev(folder: Path, recipe: Recipe = RECIPE) -> dict:
                                     "subsampling; lower the recipe's speed range.")
         data_cache.save_npz(
             folder, split,
-            audio=np.concatenate(waves),
+            audio=mu_law_encode(np.concatenate(waves)),
             audio_lengths=np.array([len(w) for w in waves], np.int32),
             targets=np.concatenate(ids),
             target_lengths=np.array([len(t) for t in ids], np.int32),
@@ -122,6 +152,7 @@ def build_dev(folder: Path, recipe: Recipe = RECIPE) -> dict:
                 data_cache.load_npz(folder, split)))
             data_cache.save_npz(folder, "frontend_stats", mean=mean, std=std)
     return {
+        "format": FORMAT_VERSION,
         "source": "sentences from workloads.common.speech.text spoken by espeak-ng",
         "espeak_ng": synth.espeak_version(),
         "license": "generated data; espeak-ng is GPL-3.0 (its output carries no licence "
@@ -166,9 +197,10 @@ class SpeechSplit:
     def max_samples(self) -> int:
         return int(np.diff(self.audio_offsets).max())
 
-    def max_samples_of(self, indices: np.ndarray) -> int:
-        """The longest utterance among ``indices``, in samples."""
-        return int(np.diff(self.audio_offsets)[indices].max())
+    def max_samples_of(self, indices: np.ndarray, multiple: int = 1) -> int:
+        """The longest utterance among ``indices`` in samples, rounded up to ``multiple``."""
+        longest = int(np.diff(self.audio_offsets)[indices].max())
+        return -(-longest // multiple) * multiple
 
     @property
     def max_targets(self) -> int:
@@ -185,7 +217,7 @@ class SpeechSplit:
         for row, i in enumerate(indices):
             a0, a1 = self.audio_offsets[i], self.audio_offsets[i + 1]
             t0, t1 = self.target_offsets[i], self.target_offsets[i + 1]
-            audio[row, : a1 - a0] = self.audio[a0:a1]
+            audio[row, : a1 - a0] = pcm(self.audio[a0:a1])
             audio_pad[row, : a1 - a0] = 0.0
             ids[row, : t1 - t0] = self.targets[t0:t1]
             ids_pad[row, : t1 - t0] = 0.0
@@ -209,9 +241,24 @@ class SpeechData:
         return max(s.max_targets for s in self.splits.values())
 
 
+def _is_current(folder: Path) -> bool:
+    """Whether a prepared folder was built by this format and recipe."""
+    try:
+        info = json.loads((folder / "info.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    recipe = json.loads(json.dumps(asdict(RECIPE)))  # tuples as lists, as stored
+    return info.get("format") == FORMAT_VERSION and info.get("recipe") == recipe
+
+
 def prepare(data_dir: str | None = None, force: bool = False) -> Path:
-    """Build the dev speech data into the cache (``paceline data prepare librispeech_conformer``)."""
-    return data_cache.prepare(DATASET, build_dev, data_dir, force=force)
+    """Build the dev speech data into the cache (``paceline data prepare librispeech_conformer``).
+
+    A cached copy from an older recipe or format is rebuilt.
+    """
+    folder = data_cache.dataset_dir(DATASET, data_dir)
+    stale = data_cache.is_prepared(folder) and not _is_current(folder)
+    return data_cache.prepare(DATASET, build_dev, data_dir, force=force or stale)
 
 
 _LOADED: dict[str, SpeechData] = {}
@@ -249,8 +296,9 @@ def load_dev(data_dir: str | None = None) -> SpeechData:
 
 
 def frontend_stats(split: SpeechSplit) -> tuple[np.ndarray, np.ndarray]:
-    """Per-bin mean and standard deviation of the log-mel frames of ``split``."""
+    """Per-bin mean and standard deviation of the log-mel frames of the first
+    :data:`STATS_UTTERANCES` utterances of ``split`` (about 40k frames)."""
     frames = np.concatenate([
-        features.logmel(split.audio[split.audio_offsets[i] : split.audio_offsets[i + 1]])
-        for i in range(len(split))])
+        features.logmel(pcm(split.audio[split.audio_offsets[i] : split.audio_offsets[i + 1]]))
+        for i in range(min(len(split), STATS_UTTERANCES))])
     return frames.mean(axis=0).astype(np.float32), frames.std(axis=0).astype(np.float32)
