@@ -24,9 +24,9 @@ from sdk.submission import load_submission
 from workloads.common import data_cache
 from workloads.ogbg import config, data, smiles
 from workloads.ogbg.batching import GraphSplit, TrainGraphBatches, eval_graph_batches
-from workloads.ogbg.metrics import average_precision, mean_average_precision
+from workloads.ogbg.metrics import average_precision, eval_metrics, mean_average_precision
 from workloads.ogbg.model_pytorch import GNN, count_parameters
-from workloads.ogbg.pytorch import batch_to_torch, ogbg_metrics, sigmoid_bce
+from workloads.ogbg.pytorch import batch_to_torch, sigmoid_bce
 
 NAMES = ("ogbg", "ogbg_gelu", "ogbg_silu", "ogbg_model_size")
 OFFICIAL_PARAMS = {"ogbg": 3_554_176, "ogbg_gelu": 3_554_176, "ogbg_silu": 3_554_176,
@@ -259,7 +259,7 @@ def test_loss_is_masked_sigmoid_bce_with_task_count_smoothing():
     assert torch.allclose(out["per_example"], manual, atol=1e-6)
     assert out["n_valid_examples"] == 3 and out["summed"] == pytest.approx(manual.sum().item())
     assert torch.allclose(sigmoid_bce(logits, labels), sigmoid_bce(logits, labels, 0.0))
-    metrics = ogbg_metrics(logits.numpy(), labels.numpy(), mask.numpy())
+    metrics = eval_metrics(logits.numpy(), labels.numpy(), mask.numpy())
     assert metrics["accuracy"] == pytest.approx(1.0)  # every unmasked sign is right
 
 
@@ -332,21 +332,84 @@ def test_numbers_tables_for_both_ruleset_versions():
         assert 0 < w05.test_target_value <= w05.validation_target_value < 1
 
 
-def _quick_eval(workload):
+def _quick_eval(workload, **kwargs):
     """The same workload evaluating 40 examples per split (runner tests stay fast)."""
     cls = type(workload)
     small = type(cls.__name__, (cls,), {"num_eval_train_examples": 40,
                                         "num_validation_examples": 40,
                                         "num_test_examples": 40})
-    return small()
+    return small(**kwargs)
+
+
+@pytest.fixture
+def restore_threads():
+    """The runner tests use one thread (cheap on a busy machine); put the count back after."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_few_steps_through_the_runner(name, small_dir, tmp_path):
+def test_a_few_steps_through_the_runner(name, small_dir, tmp_path, restore_threads):
     workload = _quick_eval(_workload(name))
     result = train_once(workload, load_submission("nadamw", "pytorch", "external"), HP,
                         1, get_ruleset("0.5"),
-                        RunOptions(data_dir=small_dir, max_global_steps=3, tensorboard=False),
+                        RunOptions(data_dir=small_dir, max_global_steps=3, tensorboard=False,
+                                   threads=1),
                         tmp_path / "trial")
     assert result.status == "max_global_steps" and result.global_step == 3
     assert 0 < result.best_validation_metric < 1
+
+
+# ---- JAX --------------------------------------------------------------------------------------
+def _flax_params_from_torch(model: GNN) -> dict:
+    """The PyTorch model's weights in the Flax model's parameter tree."""
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+
+    def dense(prefix: str) -> dict:
+        return {"kernel": state[f"{prefix}.weight"].T, "bias": state[f"{prefix}.bias"]}
+
+    params = {"node_embedder": dense("node_embedder"), "edge_embedder": dense("edge_embedder"),
+              "decoder": dense("decoder")}
+    for step in range(model.config.num_message_passing_steps):
+        for fn, name in (("update_edge_fn", "edge"), ("update_node_fn", "node"),
+                         ("update_global_fn", "global")):
+            prefix, mlp = f"graph_network.{step}.{fn}", {}
+            for i in range(len(model.config.hidden_dims)):
+                mlp[f"Dense_{i}"] = dense(f"{prefix}.dense_{i}")
+                mlp[f"LayerNorm_{i}"] = {"scale": state[f"{prefix}.norm_{i}.weight"],
+                                         "bias": state[f"{prefix}.norm_{i}.bias"]}
+            params[f"{name}_mlp_{step}"] = mlp
+    return params
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_model_matches_pytorch(name, small_splits):
+    import jax
+
+    from workloads.ogbg.jax import batch_to_jax
+
+    torch_w, jax_w = _workload(name), workloads().create(name, "dev", "jax")
+    model, _ = torch_w.init_model_fn(np.array([0, 3], np.uint32))
+    params, _ = jax_w.init_model_fn(jax.random.PRNGKey(0))
+    assert jax.tree_util.tree_structure(params) == jax.tree_util.tree_structure(
+        _flax_params_from_torch(model))
+    assert sum(x.size for x in jax.tree_util.tree_leaves(params)) == count_parameters(
+        torch_w.model_config)
+    batch = small_splits["validation"].take(np.arange(4), 6)
+    ours = jax_w.model_fn(_flax_params_from_torch(model), batch_to_jax(batch, "0.6"), None,
+                          spec.ForwardPassMode.EVAL, None, False)[0]
+    theirs = torch_w.model_fn(model, batch_to_torch(batch, torch.device("cpu")), None,
+                              spec.ForwardPassMode.EVAL, None, False)[0]
+    assert np.allclose(np.asarray(ours), theirs.numpy(), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_jax_runs_through_the_runner(small_dir, tmp_path):
+    # the budget is scaled up: compiling counts as submission time and this is a smoke test
+    workload = _quick_eval(workloads().create("ogbg_model_size", "dev", "jax"), time_scale=50)
+    result = train_once(workload, load_submission("nadamw", "jax", "external"), HP, 1,
+                        get_ruleset("0.5"),
+                        RunOptions(data_dir=small_dir, max_global_steps=3, tensorboard=False),
+                        tmp_path / "trial")
+    assert result.status == "max_global_steps" and 0 < result.best_validation_metric < 1

@@ -226,7 +226,7 @@ def test_eval_batches_are_padded_pairs(small):
 
 
 def test_dev_batch_size_scales_the_official_request():
-    assert _workload().effective_batch_size(128) == 16
+    assert _workload().effective_batch_size(128) == 32
 
 
 # ---- model ------------------------------------------------------------------------------------
@@ -339,12 +339,21 @@ def _quick_eval(workload):
     return small()
 
 
+@pytest.fixture
+def restore_threads():
+    """The runner tests use one thread (cheap on a busy machine); put the count back after."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_a_few_steps_through_the_runner(name, small_dir, tmp_path):
+def test_a_few_steps_through_the_runner(name, small_dir, tmp_path, restore_threads):
     workload = _quick_eval(_workload(name))
     result = train_once(workload, load_submission("nadamw", "pytorch", "external"), HP,
                         1, get_ruleset("0.5"),
-                        RunOptions(data_dir=small_dir, max_global_steps=3, tensorboard=False),
+                        RunOptions(data_dir=small_dir, max_global_steps=3, tensorboard=False,
+                                   threads=1),
                         tmp_path / "trial")
     assert result.status == "max_global_steps" and result.global_step == 3
     assert 0 <= result.best_validation_metric < 5  # an untrained model's BLEU

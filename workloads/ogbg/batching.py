@@ -157,11 +157,16 @@ class TrainGraphBatches:
 
 def eval_graph_batches(split: GraphSplit, batch_size: int,
                        num_examples: int | None = None) -> Iterator[dict[str, Any]]:
-    """One ordered pass over the first ``num_examples`` graphs, in padded batches."""
+    """One ordered pass over the first ``num_examples`` graphs, in padded batches.
+
+    Batches have the budgets of ``batch_size`` graphs, except the last, which has the
+    budgets of the graphs left (upstream pads it to the full size; the outputs are the same).
+    """
     n = split.num_graphs if num_examples is None else min(split.num_graphs, num_examples)
     order = np.arange(n)
     start = 0
     while start < n:
-        count = split.fitting_prefix(order[start:], batch_size)
-        yield split.take(order[start : start + count], batch_size)
+        size = min(batch_size, n - start)  # the last batch is padded for what is left
+        count = split.fitting_prefix(order[start:], size)
+        yield split.take(order[start : start + count], size)
         start += count

@@ -18,7 +18,8 @@ _DESCRIPTIONS = {
 for _name, _cls in _CLASSES.items():
     workloads().register(WorkloadEntry(
         name=_name,
-        classes={"dev": {"pytorch": f"workloads.ogbg.pytorch:{_cls}"}},
+        classes={"dev": {"pytorch": f"workloads.ogbg.pytorch:{_cls}",
+                         "jax": f"workloads.ogbg.jax:{_cls.replace('PyTorch', 'Jax')}"}},
         base=None if _name == "ogbg" else "ogbg",
         description=_DESCRIPTIONS[_name],
         prepare="workloads.ogbg.data:prepare",

@@ -43,3 +43,14 @@ def mean_average_precision(logits: np.ndarray, labels: np.ndarray, mask: np.ndar
             keep = mask[:, task]
             values.append(average_precision(column[keep], probs[keep, task]))
     return float(np.mean(values)) if values else float("nan")
+
+
+def eval_metrics(logits: np.ndarray, labels: np.ndarray, weights: np.ndarray
+                 ) -> dict[str, float]:
+    """Official eval metrics: masked accuracy and loss (means over labels), and mAP."""
+    count = max(float(weights.sum()), 1.0)
+    accuracy = float((((logits > 0) == (labels > 0.5)) * weights).sum() / count)
+    z = logits.astype(np.float64)
+    bce = np.maximum(z, 0) - z * labels + np.log1p(np.exp(-np.abs(z)))
+    return {"accuracy": accuracy, "loss": float((bce * weights).sum() / count),
+            "mean_average_precision": mean_average_precision(logits, labels, weights)}

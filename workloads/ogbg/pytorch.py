@@ -15,7 +15,7 @@ from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, device, seed_torch
 from workloads.ogbg import config
 from workloads.ogbg.batching import GraphsTuple
-from workloads.ogbg.metrics import mean_average_precision
+from workloads.ogbg.metrics import eval_metrics
 from workloads.ogbg.model_pytorch import GNN
 from workloads.ogbg.workload import OgbgWorkload
 
@@ -110,19 +110,8 @@ class OgbgPyTorchWorkload(TorchWorkloadMixin, OgbgWorkload):
                 logits.append(out.float().cpu().numpy())
                 labels.append(batch["targets"].cpu().numpy())
                 weights.append(batch["weights"].cpu().numpy())
-        return ogbg_metrics(np.concatenate(logits), np.concatenate(labels),
+        return eval_metrics(np.concatenate(logits), np.concatenate(labels),
                             np.concatenate(weights))
-
-
-def ogbg_metrics(logits: np.ndarray, labels: np.ndarray, weights: np.ndarray
-                 ) -> dict[str, float]:
-    """Official eval metrics: masked accuracy and loss (means over labels), and mAP."""
-    count = max(float(weights.sum()), 1.0)
-    accuracy = float((((logits > 0) == (labels > 0.5)) * weights).sum() / count)
-    z = logits.astype(np.float64)
-    bce = np.maximum(z, 0) - z * labels + np.log1p(np.exp(-np.abs(z)))
-    return {"accuracy": accuracy, "loss": float((bce * weights).sum() / count),
-            "mean_average_precision": mean_average_precision(logits, labels, weights)}
 
 
 class OgbgPyTorchDev(OgbgPyTorchWorkload):

@@ -17,27 +17,10 @@ from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
 from sdk.workload import PacelineWorkload
 from workloads.common.batching import dev_batch_size
-from workloads.common.numbers import dev_numbers_by_version
 from workloads.ogbg import config, data
 from workloads.ogbg.batching import GraphSplit, TrainGraphBatches, eval_graph_batches
+from workloads.ogbg.numbers import DEV_NUMBERS
 
-
-def _numbers(val: float, test: float, runtime: float, period: float,
-             hint: int) -> dict[str, WorkloadNumbers]:
-    v05 = WorkloadNumbers("mean_average_precision", val, test, runtime, period, hint, False)
-    return dev_numbers_by_version("ogbg", v05)
-
-
-# Dev-scale ruleset numbers (v0.5; v0.6 follows from the official ratios).
-# PROVISIONAL: from `python -m workloads.ogbg.calibrate` (NAdamW + heavy-ball momentum, a
-# miniature of the target-setting procedure, see docs/workloads/ogbg.md) on a shared 2-core
-# machine; to be replaced by `paceline targets ogbg --scale dev` on a quiet one.
-DEV_NUMBERS: dict[str, dict[str, WorkloadNumbers]] = {
-    "ogbg": _numbers(0.40, 0.38, 80.0, 8.0, 2000),
-    "ogbg_gelu": _numbers(0.40, 0.38, 80.0, 8.0, 2000),
-    "ogbg_silu": _numbers(0.40, 0.38, 80.0, 8.0, 2000),
-    "ogbg_model_size": _numbers(0.40, 0.38, 80.0, 8.0, 2000),
-}
 # Evaluations use the first 2,500 graphs of each split (a tenth of a run's time at most).
 DEV_SIZES = {"eval_train": 2500, "validation": 2500, "test": 2500}
 OFFICIAL_SIZES = {"train": 350_343, "eval_train": 43_793, "validation": 43_793,

@@ -17,28 +17,11 @@ from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
 from sdk.workload import PacelineWorkload
 from workloads.common.batching import dev_batch_size
-from workloads.common.numbers import dev_numbers_by_version
 from workloads.wmt import config, data
 from workloads.wmt.batching import PairSplit, TrainPackedBatches, eval_pair_batches
 from workloads.wmt.bpe import BpeTokenizer
+from workloads.wmt.numbers import DEV_NUMBERS
 
-
-def _numbers(val: float, test: float, runtime: float, period: float,
-             hint: int) -> dict[str, WorkloadNumbers]:
-    v05 = WorkloadNumbers("bleu", val, test, runtime, period, hint, False)
-    return dev_numbers_by_version("wmt", v05)
-
-
-# Dev-scale ruleset numbers (v0.5; v0.6 follows from the official ratios).
-# PROVISIONAL: from `python benchmarks/bench_graph_text.py calibrate wmt` (NAdamW + heavy-ball
-# momentum, a miniature of the target-setting procedure, see docs/workloads/wmt.md) on a
-# shared 2-core machine; to be replaced by `paceline targets wmt --scale dev` on a quiet one.
-DEV_NUMBERS: dict[str, dict[str, WorkloadNumbers]] = {
-    "wmt": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
-    "wmt_post_ln": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
-    "wmt_attention_temp": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
-    "wmt_glu_tanh": _numbers(30.0, 30.0, 80.0, 8.0, 2000),
-}
 # Evaluations translate the first sentences of each split (a tenth of a run's time at most).
 DEV_SIZES = {"eval_train": 250, "validation": 300, "test": 300}
 OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
@@ -46,7 +29,7 @@ OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
 # Batch sizes in rows: the NAdamW baseline's official wmt batch (algoperf-spec.md §9.1) and
 # the dev size it maps to; other requests scale proportionally (workloads.common.batching).
 # Dev rows hold data.MAX_LEN tokens (official: 256).
-BATCH = {"official_reference": 128, "dev_reference": 16, "dev_eval": 300,
+BATCH = {"official_reference": 128, "dev_reference": 32, "dev_eval": 300,
          "official_eval": 128}
 
 _DATA: dict[str, tuple[dict[str, PairSplit], BpeTokenizer]] = {}
@@ -122,7 +105,7 @@ class WmtWorkload(PacelineWorkload):
         raise NotImplementedError
 
     def effective_batch_size(self, requested: int) -> int:
-        """Dev scale: ``requested * 16 / 128`` rows of 64 tokens (the baseline's 128 -> 16)."""
+        """Dev scale: ``requested * 32 / 128`` rows of 64 tokens (the baseline's 128 -> 32)."""
         if self.scale != "dev":
             return int(requested)
         return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
