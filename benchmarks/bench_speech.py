@@ -30,7 +30,7 @@ def bench(name: str, threads: int, steps: int, data_dir: str | None) -> dict:
     torch.set_num_threads(threads)
     w = workloads().create(name, "dev", "pytorch")
     sub = load_submission("nadamw", "pytorch", "external")
-    space = SearchSpace.from_json(baselines().entry("nadamw").search_space)
+    space = SearchSpace.load(baselines().entry("nadamw").search_space)
     hp = generate_search(space, 1)[0]
     rng = np.array([0, 1], np.uint32)
     queue = w._build_input_queue(rng, "train", data_dir, sub.batch_size(name))

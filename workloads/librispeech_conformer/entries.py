@@ -8,19 +8,20 @@ PREPARE = "workloads.librispeech_conformer.data:prepare"
 _MODULE = "workloads.librispeech_conformer.pytorch"
 
 _WORKLOADS = {
-    "librispeech_conformer": ("LibrispeechConformerPyTorchDev",
+    "librispeech_conformer": ("LibrispeechConformer",
                               "Conformer CTC on espeak-ng speech (LibriSpeech at dev scale)"),
     "librispeech_conformer_attention_temperature": (
-        "AttentionTemperaturePyTorchDev", "Conformer variant: attention temperature 1.6"),
+        "AttentionTemperature", "Conformer variant: attention temperature 1.6"),
     "librispeech_conformer_layernorm": (
-        "LayerNormPyTorchDev", "Conformer variant: no post-LayerNorm in each block"),
-    "librispeech_conformer_gelu": ("GeluPyTorchDev", "Conformer variant: GELU for swish"),
+        "LayerNorm", "Conformer variant: no post-LayerNorm in each block"),
+    "librispeech_conformer_gelu": ("Gelu", "Conformer variant: GELU for swish"),
 }
 
 for _name, (_cls, _description) in _WORKLOADS.items():
     workloads().register(WorkloadEntry(
         name=_name,
-        classes={"dev": {"pytorch": f"{_MODULE}:{_cls}"}},
+        classes={"dev": {"pytorch": f"{_MODULE}:{_cls}PyTorchDev"},
+                 "official": {"pytorch": f"{_MODULE}:{_cls}PyTorchOfficial"}},
         base=None if _name == "librispeech_conformer" else "librispeech_conformer",
         description=_description,
         prepare=PREPARE,

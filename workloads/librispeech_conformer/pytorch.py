@@ -1,6 +1,7 @@
-"""The Conformer workloads in PyTorch: the base workload and its official variants.
+"""The Conformer workloads in PyTorch, both scales: the base workload and its official variants.
 
     paceline run --workload librispeech_conformer_layernorm --submission nadamw
+    paceline run --workload librispeech_conformer --scale official --data-dir ~/data/librispeech
 """
 
 from __future__ import annotations
@@ -29,22 +30,51 @@ class LibrispeechConformerPyTorchDev(LibrispeechConformerPyTorch):
     scale = "dev"
 
 
-class AttentionTemperaturePyTorchDev(LibrispeechConformerPyTorchDev):
+class LibrispeechConformerPyTorchOfficial(LibrispeechConformerPyTorch):
+    scale = "official"
+
+
+class _AttentionTemperature:
     """Attention outputs multiplied by 1.6."""
 
     name = "librispeech_conformer_attention_temperature"
     variant_overrides = {"attention_temperature": 1.6}
 
 
-class LayerNormPyTorchDev(LibrispeechConformerPyTorchDev):
+class _LayerNorm:
     """No LayerNorm at the end of each Conformer block."""
 
     name = "librispeech_conformer_layernorm"
     variant_overrides = {"use_post_layer_norm": False}
 
 
-class GeluPyTorchDev(LibrispeechConformerPyTorchDev):
+class _Gelu:
     """GELU instead of swish (tanh approximation in FF, exact in the conv module)."""
 
     name = "librispeech_conformer_gelu"
     variant_overrides = {"activation_function_name": "gelu"}
+
+
+class AttentionTemperaturePyTorchDev(_AttentionTemperature, LibrispeechConformerPyTorchDev):
+    pass
+
+
+class AttentionTemperaturePyTorchOfficial(_AttentionTemperature,
+                                          LibrispeechConformerPyTorchOfficial):
+    pass
+
+
+class LayerNormPyTorchDev(_LayerNorm, LibrispeechConformerPyTorchDev):
+    pass
+
+
+class LayerNormPyTorchOfficial(_LayerNorm, LibrispeechConformerPyTorchOfficial):
+    pass
+
+
+class GeluPyTorchDev(_Gelu, LibrispeechConformerPyTorchDev):
+    pass
+
+
+class GeluPyTorchOfficial(_Gelu, LibrispeechConformerPyTorchOfficial):
+    pass

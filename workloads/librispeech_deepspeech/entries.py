@@ -10,20 +10,21 @@ _MODULE = "workloads.librispeech_deepspeech.pytorch"
 
 _WORKLOADS = {
     "librispeech_deepspeech": (
-        "LibrispeechDeepspeechPyTorchDev",
+        "LibrispeechDeepspeech",
         "DeepSpeech-style CTC (conv subsampling + BiLSTMs) on espeak-ng speech"),
-    "librispeech_deepspeech_tanh": ("TanhPyTorchDev", "DeepSpeech variant: tanh activations"),
+    "librispeech_deepspeech_tanh": ("Tanh", "DeepSpeech variant: tanh activations"),
     "librispeech_deepspeech_no_resnet": (
-        "NoResnetPyTorchDev", "DeepSpeech variant: no residual connections"),
+        "NoResnet", "DeepSpeech variant: no residual connections"),
     "librispeech_deepspeech_norm_and_spec_aug": (
-        "NormAndSpecAugPyTorchDev",
+        "NormAndSpecAug",
         "DeepSpeech variant: LayerNorm everywhere, no decoder LN, more SpecAugment masks"),
 }
 
 for _name, (_cls, _description) in _WORKLOADS.items():
     workloads().register(WorkloadEntry(
         name=_name,
-        classes={"dev": {"pytorch": f"{_MODULE}:{_cls}"}},
+        classes={"dev": {"pytorch": f"{_MODULE}:{_cls}PyTorchDev"},
+                 "official": {"pytorch": f"{_MODULE}:{_cls}PyTorchOfficial"}},
         base=None if _name == "librispeech_deepspeech" else "librispeech_deepspeech",
         description=_description,
         prepare=PREPARE,

@@ -1,6 +1,7 @@
-"""The DeepSpeech workloads in PyTorch: the base workload and its official variants.
+"""The DeepSpeech workloads in PyTorch, both scales: the base workload and its official variants.
 
     paceline run --workload librispeech_deepspeech_no_resnet --submission nadamw
+    paceline run --workload librispeech_deepspeech --scale official --data-dir ~/data/librispeech
 """
 
 from __future__ import annotations
@@ -29,21 +30,25 @@ class LibrispeechDeepspeechPyTorchDev(LibrispeechDeepspeechPyTorch):
     scale = "dev"
 
 
-class TanhPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+class LibrispeechDeepspeechPyTorchOfficial(LibrispeechDeepspeechPyTorch):
+    scale = "official"
+
+
+class _Tanh:
     """tanh instead of ReLU in the subsampling convolutions and the FFN layers."""
 
     name = "librispeech_deepspeech_tanh"
     variant_overrides = {"use_tanh": True}
 
 
-class NoResnetPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+class _NoResnet:
     """No residual connections around the LSTM and FFN layers."""
 
     name = "librispeech_deepspeech_no_resnet"
     variant_overrides = {"enable_residual_connections": False}
 
 
-class NormAndSpecAugPyTorchDev(LibrispeechDeepspeechPyTorchDev):
+class _NormAndSpecAug:
     """LayerNorm instead of BatchNorm, no decoder LayerNorm, 4 frequency and 15 time masks,
     half the eval batch size."""
 
@@ -51,3 +56,27 @@ class NormAndSpecAugPyTorchDev(LibrispeechDeepspeechPyTorchDev):
     variant_overrides = {"layernorm_everywhere": True, "enable_decoder_layer_norm": False,
                          "freq_mask_count": 4, "time_mask_count": 15}
     eval_batch_divisor = 2
+
+
+class TanhPyTorchDev(_Tanh, LibrispeechDeepspeechPyTorchDev):
+    pass
+
+
+class TanhPyTorchOfficial(_Tanh, LibrispeechDeepspeechPyTorchOfficial):
+    pass
+
+
+class NoResnetPyTorchDev(_NoResnet, LibrispeechDeepspeechPyTorchDev):
+    pass
+
+
+class NoResnetPyTorchOfficial(_NoResnet, LibrispeechDeepspeechPyTorchOfficial):
+    pass
+
+
+class NormAndSpecAugPyTorchDev(_NormAndSpecAug, LibrispeechDeepspeechPyTorchDev):
+    pass
+
+
+class NormAndSpecAugPyTorchOfficial(_NormAndSpecAug, LibrispeechDeepspeechPyTorchOfficial):
+    pass

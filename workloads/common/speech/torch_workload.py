@@ -43,9 +43,6 @@ class SpeechTorchWorkload(TorchWorkloadMixin, SpeechWorkload):
     def build_model(self, mean: np.ndarray, std: np.ndarray) -> nn.Module:
         """The model for this workload's config with the given front-end normalisation."""
 
-    def detokenize(self, ids: Any) -> str:
-        return text.decode(ids)
-
     def init_model_fn(self, rng: spec.RandomState, dropout_rate: float | None = None,
                       aux_dropout_rate: float | None = None) -> spec.ModelInitState:
         if dropout_rate is not None or aux_dropout_rate is not None:

@@ -7,15 +7,17 @@ a framework subclass adds the model, loss and evaluation.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from sdk import spec
+from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
 from sdk.workload import PacelineWorkload
 from workloads.common.batching import TrainBatches, dev_batch_size
-from workloads.common.speech import data
+from workloads.common.speech import data, official, text
 
 # Dev sizes (the data recipe fixes train/validation/test; eval_train is a fixed train subset).
 DEV_SIZES = {"train": data.RECIPE.train, "eval_train": 128,
@@ -95,42 +97,78 @@ class SpeechWorkload(PacelineWorkload):
         self._last_data_dir = data_dir
         return data.load_dev(data_dir)
 
+    def _official_dir(self, data_dir: str | None) -> Path:
+        if not data_dir:
+            raise PacelineError("The official LibriSpeech workloads need --data-dir with "
+                                "AlgoPerf's preprocessed LibriSpeech (see "
+                                "docs/workloads/librispeech_conformer.md).")
+        self._last_data_dir = data_dir
+        return Path(data_dir).expanduser()
+
+    def _official_split(self, split: str, data_dir: str | None) -> official.OfficialSplit:
+        folder = self._official_dir(data_dir)
+        name = "train" if split == "eval_train" else split
+        key = (str(folder), name)
+        cache = self.__dict__.setdefault("_official_splits", {})
+        if key not in cache:
+            cache[key] = official.OfficialSplit(folder, official.SPLITS[name])
+        return cache[key]
+
     def _frontend_stats(self) -> tuple[np.ndarray, np.ndarray]:
-        """Normalisation of the data the runner loaded (or the default data)."""
+        """Front-end normalisation: AlgoPerf's LibriSpeech vectors at official scale, the
+        dev data's own statistics at dev scale."""
+        if self.scale != "dev":
+            return np.array(official.LOGMEL_MEAN), np.array(official.LOGMEL_STD)
         d = self._speech_data(getattr(self, "_last_data_dir", None))
         return d.mean, d.std
 
+    def detokenize(self, ids: Any) -> str:
+        """Token ids -> text: characters at dev scale, SentencePiece pieces officially."""
+        if self.scale == "dev":
+            return text.decode(ids)
+        if "_vocab" not in self.__dict__:
+            self._vocab = official.load_vocab(self._official_dir(self._last_data_dir))
+        return self._vocab.detokenize(ids)
+
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainBatches:
+        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        size = self.effective_batch_size(global_batch_size)
+        if self.scale != "dev":
+            source = self._official_split("train", data_dir)
+            return TrainBatches({"index": np.arange(len(source))}, size, seed,
+                                transform=lambda b: source.batch(b["index"]))
         d = self._speech_data(data_dir)
         train = d.splits["train"]
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
 
         def cut(b: dict[str, np.ndarray]) -> dict[str, Any]:
             rows = b["index"]
             return train.batch(rows, train.max_samples_of(rows, PAD_MULTIPLE), d.num_targets)
 
-        return TrainBatches({"index": np.arange(len(train))},
-                            self.effective_batch_size(global_batch_size), seed, transform=cut)
+        return TrainBatches({"index": np.arange(len(train))}, size, seed, transform=cut)
 
-    def _eval_indices(self, split: str, num_examples: int, source: data.SpeechSplit
-                      ) -> np.ndarray:
-        """The examples an eval covers, longest first (a batch is padded to its longest)."""
+    @staticmethod
+    def _eval_indices(split: str, num_examples: int, size: int) -> np.ndarray:
+        """The examples an eval covers: a fixed random subset for eval_train."""
         if split == "eval_train":
-            chosen = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(source))
-            chosen = chosen[:num_examples]
-        else:
-            chosen = np.arange(min(num_examples, len(source)))
-        lengths = np.diff(source.audio_offsets)[chosen]
-        return chosen[np.argsort(-lengths, kind="stable")]
+            return np.random.default_rng(EVAL_TRAIN_SEED).permutation(size)[:num_examples]
+        return np.arange(min(num_examples, size))
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None) -> Iterator[dict[str, Any]]:
-        """One pass over ``split``: utterances sorted by length, each batch padded only to its
-        longest utterance (eval cost then follows the real audio, not the padding)."""
+        """One pass over ``split``. Dev: utterances sorted by length, each batch padded only to
+        its longest (eval cost follows the real audio); official: in order, fully padded."""
+        if self.scale != "dev":
+            source = self._official_split(split, data_dir)
+            indices = self._eval_indices(split, num_examples, len(source))
+            for start in range(0, len(indices), batch_size):
+                yield source.batch(indices[start : start + batch_size])
+            return
         d = self._speech_data(data_dir)
-        source = d.splits["train" if split == "eval_train" else split]
-        indices = self._eval_indices(split, num_examples, source)
+        split_data = d.splits["train" if split == "eval_train" else split]
+        indices = self._eval_indices(split, num_examples, len(split_data))
+        lengths = np.diff(split_data.audio_offsets)[indices]
+        indices = indices[np.argsort(-lengths, kind="stable")]
         for start in range(0, len(indices), batch_size):
             rows = indices[start : start + batch_size]
-            yield source.batch(rows, source.max_samples_of(rows), d.num_targets)
+            yield split_data.batch(rows, split_data.max_samples_of(rows), d.num_targets)
