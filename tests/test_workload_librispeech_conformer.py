@@ -31,6 +31,8 @@ OFFICIAL_PARAMS = {  # official-workloads.md §0, measured on AlgoPerf's PyTorch
 }
 
 
+TINY = data.Recipe(train=6, validation=3, test=3)
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
@@ -41,11 +43,14 @@ def one_thread():
     torch.set_num_threads(before)
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("conformer") / "data"
-    folder.mkdir()
-    info = data.build_dev(folder, data.Recipe(train=6, validation=3, test=3))
-    (folder / "info.json").write_text(json.dumps(info))
-    (folder / "DONE").write_text("ok\n")
+    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng),
+    shared by the speech test modules of one session."""
+    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
+    if not (folder / "DONE").is_file():
+        folder.mkdir(exist_ok=True)
+        info = data.build_dev(folder, TINY)
+        (folder / "info.json").write_text(json.dumps(info))
+        (folder / "DONE").write_text("ok\n")
     return str(folder)
 
 

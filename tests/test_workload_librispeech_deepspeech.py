@@ -30,6 +30,8 @@ OFFICIAL_PARAMS = {  # official-workloads.md §0, AlgoPerf's PyTorch models
     "librispeech_deepspeech_norm_and_spec_aug": 18_392_576,
 }
 
+TINY = data.Recipe(train=6, validation=3, test=3)
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
@@ -42,11 +44,14 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("deepspeech") / "data"
-    folder.mkdir()
-    info = data.build_dev(folder, data.Recipe(train=6, validation=3, test=3))
-    (folder / "info.json").write_text(json.dumps(info))
-    (folder / "DONE").write_text("ok\n")
+    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng),
+    shared by the speech test modules of one session."""
+    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
+    if not (folder / "DONE").is_file():
+        folder.mkdir(exist_ok=True)
+        info = data.build_dev(folder, TINY)
+        (folder / "info.json").write_text(json.dumps(info))
+        (folder / "DONE").write_text("ok\n")
     return str(folder)
 
 

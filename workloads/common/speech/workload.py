@@ -35,7 +35,8 @@ EVAL_TRAIN_SEED = 7  # picks the fixed train subset evaluated as ``eval_train``
 
 
 class SpeechWorkload(PacelineWorkload):
-    """LibriSpeech at dev scale: CTC over characters of espeak-ng speech."""
+    """LibriSpeech: CTC over characters of espeak-ng speech (dev) or over SentencePiece
+    pieces of AlgoPerf's preprocessed LibriSpeech (official)."""
 
     # {workload name: {ruleset version: numbers}}, set by each family
     DEV_NUMBERS: ClassVar[dict[str, dict[str, WorkloadNumbers]]] = {}
