@@ -177,3 +177,13 @@ def test_reference_build_times_the_official_variants(mnist_family, tmp_path, mon
     text = capsys.readouterr().out
     assert "against nadamw" in text
     assert not (tmp_path / "exp" / "dev" / "heldout" / "external_tuning" / "reference").exists()
+
+
+def test_self_tuning_ruleset(mnist_family, rival_logs, tmp_path):
+    out = tmp_path / "self.json"
+    assert _run(tmp_path, "--reference", str(rival_logs), "--ruleset", "self",
+                "--json", str(out)) == 0
+    data = json.loads(out.read_text())
+    assert data["ruleset"] == "self"
+    assert Path(data["experiment"]).parts[-2] == "self_tuning"
+    assert data["workloads"]["mnist"]["p_zeroed"] == 0.5
