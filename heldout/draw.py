@@ -12,8 +12,7 @@ candidate pools a simulation draws from.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from sdk import rng as prng
 from sdk.errors import PacelineError
@@ -47,11 +46,6 @@ def draw_seeds(seed: int, count: int) -> list[int]:
     if count < 1:
         raise PacelineError(f"--draws must be at least 1, not {count}.")
     return [prng.derive_seed(seed, "held-out-draw", i) for i in range(count)]
-
-
-def all_draws(candidates: Candidates) -> Iterator[tuple[str, ...]]:
-    """Every possible draw (each equally likely under the protocol), in dataset order."""
-    return itertools.product(*(tuple(v) for v in candidates.values()))
 
 
 def draw_probability(candidates: Candidates, variant: str) -> float:
