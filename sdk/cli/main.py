@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             broken[name] = f"{type(exc).__name__}: {exc}"
     parser = _build_parser(commands, broken)
     args = parser.parse_args(argv)
+    args._argv = argv  # the command line as given, for records of how a file was made
     if getattr(args, "_command", None) is None:
         parser.print_help()
         return 0 if not argv else 2

@@ -140,7 +140,7 @@ def _build(args: argparse.Namespace) -> int:
         "ruleset": args.ruleset,
         "ruleset_version": args.ruleset_version,
         "framework": args.framework,
-        "command": "paceline " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": "paceline " + " ".join(shlex.quote(a) for a in getattr(args, "_argv", sys.argv[1:])),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {**system_metadata(), "processor": platform.processor()},
         "baselines": result,
