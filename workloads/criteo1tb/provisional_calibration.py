@@ -16,7 +16,14 @@ wall time, two threads somewhat less, so the budgets err on the generous side):
 
     paceline targets criteo1tb --scale dev --steps 600 --trials 2 --seeds 2 \\
         --algorithms nadamw,momentum --threads 1 --json criteo1tb.json
-    python -m workloads.criteo1tb.provisional_calibration criteo1tb.json
+    python -m workloads.criteo1tb.provisional_calibration numbers criteo1tb.json
+
+``run`` trains one step-limited run (targets ignored) and prints its best validation value,
+to compare the NAdamW baseline's first point with a target-setting point on equal terms:
+
+    python -m workloads.criteo1tb.provisional_calibration run criteo1tb --steps 800
+    python -m workloads.criteo1tb.provisional_calibration run criteo1tb --steps 600 \\
+        --hparams '{"learning_rate": 0.00198, "one_minus_beta1": 0.0457, ...}'
 
 The final numbers come from `paceline targets suite --write` on a quiet machine.
 """
@@ -86,15 +93,70 @@ def numbers_from_record(record: dict[str, Any], times: dict[str, float],
                    eval_period_time_sec=eval_period_for(times["eval_time_sec"], budget))
 
 
+def step_limited_run(name: str, steps: int, step_hint: int | None = None,
+                     hparams: dict[str, Any] | None = None,
+                     overrides: dict[str, Any] | None = None, seed: int = 1,
+                     data_dir: str | None = None, out: Path | None = None) -> dict[str, Any]:
+    """NAdamW (its first search point updated with ``hparams``) for exactly ``steps`` steps,
+    schedules over ``step_hint`` (default ``steps``), targets ignored; its best evaluation."""
+    import shutil
+    import tempfile
+
+    from sdk.registry import baselines, workloads
+    from sdk.rulesets import get_ruleset
+    from sdk.runner import RunOptions, train_once
+    from sdk.search_space import make_hyperparameters
+    from sdk.submission import load_submission
+    from workloads.target_setting import best_eval, eval_rows
+
+    workload = workloads().create(name, "dev", "pytorch", model_overrides=overrides)
+    workload.numbers = replace(workload.numbers, step_hint=step_hint or steps,
+                               max_allowed_runtime_sec=1e9)
+    point = json.loads(Path(baselines().entry("nadamw").search_space).read_text())[0]
+    point.update(hparams or {})
+    folder = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"{name}_"))
+    shutil.rmtree(folder, ignore_errors=True)
+    options = RunOptions(data_dir=data_dir, max_global_steps=steps, tensorboard=False,
+                         save_checkpoints=False, threads=1, ignore_targets=True)
+    train_once(workload, load_submission("nadamw", "pytorch", "external"),
+               make_hyperparameters(point), seed, get_ruleset("0.5"), options, folder)
+    metric, minimized = workload.target_metric_name, workload.metric_minimized
+    best, test = best_eval(eval_rows(folder), metric, minimized)
+    return {"workload": name, "steps": steps, "step_hint": step_hint or steps,
+            "hyperparameters": point, "overrides": overrides or {},
+            f"best_validation_{metric}": best, f"test_{metric}_at_best": test,
+            "trial_dir": str(folder)}
+
+
 def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="action", required=True)
+    num = sub.add_parser("numbers", help="numbers blocks from `paceline targets --json` files")
+    num.add_argument("records", nargs="+", help="JSON files written by `paceline targets`")
+    num.add_argument("--steps", type=int, default=20, help="steps timed per workload")
+    num.add_argument("--data-dir")
+    run = sub.add_parser("run", help="one step-limited NAdamW run; prints its best eval")
+    run.add_argument("workload")
+    run.add_argument("--steps", type=int, required=True)
+    run.add_argument("--step-hint", type=int, help="schedule length (default: --steps)")
+    run.add_argument("--hparams", type=json.loads, help="JSON updating NAdamW's first point")
+    run.add_argument("--overrides", type=json.loads, help="JSON model overrides")
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--data-dir")
+    run.add_argument("--out", help="trial directory (default: a temporary one)")
+    args = p.parse_args(argv)
+    if args.action == "run":
+        print(json.dumps(step_limited_run(args.workload, args.steps, args.step_hint,
+                                          args.hparams, args.overrides, args.seed,
+                                          args.data_dir, args.out), indent=2))
+        return
+    numbers_main(args)
+
+
+def numbers_main(args: argparse.Namespace) -> None:
     from sdk.registry import workloads
     from workloads.calibration_record import numbers_code
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("records", nargs="+", help="JSON files written by `paceline targets --json`")
-    p.add_argument("--steps", type=int, default=20, help="steps timed per workload")
-    p.add_argument("--data-dir")
-    args = p.parse_args(argv)
     records: dict[str, dict[str, Any]] = {}
     for path in args.records:
         loaded = json.loads(Path(path).read_text())  # {"workloads": {name: record}}

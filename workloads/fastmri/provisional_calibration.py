@@ -5,7 +5,7 @@ targets and step hint from the record, budget and eval period from CPU times.
 
     paceline targets fastmri --scale dev --steps 600 --trials 2 --seeds 2 \\
         --algorithms nadamw,momentum --threads 1 --json fastmri.json
-    python -m workloads.fastmri.provisional_calibration fastmri.json
+    python -m workloads.fastmri.provisional_calibration numbers fastmri.json
 """
 
 from workloads.criteo1tb.provisional_calibration import cpu_times, main, numbers_from_record
