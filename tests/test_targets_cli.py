@@ -31,7 +31,7 @@ NUMBERS = WorkloadNumbers("accuracy", 0.9125, 0.9, 21.3, 0.25, 5333, False)
     (["mnist", "--algorithms", "adamw,lion"], "Unknown algorithm 'lion'"),
     (["mnist", "--algorithms", "adamw", "--search-space", "nadamw=x.json"], "not among"),
     (["mnist", "--runtime", "-3"], "positive"),
-    (["mnist", "ogbg", "--framework", "jax"], "no jax implementation"),
+    (["mnist", "wmt", "--framework", "jax"], "no jax implementation"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(argv: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture) -> None:
