@@ -4,6 +4,7 @@
     python benchmarks/bench_graph_text.py curve ogbg --steps 2000   # one NAdamW learning curve
     python benchmarks/bench_graph_text.py calibrate ogbg --steps 2000 --seeds 3 --json c.json
     python benchmarks/bench_graph_text.py variant ogbg_gelu --base c.json --seeds 3
+    python benchmarks/bench_graph_text.py verify ogbg --cpu-per-step 0.031
 
 ``speed`` prints, per workload, the train step time (NAdamW, the baseline batch size), the
 time of one full evaluation (train subset, validation, test) and the eval share of wall time
@@ -20,7 +21,9 @@ target-setting runtime, where the runtime is ``steps`` times the measured single
 time per step. It prints the numbers to paste into the family's ``numbers.py`` blocks. ``variant`` reruns the
 base's best point on a held-out variant with ``--seeds`` seeds (a reduced form of the
 two-algorithm procedure AlgoPerf used for variants) for the variant's own targets; variants
-keep the base's budget, eval period and step hint.
+keep the base's budget, eval period and step hint. ``verify`` runs the README's command in
+steps: NAdamW's first point with the workload's step hint, for the steps that fit the budget,
+and says when it reaches the targets.
 ``paceline targets`` supersedes this script once it exists.
 
 Timings are process CPU seconds with one thread (a proxy for wall seconds on a quiet
@@ -59,6 +62,7 @@ def _batch_size(module: Any, name: str, base: str) -> int:
 
 
 OVERRIDES: dict[str, Any] = {}  # --overrides: model changes to try (curve, speed)
+DATA_DIR: list[str | None] = [None]  # --data-dir: a prepared dataset other than the cache
 
 
 def make_workload(name: str, step_hint: int | None = None) -> Any:
@@ -71,8 +75,9 @@ def make_workload(name: str, step_hint: int | None = None) -> Any:
 
 
 def train(name: str, algorithm: str, hparams: dict[str, Any], steps: int, seed: int,
-          eval_every: int, quiet: bool = False) -> dict[str, Any]:
-    """Train ``steps`` steps (schedule length ``steps``); evaluate every ``eval_every``."""
+          eval_every: int, quiet: bool = False, step_hint: int | None = None) -> dict[str, Any]:
+    """Train ``steps`` steps (schedule length ``step_hint``, default ``steps``); evaluate
+    every ``eval_every``."""
     import torch
 
     from sdk import rng as prng
@@ -80,13 +85,13 @@ def train(name: str, algorithm: str, hparams: dict[str, Any], steps: int, seed: 
 
     torch.set_num_threads(1)
     prng.set_framework("pytorch")
-    w = make_workload(name, step_hint=steps)
+    w = make_workload(name, step_hint=step_hint or steps)
     module = _submission(algorithm)
     hp = make_hyperparameters(hparams)
     key = prng.PRNGKey(seed)
     data_rng, opt_rng, init_rng, key = prng.split(key, 4)
     batch_size = _batch_size(module, name, w.base_workload_name)
-    queue = w._build_input_queue(data_rng, "train", None, batch_size)
+    queue = w._build_input_queue(data_rng, "train", DATA_DIR[0], batch_size)
     params, state = w.init_model_fn(init_rng)
     opt = module.init_optimizer_state(w, params, state, hp, opt_rng)
     curve, train_cpu, eval_cpu, wall0 = [], 0.0, 0.0, time.time()
@@ -100,7 +105,8 @@ def train(name: str, algorithm: str, hparams: dict[str, Any], steps: int, seed: 
         train_cpu += time.process_time() - t0
         if (step + 1) % eval_every == 0 or step + 1 == steps:
             t0 = time.process_time()
-            result = w.eval_model(w.eval_batch_size, params, state, None, None, None, step)
+            result = w.eval_model(w.eval_batch_size, params, state, None, DATA_DIR[0], None,
+                                  step)
             eval_cpu += time.process_time() - t0
             metric = w.target_metric_name
             curve.append({"step": step + 1, "train_cpu": round(train_cpu, 2),
@@ -183,6 +189,26 @@ def calibrate_variant(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps(out, indent=1))
 
 
+def verify(args: argparse.Namespace) -> None:
+    """The README's run in steps: NAdamW's first point, the workload's step hint as schedule,
+    as many steps as fit the budget at ``--cpu-per-step``; reports when it reaches the
+    validation and test targets (time = steps x CPU time per step)."""
+    hp = _points("nadamw", 5, 0)[0]
+    for name in args.workload:
+        w = make_workload(name)
+        steps = int(w.max_allowed_runtime_sec / args.cpu_per_step)
+        r = train(name, "nadamw", hp, steps, args.seed, args.eval_every,
+                  step_hint=w.step_hint)
+        hit = [c for c in r["curve"] if c["validation"] > w.validation_target_value]
+        hit_test = [c for c in r["curve"] if c["test"] > w.test_target_value]
+        first = hit[0]["step"] if hit else None
+        first_test = hit_test[0]["step"] if hit_test else None
+        print(f"{name}: target {w.validation_target_value} reached at step {first} "
+              f"(~{first * args.cpu_per_step:.0f}s)" if first else f"{name}: target missed",
+              f"test target {w.test_target_value} at step {first_test}; budget {steps} steps "
+              f"({w.max_allowed_runtime_sec}s), best val {r['best_validation']:.4f}")
+
+
 def curve(args: argparse.Namespace) -> None:
     hp = _points("nadamw", 5, 0)[args.point]
     for name in args.workload:
@@ -207,7 +233,7 @@ def speed(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("speed", "curve", "calibrate", "variant"))
+    parser.add_argument("mode", choices=("speed", "curve", "calibrate", "variant", "verify"))
     parser.add_argument("workload", nargs="+")
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--eval-every", type=int, default=250)
@@ -217,12 +243,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write every run here (calibrate, variant)")
     parser.add_argument("--base", help="variant: the base workload's calibrate --json file")
+    parser.add_argument("--cpu-per-step", type=float, default=0.03,
+                        help="verify: seconds per step, to turn the budget into steps")
     parser.add_argument("--overrides", default="{}",
                         help='model overrides as JSON, e.g. \'{"d_model": 96}\'')
+    parser.add_argument("--data-dir", help="a prepared dataset folder (default: the cache)")
     args = parser.parse_args()
     OVERRIDES.update(json.loads(args.overrides))
+    DATA_DIR[0] = args.data_dir
     {"speed": speed, "curve": curve, "calibrate": calibrate,
-     "variant": calibrate_variant}[args.mode](args)
+     "variant": calibrate_variant, "verify": verify}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -88,10 +88,12 @@ def base_workload_name(name: str) -> str:
     return "imagenet_resnet" if "resnet" in name else "imagenet_vit"
 
 
-def test_official_batch_sizes_scale_to_dev() -> None:
-    w = create("imagenet_resnet")
-    assert w.effective_batch_size(1024) == base_workload.DEV_REFERENCE_BATCH
-    assert w.effective_batch_size(512) == base_workload.DEV_REFERENCE_BATCH // 2
+@pytest.mark.parametrize("name,dev", [("imagenet_resnet", 64), ("imagenet_resnet_silu", 64),
+                                      ("imagenet_vit", 128), ("imagenet_vit_map", 128)])
+def test_official_batch_sizes_scale_to_dev(name: str, dev: int) -> None:
+    w = create(name)
+    assert w.effective_batch_size(1024) == dev
+    assert w.effective_batch_size(512) == dev // 2
     assert w.effective_batch_size(1) == 1
 
 
@@ -119,7 +121,8 @@ def test_train_queue_shapes_dtypes_and_resume(name: str) -> None:
 def test_eval_queue_is_unaugmented_and_weighted() -> None:
     w = create("imagenet_vit")
     batches = list(w._build_input_queue(None, "validation", None, 700))
-    assert [len(b["targets"]) for b in batches] == [700, 700, 600]
+    n = vision.VALIDATION_SIZE
+    assert [len(b["targets"]) for b in batches] == [700] * (n // 700) + [n % 700] * (n % 700 > 0)
     assert all(b["targets"].dtype == torch.int64 for b in batches)
     assert all(torch.equal(b["weights"], torch.ones(len(b["targets"]))) for b in batches)
     raw = vision.load(None)["validation"]["images"][:700].astype(np.float32)
@@ -146,11 +149,13 @@ def test_eval_accuracy_and_loss_against_hand_computation(name: str,
     fake_forward.seen = 0
     monkeypatch.setattr(w, "_forward", fake_forward)
     params, state = w.init_model_fn(np.array([0, 1], dtype=np.uint32))
-    metrics = w._eval_model_on_split("validation", 2000, 768, params, state, None, None)
-    assert metrics["accuracy"] == pytest.approx(667 / 2000)
+    n = vision.VALIDATION_SIZE
+    right = len(range(0, n, 3))  # examples 0, 3, 6, ...
+    metrics = w._eval_model_on_split("validation", n, 768, params, state, None, None)
+    assert metrics["accuracy"] == pytest.approx(right / n)
     # each example: CE of logits (4 on one class, 0 elsewhere)
     p_right = np.exp(4) / (np.exp(4) + 9)
-    expected_loss = -(667 * np.log(p_right) + 1333 * np.log(1 / (np.exp(4) + 9))) / 2000
+    expected_loss = -(right * np.log(p_right) + (n - right) * np.log(1 / (np.exp(4) + 9))) / n
     assert metrics["loss"] == pytest.approx(expected_loss, rel=1e-5)
 
 

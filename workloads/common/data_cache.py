@@ -2,7 +2,10 @@
 
 The cache root is ``$PACELINE_DATA_DIR`` or ``~/.cache/paceline/data``. Each dataset is a
 folder ``<root>/<name>/`` holding ``.npz`` files plus a ``DONE`` marker written last, so an
-interrupted preparation is simply redone on the next call.
+interrupted preparation is simply redone on the next call. A generated dataset passes its
+``recipe`` (the settings its generator depends on); the marker records the recipe's
+fingerprint, and a cache built from another recipe is rebuilt rather than silently reused
+(a folder the user gives with ``--data-dir`` is used as it is).
 
     paceline data prepare mnist
 """
@@ -38,15 +41,33 @@ def is_prepared(folder: Path) -> bool:
     return (folder / MARKER).is_file()
 
 
+def fingerprint(recipe: Any) -> str:
+    """A short, stable hash of a JSON-able recipe."""
+    import hashlib
+
+    text = json.dumps(recipe, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_current(folder: Path, recipe: Any) -> bool:
+    """Whether ``folder`` is prepared and was built from ``recipe`` (``None``: any recipe)."""
+    if not is_prepared(folder):
+        return False
+    if recipe is None:
+        return True
+    return (folder / MARKER).read_text().strip() == f"recipe {fingerprint(recipe)}"
+
+
 def prepare(name: str, build: Callable[[Path], dict[str, Any]], data_dir: str | None = None,
-            force: bool = False) -> Path:
+            force: bool = False, recipe: Any = None) -> Path:
     """Build dataset ``name`` into its folder unless it is already complete.
 
     ``build(tmp_folder)`` writes the files and returns facts to record (sizes, sources); the
     folder is swapped in only once complete.
     """
     folder = dataset_dir(name, data_dir)
-    if is_prepared(folder) and not force:
+    # A user's folder is used as it is; only the cache is held to the current recipe.
+    if not force and (is_prepared(folder) if data_dir else is_current(folder, recipe)):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.partial{os.getpid()}")
@@ -60,7 +81,8 @@ def prepare(name: str, build: Callable[[Path], dict[str, Any]], data_dir: str | 
         raise
     info = {"name": name, "seconds": round(time.time() - started, 2), **(info or {})}
     (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
-    (tmp / MARKER).write_text("ok\n")
+    (tmp / MARKER).write_text(f"recipe {fingerprint(recipe)}\n" if recipe is not None
+                              else "ok\n")
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(tmp, folder)

@@ -17,9 +17,13 @@ from workloads.common.vision_torch import accuracy_and_loss_sums, softmax_cross_
 
 
 def to_torch_nchw(batch: dict[str, Any], dev: torch.device | None = None) -> dict[str, Any]:
-    """A numpy NHWC image batch as torch tensors with NCHW ``inputs``."""
+    """A numpy NHWC image batch as torch tensors with NCHW ``inputs``.
+
+    The inputs keep their NHWC memory order (``torch.channels_last``), which CPU convolutions,
+    batch norm and pooling run much faster on than the default order.
+    """
     out = to_torch(batch, dev)
-    out["inputs"] = out["inputs"].permute(0, 3, 1, 2).contiguous()
+    out["inputs"] = out["inputs"].permute(0, 3, 1, 2)
     return out
 
 
@@ -27,6 +31,7 @@ class TorchImageWorkloadMixin(TorchWorkloadMixin):
     """``init_model_fn``, ``_build_input_queue``, ``model_fn``, ``loss_fn`` and eval sums."""
 
     default_dropout_rate = 0.0
+    channels_last = False  # store conv weights NHWC-ordered (see to_torch_nchw)
 
     def _build_model(self) -> nn.Module:
         raise NotImplementedError
@@ -41,6 +46,8 @@ class TorchImageWorkloadMixin(TorchWorkloadMixin):
             self.set_init_dropout(dropout_rate, aux_dropout_rate)
         seed_torch(rng)
         model = self._build_model().to(device())
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
         self._register_params(model)
         return model, None
 

@@ -96,7 +96,8 @@ def numbers_from_record(record: dict[str, Any], times: dict[str, float],
 def step_limited_run(name: str, steps: int, step_hint: int | None = None,
                      hparams: dict[str, Any] | None = None,
                      overrides: dict[str, Any] | None = None, seed: int = 1,
-                     data_dir: str | None = None, out: Path | None = None) -> dict[str, Any]:
+                     data_dir: str | None = None, out: Path | None = None,
+                     eval_period: float | None = None) -> dict[str, Any]:
     """NAdamW (its first search point updated with ``hparams``) for exactly ``steps`` steps,
     schedules over ``step_hint`` (default ``steps``), targets ignored; its best evaluation."""
     import shutil
@@ -111,7 +112,9 @@ def step_limited_run(name: str, steps: int, step_hint: int | None = None,
 
     workload = workloads().create(name, "dev", "pytorch", model_overrides=overrides)
     workload.numbers = replace(workload.numbers, step_hint=step_hint or steps,
-                               max_allowed_runtime_sec=1e9)
+                               max_allowed_runtime_sec=1e9,
+                               eval_period_time_sec=eval_period or
+                               workload.numbers.eval_period_time_sec)
     point = json.loads(Path(baselines().entry("nadamw").search_space).read_text())[0]
     point.update(hparams or {})
     folder = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"{name}_"))
@@ -144,11 +147,14 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--data-dir")
     run.add_argument("--out", help="trial directory (default: a temporary one)")
+    run.add_argument("--eval-period", type=float, metavar="SEC",
+                     help="wall seconds between evals (default: the workload's)")
     args = p.parse_args(argv)
     if args.action == "run":
         print(json.dumps(step_limited_run(args.workload, args.steps, args.step_hint,
                                           args.hparams, args.overrides, args.seed,
-                                          args.data_dir, args.out), indent=2))
+                                          args.data_dir, args.out, args.eval_period),
+                         indent=2))
         return
     numbers_main(args)
 

@@ -27,7 +27,8 @@ class ResNetConfig:
     ``stage_widths[i]`` (output ``expansion`` times that); stages after the first halve the
     resolution. ``width_multiplier`` scales the stem and every stage width (rounded, at least
     1). The last BN of every residual branch starts with scale ``bn_init_scale`` (0 = the
-    official zero-init; 8 = the ``large_bn_init`` variant). The classifier is global average
+    official zero-init; 8 = the ``large_bn_init`` variant). Convolutions are LeCun-normal
+    (truncated) with their std times ``conv_init_scale``. The classifier is global average
     pooling and a linear layer initialised N(0, ``fc_init_std``).
     """
 
@@ -46,6 +47,7 @@ class ResNetConfig:
     bn_momentum: float = 0.1  # PyTorch convention: new = (1 - m) * old + m * batch
     bn_eps: float = 1e-5
     fc_init_std: float = 0.01
+    conv_init_scale: float = 1.0  # multiplies the LeCun-normal std of every convolution
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATION_NAMES:
@@ -100,4 +102,5 @@ PERTURBATION_SPACE: dict[str, dict[str, object]] = {
     "stage_depths": {"choices": ((1, 1, 1, 1), (1, 2, 2, 1), (2, 2, 2, 2))},
     "fc_init_std": {"low": 1e-3, "high": 0.1, "log": True},
     "bn_momentum": {"choices": (0.01, 0.1, 0.3)},
+    "conv_init_scale": {"low": 0.25, "high": 4.0, "log": True},
 }

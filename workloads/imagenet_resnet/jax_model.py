@@ -18,6 +18,12 @@ from workloads.common.vision_jax import activation
 from workloads.imagenet_resnet.config import ResNetConfig
 
 
+def conv_init(cfg: ResNetConfig) -> Any:
+    """LeCun-normal (truncated), std times ``conv_init_scale``."""
+    return nn.initializers.variance_scaling(cfg.conv_init_scale ** 2, "fan_in",
+                                            "truncated_normal")
+
+
 class BottleneckResNetBlock(nn.Module):
     """1x1 -> BN -> act -> 3x3 (stride) -> BN -> act -> 1x1 (x expansion) -> BN, + shortcut."""
 
@@ -29,7 +35,7 @@ class BottleneckResNetBlock(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         act = activation(self.cfg.activation)
-        conv = functools.partial(nn.Conv, use_bias=False)
+        conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init(self.cfg))
         out_channels = self.width * self.cfg.expansion
         y = act(self.norm()(conv(self.width, (1, 1))(x)))
         y = act(self.norm()(conv(self.width, (3, 3), self.strides, padding=((1, 1), (1, 1)))(y)))
@@ -55,7 +61,8 @@ class ResNet(nn.Module):
         stem_width, widths = cfg.widths()
         pad = cfg.stem_kernel // 2
         x = nn.Conv(stem_width, (cfg.stem_kernel,) * 2, (cfg.stem_stride,) * 2,
-                    padding=((pad, pad), (pad, pad)), use_bias=False, name="Conv_init")(x)
+                    padding=((pad, pad), (pad, pad)), use_bias=False,
+                    kernel_init=conv_init(cfg), name="Conv_init")(x)
         x = activation(cfg.activation)(norm(name="BatchNorm_init")(x))
         if cfg.stem_pool:
             x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))

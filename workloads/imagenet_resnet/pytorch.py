@@ -20,6 +20,7 @@ class ImagenetResNetPyTorchDev(TorchImageWorkloadMixin, ImagenetResNetWorkload):
 
     framework = "pytorch"
     scale = "dev"
+    channels_last = True
 
     def _build_model(self) -> nn.Module:
         return ResNet(self.model_config)

@@ -80,6 +80,8 @@ class ResNet(nn.Module):
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 pytorch_default_init(module)
+                with torch.no_grad():
+                    module.weight.mul_(cfg.conv_init_scale)
             elif isinstance(module, nn.BatchNorm2d):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)

@@ -17,11 +17,11 @@ from workloads.common.numbers import dev_numbers_by_version
 # paceline-targets: begin imagenet_vit
 VIT = WorkloadNumbers(
     target_metric_name='accuracy',
-    validation_target_value=0.88,
-    test_target_value=0.87,
-    max_allowed_runtime_sec=80.0,
-    eval_period_time_sec=10.0,
-    step_hint=800,
+    validation_target_value=0.726,
+    test_target_value=0.675,
+    max_allowed_runtime_sec=53.3,
+    eval_period_time_sec=7.0,
+    step_hint=812,
     metric_minimized=False,
 )
 # paceline-targets: end imagenet_vit
@@ -29,11 +29,11 @@ VIT = WorkloadNumbers(
 # paceline-targets: begin imagenet_vit_glu
 VIT_GLU = WorkloadNumbers(
     target_metric_name='accuracy',
-    validation_target_value=0.88,
-    test_target_value=0.87,
-    max_allowed_runtime_sec=80.0,
-    eval_period_time_sec=10.0,
-    step_hint=800,
+    validation_target_value=0.726,
+    test_target_value=0.675,
+    max_allowed_runtime_sec=53.3,
+    eval_period_time_sec=7.0,
+    step_hint=812,
     metric_minimized=False,
 )
 # paceline-targets: end imagenet_vit_glu
@@ -41,11 +41,11 @@ VIT_GLU = WorkloadNumbers(
 # paceline-targets: begin imagenet_vit_post_ln
 VIT_POST_LN = WorkloadNumbers(
     target_metric_name='accuracy',
-    validation_target_value=0.88,
-    test_target_value=0.87,
-    max_allowed_runtime_sec=80.0,
-    eval_period_time_sec=10.0,
-    step_hint=800,
+    validation_target_value=0.726,
+    test_target_value=0.675,
+    max_allowed_runtime_sec=53.3,
+    eval_period_time_sec=7.0,
+    step_hint=812,
     metric_minimized=False,
 )
 # paceline-targets: end imagenet_vit_post_ln
@@ -53,11 +53,11 @@ VIT_POST_LN = WorkloadNumbers(
 # paceline-targets: begin imagenet_vit_map
 VIT_MAP = WorkloadNumbers(
     target_metric_name='accuracy',
-    validation_target_value=0.88,
-    test_target_value=0.87,
-    max_allowed_runtime_sec=80.0,
-    eval_period_time_sec=10.0,
-    step_hint=800,
+    validation_target_value=0.726,
+    test_target_value=0.675,
+    max_allowed_runtime_sec=53.3,
+    eval_period_time_sec=7.0,
+    step_hint=812,
     metric_minimized=False,
 )
 # paceline-targets: end imagenet_vit_map

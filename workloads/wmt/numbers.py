@@ -6,7 +6,12 @@ and step-hint ratios. Variants keep the base workload's budget, eval period and 
 AlgoPerf's variants do; only their targets are their own.
 
 PROVISIONAL (until the lead's `paceline targets` calibration on a quiet 2-core machine):
-CALIBRATION_NOTE
+obtained with ``python benchmarks/bench_graph_text.py calibrate wmt --steps 800 --points 3
+--seeds 3`` (NAdamW's first three search-space points and three heavy-ball momentum points
+for 800 steps each, the best rerun with three seeds; time measured as single-thread CPU
+seconds per step on a busy shared machine) and, for the variants, ``... variant <name>
+--base <the base's JSON>`` (the base's best point rerun with three seeds on the variant).
+The runs are summarised in docs/workloads/wmt.md.
 """
 
 from sdk.rulesets import WorkloadNumbers

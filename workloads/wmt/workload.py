@@ -23,7 +23,7 @@ from workloads.wmt.bpe import BpeTokenizer
 from workloads.wmt.numbers import DEV_NUMBERS
 
 # Evaluations translate the first sentences of each split (a tenth of a run's time at most).
-DEV_SIZES = {"eval_train": 250, "validation": 300, "test": 300}
+DEV_SIZES = {"eval_train": 100, "validation": 300, "test": 300}
 OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
                   "test": 3_003}
 # Batch sizes in rows: the NAdamW baseline's official wmt batch (algoperf-spec.md §9.1) and
