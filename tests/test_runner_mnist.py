@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from sdk.cli.main import main
+from workloads.mnist.workload import DEV_NUMBERS
 
 ALGOPERF_MNIST_HEADER = (
     "accumulated_eval_time,accumulated_logging_time,accumulated_submission_time,global_step,"
@@ -54,7 +55,7 @@ def test_log_files_match_algoperf(tmp_path):
                              "one_minus_beta1", "beta2", "weight_decay", "warmup_factor"]
     meta = json.loads((d / "meta_data_0.json").read_text())
     assert meta["workload.target_metric_name"] == "accuracy"
-    assert meta["workload.validation_target_value"] == pytest.approx(0.915)
+    assert meta["workload.validation_target_value"] == pytest.approx(DEV_NUMBERS.validation_target_value)
     assert meta["rng_seed"] > 0 and meta["paceline.scale"] == "dev"
     flags = json.loads((d / "flags_0.json").read_text())
     assert flags["workload"] == ["mnist"] and flags["submission"] == "nadamw"

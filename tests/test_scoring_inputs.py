@@ -422,6 +422,29 @@ def test_unknown_baseline_and_unwritable_outputs_give_one_sentence(tmp_path, cap
     assert rc == 2 and "Cannot write" in _one_sentence_error(err)
     rc, _, err = _score(capsys, tmp_path / "a", "--plot", tmp_path / "no" / "p.png")
     assert rc == 2 and "Cannot write the plot" in _one_sentence_error(err)
+    rc, _, err = _score(capsys, tmp_path / "a", "--html", tmp_path / "no" / "r.html")
+    assert rc == 2 and "Cannot write" in _one_sentence_error(err)
+
+
+def test_html_report_shows_scores_times_misses_and_the_plot(tmp_path, capsys):
+    rules = scoring_rules("0.6")
+    _full_submission(tmp_path / "g" / "fast", rules, time=100.0)
+    _full_submission(tmp_path / "g" / "slow", rules, time=250.0)
+    # 'slow' misses ogbg: its logs there never reach the target
+    for trial in (tmp_path / "g" / "slow").glob("study_*/ogbg_*/trial_*"):
+        write_trial(trial.parent.parent.parent, trial.parent.name, trial.name,
+                    curve_rows([50.0, 100.0], [0.1, 0.2], "mean_average_precision"),
+                    study=trial.parent.parent.name)
+    out = tmp_path / "report.html"
+    rc, text, _ = _score(capsys, tmp_path / "g", "--ruleset-version", "0.6", "--html", out)
+    assert rc == 0 and f"Wrote {out}." in text
+    page = out.read_text()
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert page.index(">fast<") < page.index(">slow<")  # ranked
+    assert "<b>1.0000</b>" in page  # 'fast' is fastest everywhere
+    assert "class=miss>missed" in page and "2.50" in page  # the miss and a ratio
+    assert "data:image/png;base64," in page
+    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from the network
 
 
 def test_score_imports_neither_torch_nor_jax_nor_pandas(tmp_path):

@@ -122,7 +122,7 @@ def test_cli_scores_the_v06_external_logs(reference_logs, tmp_path, capsys):
     plot = tmp_path / "profiles.png"
     rc = main(["score", str(reference_logs / spec["logs"]), "--ruleset-version", "0.6",
                "--targets", str(reference_logs / spec["targets"]), "--baseline", "baseline",
-               "--json", str(out), "--plot", str(plot)])
+               "--json", str(out), "--plot", str(plot), "--html", str(tmp_path / "r.html")])
     text = capsys.readouterr().out
     assert rc == 0
     assert "0.6244" in text and "0.4590" in text
@@ -136,6 +136,8 @@ def test_cli_scores_the_v06_external_logs(reference_logs, tmp_path, capsys):
     assert data["submissions"]["baseline"]["speedup"]["geomean"] == pytest.approx(1.0)
     assert data["submissions"]["shampoo"]["speedup"]["geomean"] > 1.0
     assert plot.stat().st_size > 10_000
+    page = (tmp_path / "r.html").read_text()
+    assert "<b>0.6244</b>" in page and "<b>0.4590</b>" in page and "1.181x" not in page[:200]
 
 
 def test_cli_strict_lists_every_shortfall_of_the_v06_logs(reference_logs, capsys):

@@ -5,6 +5,7 @@
         --ruleset-version 0.6 \\
         --targets ../shared/algoperf_reference_logs/workload_targets/workload_targets_v06_8wl_DERIVED.json
     paceline score runs/a runs/b --baseline b --json scores.json --plot profiles.png
+    paceline score runs/a runs/b --html report.html
 
 Each DIR is a submission folder in AlgoPerf's layout (``study_<k>/<workload>_<framework>/
 trial_<n>/eval_measurements.csv``, study folders optional) or a folder of such submission
@@ -41,6 +42,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "and dev meta_data; AlgoPerf's workload_targets*.json works")
     p.add_argument("--json", metavar="OUT", help="write scores and per-workload times here")
     p.add_argument("--plot", metavar="OUT.png", help="write the performance profiles here")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="write a self-contained HTML report (scores, shaded time and ratio "
+                        "tables, the profiles plot, targets, warnings)")
     p.add_argument("--score-method", choices=("grid", "exact"), default="grid",
                    help="rank by the reference scorer's grid+trapezoid value (default) or the "
                         "exact integral of the profile; both are shown")
@@ -92,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
         plot_profiles(board.scores.ratios, board.scores.scores, args.plot, rules.r_max,
                       len(rules.base_workloads), title)
         print(f"Wrote {args.plot}.")
+    if args.html:
+        from sdk.scoring.html import write_html
+
+        write_html(board, args.html, f"paceline score: {', '.join(args.dirs)}")
+        print(f"Wrote {args.html}.")
     sys.stdout.flush()
     return 0
 
