@@ -179,6 +179,20 @@ def test_reference_build_times_the_official_variants(mnist_family, tmp_path, mon
     assert not (tmp_path / "exp" / "dev" / "heldout" / "external_tuning" / "reference").exists()
 
 
+def test_reference_builds_for_different_baselines_add_up(mnist_family, tmp_path):
+    out = tmp_path / "ref.json"
+    common = ["--workload", "mnist", "--max-global-steps", "2", "--threads", "1",
+              "--experiment-dir", str(tmp_path / "ref"), "--out", str(out)]
+    assert main(["reference", "build", "--baselines", "nadamw", *common]) == 0
+    assert main(["reference", "build", "--baselines", "momentum", *common]) == 0
+    data = json.loads(out.read_text())
+    assert set(data["baselines"]) == {"nadamw", "momentum"}
+    assert "nadamw" in data["baselines"]["nadamw"]["mnist"]["command"]
+    assert "momentum" in data["baselines"]["momentum"]["mnist"]["command"]
+    assert main(["reference", "build", "--baselines", "adamw", "--replace", *common]) == 0
+    assert set(json.loads(out.read_text())["baselines"]) == {"adamw"}
+
+
 def test_self_tuning_ruleset(mnist_family, rival_logs, tmp_path):
     out = tmp_path / "self.json"
     assert _run(tmp_path, "--reference", str(rival_logs), "--ruleset", "self",

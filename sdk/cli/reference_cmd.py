@@ -47,6 +47,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--variants", action="store_true",
                        help="time the official held-out variants of the --workload bases "
                             "(default: every scored base) into the variants file")
+    build.add_argument("--threads", type=int, metavar="N",
+                       help="CPU threads per trial (1 when several builds share a machine)")
+    build.add_argument("--replace", action="store_true",
+                       help="drop the file's other baselines (default: keep them, so builds "
+                            "for different baselines add up)")
     build.add_argument("--out", metavar="FILE", help="default: the kit's reference file")
     show = sub.add_parser("show", help="print the reference timings")
     show.add_argument("--ruleset", choices=RULESETS, default="external")
@@ -119,7 +124,7 @@ def _build(args: argparse.Namespace) -> int:
         options = RunOptions(ruleset=args.ruleset, resume=args.resume,
                              max_global_steps=args.max_global_steps,
                              overwrite=not args.resume, save_checkpoints=False,
-                             progress=sys.stderr.isatty())
+                             progress=sys.stderr.isatty(), threads=args.threads)
         print(f"reference: {baseline} on {len(workloads)} workload(s)", file=sys.stderr)
         run_plan(specs, submission, table, options)
         times = load_submission_times(root, rules, framework=args.framework)
@@ -135,18 +140,43 @@ def _build(args: argparse.Namespace) -> int:
                 "metric": summary.target.metric,
                 "target": summary.target.value,
             }
+    command = "paceline " + " ".join(shlex.quote(a)
+                                     for a in getattr(args, "_argv", sys.argv[1:]))
+    for entries in result.values():
+        for entry in entries.values():
+            entry["command"] = command
+    header = {"scale": args.scale, "ruleset": args.ruleset,
+              "ruleset_version": args.ruleset_version, "framework": args.framework}
+    baselines = dict(result)
+    if not args.replace:
+        baselines = {**_earlier_baselines(out, header), **result}
     atomic_write_json(out, {
-        "scale": args.scale,
-        "ruleset": args.ruleset,
-        "ruleset_version": args.ruleset_version,
-        "framework": args.framework,
-        "command": "paceline " + " ".join(shlex.quote(a) for a in getattr(args, "_argv", sys.argv[1:])),
+        **header,
+        "command": command,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {**system_metadata(), "processor": platform.processor()},
-        "baselines": result,
+        "baselines": baselines,
     })
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _earlier_baselines(path: Path, header: dict) -> dict:
+    """The other baselines of an existing file built for the same scale, rules and framework
+    (each entry keeps the command that produced it); nothing if the file differs."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if any(data.get(k) != v for k, v in header.items()):
+        return {}
+    earlier = data.get("baselines", {})
+    for entries in earlier.values():
+        for entry in entries.values():
+            entry.setdefault("command", data.get("command"))
+    return earlier
 
 
 def _official_variants(bases: list[str], scale: str, framework: str) -> list[str]:
