@@ -189,6 +189,9 @@ def test_reference_builds_for_different_baselines_add_up(mnist_family, tmp_path)
     assert set(data["baselines"]) == {"nadamw", "momentum"}
     assert "nadamw" in data["baselines"]["nadamw"]["mnist"]["command"]
     assert "momentum" in data["baselines"]["momentum"]["mnist"]["command"]
+    common_ogbg = [*common[:1], "ogbg", *common[2:]]
+    assert main(["reference", "build", "--baselines", "nadamw", *common_ogbg]) == 0
+    assert set(json.loads(out.read_text())["baselines"]["nadamw"]) == {"mnist", "ogbg"}
     assert main(["reference", "build", "--baselines", "adamw", "--replace", *common]) == 0
     assert set(json.loads(out.read_text())["baselines"]) == {"adamw"}
 

@@ -127,6 +127,36 @@ def test_write_updates_record_and_code(tmp_path: Path, monkeypatch: pytest.Monke
     assert "# paceline-targets: begin fresh" in err and "DEV_NUMBERS = WorkloadNumbers(" in err
 
 
+def test_writing_a_base_syncs_its_variants_budget(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Variants take the base's budget, eval period and step hint; their own targets stay
+    when they have their own record, else they take the base's."""
+    from dataclasses import asdict, replace
+
+    blocks = "".join(FAMILY_MODULE.split("# paceline-targets: begin fam")[1:2])
+    body = blocks.split("# paceline-targets: end fam")[0]
+    module = "from sdk.rulesets import WorkloadNumbers\n"
+    for name in ("ogbg", "ogbg_gelu", "ogbg_silu"):
+        module += f"# paceline-targets: begin {name}\n{body.strip()}\n# paceline-targets: end {name}\n"
+    (tmp_path / "numbers.py").write_text(module.replace("DEV_V05", "X"))
+    monkeypatch.setattr(cr, "family_dir", lambda name: tmp_path)
+    own = replace(NUMBERS, validation_target_value=0.123, test_target_value=0.111)
+    cr.write_record("ogbg_silu", {"numbers": {"0.5": asdict(own)}})
+    base = replace(NUMBERS, validation_target_value=0.9, max_allowed_runtime_sec=77.0,
+                   eval_period_time_sec=7.0, step_hint=4321)
+    synced = cli_targets.sync_variants("ogbg", base, "paceline targets ogbg --write")
+    assert set(synced) == {"ogbg_gelu", "ogbg_silu"}  # ogbg_model_size has no block here
+    compile((tmp_path / "numbers.py").read_text(), "numbers.py", "exec")  # still Python
+    text = (tmp_path / "numbers.py").read_text()
+    gelu = text.split("begin ogbg_gelu")[1].split("end ogbg_gelu")[0]
+    silu = text.split("begin ogbg_silu")[1].split("end ogbg_silu")[0]
+    for block in (gelu, silu):
+        assert "max_allowed_runtime_sec=77.0" in block and "step_hint=4321" in block
+        assert "eval_period_time_sec=7.0" in block
+    assert "validation_target_value=0.9," in gelu and "until `paceline targets" in gelu
+    assert "validation_target_value=0.123," in silu and "test_target_value=0.111," in silu
+
+
 def test_calibrate_compares_with_recorded_step_times(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture,
                                                      tmp_path: Path) -> None:

@@ -159,12 +159,51 @@ def write(name: str, record: dict[str, Any]) -> None:
     if code is not None:
         print(f"paceline targets: wrote {path} and the numbers block in {code}",
               file=sys.stderr)
+        sync_variants(name, numbers, record["command"])
         return
     print(f"paceline targets: wrote {path}, but no Python file in {path.parent} has a "
           f"generated block for {name!r}; put these lines where its v0.5 dev numbers are "
           f"defined and rerun with --write:\n\n{BEGIN.format(name=name)}\n"
           f"{numbers_code(numbers, 'DEV_NUMBERS')}\n{END.format(name=name)}\n",
           file=sys.stderr)
+
+
+def sync_variants(base: str, numbers: Any, command: str) -> list[str]:
+    """Give the base's registered variants its new budget, eval period and step hint.
+
+    AlgoPerf's variants keep their base's budget, eval period and step hint; only their
+    targets are their own. A variant with its own calibration record keeps its targets; one
+    without takes the base's (provisional until ``paceline targets <variant> --write``).
+    Returns the variants whose blocks were rewritten.
+    """
+    from dataclasses import replace
+
+    from sdk.registry import workloads
+    from workloads.calibration_record import read_record, rewrite_block
+
+    done = []
+    for variant in workloads().names(scale="dev", variants=True):
+        if workloads().entry(variant).base != base:
+            continue
+        own = read_record(variant)
+        if own is not None:
+            from workloads.target_setting import numbers_from_record
+
+            mine = numbers_from_record(own)
+            new = replace(numbers, validation_target_value=mine.validation_target_value,
+                          test_target_value=mine.test_target_value)
+            why = f"targets from its own record; budget, eval period and step hint from {base}'s"
+        else:
+            new = numbers
+            why = (f"{base}'s numbers, targets included, until `paceline targets {variant} "
+                   "--write` sets its own")
+        comment = f"Synced by `{command}`: {why}. Do not edit by hand."
+        if rewrite_block(variant, new, comment) is not None:
+            done.append(variant)
+    if done:
+        print(f"paceline targets: synced the variants {', '.join(done)} with {base}",
+              file=sys.stderr)
+    return done
 
 
 def describe(record: dict[str, Any]) -> str:

@@ -50,8 +50,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--threads", type=int, metavar="N",
                        help="CPU threads per trial (1 when several builds share a machine)")
     build.add_argument("--replace", action="store_true",
-                       help="drop the file's other baselines (default: keep them, so builds "
-                            "for different baselines add up)")
+                       help="drop what the file holds (default: keep the baselines and "
+                            "workloads this build does not time, so builds add up)")
     build.add_argument("--out", metavar="FILE", help="default: the kit's reference file")
     show = sub.add_parser("show", help="print the reference timings")
     show.add_argument("--ruleset", choices=RULESETS, default="external")
@@ -148,8 +148,9 @@ def _build(args: argparse.Namespace) -> int:
     header = {"scale": args.scale, "ruleset": args.ruleset,
               "ruleset_version": args.ruleset_version, "framework": args.framework}
     baselines = dict(result)
-    if not args.replace:
-        baselines = {**_earlier_baselines(out, header), **result}
+    if not args.replace:  # keep what this build did not time (other baselines or workloads)
+        earlier = _earlier_baselines(out, header)
+        baselines = {**earlier, **{b: {**earlier.get(b, {}), **t} for b, t in result.items()}}
     atomic_write_json(out, {
         **header,
         "command": command,
