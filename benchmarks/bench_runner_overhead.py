@@ -7,7 +7,7 @@ submission time (what AlgoPerf scores), which includes its per-step bookkeeping:
 derivation, clock reads, device sync, eval-eligibility checks. Evals are pushed out of the way
 with a huge eval period (they are untimed anyway).
 
-    .venv/bin/python benchmarks/bench_runner_overhead.py [--steps 4000] [--repeats 5]
+    .venv/bin/python benchmarks/bench_runner_overhead.py [--steps 4000] [--repeats 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -52,10 +52,14 @@ def bare_loop(framework: str, steps: int) -> float:
     return time.time() - start
 
 
+THREADS: list[int | None] = [None]  # --threads: the runner's thread limit (bare loop: the same)
+
+
 def runner_loop(framework: str, steps: int) -> float:
     sub, hp = _setup(framework)
     w = workloads().create("mnist", "dev", framework, time_scale=1e6)
-    options = RunOptions(max_global_steps=steps, save_checkpoints=False, tensorboard=False)
+    options = RunOptions(max_global_steps=steps, save_checkpoints=False, tensorboard=False,
+                         threads=THREADS[0])
     result = train_once(w, sub, hp, 0, get_ruleset("0.5"), options, None)
     return result.submission_time_sec
 
@@ -65,7 +69,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--frameworks", default="pytorch,jax")
+    parser.add_argument("--threads", type=int, help="CPU threads for both loops (PyTorch)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        THREADS[0] = args.threads
     print(f"mnist dev, NAdamW, batch 16, {args.steps} steps, median of {args.repeats} "
           "alternating repeats (after one warm-up of each)")
     print(f"{'framework':10s} {'bare ms/step':>13s} {'runner ms/step':>15s} {'overhead':>9s}")
