@@ -278,6 +278,7 @@ def train_once(
     eval_period = workload.eval_period_time_sec
     max_steps = options.max_global_steps
     sync, now = adapter.sync, (clock or time.time)
+    sync_each_step = getattr(adapter, "sync_each_step", True)
     progress = _Progress(workload, budget, study, trial) if options.progress else None
 
     def checkpoint() -> None:
@@ -335,16 +336,23 @@ def train_once(
             if max_steps is not None and global_step >= max_steps:
                 train_state["training_complete"] = True
                 status = "max_global_steps"
-            sync(params)
+            if sync_each_step:
+                sync(params)
             step_end = now()
             train_state["accumulated_submission_time"] += step_end - train_state["last_step_end_time"]
+            eval_due = step_end - train_state["last_eval_time"] >= eval_period or \
+                train_state["training_complete"]
+            if eval_due and not sync_each_step:
+                # asynchronous dispatch (JAX): wait for the queued steps; the wait is step time
+                sync(params)
+                waited_until = now()
+                train_state["accumulated_submission_time"] += waited_until - step_end
+                step_end = waited_until
             if table.budget_check_every_step:
                 train_state["is_time_remaining"] = (
                     train_state["accumulated_submission_time"] < budget
                 )
-            if step_end - train_state["last_eval_time"] >= eval_period or train_state[
-                "training_complete"
-            ]:
+            if eval_due:
                 if prepare_for_eval is not None:
                     t0 = now()
                     optimizer_state, params, model_state = _user_call(
@@ -387,6 +395,10 @@ def train_once(
             logger.flush()
         raise
 
+    if not sync_each_step:  # the steps still queued since the last eval are step time too
+        t0 = now()
+        sync(params)
+        train_state["accumulated_submission_time"] += now() - t0
     if status == "running":
         if train_state["validation_goal_reached"] and train_state["test_goal_reached"]:
             status = "targets_reached"

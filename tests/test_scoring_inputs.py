@@ -473,3 +473,29 @@ def test_self_tuning_can_be_switched_off_against_the_metadata(tmp_path, capsys):
     assert rc == 0 and "self-tuning" in out
     rc, out, _ = _score(capsys, tmp_path / "a", "--no-self-tuning")
     assert rc == 0 and "external tuning" in out and "was run with ruleset self" in out
+
+
+def test_a_runs_score_against_references_ignores_the_held_out_rule(tmp_path, monkeypatch):
+    """`paceline run` trains no variants, so v0.5's held-out rule must not zero its workloads."""
+    from types import SimpleNamespace
+
+    import sdk.references as refs
+    from sdk.cli import run_cmd
+
+    names = ["imagenet_resnet", "ogbg"]
+    rules = run_cmd.run_rules("0.5", "external", names)
+    assert rules.held_out_workloads == ()
+    ref = {"baselines": {"slowpoke": {w: {"time_to_target_sec": 200.0, "target": 0.5}
+                                      for w in names}}}
+    (tmp_path / "dev_external_v0.5.json").write_text(json.dumps(ref))
+    monkeypatch.setattr(refs, "find_reference_file",
+                        lambda *a, **k: tmp_path / "dev_external_v0.5.json")
+    mine = SimpleNamespace(times={"imagenet_resnet": 100.0, "ogbg": 100.0}, workloads={
+        w: SimpleNamespace(target=SimpleNamespace(value=0.5)) for w in names})
+    ctx = SimpleNamespace(table=SimpleNamespace(version="0.5"), workloads=names,
+                          submission=SimpleNamespace(name="mine"))
+    text = run_cmd.score_against_references(
+        ctx, SimpleNamespace(scale="dev", ruleset="external"), rules, mine)
+    row = next(line for line in text.splitlines() if line.startswith("mine (this run)"))
+    assert row.split()[3] == "1"  # fastest on both: score 1 (the held-out rule would zero it)
+    assert "held-out rule not applied" in text

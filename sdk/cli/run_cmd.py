@@ -102,10 +102,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if args.json and results:
             _write_summary(args.json, ctx, results)
-    from sdk.scoring import load_submission_times, scoring_rules
+    from sdk.scoring import load_submission_times
 
-    rules = scoring_rules(ctx.table.version, self_tuning=args.ruleset == "self",
-                          base_workloads=tuple(ctx.workloads))
+    rules = run_rules(ctx.table.version, args.ruleset, ctx.workloads)
     mine = load_submission_times(ctx.root, rules, framework=args.framework)
     print(trials_table(results))
     print()
@@ -114,6 +113,18 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(score_against_references(ctx, args, rules, mine))
     return 0
+
+
+def run_rules(version: str, ruleset: str, names: list[str]):  # noqa: ANN201
+    """The scoring rules for a run's own workloads.
+
+    A run trains only the workloads it names, never their held-out variants, so v0.5's
+    held-out rule is not applied here (`paceline heldout` simulates it).
+    """
+    from sdk.scoring import scoring_rules
+
+    return scoring_rules(version, self_tuning=ruleset == "self", base_workloads=tuple(names),
+                         held_out_workloads=())
 
 
 def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:  # noqa: ANN001
@@ -147,7 +158,8 @@ def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:
     order = sorted(table, key=lambda s: -scores.scores[s])
     rows = [[s, scores.scores[s], *[table[s].get(w) for w in ctx.workloads]] for s in order]
     out = [f"Benchmark score over {len(ctx.workloads)} workload(s) against the reference "
-           f"baselines ({path.name}; r_max {rules.r_max:g}):",
+           f"baselines ({path.name}; r_max {rules.r_max:g}; held-out rule not applied, see "
+           "`paceline heldout`):",
            format_table(["submission", "score", *[f"{w}(s)" for w in ctx.workloads]], rows)]
     if skipped:
         out.append("Not compared: " + "; ".join(skipped) + ".")

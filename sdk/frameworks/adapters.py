@@ -29,6 +29,8 @@ def _atomic_dump(obj: Any, path: Path, dump) -> None:  # noqa: ANN001
 
 class PyTorchAdapter:
     name = "pytorch"
+    # PyTorch runs eagerly on the CPU; on CUDA, sync() waits for the queued kernels.
+    sync_each_step = True
 
     def __init__(self) -> None:
         import torch
@@ -103,6 +105,9 @@ class PyTorchAdapter:
 
 class JaxAdapter:
     name = "jax"
+    # JAX dispatches asynchronously, and AlgoPerf's loop does not block on it every step: the
+    # runner waits for the queued steps only before an eval (or the end) and times that wait.
+    sync_each_step = False
 
     def __init__(self) -> None:
         import jax
