@@ -9,7 +9,7 @@ setup:            ## create .venv and install everything (idempotent)
 
 demo: setup       ## (1) set up, prepare data, run the NAdamW baseline on the dev suite, print scores
 	@$(VENV)/bin/paceline data prepare
-	@$(VENV)/bin/paceline run --submission nadamw --workload suite --seed 0 --overwrite
+	@$(VENV)/bin/paceline run --submission nadamw --workload mnist --workload suite --seed 0 --overwrite
 
 test: setup       ## (2) the default test suite (fast; CI runs this)
 	@$(PY) -m pytest -q
