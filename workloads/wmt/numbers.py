@@ -5,13 +5,11 @@ dev --write`` rewrites (docs/targets.md); v0.6 follows from the official v0.5 ->
 and step-hint ratios. Variants keep the base workload's budget, eval period and step hint, as
 AlgoPerf's variants do; only their targets are their own.
 
-PROVISIONAL (until the lead's `paceline targets` calibration on a quiet 2-core machine):
-obtained with ``python benchmarks/bench_graph_text.py calibrate wmt --steps 800 --points 3
---seeds 3`` (NAdamW's first three search-space points and three heavy-ball momentum points
-for 800 steps each, the best rerun with three seeds; time measured as single-thread CPU
-seconds per step on a busy shared machine) and, for the variants, ``... variant <name>
---base <the base's JSON>`` (the base's best point rerun with three seeds on the variant).
-The runs are summarised in docs/workloads/wmt.md.
+The base workload's numbers come from ``paceline targets`` on the quiet 2-core development
+machine (the command, machine and every run are in ``calibration.json`` beside this file).
+The variants' blocks were synced from the base by ``--write``: same budget, eval period and
+step hint, and, until ``paceline targets <variant> --scale dev --write`` runs, the base's
+targets.
 """
 
 from sdk.rulesets import WorkloadNumbers
