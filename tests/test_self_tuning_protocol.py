@@ -17,10 +17,22 @@ import pytest
 
 from sdk.cli.main import main
 from sdk.rulesets import get_ruleset
+from workloads.mnist import workload as mnist_workload
 
 SPEED = 0.05  # MNIST dev: external budget 1 s, eval period 0.01 s
 HELPER_SPEED = 0.25  # MNIST dev: external budget 5 s, eval period 0.05 s
 JAX_SPEED = 0.5  # external budget 10 s: compilation is timed
+
+@pytest.fixture(autouse=True)
+def _unreachable_targets(monkeypatch):  # noqa: ANN001, ANN202
+    """These tests are about how a run ends at the budget: guards and budgets must end it,
+    not the targets (a fast machine reaches mnist's targets within these budgets)."""
+    from dataclasses import replace
+
+    numbers = replace(mnist_workload.DEV_NUMBERS, validation_target_value=1.01,
+                      test_target_value=1.01)
+    monkeypatch.setattr(mnist_workload, "DEV_NUMBERS", numbers)
+
 
 V05_STYLE = '''
 """v0.5 style: imports algorithmic_efficiency, no train_state, no prepare_for_eval."""
