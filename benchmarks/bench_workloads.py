@@ -11,7 +11,6 @@ prepared before the clock starts.
 
     .venv/bin/python benchmarks/bench_workloads.py                 # the dev suite + mnist
     .venv/bin/python benchmarks/bench_workloads.py --workloads mnist ogbg --framework jax
-    .venv/bin/python benchmarks/bench_workloads.py --index          # docs/workloads.md table
 
 Timings on a shared machine are only indicative; pass ``--speed-factor`` (from
 ``paceline calibrate``) to run with budgets scaled for a slower machine.
@@ -112,26 +111,6 @@ def print_report(rows: list[dict[str, Any]], wall: float, names: list[str]) -> N
         print(f"missed the target: {', '.join(missed)}")
 
 
-def print_index(framework: str) -> None:
-    """The markdown table of docs/workloads.md, from the registry and the numbers in code."""
-    print("| workload | variant of | description | metric | target (val / test) | "
-          "budget (s) | eval period (s) | step hint | docs |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    registry = workloads()
-    names = registry.names(scale="dev")
-    for name in sorted(names, key=lambda n: (registry.entry(n).base or n, n)):
-        entry = registry.entry(name)
-        fw = framework if framework in entry.classes["dev"] else entry.frameworks("dev")[0]
-        n = registry.workload_class(name, "dev", fw).numbers_for("0.5")
-        family = entry.base or name
-        arrow = "↓" if n.metric_minimized else "↑"
-        print(f"| `{name}` | {entry.base or ''} | {entry.description} | "
-              f"{n.target_metric_name} {arrow} | {n.validation_target_value:g} / "
-              f"{n.test_target_value:g} | {n.max_allowed_runtime_sec:g} | "
-              f"{n.eval_period_time_sec:g} | {n.step_hint} | "
-              f"[{family}](workloads/{family}.md) |")
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workloads", nargs="+", metavar="NAME",
@@ -143,12 +122,7 @@ def main() -> None:
     p.add_argument("--speed-factor", type=float)
     p.add_argument("--keep", metavar="DIR", help="keep the run's logs in DIR")
     p.add_argument("--json", metavar="OUT", help="write the figures here")
-    p.add_argument("--index", action="store_true",
-                   help="print the dev-suite index table (markdown) and exit")
     args = p.parse_args()
-    if args.index:
-        print_index(args.framework)
-        return
     names = args.workloads or default_workloads()
     for name in names:
         workloads().workload_class(name, "dev", args.framework)  # unknown names fail early

@@ -160,6 +160,10 @@ def write(name: str, record: dict[str, Any]) -> None:
         print(f"paceline targets: wrote {path} and the numbers block in {code}",
               file=sys.stderr)
         sync_variants(name, numbers, record["command"])
+        from workloads.doc_tables import refresh
+
+        for doc in refresh():
+            print(f"paceline targets: refreshed the numbers table in {doc}", file=sys.stderr)
         return
     print(f"paceline targets: wrote {path}, but no Python file in {path.parent} has a "
           f"generated block for {name!r}; put these lines where its v0.5 dev numbers are "

@@ -27,10 +27,8 @@ from workloads.fastmri import config, data
 from workloads.fastmri import kspace as ks
 
 # Dev-scale ruleset numbers (v0.5; v0.6 follows from the official ratios, which halve the
-# fastmri budget and step hint). PROVISIONAL: from `python -m workloads.fastmri.calibrate`
-# (NAdamW and heavy-ball momentum, a miniature of the target-setting procedure; see
-# docs/workloads/fastmri.md) on a shared, loaded 2-core machine; to be replaced by
-# `paceline targets fastmri --scale dev` on a quiet one.
+# fastmri budget and step hint), set by AlgoPerf's target-setting procedure in miniature
+# (`paceline targets`, docs/targets.md); calibration.json records the runs behind them.
 # paceline-targets: begin fastmri
 FASTMRI = WorkloadNumbers(
     target_metric_name='ssim',

@@ -5,10 +5,7 @@ dev --write`` rewrites (docs/targets.md); v0.6 follows from the official v0.5 ->
 and step-hint ratios. Variants keep the base workload's budget, eval period and step hint, as
 AlgoPerf's variants do; only their targets are their own.
 
-PROVISIONAL (until the lead's `paceline targets` calibration on a quiet 2-core machine):
-obtained with ``python -m workloads.imagenet_resnet.provisional_calibration targets <name>``
-(NAdamW and heavy-ball momentum, the target-setting procedure in miniature, time measured as
-single-thread CPU seconds); see docs/workloads/imagenet_vit.md for the runs.
+calibration.json in this folder records the runs behind the numbers.
 """
 
 from sdk.rulesets import WorkloadNumbers

@@ -1,0 +1,157 @@
+"""Numbers tables in the docs, generated from the code so that they cannot drift.
+
+``docs/workloads.md`` holds the index of every dev workload and each family page
+``docs/workloads/<family>.md`` its own numbers, between two marker lines::
+
+    <!-- paceline-numbers: begin -->
+    ...generated table...
+    <!-- paceline-numbers: end -->
+
+The tables come from the numbers the runner reads (the families' generated blocks) and say
+where each set of numbers came from (``calibration.json``). ``paceline targets --write``
+refreshes them; by hand::
+
+    python -m workloads.doc_tables            # rewrite the tables
+    python -m workloads.doc_tables --check    # exit 1 and name the stale files
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+BEGIN = "<!-- paceline-numbers: begin -->"
+END = "<!-- paceline-numbers: end -->"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+VERSIONS = ("0.5", "0.6")
+
+
+def _registry():
+    from sdk.registry import workloads
+
+    return workloads()
+
+
+def _class(name: str, framework: str = "pytorch"):
+    registry = _registry()
+    entry = registry.entry(name)
+    fw = framework if framework in entry.classes["dev"] else entry.frameworks("dev")[0]
+    return registry.workload_class(name, "dev", fw)
+
+
+def source(name: str) -> str:
+    """Where a dev workload's targets come from: its own procedure run or its base's."""
+    from workloads.calibration_record import read_record
+
+    entry = _registry().entry(name)
+    if read_record(name) is not None:
+        return "procedure"
+    if entry.base is not None:
+        return "base's targets"
+    return "hand-set"
+
+
+def _target(n) -> str:
+    return f"{n.validation_target_value:g} / {n.test_target_value:g}"
+
+
+def index_table() -> str:
+    """The markdown table of every dev workload (docs/workloads.md)."""
+    rows = ["| workload | variant of | description | metric | target (val / test) | "
+            "budget (s) | eval period (s) | step hint | targets from | docs |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    registry = _registry()
+    names = registry.names(scale="dev")
+    for name in sorted(names, key=lambda n: (registry.entry(n).base or n, n)):
+        entry = registry.entry(name)
+        n = _class(name).numbers_for("0.5")
+        family = entry.base or name
+        arrow = "↓" if n.metric_minimized else "↑"
+        rows.append(
+            f"| `{name}` | {entry.base or ''} | {entry.description} | "
+            f"{n.target_metric_name} {arrow} | {_target(n)} | {n.max_allowed_runtime_sec:g} | "
+            f"{n.eval_period_time_sec:g} | {n.step_hint} | {source(name)} | "
+            f"[{family}](workloads/{family}.md) |")
+    return "\n".join(rows)
+
+
+def family_table(family: str) -> str:
+    """The numbers of a family's base and variants under both ruleset versions."""
+    registry = _registry()
+    names = [family] + sorted(n for n in registry.names(scale="dev")
+                              if registry.entry(n).base == family)
+    metric = _class(family).numbers_for("0.5")
+    arrow = "lower is better" if metric.metric_minimized else "higher is better"
+    rows = [f"Validation metric: `{metric.target_metric_name}` ({arrow}). Budgets are "
+            "wall-clock seconds on a 2-core machine.", "",
+            "| workload | rules | target (val / test) | budget (s) | eval period (s) | "
+            "step hint | targets from |",
+            "|---|---|---|---|---|---|---|"]
+    for name in names:
+        cls = _class(name)
+        for version in VERSIONS:
+            n = cls.numbers_for(version)
+            rows.append(f"| `{name}` | v{version} | {_target(n)} | "
+                        f"{n.max_allowed_runtime_sec:g} | {n.eval_period_time_sec:g} | "
+                        f"{n.step_hint} | {source(name)} |")
+    return "\n".join(rows)
+
+
+def _replace_block(text: str, table: str, path: Path) -> str:
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path} has no '{BEGIN}' ... '{END}' block to fill.")
+    return pattern.sub(lambda _: f"{BEGIN}\n{table}\n{END}", text, count=1)
+
+
+def expected(docs: Path = DOCS) -> dict[Path, str]:
+    """Every generated doc file, as it should read now."""
+    out: dict[Path, str] = {}
+    index = docs / "workloads.md"
+    out[index] = _replace_block(index.read_text(), index_table(), index)
+    registry = _registry()
+    for family in sorted({registry.entry(n).base or n for n in registry.names(scale="dev")}):
+        page = docs / "workloads" / f"{family}.md"
+        if page.is_file():
+            out[page] = _replace_block(page.read_text(), family_table(family), page)
+    return out
+
+
+def stale(docs: Path = DOCS) -> list[Path]:
+    return [path for path, text in expected(docs).items() if path.read_text() != text]
+
+
+def refresh(docs: Path = DOCS) -> list[Path]:
+    """Rewrite the stale tables; returns the files changed (none when docs/ is absent)."""
+    if not (docs / "workloads.md").is_file():
+        return []
+    from sdk.trial_logs import atomic_write_text
+
+    changed = []
+    for path, text in expected(docs).items():
+        if path.read_text() != text:
+            atomic_write_text(path, text)
+            changed.append(path)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="only report stale files (exit 1 if any)")
+    parser.add_argument("--docs", type=Path, default=DOCS)
+    args = parser.parse_args(argv)
+    if args.check:
+        bad = stale(args.docs)
+        for path in bad:
+            print(f"stale numbers table: {path} (run python -m workloads.doc_tables)")
+        return 1 if bad else 0
+    for path in refresh(args.docs):
+        print(f"rewrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
