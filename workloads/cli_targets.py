@@ -160,10 +160,7 @@ def write(name: str, record: dict[str, Any]) -> None:
         print(f"paceline targets: wrote {path} and the numbers block in {code}",
               file=sys.stderr)
         sync_variants(name, numbers, record["command"])
-        from workloads.doc_tables import refresh
-
-        for doc in refresh():
-            print(f"paceline targets: refreshed the numbers table in {doc}", file=sys.stderr)
+        refresh_docs()
         return
     print(f"paceline targets: wrote {path}, but no Python file in {path.parent} has a "
           f"generated block for {name!r}; put these lines where its v0.5 dev numbers are "
@@ -257,3 +254,25 @@ COMMAND = Command(
     configure=configure,
     run=run,
 )
+
+
+def refresh_docs() -> None:
+    """Regenerate the docs' numbers tables in a fresh process.
+
+    This process imported the numbers before ``--write`` rewrote them, so the tables are made
+    by a new interpreter that reads the code as it is now.
+    """
+    import subprocess
+
+    from workloads import doc_tables
+
+    if not (doc_tables.DOCS / "workloads.md").is_file():
+        return
+    done = subprocess.run([sys.executable, "-m", "workloads.doc_tables"], capture_output=True,
+                          text=True, check=False)
+    for line in done.stdout.splitlines():
+        print(f"paceline targets: {line}", file=sys.stderr)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"paceline targets: could not refresh the docs' numbers tables ({why}); run "
+              "python -m workloads.doc_tables", file=sys.stderr)
