@@ -1,15 +1,17 @@
-"""JAX pieces shared by the dev ImageNet workloads: activations by name, the loss, the eval
-sums, and the workload mixin (input queues, ``init_model_fn``, ``model_fn`` with batch-norm
-state).
+"""JAX pieces shared by the image-classification workloads: activations by name, the loss and
+eval sums of a softmax classifier (also MNIST's), and the dev ImageNet workload mixin
+(``model_fn`` with batch-norm state, padded eval batches).
 
-A family class adds ``_make_module()`` (a Flax module from ``self.model_config``),
-``_sample_input()`` and ``is_output_params``.
+A dev ImageNet family class adds ``_make_module()`` (a Flax module from
+``self.model_config``) and ``is_output_params``.
+
+    paceline run --scale dev --framework jax --workload imagenet_resnet --submission nadamw
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import flax.linen as nn
@@ -19,7 +21,7 @@ import optax
 
 from sdk import spec
 from sdk.errors import PacelineError
-from workloads.common.jax_base import JaxWorkloadMixin, replicate_for_api, to_device_batch
+from workloads.common.jax_base import JaxWorkloadMixin
 from workloads.common.vision import ACTIVATION_NAMES, IMAGE_SIZE
 
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
@@ -57,6 +59,15 @@ def softmax_cross_entropy(label_batch: jax.Array, logits_batch: jax.Array,
             "per_example": per_example}
 
 
+def accuracy_and_loss_sums(logits: jax.Array, labels: jax.Array,
+                           weights: jax.Array) -> dict[str, jax.Array]:
+    """Weighted number of correct top-1 predictions, summed loss and example weight."""
+    correct = (jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32)
+    loss = softmax_cross_entropy(labels, logits, weights)
+    return {"accuracy": (correct * weights).sum(), "loss": loss["summed"],
+            "num_examples": weights.sum()}
+
+
 class Dropout(nn.Module):
     """Dropout whose rate is a call argument and may be a traced value (as AlgoPerf's)."""
 
@@ -69,55 +80,57 @@ class Dropout(nn.Module):
         return jnp.where(mask, x / keep, jnp.zeros_like(x))
 
 
-class JaxImageWorkloadMixin(JaxWorkloadMixin):
-    """The JAX half of an image workload; model state is the BN ``batch_stats`` (or None)."""
+class JaxClassifierMixin(JaxWorkloadMixin):
+    """``loss_fn`` and eval sums of a softmax classifier (MNIST and the dev ImageNet families)."""
 
-    default_dropout_rate = 0.0
+    def loss_fn(self, label_batch: jax.Array, logits_batch: jax.Array,
+                mask_batch: jax.Array | None = None,
+                label_smoothing: float = 0.0) -> dict[str, jax.Array]:
+        return softmax_cross_entropy(label_batch, logits_batch, mask_batch, label_smoothing)
 
-    def _make_module(self) -> nn.Module:
-        raise NotImplementedError
+    @functools.partial(jax.jit, static_argnums=0)
+    def _eval_batch_sums(self, params: Any, batch: dict[str, jax.Array], model_state: Any,
+                         rng: Any) -> dict[str, jax.Array]:
+        logits, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
+                                  update_batch_norm=False)
+        return accuracy_and_loss_sums(logits, batch["targets"], batch["weights"])
 
-    @functools.cached_property
-    def _module(self) -> nn.Module:
-        return self._make_module()
 
-    def init_model_fn(self, rng: spec.RandomState, dropout_rate: float | None = None,
-                      aux_dropout_rate: float | None = None) -> spec.ModelInitState:
-        if dropout_rate is not None or aux_dropout_rate is not None:
-            self.set_init_dropout(dropout_rate, aux_dropout_rate)
-        sample = jnp.zeros((2, IMAGE_SIZE, IMAGE_SIZE, self.model_config.in_channels),
-                           jnp.float32)
+class JaxImageWorkloadMixin(JaxClassifierMixin):
+    """The JAX half of a dev ImageNet workload; model state is the BN ``batch_stats`` (or None).
+
+    Eval batches are padded to full size, so the jitted eval sums compile once.
+    """
+
+    def _sample_input(self) -> jax.Array:
+        return jnp.zeros((2, IMAGE_SIZE, IMAGE_SIZE, self.model_config.in_channels), jnp.float32)
+
+    def _init_variables(self, rng: spec.RandomState) -> tuple[Any, Any]:
+        """Parameters and, for batch-norm models, ``batch_stats`` (inference-mode init)."""
         variables = jax.jit(functools.partial(self._module.init, train=False))(
-            {"params": rng}, sample)
-        params = variables["params"]
-        state = variables.get("batch_stats")
-        self._register_params(params)
-        api = self.api_version
-        return replicate_for_api(params, api), replicate_for_api(state, api)
+            {"params": rng}, self._sample_input())
+        return variables["params"], variables.get("batch_stats")
 
-    def _build_input_queue(self, data_rng: spec.RandomState, split: str, data_dir: str,
-                           global_batch_size: int, cache: bool | None = None,
-                           repeat_final_dataset: bool | None = None,
-                           num_batches: int | None = None):
-        del cache, repeat_final_dataset, num_batches
-        api = self.api_version
-        if split != "train":
-            return (to_device_batch(b, api) for b in
-                    self._eval_batches(split, 10**9, global_batch_size, data_dir, pad=True))
-        batches = self._train_batches(data_rng, data_dir, global_batch_size)
-        batches.transform = lambda b: to_device_batch(b, api)
-        return batches
+    def _numpy_train_batches(self, data_rng: spec.RandomState, data_dir: str | None,
+                             global_batch_size: int) -> Any:
+        """The family's augmented training batches."""
+        return self._train_batches(data_rng, data_dir, global_batch_size)
+
+    def _eval_batches(self, split: str, num_examples: int, batch_size: int,
+                      data_dir: str | None, pad: bool = True) -> Iterator[dict[str, Any]]:
+        """The family's eval batches, padded (weight 0) to ``batch_size`` by default."""
+        return super()._eval_batches(split, num_examples, batch_size, data_dir, pad=pad)
 
     def model_fn(self, params: Any, augmented_and_preprocessed_input_batch: dict[str, Any],
                  model_state: Any, mode: spec.ForwardPassMode, rng: spec.RandomState,
                  update_batch_norm: bool, dropout_rate: float | None = None
                  ) -> tuple[jax.Array, Any]:
+        """The logits; in training a BN model returns its updated ``batch_stats`` if
+        ``update_batch_norm``, else the statistics it was given."""
         if mode == spec.ForwardPassMode.EVAL and update_batch_norm:
             raise ValueError("Batch norm statistics cannot be updated during evaluation.")
         train = mode == spec.ForwardPassMode.TRAIN
-        # a submission may pass the rate as a traced jit argument: use it as it is
-        rate = (dropout_rate if dropout_rate is not None
-                else self.resolve_dropout(None, self.default_dropout_rate))
+        rate = self._dropout_rate(dropout_rate)
         variables = {"params": params}
         if model_state is not None:
             variables["batch_stats"] = model_state
@@ -132,39 +145,6 @@ class JaxImageWorkloadMixin(JaxWorkloadMixin):
         return logits, model_state
 
     def _call_kwargs(self, train: bool, dropout_rate: float) -> dict[str, Any]:
+        """Keyword arguments of the module's ``__call__`` besides the inputs."""
         del dropout_rate
         return {"train": train}
-
-    def loss_fn(self, label_batch: jax.Array, logits_batch: jax.Array,
-                mask_batch: jax.Array | None = None,
-                label_smoothing: float = 0.0) -> dict[str, jax.Array]:
-        return softmax_cross_entropy(label_batch, logits_batch, mask_batch, label_smoothing)
-
-    @functools.partial(jax.jit, static_argnums=0)
-    def _eval_batch_sums(self, params: Any, batch: dict[str, jax.Array], model_state: Any,
-                         rng: Any) -> dict[str, jax.Array]:
-        logits, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
-                                  update_batch_norm=False)
-        weights = batch["weights"]
-        correct = (jnp.argmax(logits, axis=-1) == batch["targets"]).astype(jnp.float32)
-        loss = self.loss_fn(batch["targets"], logits, weights)
-        return {"accuracy": (correct * weights).sum(), "loss": loss["summed"],
-                "num_examples": weights.sum()}
-
-    def _eval_model_on_split(self, split: str, num_examples: int, global_batch_size: int,
-                             params: Any, model_state: Any, rng: Any, data_dir: str | None,
-                             global_step: int = 0) -> dict[str, float]:
-        """As the generic loop, with padded (fixed-shape) eval batches for the jitted sums."""
-        del global_step
-        from workloads.common.jax_base import unreplicate_for_api
-
-        params = unreplicate_for_api(params, self.api_version)
-        model_state = unreplicate_for_api(model_state, self.api_version)
-        totals: dict[str, Any] = {}
-        for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir,
-                                        pad=True):
-            sums = self._eval_batch_sums(params, to_device_batch(batch, "0.6"), model_state, rng)
-            for key, value in sums.items():
-                totals[key] = totals.get(key, 0.0) + value
-        totals = {k: float(v) for k, v in jax.device_get(totals).items()}
-        return self._finalize_metrics(totals, num_examples)

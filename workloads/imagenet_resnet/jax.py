@@ -17,8 +17,8 @@ from workloads.imagenet_resnet.workload import ImagenetResNetWorkload
 class ImagenetResNetJaxDev(JaxImageWorkloadMixin, ImagenetResNetWorkload):
     """ResNet (bottleneck, BN, v1.5) on Fashion-MNIST; model state = BN ``batch_stats``."""
 
-    framework = "jax"
     scale = "dev"
+    _default_dropout_rate = 0.0  # no dropout, as the official model
 
     def _make_module(self) -> nn.Module:
         return ResNet(self.model_config)

@@ -18,8 +18,8 @@ from workloads.imagenet_resnet.workload import ImagenetResNetWorkload
 class ImagenetResNetPyTorchDev(TorchImageWorkloadMixin, ImagenetResNetWorkload):
     """ResNet (bottleneck, BN, v1.5) on Fashion-MNIST; no dropout, as the official model."""
 
-    framework = "pytorch"
     scale = "dev"
+    _default_dropout_rate = 0.0  # no dropout, as the official model
     channels_last = True
 
     def _build_model(self) -> nn.Module:

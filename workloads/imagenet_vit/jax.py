@@ -19,12 +19,7 @@ from workloads.imagenet_vit.workload import ImagenetVitWorkload
 class ImagenetVitJaxDev(JaxImageWorkloadMixin, ImagenetVitWorkload):
     """ViT (no class token, sin-cos positions, GAP head) on Fashion-MNIST; no model state."""
 
-    framework = "jax"
     scale = "dev"
-
-    @property
-    def default_dropout_rate(self) -> float:  # type: ignore[override]
-        return self.model_config.dropout_rate
 
     def _make_module(self) -> nn.Module:
         return ViT(self.model_config)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -24,18 +26,14 @@ class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
     branches.
     """
 
-    framework = "pytorch"
     scale = "dev"
-
-    @property
-    def default_dropout_rate(self) -> float:  # type: ignore[override]
-        return self.model_config.dropout_rate
 
     def _build_model(self) -> nn.Module:
         return ViT(self.model_config)
 
-    def _forward(self, model: nn.Module, inputs: torch.Tensor, dropout_rate: float) -> torch.Tensor:
-        return model(inputs, dropout_rate=dropout_rate)
+    def _forward(self, model: nn.Module, batch: dict[str, Any],
+                 dropout_rate: float) -> torch.Tensor:
+        return model(batch["inputs"], dropout_rate=dropout_rate)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key in ("head.weight", "head.bias")

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from sdk import spec
-from workloads.common.torch_base import TorchWorkloadMixin, device, seed_torch
+from workloads.common.torch_base import TorchWorkloadMixin, device, masked_loss
 from workloads.ogbg import config
 from workloads.ogbg.batching import GraphsTuple
 from workloads.ogbg.metrics import eval_metrics
@@ -44,61 +44,28 @@ def sigmoid_bce(logits: torch.Tensor, labels: torch.Tensor,
 
 
 class OgbgPyTorchWorkload(TorchWorkloadMixin, OgbgWorkload):
-    framework = "pytorch"
+    """The GNN on padded graph batches; eval metrics come from all logits of the split."""
 
-    def init_model_fn(self, rng: spec.RandomState, dropout_rate: float | None = None,
-                      aux_dropout_rate: float | None = None) -> spec.ModelInitState:
-        if dropout_rate is not None or aux_dropout_rate is not None:
-            self.set_init_dropout(dropout_rate, aux_dropout_rate)
-        seed_torch(rng)
-        model = GNN(self.model_config).to(device())
-        self._register_params(model)
-        return model, None
+    _numpy_train_batches = OgbgWorkload._train_batches  # the graph batches feed the queue
+
+    def _build_model(self) -> GNN:
+        return GNN(self.model_config)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key.startswith("decoder.")
 
-    def _build_input_queue(self, data_rng: spec.RandomState, split: str, data_dir: str,
-                           global_batch_size: int, cache: bool | None = None,
-                           repeat_final_dataset: bool | None = None,
-                           num_batches: int | None = None):
-        del cache, repeat_final_dataset, num_batches
-        dev = device()
-        if split != "train":
-            return (batch_to_torch(b, dev) for b in
-                    self._eval_batches(split, 10**9, global_batch_size, data_dir))
-        batches = self._train_batches(data_rng, data_dir, global_batch_size)
-        batches.transform = lambda b: batch_to_torch(b, dev)
-        return batches
-
-    def model_fn(self, params: torch.nn.Module,
-                 augmented_and_preprocessed_input_batch: dict[str, Any], model_state: Any,
-                 mode: spec.ForwardPassMode, rng: spec.RandomState, update_batch_norm: bool,
-                 dropout_rate: float | None = None) -> tuple[torch.Tensor, Any]:
-        del rng, update_batch_norm
-        rate = self.resolve_dropout(dropout_rate, self.model_config.dropout_rate)
-        train = mode == spec.ForwardPassMode.TRAIN
-        params.train(train)
-        with torch.set_grad_enabled(train):
-            logits = params(augmented_and_preprocessed_input_batch["inputs"], rate)
-        return logits, model_state
+    def _to_device(self, batch: dict[str, Any], dev: torch.device) -> dict[str, Any]:
+        return batch_to_torch(batch, dev)
 
     def loss_fn(self, label_batch: torch.Tensor, logits_batch: torch.Tensor,
                 mask_batch: torch.Tensor | None = None,
                 label_smoothing: float = 0.0) -> dict[str, torch.Tensor]:
-        per_example = sigmoid_bce(logits_batch, label_batch, label_smoothing)
-        if mask_batch is not None:
-            mask = mask_batch.to(per_example.dtype)
-            per_example = per_example * mask
-            n_valid = mask.sum()
-        else:
-            n_valid = torch.tensor(float(per_example.numel()), device=per_example.device)
-        return {"summed": per_example.sum(), "n_valid_examples": n_valid,
-                "per_example": per_example}
+        return masked_loss(sigmoid_bce(logits_batch, label_batch, label_smoothing), mask_batch)
 
     def _eval_model_on_split(self, split: str, num_examples: int, global_batch_size: int,
                              params: Any, model_state: Any, rng: Any, data_dir: str | None,
                              global_step: int = 0) -> dict[str, float]:
+        """The logits of the whole split, then mean average precision, accuracy and loss."""
         del global_step
         dev = device()
         logits, labels, weights = [], [], []

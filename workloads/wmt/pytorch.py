@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from sdk import spec
-from workloads.common.torch_base import TorchWorkloadMixin, device, seed_torch, to_torch
+from workloads.common.torch_base import TorchWorkloadMixin, device, to_torch
 from workloads.wmt import config
 from workloads.wmt.bleu import corpus_bleu
 from workloads.wmt.bpe import EOS
@@ -21,44 +21,20 @@ from workloads.wmt.workload import WmtWorkload
 
 
 class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
-    framework = "pytorch"
+    """The Transformer on packed sentence pairs; eval adds greedy decoding and BLEU."""
 
-    def init_model_fn(self, rng: spec.RandomState, dropout_rate: float | None = None,
-                      aux_dropout_rate: float | None = None) -> spec.ModelInitState:
-        if dropout_rate is not None or aux_dropout_rate is not None:
-            self.set_init_dropout(dropout_rate, aux_dropout_rate)
-        seed_torch(rng)
-        model = Transformer(self.model_config).to(device())
-        self._register_params(model)
-        return model, None
+    _numpy_train_batches = WmtWorkload._train_batches  # the packed pairs feed the queue
+
+    def _build_model(self) -> Transformer:
+        return Transformer(self.model_config)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key.startswith("shared_embedding.")
 
-    def _build_input_queue(self, data_rng: spec.RandomState, split: str, data_dir: str,
-                           global_batch_size: int, cache: bool | None = None,
-                           repeat_final_dataset: bool | None = None,
-                           num_batches: int | None = None):
-        del cache, repeat_final_dataset, num_batches
-        dev = device()
-        if split != "train":
-            return (to_torch(b, dev) for b in
-                    self._eval_batches(split, 10**9, global_batch_size, data_dir))
-        batches = self._train_batches(data_rng, data_dir, global_batch_size)
-        batches.transform = lambda b: to_torch(b, dev)
-        return batches
-
-    def model_fn(self, params: torch.nn.Module,
-                 augmented_and_preprocessed_input_batch: dict[str, Any], model_state: Any,
-                 mode: spec.ForwardPassMode, rng: spec.RandomState, update_batch_norm: bool,
-                 dropout_rate: float | None = None) -> tuple[torch.Tensor, Any]:
-        del rng, update_batch_norm
-        rate = self.resolve_dropout(dropout_rate, self.model_config.dropout_rate)
-        train = mode == spec.ForwardPassMode.TRAIN
-        params.train(train)
-        with torch.set_grad_enabled(train):
-            logits = params(augmented_and_preprocessed_input_batch, rate)
-        return logits, model_state
+    def _forward(self, model: torch.nn.Module, batch: dict[str, Any],
+                 dropout_rate: float) -> torch.Tensor:
+        """The Transformer reads the whole batch (sources, targets, positions, segments)."""
+        return model(batch, dropout_rate)
 
     def loss_fn(self, label_batch: torch.Tensor, logits_batch: torch.Tensor,
                 mask_batch: torch.Tensor | None = None,
@@ -77,6 +53,7 @@ class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
     def _eval_model_on_split(self, split: str, num_examples: int, global_batch_size: int,
                              params: Any, model_state: Any, rng: Any, data_dir: str | None,
                              global_step: int = 0) -> dict[str, float]:
+        """Token loss and accuracy, then greedy translations scored with corpus BLEU."""
         del global_step
         dev = device()
         tokenizer = self.tokenizer(data_dir)
