@@ -329,7 +329,9 @@ def test_numbers_tables_for_both_ruleset_versions():
         assert w06.max_allowed_runtime_sec == pytest.approx(0.65 * w05.max_allowed_runtime_sec,
                                                             abs=0.01)
         assert w06.step_hint == int(w05.step_hint * (52_000 / 80_000))
-        assert 0 < w05.test_target_value <= w05.validation_target_value < 1
+        # both are mAPs; the test target (the worst test mAP of the reaching reruns) may
+        # lie on either side of the validation target (ogbg_silu's does)
+        assert 0 < w05.test_target_value < 1 and 0 < w05.validation_target_value < 1
 
 
 def _quick_eval(workload, **kwargs):
