@@ -65,7 +65,7 @@ class TorchWorkloadMixin:
     examples unless ``_finalize_metrics`` says otherwise.
 
     The default ``model_fn`` calls the model as ``model(batch["inputs"], dropout_rate)``
-    (override ``_forward`` for another call) and keeps no model state.
+    (override ``_model_inputs`` or ``_forward`` for another call) and keeps no model state.
     """
 
     framework = "pytorch"
@@ -130,10 +130,13 @@ class TorchWorkloadMixin:
             model.eval()
         model.apply(lambda m: update_batch_norm_fn(m, update_batch_norm))
 
-    def _forward(self, model: torch.nn.Module, batch: dict[str, Any],
-                 dropout_rate: float) -> Any:
-        """The model's outputs on one batch."""
-        return model(batch["inputs"], dropout_rate)
+    def _model_inputs(self, batch: dict[str, Any]) -> Any:
+        """What the model is called on: the batch's ``inputs``."""
+        return batch["inputs"]
+
+    def _forward(self, model: torch.nn.Module, inputs: Any, dropout_rate: float) -> Any:
+        """The model's outputs on ``inputs`` with dropout at ``dropout_rate``."""
+        return model(inputs, dropout_rate)
 
     def model_fn(self, params: torch.nn.Module,
                  augmented_and_preprocessed_input_batch: dict[str, Any], model_state: Any,
@@ -145,7 +148,8 @@ class TorchWorkloadMixin:
         train = mode == spec.ForwardPassMode.TRAIN
         params.train(train)
         with torch.set_grad_enabled(train):
-            outputs = self._forward(params, augmented_and_preprocessed_input_batch, rate)
+            inputs = self._model_inputs(augmented_and_preprocessed_input_batch)
+            outputs = self._forward(params, inputs, rate)
         return outputs, model_state
 
     # ---- evaluation -----------------------------------------------------------------------

@@ -57,11 +57,10 @@ class TorchImageWorkloadMixin(TorchClassifierMixin):
     def _to_device(self, batch: dict[str, Any], dev: torch.device) -> dict[str, Any]:
         return to_torch_nchw(batch, dev)
 
-    def _forward(self, model: nn.Module, batch: dict[str, Any],
-                 dropout_rate: float) -> torch.Tensor:
-        """The logits of ``batch["inputs"]``; the default model takes no dropout rate."""
+    def _forward(self, model: nn.Module, inputs: torch.Tensor, dropout_rate: float) -> torch.Tensor:
+        """The logits; the default model takes no dropout rate."""
         del dropout_rate
-        return model(batch["inputs"])
+        return model(inputs)
 
     def model_fn(self, params: nn.Module, augmented_and_preprocessed_input_batch: dict[str, Any],
                  model_state: Any, mode: spec.ForwardPassMode, rng: spec.RandomState,
@@ -75,5 +74,5 @@ class TorchImageWorkloadMixin(TorchClassifierMixin):
         rate = self.resolve_dropout(dropout_rate, self._default_dropout_rate)
         self._set_mode(params, mode, update_batch_norm)
         with torch.set_grad_enabled(mode == spec.ForwardPassMode.TRAIN and torch.is_grad_enabled()):
-            logits = self._forward(params, augmented_and_preprocessed_input_batch, rate)
+            logits = self._forward(params, augmented_and_preprocessed_input_batch["inputs"], rate)
         return logits, model_state

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -31,9 +29,8 @@ class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
     def _build_model(self) -> nn.Module:
         return ViT(self.model_config)
 
-    def _forward(self, model: nn.Module, batch: dict[str, Any],
-                 dropout_rate: float) -> torch.Tensor:
-        return model(batch["inputs"], dropout_rate=dropout_rate)
+    def _forward(self, model: nn.Module, inputs: torch.Tensor, dropout_rate: float) -> torch.Tensor:
+        return model(inputs, dropout_rate=dropout_rate)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key in ("head.weight", "head.bias")

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 import torch
 from torch import nn
@@ -43,10 +42,9 @@ class MnistPyTorchWorkload(TorchClassifierMixin, MnistWorkload):
     def _build_model(self) -> MnistNet:
         return MnistNet()
 
-    def _forward(self, model: nn.Module, batch: dict[str, Any],
-                 dropout_rate: float) -> torch.Tensor:
+    def _forward(self, model: nn.Module, inputs: torch.Tensor, dropout_rate: float) -> torch.Tensor:
         del dropout_rate
-        return model(batch["inputs"])
+        return model(inputs)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key.startswith("net.layer2.")

@@ -31,10 +31,9 @@ class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key.startswith("shared_embedding.")
 
-    def _forward(self, model: torch.nn.Module, batch: dict[str, Any],
-                 dropout_rate: float) -> torch.Tensor:
+    def _model_inputs(self, batch: dict[str, Any]) -> dict[str, Any]:
         """The Transformer reads the whole batch (sources, targets, positions, segments)."""
-        return model(batch, dropout_rate)
+        return batch
 
     def loss_fn(self, label_batch: torch.Tensor, logits_batch: torch.Tensor,
                 mask_batch: torch.Tensor | None = None,
