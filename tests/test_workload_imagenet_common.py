@@ -137,9 +137,8 @@ def test_eval_accuracy_and_loss_against_hand_computation(name: str,
     w = create(name)
     labels = torch.as_tensor(vision.load(None)["validation"]["labels"])
 
-    def fake_forward(model, batch, dropout_rate):  # noqa: ANN001, ANN202
+    def fake_forward(model, inputs, dropout_rate):  # noqa: ANN001, ANN202
         # recover each example's index from its position in the eval pass
-        inputs = batch["inputs"]
         start = fake_forward.seen
         fake_forward.seen += len(inputs)
         idx = torch.arange(start, start + len(inputs))
