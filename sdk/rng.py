@@ -16,6 +16,7 @@ instead of about 100 µs, which keeps the runner's per-step overhead negligible.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -112,12 +113,24 @@ def derive_seed(*parts: int | str) -> int:
     return int.from_bytes(digest, "little") % _INT31
 
 
+@functools.cache
+def _jax_block_keys(num: int) -> Any:
+    """``split(fold_in(rng, s), num)`` for a vector of steps ``s``, jitted once per process."""
+    import jax
+
+    def keys_for(rng: Any, step: Any) -> Any:
+        return jax.random.split(jax.random.fold_in(rng, step), num)
+
+    return jax.jit(jax.vmap(keys_for, in_axes=(None, 0)))
+
+
 class StepKeys:
     """The per-step keys of a training loop, derived in blocks.
 
     For step ``t`` this returns ``split(fold_in(rng, t), num)`` exactly as the loop would
     compute it, but ``block`` steps at a time with vectorised numpy (PyTorch) or one
-    ``jax.vmap`` call (JAX), so a step pays only an index lookup.
+    ``jax.vmap`` call (JAX), so a step pays only an index lookup. A timed loop calls it once
+    for its first step before its clock starts, so the first block is not charged to a step.
     """
 
     def __init__(self, rng: Any, num: int, framework: str, block: int = 512) -> None:
@@ -127,7 +140,6 @@ class StepKeys:
         self._block = block
         self._start = -1
         self._keys: np.ndarray | None = None
-        self._jax_fn = None
 
     def __call__(self, step: int) -> tuple[Any, ...]:
         offset = step - self._start
@@ -139,16 +151,8 @@ class StepKeys:
     def _fill(self, step: int) -> None:
         steps = np.arange(step, step + self._block, dtype=np.uint64)
         if self._framework == "jax":
-            import jax
-
-            if self._jax_fn is None:
-                num = self._num
-
-                def keys_for(rng, s):
-                    return jax.random.split(jax.random.fold_in(rng, s), num)
-
-                self._jax_fn = jax.jit(jax.vmap(keys_for, in_axes=(None, 0)))
-            self._keys = np.asarray(self._jax_fn(self._rng, steps.astype(np.uint32)))
+            self._keys = np.asarray(_jax_block_keys(self._num)(self._rng,
+                                                              steps.astype(np.uint32)))
         else:
             base = _to_u64(self._rng)[0]
             with np.errstate(over="ignore"):

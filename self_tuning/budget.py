@@ -17,12 +17,15 @@ parameter in ``update_params`` and receives the runner's own bookkeeping; then::
     elapsed = train_state["accumulated_submission_time"] + (now - train_state["last_step_end_time"])
 
 is exact. A v0.5 submission gets no ``train_state``; the view then keeps its own accounting:
-it sums the wall time between consecutive ``update_params`` calls, and replaces each gap that
-contained an evaluation (``eval_results`` grew) by the timed part it measured itself: the
-call's own duration (when the submission marks its end with :meth:`BudgetView.finish_step`)
-plus the mean of the other gaps between calls. Evaluations, logging and checkpoints are
-therefore not counted, as in the runner; ``estimated_sec`` says how much of the total rests on
-such estimates.
+it sums the wall time between consecutive ``update_params`` calls, and a gap that contained an
+evaluation (``eval_results`` grew) is not counted as wall time. Where the new evaluation
+result carries the runner's ``accumulated_submission_time`` (AlgoPerf's runner and paceline's
+both put it there), the view restarts from that number plus an estimate of the short timed
+stretch after the evaluation (the mean gap between the end of one call, marked with
+:meth:`BudgetView.finish_step`, and the start of the next; a whole step without such marks), so
+its error never accumulates across evaluations. Without that field it adds the call's own
+duration and the same estimate. ``estimated_sec`` says how much of the total rests on
+estimates that no evaluation has corrected yet.
 
 **Which multiplier.** The submission never learns the ruleset from the runner. The view takes,
 in this order: an explicit ``multiplier``; for paceline's workloads the version they were
@@ -72,6 +75,7 @@ class BudgetSnapshot:
         multiplier: ``budget_sec / external_budget_sec``.
         source: ``"train_state"`` or ``"own accounting"``.
         slow_step_sec: the 95th percentile of recent step times (a bad step).
+        worst_step_sec: the longest step of the last few thousand (a stall).
         estimated_sec: how much of ``elapsed_sec`` was estimated rather than measured (own
             accounting around evaluations; 0 with ``train_state``).
     """
@@ -86,6 +90,7 @@ class BudgetSnapshot:
     source: str
     slow_step_sec: float | None = None
     estimated_sec: float = 0.0
+    worst_step_sec: float | None = None
 
     @property
     def remaining_sec(self) -> float:
@@ -205,7 +210,7 @@ class BudgetView:
         if train_state is not None:
             elapsed = self._from_train_state(train_state, now, evaluated)
         else:
-            elapsed = self._own_accounting(now, evaluated)
+            elapsed = self._own_accounting(now, evaluated, eval_results)
         self._evals_seen = evals
         self._last = self._snapshot(elapsed, global_step)
         return self._last
@@ -241,6 +246,7 @@ class BudgetView:
             source=self._source or "none",
             slow_step_sec=self.step_timer.tail(),
             estimated_sec=self._estimated,
+            worst_step_sec=self.step_timer.worst(),
         )
 
     def _from_train_state(self, ts: Mapping[str, Any], now: float, evaluated: bool) -> float:
@@ -260,26 +266,31 @@ class BudgetView:
         self._mark = now
         return accumulated + max(in_flight, 0.0)
 
-    def _own_accounting(self, now: float, evaluated: bool) -> float:
+    def _own_accounting(self, now: float, evaluated: bool, eval_results: Sequence[Any]) -> float:
         self._source = "own accounting"
         if self._mark is not None:
             gap = now - self._mark
             if not evaluated:
-                timed = gap
                 self.step_timer.add(gap)
                 if self._call_end is not None:
                     self._outside.add(now - self._call_end)
+                self._accounted += max(gap, 0.0)
             else:
-                inside = self._call_end - self._mark if self._call_end is not None else None
-                if inside is not None:
-                    guess = self._outside.mean() or 0.0
-                    timed = inside + guess
+                # the timed stretch between the evaluation and this call
+                after = self._outside.mean()
+                if after is None:
+                    after = self.step_timer.mean() or 0.0
+                anchor = _runner_submission_time(eval_results[-1])
+                if anchor is not None:
+                    guess = min(after, gap)
+                    self._accounted = anchor + guess
+                    self._estimated = guess
                 else:
-                    guess = self.step_timer.mean() or 0.0
-                    timed = guess
-                timed = min(timed, gap)
-                self._estimated += min(guess, timed)
-            self._accounted += max(timed, 0.0)
+                    inside = self._call_end - self._mark if self._call_end is not None else None
+                    guess = after if inside is not None else self.step_timer.mean() or 0.0
+                    timed = min((inside or 0.0) + guess, gap)
+                    self._accounted += max(timed, 0.0)
+                    self._estimated += min(guess, max(timed, 0.0))
         self._mark = now
         self._call_end = None
         return self._accounted
@@ -291,3 +302,19 @@ class BudgetView:
         state["_call_end"] = None
         state["_prev_accumulated"] = None
         return state
+
+
+def _runner_submission_time(entry: Any) -> float | None:
+    """The runner's ``accumulated_submission_time`` in one ``eval_results`` entry, if any.
+
+    AlgoPerf appends ``(global_step, metrics)`` pairs whose metrics include it.
+    """
+    metrics = entry[1] if isinstance(entry, tuple | list) and len(entry) == 2 else entry
+    if not isinstance(metrics, Mapping):
+        return None
+    value = metrics.get("accumulated_submission_time")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

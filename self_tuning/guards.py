@@ -9,13 +9,17 @@ raises ``TrainingCompleteError`` gets an evaluation right away (the runner treat
 ``training_complete`` as eval-eligible), so :class:`EndOfBudgetGuard` raises it while one
 final ``prepare_for_eval`` and evaluation still fit in the budget::
 
-    reserve = max(safety_steps * slow_step + eval_overhead + estimate_slack * estimated,
+    reserve = max(max(safety_steps * slow_step, worst_step) + eval_overhead
+                  + estimate_slack * estimated,
                   min_reserve_fraction * budget)
     stop when  budget - elapsed <= reserve
 
 ``slow_step`` is the 95th percentile of recent step times after warm-up (a busy machine has a
-long tail of slow steps; compilation steps do not count); ``estimated`` is the part of the
-elapsed time a v0.5 view had to estimate.
+long tail of slow steps; compilation steps do not count); ``worst_step`` is the longest step
+of the last few thousand: a machine that stalled a process once (a noisy neighbour, a
+collector pause) will do it again, possibly in the very last step, and a stall longer than
+the reserve would carry the run past the budget with no final evaluation; ``estimated`` is
+the part of the elapsed time a v0.5 view had to estimate.
 
 Its :meth:`~EndOfBudgetGuard.horizon_sec` (``budget - reserve``) is where a time-based
 schedule should end, so the decay is complete when the final evaluation happens.
@@ -72,8 +76,8 @@ class EndOfBudgetGuard:
         """Submission time held back for the final evaluation."""
         # no step-time term until the step timer has settled: a first step that includes
         # compilation must not end the run
-        step = snap.slow_step_sec or 0.0
-        return max(self.safety_steps * step + snap.eval_overhead_sec
+        steps = max(self.safety_steps * (snap.slow_step_sec or 0.0), snap.worst_step_sec or 0.0)
+        return max(steps + snap.eval_overhead_sec
                    + self.estimate_slack * snap.estimated_sec,
                    self.min_reserve_fraction * snap.budget_sec)
 

@@ -8,14 +8,15 @@ GPU). :class:`StepTimer` therefore
 * ignores the first ``skip`` samples (until then it reports the fastest of them),
 * estimates with the median of the last ``window`` samples: one outlier never moves it, and a
   lasting change of step time takes over after ``window / 2`` steps;
-* also reports the mean (for summing durations) and a tail quantile (how slow a bad step
-  gets, for safety margins).
+* also reports the mean (for summing durations), a tail quantile (how slow a bad step
+  gets) and the worst step of a long window (how long a stall lasts: a busy machine pauses a
+  process for tens of milliseconds now and then, a rare event the quantile does not see).
 
     >>> timer = StepTimer(skip=1, window=5)
     >>> for seconds in [9.0, 1.0, 1.1, 0.9, 5.0, 1.0]:
     ...     timer.add(seconds)
-    >>> timer.estimate()
-    1.0
+    >>> timer.estimate(), timer.worst()
+    (1.0, 5.0)
 """
 
 from __future__ import annotations
@@ -31,15 +32,20 @@ class StepTimer:
     Args:
         skip: how many first samples are warm-up and ignored once later ones exist.
         window: how many recent samples the median looks at.
+        worst_window: how many recent samples :meth:`worst` looks at.
     """
 
-    def __init__(self, skip: int = 3, window: int = 64) -> None:
-        if skip < 0 or window < 1:
-            raise ValueError("StepTimer needs skip >= 0 and window >= 1.")
+    def __init__(self, skip: int = 3, window: int = 64, worst_window: int = 16384) -> None:
+        if skip < 0 or window < 1 or worst_window < 1:
+            raise ValueError("StepTimer needs skip >= 0, window >= 1 and worst_window >= 1.")
         self.skip = int(skip)
         self.window = int(window)
+        self.worst_window = int(worst_window)
         self._warmup: list[float] = []
         self._recent: deque[float] = deque(maxlen=self.window)
+        # sliding-window maximum: (index, value) pairs with decreasing values
+        self._maxima: deque[tuple[int, float]] = deque()
+        self._settled_count = 0
         self.count = 0
 
     def add(self, seconds: float) -> None:
@@ -49,8 +55,16 @@ class StepTimer:
         self.count += 1
         if len(self._warmup) < self.skip:
             self._warmup.append(float(seconds))
-        else:
-            self._recent.append(float(seconds))
+            return
+        seconds = float(seconds)
+        self._recent.append(seconds)
+        index = self._settled_count
+        self._settled_count += 1
+        while self._maxima and self._maxima[-1][1] <= seconds:
+            self._maxima.pop()
+        self._maxima.append((index, seconds))
+        if self._maxima[0][0] <= index - self.worst_window:
+            self._maxima.popleft()
 
     @property
     def settled(self) -> bool:
@@ -79,12 +93,23 @@ class StepTimer:
             return None
         return samples[min(int(q * len(samples)), len(samples) - 1)]
 
+    def worst(self) -> float | None:
+        """The longest of the last ``worst_window`` samples after warm-up (``None`` before)."""
+        return self._maxima[0][1] if self._maxima else None
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_recent"] = list(self._recent)
+        state["_maxima"] = list(self._maxima)
         return state
 
     def __setstate__(self, state: dict) -> None:
         recent = state.pop("_recent")
+        maxima = state.pop("_maxima", None)
+        state.setdefault("worst_window", 16384)
         self.__dict__.update(state)
         self._recent = deque(recent, maxlen=self.window)
+        if maxima is None:  # a checkpoint written before worst() existed
+            self._settled_count = len(self._recent)
+            maxima = [(self._settled_count - 1, max(self._recent))] if self._recent else []
+        self._maxima = deque(maxima)

@@ -98,8 +98,39 @@ def test_own_accounting_without_step_end_marks_uses_the_typical_step(tmp_path):
     clock = RunnerClock(1000.0)
     module = WithoutTrainState(clock, step_cost=lambda s: 1.0, mark_step_end=False)
     result, _ = run_sim(module, version="0.5", api="0.5", eval_cost=6.0, tmp_path=tmp_path)
-    # the first gap (step 0 plus the step-1 evaluation) has no estimate yet: one step short
-    assert module.record.elapsed[-1] + 1.0 == pytest.approx(result.submission_time_sec - 1.0)
+    # without marks the view assumes a whole step of timed work after each evaluation: one
+    # step ahead of the runner (the safe side), and never more, since each evaluation
+    # result re-anchors it on the runner's own number
+    by_step = dict(zip(module.record.steps, module.record.elapsed, strict=True))
+    rows = _rows(tmp_path)
+    assert len(rows) > 5
+    first = rows[0]  # no step measured yet: nothing to add
+    assert by_step[int(first["global_step"])] == pytest.approx(
+        float(first["accumulated_submission_time"]))
+    for row in rows[1:-1]:
+        step = int(row["global_step"])
+        assert by_step[step] == pytest.approx(float(row["accumulated_submission_time"]) + 1.0)
+    assert module.record.elapsed[-1] + 1.0 == pytest.approx(result.submission_time_sec + 1.0)
+
+
+def test_own_accounting_without_runner_numbers_in_eval_results_estimates(tmp_path):
+    """A runner whose eval results lack accumulated_submission_time: estimates, flagged."""
+    from self_tuning import BudgetView, SimulatedClock
+
+    clock = SimulatedClock()
+    view = BudgetView(100.0, ruleset_version="0.5", clock=clock)
+    evals: list = []
+    for step in range(40):
+        if step and step % 10 == 0:
+            evals.append((step, {"validation/accuracy": 0.5}))
+            clock.advance(4.0)  # an untimed evaluation
+        view.observe(step, evals)
+        clock.advance(0.5)  # the call
+        view.finish_step()
+        clock.advance(0.1)  # runner bookkeeping and data selection
+    snap = view.observe(40, evals)
+    assert snap.elapsed_sec == pytest.approx(40 * 0.6)
+    assert snap.estimated_sec == pytest.approx(3 * 0.1)
 
 
 def test_step_time_ignores_warmup_and_follows_drift():

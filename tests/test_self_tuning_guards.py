@@ -83,3 +83,30 @@ def test_a_slow_first_step_does_not_make_the_guard_stop_early():
         assert not guard.should_stop(snap), snap
         clock.advance(cost)
     assert guard.reserve_sec(view.observe(len(costs))) < 2.0
+
+
+def test_reserve_covers_the_worst_stall_seen():
+    """A 40 ms stall seen once means the last step may stall as long: the reserve holds it."""
+    guard = EndOfBudgetGuard(safety_steps=3, min_reserve_fraction=0.0)
+    snap = BudgetSnapshot(15.0, 14.0, 0.001, 0.0, 0, 15.0, 1.0, "own accounting",
+                          slow_step_sec=0.002, worst_step_sec=0.04)
+    assert guard.reserve_sec(snap) == pytest.approx(0.04)
+    calm = BudgetSnapshot(15.0, 14.0, 0.001, 0.0, 0, 15.0, 1.0, "own accounting",
+                          slow_step_sec=0.002, worst_step_sec=0.003)
+    assert guard.reserve_sec(calm) == pytest.approx(0.006)
+
+
+def test_step_timer_worst_is_a_sliding_maximum_after_warmup():
+    from self_tuning.step_time import StepTimer
+
+    timer = StepTimer(skip=2, window=4, worst_window=5)
+    for seconds in [9.0, 8.0, 1.0, 3.0, 1.0, 1.0, 1.0, 1.0]:
+        timer.add(seconds)
+    assert timer.worst() == 3.0  # the warm-up samples never count
+    timer.add(1.0)  # the 3.0 leaves the window of the last five
+    assert timer.worst() == 1.0
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(timer))
+    restored.add(2.0)
+    assert restored.worst() == 2.0 and restored.estimate() == 1.0
