@@ -111,11 +111,6 @@ class JaxImageWorkloadMixin(JaxClassifierMixin):
             {"params": rng}, self._sample_input())
         return variables["params"], variables.get("batch_stats")
 
-    def _numpy_train_batches(self, data_rng: spec.RandomState, data_dir: str | None,
-                             global_batch_size: int) -> Any:
-        """The family's augmented training batches."""
-        return self._train_batches(data_rng, data_dir, global_batch_size)
-
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None, pad: bool = True) -> Iterator[dict[str, Any]]:
         """The family's eval batches, padded (weight 0) to ``batch_size`` by default."""

@@ -49,11 +49,6 @@ class TorchClassifierMixin(TorchWorkloadMixin):
 class TorchImageWorkloadMixin(TorchClassifierMixin):
     """NCHW input queues and a ``model_fn`` that handles batch norm."""
 
-    def _numpy_train_batches(self, data_rng: spec.RandomState, data_dir: str | None,
-                             global_batch_size: int) -> Any:
-        """The family's augmented training batches."""
-        return self._train_batches(data_rng, data_dir, global_batch_size)
-
     def _to_device(self, batch: dict[str, Any], dev: torch.device) -> dict[str, Any]:
         return to_torch_nchw(batch, dev)
 

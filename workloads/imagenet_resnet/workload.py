@@ -115,8 +115,8 @@ class ImageClassificationWorkload(PacelineWorkload):
         x = (images.astype(np.float32) - np.float32(DEV_MEAN[0])) / np.float32(DEV_STD[0])
         return x[..., None]
 
-    def _train_batches(self, data_rng: Any, data_dir: str | None,
-                       global_batch_size: int) -> TrainBatches:
+    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
+                             global_batch_size: int) -> TrainBatches:
         seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
         batch_size = self.effective_batch_size(global_batch_size)
         return AugmentedBatches(self._data(data_dir)["train"], batch_size, seed,

@@ -44,8 +44,6 @@ def batch_to_jax(batch: dict[str, Any], api_version: str) -> dict[str, Any]:
 class OgbgJaxWorkload(JaxWorkloadMixin, OgbgWorkload):
     """The GNN on padded graph batches; eval metrics come from all logits of the split."""
 
-    _numpy_train_batches = OgbgWorkload._train_batches  # the graph batches feed the queue
-
     def _make_module(self) -> GNN:
         return GNN(self.model_config)
 

@@ -46,8 +46,6 @@ def sigmoid_bce(logits: torch.Tensor, labels: torch.Tensor,
 class OgbgPyTorchWorkload(TorchWorkloadMixin, OgbgWorkload):
     """The GNN on padded graph batches; eval metrics come from all logits of the split."""
 
-    _numpy_train_batches = OgbgWorkload._train_batches  # the graph batches feed the queue
-
     def _build_model(self) -> GNN:
         return GNN(self.model_config)
 

@@ -113,8 +113,8 @@ class OgbgWorkload(PacelineWorkload):
                                 "(it would read TFDS ogbg_molpcba); use --scale dev.")
         return load_splits(data_dir)["train" if split == "eval_train" else split]
 
-    def _train_batches(self, data_rng: Any, data_dir: str | None,
-                       global_batch_size: int) -> TrainGraphBatches:
+    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
+                             global_batch_size: int) -> TrainGraphBatches:
         seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
         return TrainGraphBatches(self._split("train", data_dir),
                                  self.effective_batch_size(global_batch_size), seed)

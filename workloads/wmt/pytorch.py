@@ -23,8 +23,6 @@ from workloads.wmt.workload import WmtWorkload
 class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
     """The Transformer on packed sentence pairs; eval adds greedy decoding and BLEU."""
 
-    _numpy_train_batches = WmtWorkload._train_batches  # the packed pairs feed the queue
-
     def _build_model(self) -> Transformer:
         return Transformer(self.model_config)
 

@@ -120,8 +120,8 @@ class WmtWorkload(PacelineWorkload):
     def tokenizer(self, data_dir: str | None) -> BpeTokenizer:
         return load_splits(data_dir)[1]
 
-    def _train_batches(self, data_rng: Any, data_dir: str | None,
-                       global_batch_size: int) -> TrainPackedBatches:
+    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
+                             global_batch_size: int) -> TrainPackedBatches:
         seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
         return TrainPackedBatches(self._split("train", data_dir),
                                   self.effective_batch_size(global_batch_size),
