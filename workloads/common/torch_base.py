@@ -60,7 +60,7 @@ class TorchWorkloadMixin:
     ``loss_fn`` and either ``_eval_batch_sums(params, batch, model_state, rng) -> {name: summed
     value}`` or its own ``_eval_model_on_split``. The family's framework-neutral workload
     provides ``_numpy_train_batches(data_rng, data_dir, global_batch_size)`` (a stream with a
-    ``transform`` attribute) and ``_eval_batches(split, num_examples, batch_size, data_dir)``
+    ``transform`` attribute, to which the device transfer is appended) and ``_eval_batches(split, num_examples, batch_size, data_dir)``
     (numpy batches with ``weights``). Metrics are the sums divided by the number of real
     examples unless ``_finalize_metrics`` says otherwise.
 
@@ -113,11 +113,16 @@ class TorchWorkloadMixin:
         del cache, repeat_final_dataset, num_batches
         dev = device()
         if split != "train":
-            return (self._to_device(b, dev) for b in
-                    self._eval_batches(split, 10**9, global_batch_size, data_dir))
+            return (self._to_device(b, dev) for b in self._eval_batches(
+                split, self._queue_eval_examples(split), global_batch_size, data_dir))
         batches = self._numpy_train_batches(data_rng, data_dir, global_batch_size)
-        batches.transform = lambda b: self._to_device(b, dev)
+        numpy_transform = batches.transform or (lambda b: b)
+        batches.transform = lambda b: self._to_device(numpy_transform(b), dev)
         return batches
+
+    def _queue_eval_examples(self, split: str) -> int:
+        """How many examples an eval split's input queue covers (default: all of it)."""
+        return 10**9
 
     # ---- the forward pass -----------------------------------------------------------------
     @staticmethod

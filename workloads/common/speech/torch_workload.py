@@ -104,7 +104,7 @@ class SpeechTorchWorkload(TorchWorkloadMixin, SpeechWorkload):
         dev = device()
         with torch.no_grad():
             for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
-                batch = to_torch_nested(batch, dev)
+                batch = self._to_device(batch, dev)
                 (logits, paddings), _ = self.model_fn(
                     params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
                     update_batch_norm=False)
@@ -122,19 +122,10 @@ class SpeechTorchWorkload(TorchWorkloadMixin, SpeechWorkload):
         return {"ctc_loss": totals["loss"] / max(totals["tokens"], 1.0),
                 "wer": totals["errors"] / max(totals["words"], 1)}
 
-    def _build_input_queue(self, data_rng: spec.RandomState, split: str, data_dir: str,
-                           global_batch_size: int, cache: bool | None = None,
-                           repeat_final_dataset: bool | None = None,
-                           num_batches: int | None = None):
-        del cache, repeat_final_dataset, num_batches
-        dev = device()
-        if split != "train":
-            size = {"eval_train": self.num_eval_train_examples,
-                    "validation": self.num_validation_examples,
-                    "test": self.num_test_examples}[split]
-            return (to_torch_nested(b, dev) for b in
-                    self._eval_batches(split, size, global_batch_size, data_dir))
-        batches = self._numpy_train_batches(data_rng, data_dir, global_batch_size)
-        inner = batches.transform
-        batches.transform = lambda b: to_torch_nested(inner(b), dev)
-        return batches
+    def _to_device(self, batch: dict[str, Any], dev: torch.device) -> dict[str, Any]:
+        return to_torch_nested(batch, dev)
+
+    def _queue_eval_examples(self, split: str) -> int:
+        return {"eval_train": self.num_eval_train_examples,
+                "validation": self.num_validation_examples,
+                "test": self.num_test_examples}[split]
