@@ -42,11 +42,21 @@ def _class(name: str, framework: str = "pytorch"):
 
 
 def source(name: str) -> str:
-    """Where a dev workload's targets come from: its own procedure run or its base's."""
+    """Where a dev workload's targets come from: its own procedure run, its base's, or a hand.
+
+    A workload with a procedure record whose code overrides the recorded targets (mnist, a
+    development workload like AlgoPerf's own) reads "hand-set (procedure: ...)".
+    """
     from workloads.calibration_record import read_record
+    from workloads.target_setting import numbers_from_record
 
     entry = _registry().entry(name)
-    if read_record(name) is not None:
+    record = read_record(name)
+    if record is not None:
+        recorded, shipped = numbers_from_record(record), _class(name).numbers_for("0.5")
+        if (recorded.validation_target_value, recorded.test_target_value) != (
+                shipped.validation_target_value, shipped.test_target_value):
+            return f"hand-set (procedure: {_target(recorded)})"
         return "procedure"
     if entry.base is not None:
         return "base's targets"
