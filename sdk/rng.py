@@ -133,7 +133,7 @@ class StepKeys:
     for its first step before its clock starts, so the first block is not charged to a step.
     """
 
-    def __init__(self, rng: Any, num: int, framework: str, block: int = 512) -> None:
+    def __init__(self, rng: Any, num: int, framework: str, block: int = 4096) -> None:
         self._rng = rng
         self._num = num
         self._framework = framework

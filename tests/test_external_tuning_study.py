@@ -180,12 +180,14 @@ def test_kill_9_mid_study_loses_no_finished_trial_and_workers_die_with_it(
         except (FileNotFoundError, json.JSONDecodeError):
             return False
         done = [r for r in recs if r["objective"] is not None]
-        running = [r for r in recs if r["objective"] is None
+        # the two workers start trials 1 and 2 together and finish them together, so wait for
+        # trial 3, started after one of them finished: it has a whole trial's time left
+        running = [r for r in recs if r["objective"] is None and r["index"] == 2
                    and (trial_dir(root, 0, r["index"] + 1) / "checkpoint.pt").is_file()]
         return bool(done) and bool(running)
 
     try:
-        _wait_for(one_done_one_running, 180, "a finished trial and a running one")
+        _wait_for(one_done_one_running, 180, "a finished trial and a running third one")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
