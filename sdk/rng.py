@@ -131,6 +131,9 @@ class StepKeys:
     compute it, but ``block`` steps at a time with vectorised numpy (PyTorch) or one
     ``jax.vmap`` call (JAX), so a step pays only an index lookup. A timed loop calls it once
     for its first step before its clock starts, so the first block is not charged to a step.
+    Each step's tuple of key arrays is built with the block, in one pass of C-level
+    iteration: built one step at a time, between a submission's steps, the same views cost
+    several times more (cold caches).
     """
 
     def __init__(self, rng: Any, num: int, framework: str, block: int = 4096) -> None:
@@ -140,13 +143,14 @@ class StepKeys:
         self._block = block
         self._start = -1
         self._keys: np.ndarray | None = None
+        self._rows: list[tuple[Any, ...]] = []
 
     def __call__(self, step: int) -> tuple[Any, ...]:
         offset = step - self._start
         if self._keys is None or offset < 0 or offset >= self._block:
             self._fill(step)
             offset = 0
-        return tuple(self._keys[offset])
+        return self._rows[offset]
 
     def _fill(self, step: int) -> None:
         steps = np.arange(step, step + self._block, dtype=np.uint64)
@@ -162,4 +166,6 @@ class StepKeys:
                 counters = np.arange(1, self._num + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
                 words = _mix(folded[:, None] ^ _mix(counters)[None, :])
             self._keys = _from_u64(words)
+        views = iter(list(self._keys.reshape(-1, self._keys.shape[-1])))
+        self._rows = list(zip(*[views] * self._num, strict=True))
         self._start = step

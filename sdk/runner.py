@@ -276,9 +276,11 @@ def train_once(
     extra_update_kwargs = {"train_state": view} if submission.wants_train_state else {}
     prepare_for_eval = None if v05_api else submission.prepare_for_eval
     eval_period = workload.eval_period_time_sec
+    loss_type = workload.loss_type
     max_steps = options.max_global_steps
     sync, now = adapter.sync, (clock or time.time)
-    sync_each_step = getattr(adapter, "sync_each_step", True)
+    sync_policy = getattr(adapter, "sync_policy", "step")  # "step", "eval" or "none"
+    sync_each_step, sync_before_eval = sync_policy == "step", sync_policy == "eval"
     progress = _Progress(workload, budget, study, trial) if options.progress else None
 
     def checkpoint() -> None:
@@ -327,7 +329,7 @@ def train_once(
                 optimizer_state, params, model_state = submission.update_params(
                     workload=workload, current_param_container=params,
                     current_params_types=workload.model_params_types, model_state=model_state,
-                    hyperparameters=hyperparameters, batch=batch, loss_type=workload.loss_type,
+                    hyperparameters=hyperparameters, batch=batch, loss_type=loss_type,
                     optimizer_state=optimizer_state, eval_results=eval_results,
                     global_step=global_step, rng=update_rng, **extra_update_kwargs,
                 )
@@ -346,7 +348,7 @@ def train_once(
             train_state["accumulated_submission_time"] += step_end - train_state["last_step_end_time"]
             eval_due = step_end - train_state["last_eval_time"] >= eval_period or \
                 train_state["training_complete"]
-            if eval_due and not sync_each_step:
+            if eval_due and sync_before_eval:
                 # asynchronous dispatch (JAX): wait for the queued steps; the wait is step time
                 sync(params)
                 waited_until = now()
@@ -399,7 +401,7 @@ def train_once(
             logger.flush()
         raise
 
-    if not sync_each_step:  # the steps still queued since the last eval are step time too
+    if sync_before_eval:  # the steps still queued since the last eval are step time too
         t0 = now()
         sync(params)
         train_state["accumulated_submission_time"] += now() - t0

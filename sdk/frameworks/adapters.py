@@ -29,14 +29,15 @@ def _atomic_dump(obj: Any, path: Path, dump) -> None:  # noqa: ANN001
 
 class PyTorchAdapter:
     name = "pytorch"
-    # PyTorch runs eagerly on the CPU; on CUDA, sync() waits for the queued kernels.
-    sync_each_step = True
 
     def __init__(self) -> None:
         import torch
 
         self.torch = torch
         self.cuda = torch.cuda.is_available()
+        # When the runner calls sync(): "step" = after every step (CUDA: wait for the queued
+        # kernels, as AlgoPerf does); "none" = never (the CPU runs eagerly, nothing queues).
+        self.sync_policy = "step" if self.cuda else "none"
 
     def setup(self, threads: int | None) -> None:
         if threads:
@@ -107,7 +108,7 @@ class JaxAdapter:
     name = "jax"
     # JAX dispatches asynchronously, and AlgoPerf's loop does not block on it every step: the
     # runner waits for the queued steps only before an eval (or the end) and times that wait.
-    sync_each_step = False
+    sync_policy = "eval"
 
     def __init__(self) -> None:
         import jax
