@@ -24,7 +24,7 @@ import torch
 from sdk import spec
 from sdk.workload import PacelineWorkload
 from workloads.common import jax_base, torch_base
-from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.batching import TrainBatches, device_input_queue, eval_batches
 
 ARRAYS = {"inputs": np.arange(20, dtype=np.float32).reshape(10, 2),
           "targets": np.arange(10, dtype=np.float32)}
@@ -216,3 +216,30 @@ def test_jax_eval_averages_over_real_examples_not_padding():
     metrics = family._eval_model_on_split("validation", 7, 4, params, state, None, None)
     inputs, targets = ARRAYS["inputs"][:7], ARRAYS["targets"][:7]
     assert metrics == {"error": pytest.approx(float((inputs.sum(-1) - targets).mean()))}
+
+
+def test_device_input_queue_appends_the_device_step_and_sizes_only_eval_splits():
+    asked: list[str] = []
+
+    class Fake:
+        def _numpy_train_batches(self, data_rng, data_dir, global_batch_size):
+            arrays = {"x": np.arange(6, dtype=np.float32)}
+            return TrainBatches(arrays, global_batch_size, 0,
+                                transform=lambda b: {"x": b["x"] * 10})
+
+        def _eval_batches(self, split, num_examples, batch_size, data_dir):
+            return iter([{"split": split, "n": num_examples}])
+
+    def examples(split):
+        asked.append(split)
+        return 3
+
+    to_device = lambda b: {**b, "moved": True}  # noqa: E731
+    train = device_input_queue(Fake(), None, "train", None, 2, to_device, examples)
+    batch = next(train)
+    # the stream's own transform runs first, then the device step
+    assert batch["moved"] and set(batch["x"].tolist()) <= {0, 10, 20, 30, 40, 50}
+    assert asked == []  # the training stream is never sized
+    ev = list(device_input_queue(Fake(), None, "validation", None, 2, to_device, examples))
+    assert ev == [{"split": "validation", "n": 3, "moved": True}] and asked == ["validation"]
+    assert next(device_input_queue(Fake(), None, "test", None, 2, to_device))["n"] == 10**9

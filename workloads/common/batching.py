@@ -97,3 +97,22 @@ def dev_batch_size(requested: int, official_reference: int, dev_reference: int) 
     """
     scaled = round(int(requested) * dev_reference / official_reference)
     return max(1, int(scaled))
+
+
+def device_input_queue(workload: Any, data_rng: Any, split: str, data_dir: str | None,
+                       global_batch_size: int, to_device: Any,
+                       eval_examples: Any = None) -> Any:
+    """A workload's ``_build_input_queue``, for any framework: ``to_device`` moves a batch.
+
+    Training: the workload's endless ``_numpy_train_batches`` stream, with ``to_device``
+    appended to whatever transform the stream already has. Any other split: one pass over
+    ``eval_examples(split)`` examples of it (default: all) through ``_eval_batches``.
+    """
+    if split != "train":
+        n = eval_examples(split) if eval_examples is not None else 10**9
+        return (to_device(b) for b in workload._eval_batches(
+            split, n, global_batch_size, data_dir))
+    batches = workload._numpy_train_batches(data_rng, data_dir, global_batch_size)
+    numpy_transform = batches.transform or (lambda b: b)
+    batches.transform = lambda b: to_device(numpy_transform(b))
+    return batches

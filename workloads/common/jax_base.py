@@ -22,6 +22,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from sdk import spec
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
+from workloads.common.batching import device_input_queue
 
 
 def to_device_batch(batch: dict[str, np.ndarray], api_version: str) -> dict[str, Any]:
@@ -132,12 +133,8 @@ class JaxWorkloadMixin:
         """Endless shuffled training batches, or one pass over an eval split, on device."""
         del cache, repeat_final_dataset, num_batches
         api = self.api_version
-        if split != "train":
-            return (self._to_device(b, api) for b in
-                    self._eval_batches(split, 10**9, global_batch_size, data_dir))
-        batches = self._numpy_train_batches(data_rng, data_dir, global_batch_size)
-        batches.transform = lambda b: self._to_device(b, api)
-        return batches
+        return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
+                                  lambda b: self._to_device(b, api))
 
     # ---- the forward pass -----------------------------------------------------------------
     def _dropout_rate(self, dropout_rate: Any) -> Any:

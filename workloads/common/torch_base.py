@@ -14,6 +14,7 @@ import torch
 from sdk import spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
+from workloads.common.batching import device_input_queue
 
 
 def device() -> torch.device:
@@ -112,13 +113,9 @@ class TorchWorkloadMixin:
         """Endless shuffled training batches, or one pass over an eval split, on device."""
         del cache, repeat_final_dataset, num_batches
         dev = device()
-        if split != "train":
-            return (self._to_device(b, dev) for b in self._eval_batches(
-                split, self._queue_eval_examples(split), global_batch_size, data_dir))
-        batches = self._numpy_train_batches(data_rng, data_dir, global_batch_size)
-        numpy_transform = batches.transform or (lambda b: b)
-        batches.transform = lambda b: self._to_device(numpy_transform(b), dev)
-        return batches
+        return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
+                                  lambda b: self._to_device(b, dev),
+                                  eval_examples=self._queue_eval_examples)
 
     def _queue_eval_examples(self, split: str) -> int:
         """How many examples an eval split's input queue covers (default: all of it)."""
