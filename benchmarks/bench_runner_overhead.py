@@ -192,6 +192,11 @@ def main() -> None:
     parser.add_argument("--frameworks", default="pytorch,jax")
     parser.add_argument("--threads", type=int, help="CPU threads for both loops (PyTorch)")
     args = parser.parse_args()
+    if min(args.steps, args.noop_steps) < 10 or args.repeats < 1:
+        parser.error("--steps and --noop-steps must be at least 10 and --repeats at least 1")
+    if not set(args.frameworks.split(",")) <= {"pytorch", "jax"}:
+        parser.error(f"--frameworks takes pytorch, jax or both, comma-separated, "
+                     f"not {args.frameworks!r}")
     if args.threads:
         import torch
 
