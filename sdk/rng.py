@@ -142,12 +142,11 @@ class StepKeys:
         self._framework = framework
         self._block = block
         self._start = -1
-        self._keys: np.ndarray | None = None
         self._rows: list[tuple[Any, ...]] = []
 
     def __call__(self, step: int) -> tuple[Any, ...]:
         offset = step - self._start
-        if self._keys is None or offset < 0 or offset >= self._block:
+        if not self._rows or offset < 0 or offset >= self._block:
             self._fill(step)
             offset = 0
         return self._rows[offset]
@@ -155,8 +154,7 @@ class StepKeys:
     def _fill(self, step: int) -> None:
         steps = np.arange(step, step + self._block, dtype=np.uint64)
         if self._framework == "jax":
-            self._keys = np.asarray(_jax_block_keys(self._num)(self._rng,
-                                                              steps.astype(np.uint32)))
+            keys = np.asarray(_jax_block_keys(self._num)(self._rng, steps.astype(np.uint32)))
         else:
             base = _to_u64(self._rng)[0]
             with np.errstate(over="ignore"):
@@ -165,7 +163,7 @@ class StepKeys:
                 )
                 counters = np.arange(1, self._num + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
                 words = _mix(folded[:, None] ^ _mix(counters)[None, :])
-            self._keys = _from_u64(words)
-        views = iter(list(self._keys.reshape(-1, self._keys.shape[-1])))
+            keys = _from_u64(words)
+        views = iter(list(keys.reshape(-1, keys.shape[-1])))
         self._rows = list(zip(*[views] * self._num, strict=True))
         self._start = step

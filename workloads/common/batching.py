@@ -99,6 +99,9 @@ def dev_batch_size(requested: int, official_reference: int, dev_reference: int) 
     return max(1, int(scaled))
 
 
+ALL_EXAMPLES = 10**9  # an eval queue's size meaning "the whole split"
+
+
 def device_input_queue(workload: Any, data_rng: Any, split: str, data_dir: str | None,
                        global_batch_size: int, to_device: Any,
                        eval_examples: Any = None) -> Any:
@@ -109,7 +112,7 @@ def device_input_queue(workload: Any, data_rng: Any, split: str, data_dir: str |
     ``eval_examples(split)`` examples of it (default: all) through ``_eval_batches``.
     """
     if split != "train":
-        n = eval_examples(split) if eval_examples is not None else 10**9
+        n = eval_examples(split) if eval_examples is not None else ALL_EXAMPLES
         return (to_device(b) for b in workload._eval_batches(
             split, n, global_batch_size, data_dir))
     batches = workload._numpy_train_batches(data_rng, data_dir, global_batch_size)

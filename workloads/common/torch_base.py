@@ -14,7 +14,7 @@ import torch
 from sdk import spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
-from workloads.common.batching import device_input_queue
+from workloads.common.batching import ALL_EXAMPLES, device_input_queue
 
 
 def device() -> torch.device:
@@ -61,8 +61,9 @@ class TorchWorkloadMixin:
     ``loss_fn`` and either ``_eval_batch_sums(params, batch, model_state, rng) -> {name: summed
     value}`` or its own ``_eval_model_on_split``. The family's framework-neutral workload
     provides ``_numpy_train_batches(data_rng, data_dir, global_batch_size)`` (a stream with a
-    ``transform`` attribute, to which the device transfer is appended) and ``_eval_batches(split, num_examples, batch_size, data_dir)``
-    (numpy batches with ``weights``). Metrics are the sums divided by the number of real
+    ``transform`` attribute, to which the device transfer is appended) and
+    ``_eval_batches(split, num_examples, batch_size, data_dir)`` (numpy batches with
+    ``weights``). Metrics are the sums divided by the number of real
     examples unless ``_finalize_metrics`` says otherwise.
 
     The default ``model_fn`` calls the model as ``model(batch["inputs"], dropout_rate)``
@@ -119,7 +120,7 @@ class TorchWorkloadMixin:
 
     def _queue_eval_examples(self, split: str) -> int:
         """How many examples an eval split's input queue covers (default: all of it)."""
-        return 10**9
+        return ALL_EXAMPLES
 
     # ---- the forward pass -----------------------------------------------------------------
     @staticmethod
