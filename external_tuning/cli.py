@@ -30,11 +30,12 @@ EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
 
 def configure_tune(p: argparse.ArgumentParser) -> None:
     from sdk.cli.run_cmd import add_common_run_flags
+    from sdk.cli.validate import MAX_STUDIES, MAX_TRIALS, MAX_WORKERS, positive_int
 
     add_common_run_flags(p)
-    p.add_argument("--studies", type=int, metavar="N",
+    p.add_argument("--studies", type=positive_int(MAX_STUDIES), metavar="N",
                    help="studies per workload (default: the ruleset's, 5 in v0.5, 3 in v0.6)")
-    p.add_argument("--trials", type=int, metavar="M",
+    p.add_argument("--trials", type=positive_int(MAX_TRIALS), metavar="M",
                    help="trials per study (default: the ruleset's 5)")
     p.add_argument("--search", choices=SEARCHES, default="quasi-random",
                    help="quasi-random: the benchmark's own protocol (default); bayesian: Ax + "
@@ -42,13 +43,13 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shared", action="store_true",
                    help="bayesian: search one configuration shared by all --workload's, "
                         "judged on all of them")
-    p.add_argument("--initial-trials", type=int, metavar="N",
+    p.add_argument("--initial-trials", type=positive_int(MAX_TRIALS), metavar="N",
                    help="bayesian: quasi-random trials before the model (default: "
                         "min(5, trials/3))")
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
                    help="stop trials that can no longer reach the target within the budget "
                         "(default: on for bayesian, off for quasi-random)")
-    p.add_argument("--workers", type=int, default=1, metavar="K",
+    p.add_argument("--workers", type=positive_int(MAX_WORKERS), default=1, metavar="K",
                    help="trials run at once (default 1)")
     p.add_argument("--executor", choices=EXECUTORS,
                    help="where trials run (default: inline for one worker, processes for more)")
@@ -227,12 +228,13 @@ def _write_summary(path: str, study: Any, config: Any, root: Path) -> None:
 
 
 def configure_freeze(p: argparse.ArgumentParser) -> None:
+    from sdk.cli.validate import MAX_DRAWS, MAX_STUDIES, MAX_TRIALS, bounded_int, positive_int
     from sdk.rulesets import DEFAULT_VERSION, VERSIONS
 
     p.add_argument("studies", nargs="+", metavar="STUDY_DIR",
                    help="tuning experiments in AlgoPerf's layout (paceline tune's folders, or "
                         "any <submission>/study_<k>/<workload>_<framework>/trial_<n> tree)")
-    p.add_argument("--points", type=int, default=5, metavar="K",
+    p.add_argument("--points", type=positive_int(MAX_TRIALS), default=5, metavar="K",
                    help="at most this many points (default 5, the benchmark's trials per study)")
     p.add_argument("--box", action="store_true",
                    help="freeze a box (min/max per hyperparameter) instead of a list of points")
@@ -240,9 +242,9 @@ def configure_freeze(p: argparse.ArgumentParser) -> None:
                    help="where to write the frozen search space")
     p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
                    help="studies per workload and r_max of the simulated benchmark")
-    p.add_argument("--sim-studies", type=int, metavar="N",
+    p.add_argument("--sim-studies", type=positive_int(MAX_STUDIES), metavar="N",
                    help="studies the simulated benchmark runs (default: the ruleset's)")
-    p.add_argument("--samples", type=int, default=400, metavar="R",
+    p.add_argument("--samples", type=bounded_int(10, MAX_DRAWS), default=400, metavar="R",
                    help="simulated benchmark runs per candidate (default 400)")
     p.add_argument("--reference", action="append", default=[], metavar="DIR",
                    help="other submissions' experiment folders to compete with (default: "

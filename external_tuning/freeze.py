@@ -313,9 +313,12 @@ def box_around(space: SearchSpace, points: Sequence[dict[str, Any]], margin: flo
 
 
 def freeze_command(args: argparse.Namespace) -> int:
+    from sdk.cli.validate import check_output_path
     from sdk.scoring.targets import scoring_rules
     from sdk.trial_logs import atomic_write_json
 
+    check_output_path(args.out, "--out", create_parent=True)
+    check_output_path(args.json, "--json")
     if args.points < 1:
         raise PacelineError(f"--points must be at least 1, got {args.points}.")
     if args.samples < 10:

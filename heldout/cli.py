@@ -29,6 +29,7 @@ DEFAULT_DRAWS = 1000
 
 def configure(p: argparse.ArgumentParser) -> None:
     from sdk.cli.run_cmd import add_common_run_flags
+    from sdk.cli.validate import MAX_DRAWS, MAX_STUDIES, MAX_TRIALS, positive_int
 
     add_common_run_flags(p)
     for action in p._actions:  # sub-actions need no submission; the simulation checks it
@@ -40,7 +41,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="base workloads to simulate (default: suite = every scored base)")
     p.add_argument("--variants", choices=["official", "random", "both"], default="official",
                    help="candidate variants: the official ones, seeded random ones, or both")
-    p.add_argument("--random-per-base", type=int, default=2, metavar="K",
+    p.add_argument("--random-per-base", type=positive_int(MAX_TRIALS), default=2, metavar="K",
                    help="random variants per base workload (default 2)")
     p.add_argument("--random-changes", default="1,2", metavar="LIST",
                    help="how many knobs a random variant changes, drawn from LIST "
@@ -48,11 +49,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--random-targets", choices=["quick", "procedure"], default="quick",
                    help="how random variants get targets (default quick: one reference "
                         "run; procedure: the target-setting miniature)")
-    p.add_argument("--target-trials", type=int, default=2, metavar="N",
+    p.add_argument("--target-trials", type=positive_int(MAX_TRIALS), default=2, metavar="N",
                    help="--random-targets procedure: search points per algorithm")
-    p.add_argument("--target-seeds", type=int, default=2, metavar="K",
+    p.add_argument("--target-seeds", type=positive_int(MAX_TRIALS), default=2, metavar="K",
                    help="--random-targets procedure: reruns of the best point")
-    p.add_argument("--draws", type=int, default=DEFAULT_DRAWS, metavar="N",
+    p.add_argument("--draws", type=positive_int(MAX_DRAWS), default=DEFAULT_DRAWS, metavar="N",
                    help=f"held-out draws sampled over the recorded timings (default "
                         f"{DEFAULT_DRAWS}; no extra training)")
     p.add_argument("--reference", default="baselines", metavar="DIR_OR_BASELINES",
@@ -61,8 +62,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-reference-runs", action="store_true",
                    help="never train reference baselines here; compare only with what ships")
     p.add_argument("--score-method", choices=["grid", "exact"], default="grid")
-    p.add_argument("--studies", type=int, default=1, metavar="N")
-    p.add_argument("--trials", type=int, default=1, metavar="M",
+    p.add_argument("--studies", type=positive_int(MAX_STUDIES), default=1, metavar="N")
+    p.add_argument("--trials", type=positive_int(MAX_TRIALS), default=1, metavar="M",
                    help="trials per study (external tuning; default 1)")
     p.add_argument("--resume", action="store_true", help="keep finished trials")
     p.add_argument("--overwrite", action="store_true", help="start existing trials again")
@@ -77,7 +78,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     v = sub.add_parser("variants", help="draw random variants and print their changes")
     v.add_argument("--workloads", nargs="+", dest="variant_bases", metavar="NAME",
                    default=["suite"])
-    v.add_argument("--count", type=int, default=3, metavar="K")
+    v.add_argument("--count", type=positive_int(MAX_TRIALS), default=3, metavar="K")
     v.add_argument("--seed", type=int, dest="variant_seed", default=0, metavar="S")
     v.add_argument("--changes", dest="variant_changes", default="1,2", metavar="LIST")
     v.add_argument("--check", action="store_true",
@@ -86,6 +87,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdk.cli.validate import check_output_path
+
+    for attr in ("draw_json", "catalog_json", "variants_json"):
+        check_output_path(getattr(args, attr, None), "--json")
     if args.action == "draw":
         return _draw(args)
     if args.action == "catalog":

@@ -90,8 +90,10 @@ def default_search_space(args: argparse.Namespace, submission: Submission) -> Se
 
 def prepare(args: argparse.Namespace) -> RunContext:
     """Validate flags, import the submission and build the runner's options."""
+    from sdk.cli.validate import check_run_flags
     from sdk.experiment import random_seed
 
+    check_run_flags(args)
     table = get_ruleset(args.ruleset_version)
     names = resolve_workloads(args.workload, args.scale)
     for name in names:

@@ -27,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from sdk.errors import SearchSpaceError
+from sdk.errors import PacelineError, SearchSpaceError
+from sdk.input_files import check_identifiers, read_json
 
 HALTON_SKIP = 100
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a search space is a few hundred bytes; lists of points, KBs
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class SearchSpace:
         if isinstance(data, dict):
             if not data:
                 raise SearchSpaceError(f"{source}: the search space has no hyperparameters.")
+            _check_names(data, source)
             return cls(parameters=tuple(_parse_param(n, s, source) for n, s in data.items()),
                        source=source)
         if isinstance(data, list):
@@ -103,11 +106,9 @@ class SearchSpace:
         if not p.is_file():
             raise SearchSpaceError(f"Search space file {str(p)!r} does not exist.")
         try:
-            data = json.loads(p.read_text())
-        except json.JSONDecodeError as exc:
-            raise SearchSpaceError(
-                f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
-            ) from None
+            data = read_json(p, "search space", limit=MAX_FILE_BYTES)
+        except PacelineError as exc:
+            raise SearchSpaceError(str(exc)) from None
         return cls.from_json(data, source=str(p))
 
     def to_json(self) -> Any:
@@ -123,6 +124,23 @@ class SearchSpace:
         return out
 
 
+def _check_names(names: Any, source: str) -> None:
+    """Names become fields of AlgoPerf's ``Hyperparameters`` namedtuple: identifiers only."""
+    try:
+        check_identifiers(names, source)
+    except PacelineError as exc:
+        raise SearchSpaceError(str(exc)) from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``value`` as JSON, cut to ``limit`` characters for a one-line message."""
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -132,7 +150,7 @@ def _parse_param(name: str, spec: Any, source: str) -> Range | Choice:
     if not isinstance(spec, dict):
         raise SearchSpaceError(
             f"{where} must be an object with min/max/scaling or feasible_points, "
-            f"not {json.dumps(spec)}."
+            f"not {_short(spec)}."
         )
     if "feasible_points" in spec:
         extra = set(spec) - {"feasible_points"}
@@ -168,6 +186,7 @@ def _parse_points(data: list, source: str) -> tuple[dict[str, Any], ...]:
     names = list(data[0])
     if not names:
         raise SearchSpaceError(f"{source}: point 1 has no hyperparameters.")
+    _check_names(names, source)
     for i, point in enumerate(data, start=1):
         if set(point) != set(names):
             missing = sorted(set(names) - set(point))

@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from sdk.cli.command import Command
+from sdk.cli.validate import MAX_THREADS, check_output_path, finite_positive_float, positive_int
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workloads", nargs="+", metavar="NAME",
                    help="dev workloads to time (default: all with a calibration record)")
     p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
-    p.add_argument("--seconds", type=float, default=5.0, metavar="SEC",
+    p.add_argument("--seconds", type=finite_positive_float, default=5.0, metavar="SEC",
                    help="NAdamW submission time per workload (default 5)")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the framework")
+    p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
+                   help="CPU threads for the framework")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--json", metavar="OUT", help="write the measurements here")
     p.add_argument("--quiet", action="store_true", help="print only the factor")
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.seconds > 0:
         raise PacelineError(f"--seconds must be positive, got {args.seconds}.")
+    check_output_path(args.json, "--json")
     chosen = recorded_workloads(args.workloads)
     rows, measured = [], []
     with tempfile.TemporaryDirectory(prefix="paceline-calibrate-") as tmp:

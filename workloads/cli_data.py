@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     names = args.workloads or list(datasets)
     if args.data_dir and len(names) != 1:
         raise PacelineError("--data-dir takes exactly one workload name.")
+    if args.data_dir:
+        from sdk.cli.validate import check_output_dir
+
+        check_output_dir(args.data_dir, "--data-dir")
     refs = []
     for name in names:
         ref = workloads().entry(name).prepare

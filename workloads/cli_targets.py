@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from sdk.cli.command import Command
+from sdk.cli.validate import (
+    MAX_THREADS,
+    MAX_TRIALS,
+    check_output_dir,
+    check_output_path,
+    finite_positive_float,
+    positive_int,
+)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -29,14 +37,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", choices=["dev", "official"], default="dev",
                    help="only dev: official numbers are fixed by the benchmark")
     p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
-    p.add_argument("--runtime", type=float, metavar="SEC",
+    p.add_argument("--runtime", type=finite_positive_float, metavar="SEC",
                    help="target-setting runtime per run (default: the current dev budget "
                         "divided by the budget factor; variants: their base's)")
-    p.add_argument("--steps", type=int, metavar="N",
+    p.add_argument("--steps", type=positive_int(), metavar="N",
                    help="fix the steps per run instead of deriving them from --runtime")
-    p.add_argument("--trials", type=int, default=5, metavar="N",
+    p.add_argument("--trials", type=positive_int(MAX_TRIALS), default=5, metavar="N",
                    help="search points per algorithm (default 5; AlgoPerf: 200)")
-    p.add_argument("--seeds", type=int, default=5, metavar="K",
+    p.add_argument("--seeds", type=positive_int(MAX_TRIALS), default=5, metavar="K",
                    help="reruns of the best point (default 5; AlgoPerf: 20)")
     p.add_argument("--algorithms", metavar="LIST",
                    help="comma-separated baselines (default adamw,nadamw,nesterov,momentum; "
@@ -52,8 +60,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="keep finished runs and continue interrupted ones")
     p.add_argument("--overwrite", action="store_true", help="delete earlier runs first")
     p.add_argument("--data-dir", metavar="DIR")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the framework")
-    p.add_argument("--probe-seconds", type=float, metavar="SEC",
+    p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
+                   help="CPU threads for the framework")
+    p.add_argument("--probe-seconds", type=finite_positive_float, metavar="SEC",
                    help="length of the speed probe (default: 10%% of the runtime, 4-15 s)")
     p.add_argument("--json", metavar="OUT", help="write every run and the derived numbers here")
     p.add_argument("--write", action="store_true",
@@ -93,6 +102,8 @@ def options_from(args: argparse.Namespace) -> Any:
                             "and budgets are fixed by the benchmark (use --scale dev).")
     if args.resume and args.overwrite:
         raise PacelineError("Pass either --resume or --overwrite, not both.")
+    check_output_path(args.json, "--json")
+    check_output_dir(args.experiment_dir, "--experiment-dir")
     spaces = {}
     for item in args.search_space:
         algorithm, sep, path = item.partition("=")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib import metadata
+from typing import NoReturn
 
 from sdk.cli.command import Command
 from sdk.errors import PacelineError
@@ -40,8 +42,16 @@ def _load(ref: str) -> Command:
     return getattr(importlib.import_module(module_name), attr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``paceline run: argument --trials: ...; see --help``."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.rstrip(".")
+        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`.\n")
+
+
 def _build_parser(commands: dict[str, Command], broken: dict[str, str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="paceline",
         description="Develop, tune and score training algorithms for AlgoPerf.",
     )
@@ -85,9 +95,34 @@ def main(argv: list[str] | None = None) -> int:
     except PacelineError as exc:
         print(f"paceline {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (OSError, MemoryError) as exc:
+        sentence = user_error(exc)
+        if sentence is None or os.environ.get("PACELINE_TRACEBACK"):
+            raise
+        print(f"paceline {args.command}: {sentence}", file=sys.stderr)
+        return PacelineError.exit_code
     except KeyboardInterrupt:
         print(f"paceline {args.command}: interrupted; finished work is kept.", file=sys.stderr)
         return 130
+
+
+def user_error(exc: BaseException) -> str | None:
+    """One sentence for an error a user's input can cause and no reader caught, else None.
+
+    The error boundary of the CLI: file-system errors that name a path (an output folder that
+    is missing, read-only or a file; a path under /proc) and running out of memory. Malformed
+    files are caught where they are read (:mod:`sdk.input_files`), which can name the file.
+    Every other exception is a bug in paceline or in the submission and keeps its traceback;
+    ``PACELINE_TRACEBACK=1`` shows the traceback anyway.
+    """
+    if isinstance(exc, OSError) and exc.filename is not None:
+        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        reason = exc.strerror or type(exc).__name__
+        return f"Cannot use {where} ({reason}); check the path and its permissions."
+    if isinstance(exc, MemoryError):
+        return ("Out of memory; a flag asks for more than this machine holds (--trials, "
+                "--draws?) or an input file is too large.")
+    return None
 
 
 if __name__ == "__main__":

@@ -23,6 +23,14 @@ import sys
 from pathlib import Path
 
 from sdk.cli.command import Command
+from sdk.cli.validate import (
+    MAX_STUDIES,
+    MAX_THREADS,
+    MAX_TRIALS,
+    check_output_dir,
+    check_output_path,
+    positive_int,
+)
 from sdk.errors import PacelineError
 from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
 
@@ -37,17 +45,17 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--ruleset", choices=RULESETS, default="external")
     build.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
     build.add_argument("--scale", choices=["dev"], default="dev")
-    build.add_argument("--studies", type=int, default=1)
-    build.add_argument("--trials", type=int, default=1)
+    build.add_argument("--studies", type=positive_int(MAX_STUDIES), default=1)
+    build.add_argument("--trials", type=positive_int(MAX_TRIALS), default=1)
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--experiment-dir", default="experiments/reference")
     build.add_argument("--resume", action="store_true", help="keep finished trials")
-    build.add_argument("--max-global-steps", type=int, metavar="N",
+    build.add_argument("--max-global-steps", type=positive_int(), metavar="N",
                        help="cap every trial (quick checks only: never for shipped files)")
     build.add_argument("--variants", action="store_true",
                        help="time the official held-out variants of the --workload bases "
                             "(default: every scored base) into the variants file")
-    build.add_argument("--threads", type=int, metavar="N",
+    build.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
                        help="CPU threads per trial (1 when several builds share a machine)")
     build.add_argument("--replace", action="store_true",
                        help="drop what the file holds (default: keep the baselines and "
@@ -97,6 +105,8 @@ def _build(args: argparse.Namespace) -> int:
     from sdk.submission import load_submission
     from sdk.trial_logs import atomic_write_json, system_metadata
 
+    check_output_path(args.out, "--out")
+    check_output_dir(args.experiment_dir, "--experiment-dir")
     if args.out:
         out = Path(args.out)
     else:

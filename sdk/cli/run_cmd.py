@@ -16,6 +16,13 @@ import sys
 from pathlib import Path
 
 from sdk.cli.command import Command
+from sdk.cli.validate import (
+    MAX_STUDIES,
+    MAX_THREADS,
+    MAX_TRIALS,
+    finite_positive_float,
+    positive_int,
+)
 from sdk.errors import PacelineError
 from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
 
@@ -41,12 +48,13 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
                    help="default: <scale>/<ruleset>_tuning/<submission>")
     p.add_argument("--data-dir", metavar="DIR",
                    help="dataset directory (default: paceline's prepared data cache)")
-    p.add_argument("--max-global-steps", type=int, metavar="N")
-    p.add_argument("--speed-factor", type=float, default=None, metavar="X",
+    p.add_argument("--max-global-steps", type=positive_int(), metavar="N")
+    p.add_argument("--speed-factor", type=finite_positive_float, default=None, metavar="X",
                    help="dev scale only: multiply budgets and eval periods by X for a machine "
                         "X times slower than the calibration machine (default: "
                         "$PACELINE_SPEED_FACTOR or 1)")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the framework")
+    p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
+                   help="CPU threads for the framework")
     p.add_argument("--api-version", choices=["0.5", "0.6"],
                    help="force the submission API generation (default: detected from imports)")
     p.add_argument("--torch-compile", action="store_true", help="torch.compile the model")
@@ -60,8 +68,8 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_common_run_flags(p)
-    p.add_argument("--studies", type=int, default=1, metavar="N")
-    p.add_argument("--trials", type=int, default=1, metavar="M",
+    p.add_argument("--studies", type=positive_int(MAX_STUDIES), default=1, metavar="N")
+    p.add_argument("--trials", type=positive_int(MAX_TRIALS), default=1, metavar="M",
                    help="trials per study (external tuning; default 1)")
     p.add_argument("--resume", action="store_true",
                    help="continue killed trials from their last checkpoint and keep "

@@ -19,6 +19,7 @@ import argparse
 import sys
 
 from sdk.cli.command import Command
+from sdk.cli.validate import check_output_paths
 from sdk.errors import PacelineError
 from sdk.rulesets import DEFAULT_VERSION, VERSIONS
 
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from sdk.scoring.targets import scoring_rules
     from sdk.scoring.time_to_target import submission_times
 
+    check_output_paths(args, "json", "plot", "html")
     trees = find_submissions(args.dirs)
     if not trees:
         raise PacelineError(f"No submission folders found in {', '.join(args.dirs)}.")
