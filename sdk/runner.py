@@ -546,24 +546,61 @@ def _finish(logger, trial_dir, status, reason, train_state, global_step, progres
 
 
 def read_status(trial_dir: Path) -> dict[str, Any] | None:
-    """The ``paceline_trial.json`` record of a trial directory, if any."""
-    import json
+    """The ``paceline_trial.json`` record of a trial directory, if any.
+
+    A status file that cannot be read or is not a JSON object is one sentence naming it.
+    """
+    from sdk.input_files import read_json_object
 
     path = Path(trial_dir) / STATUS_FILE
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return None
+    status = read_json_object(path, "trial status file")
+    if status.get("result") is not None:
+        _check_result(status["result"], path)
+    return status
+
+
+# The JSON types each annotation of a TrialResult field allows (bool is not a number here).
+_RESULT_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+                 "dict[str, Any]": (dict,)}
+
+
+def _check_result(data: Any, path: Path) -> None:
+    """Refuse, in one sentence, a recorded result that :class:`TrialResult` cannot hold."""
+    import dataclasses
+
+    if not isinstance(data, dict):
+        raise PacelineError(f"Trial status file {path}: 'result' must be a JSON object.")
+    fields = {f.name: f for f in dataclasses.fields(TrialResult)}
+    unknown = sorted(set(data) - set(fields), key=str)
+    missing = [name for name, f in fields.items() if name not in data
+               and f.default is dataclasses.MISSING]
+    if unknown or missing:
+        what = f"unknown field {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
+        raise PacelineError(f"Trial status file {path}: the recorded result has {what}; move "
+                            "the file away to run the trial again.")
+    for name, value in data.items():
+        kinds = str(fields[name].type).split(" | ")
+        if value is None and "None" in kinds:
+            continue
+        allowed = tuple(t for k in kinds for t in _RESULT_TYPES.get(k, ()))
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise PacelineError(f"Trial status file {path}: the recorded {name!r} is not "
+                                f"a {' or '.join(kinds)}; move the file away to run the trial "
+                                "again.")
 
 
 def hyperparameters_from_file(trial_dir: Path) -> Any:
-    """Reload ``hparams.json`` as AlgoPerf does on resume."""
-    import json
+    """Reload ``hparams.json`` as AlgoPerf does on resume (a broken file is one sentence)."""
+    from sdk.input_files import check_identifiers, read_json_object
 
     path = Path(trial_dir) / "hparams.json"
-    return make_hyperparameters(json.loads(path.read_text())) if path.is_file() else None
+    if not path.is_file():
+        return None
+    values = read_json_object(path, "hyperparameters file")
+    check_identifiers(values, str(path))
+    return make_hyperparameters(values)
 
 
 class _Progress:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
+import io
 import math
 import os
 import re
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sdk.errors import PacelineError
+from sdk.input_files import read_json_object
 
 EVAL_FILE = "eval_measurements.csv"
 TRIAL_DIR = re.compile(r"trial_(\d+)")
@@ -40,6 +41,7 @@ TIMESTAMP_SUFFIX = re.compile(r"(.+)-\d{4}(-\d{2}){5}")
 NO_STUDY = "(no study folder)"
 # The time at each eval: AlgoPerf's `score` column (== accumulated_submission_time).
 TIME_COLUMNS = ("score", "accumulated_submission_time")
+MAX_CSV_BYTES = 512 * 1024 * 1024  # a week-long trial's eval log is a few MB
 
 
 @dataclass(frozen=True)
@@ -262,24 +264,37 @@ def read_meta(trial: TrialDir) -> dict[str, Any] | None:
     if not metas:
         return None
     try:
-        data = json.loads(metas[0].read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PacelineError(f"{metas[0]} is not valid JSON ({exc}); fix or remove it, since "
-                            "it says which targets the trial was run against.") from None
-    if not isinstance(data, dict):
-        raise PacelineError(f"{metas[0]} does not hold a JSON object.")
-    return data
+        return read_json_object(metas[0], "trial metadata file")
+    except PacelineError as exc:
+        raise PacelineError(f"{str(exc).rstrip('.')}; fix or remove it, since it says which "
+                            "targets the trial was run against.") from None
 
 
 def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
     """Read the target metric, submission time and step of every eval in ``path``.
 
-    Empty cells and ``nan`` are NaN (a NaN metric never reaches a target). Anything else that
-    is not a number, a row with more cells than the header, or a missing metric or time column
-    raises :class:`PacelineError` naming the file and line.
+    Empty cells and ``nan`` are NaN (a NaN metric never reaches a target; a NaN time is
+    allowed only on an eval that does not reach it). Anything else that is not a number, a row
+    with more or fewer cells than the header, NUL bytes, a last line without a line end (a
+    file cut off mid-write), a negative, infinite or decreasing time, or a missing metric or
+    time column raises :class:`PacelineError` naming the file and line.
     """
     try:
-        with open(path, newline="") as f:
+        with open(path, "rb") as f:
+            data = f.read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise PacelineError(f"{path} is larger than {MAX_CSV_BYTES // 2**20} MiB, too large "
+                                "to be an eval log.")
+        text = data.decode("utf-8-sig")
+        if "\0" in text:
+            line = text.count("\n", 0, text.index("\0")) + 1
+            raise PacelineError(f"Line {line} of {path} holds NUL bytes: the file was cut off "
+                                "or padded by an interrupted write; rerun or resume the trial.")
+        if text and not text.endswith(("\n", "\r")):
+            raise PacelineError(f"The last line of {path} has no line end, so the file looks "
+                                "cut off mid-write; rerun or resume the trial (or end the line "
+                                "if it is complete).")
+        with io.StringIO(text, newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             if header is None:
@@ -303,17 +318,37 @@ def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
     except OSError as exc:
         raise PacelineError(f"Cannot read {path} ({exc.strerror}).") from None
     for line, row in rows:
-        if len(row) > width:
+        if len(row) != width:
             raise PacelineError(f"Line {line} of {path} has {len(row)} cells but the header "
-                                f"has {width}; the file is malformed.")
+                                f"has {width}; the file is malformed"
+                                f"{' or cut off' if len(row) < width else ''}.")
     step = index.get("global_step")
+    times = _column(rows, index[time_column], path, time_column)
+    _check_times(times, rows, path, time_column)
     return Curve(
         _column(rows, index[metric_column], path, metric_column),
-        _column(rows, index[time_column], path, time_column),
+        times,
         _column(rows, step, path, "global_step") if step is not None
         else np.full(len(rows), math.nan),
         time_column,
     )
+
+
+def _check_times(times: np.ndarray, rows: list[tuple[int, list[str]]], path: Path,
+                 name: str) -> None:
+    """Times must be finite, non-negative and never decrease (empty cells are skipped)."""
+    previous, previous_line = -math.inf, 0
+    for (line, _), t in zip(rows, times, strict=True):
+        if math.isnan(t):
+            continue
+        if t < 0 or math.isinf(t):
+            raise PacelineError(f"Line {line} of {path}: the {name!r} time {t:g} is not a "
+                                "finite, non-negative number of seconds.")
+        if t < previous:
+            raise PacelineError(f"Line {line} of {path}: the {name!r} time {t:g} is earlier "
+                                f"than {previous:g} on line {previous_line}; evals must be in "
+                                "time order.")
+        previous, previous_line = t, line
 
 
 def _column(rows: list[tuple[int, list[str]]], i: int, path: Path, name: str) -> np.ndarray:
