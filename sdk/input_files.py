@@ -42,11 +42,14 @@ def read_bytes(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> byte
     return data
 
 
-def read_json(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> Any:
+def read_json(path: str | Path, what: str, limit: int = MAX_JSON_BYTES,
+              unique_keys: bool = False) -> Any:
     """Parse the JSON file ``path`` (a ``what``, e.g. "search space") or raise one sentence.
 
     Covers a missing or unreadable file, a folder, binary or non-UTF-8 content, invalid or
-    truncated JSON, nesting too deep for the parser and files over ``limit`` bytes.
+    truncated JSON, nesting too deep for the parser and files over ``limit`` bytes. With
+    ``unique_keys``, an object that names a key twice (JSON keeps the last one silently) is
+    refused too.
     """
     p = Path(path)
     data = read_bytes(p, what, limit)
@@ -55,8 +58,16 @@ def read_json(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> Any:
     except UnicodeDecodeError as exc:
         raise PacelineError(f"{what.capitalize()} {p} is not UTF-8 text (byte {exc.start} is "
                             f"{data[exc.start:exc.start + 1]!r}).") from None
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) < len(items):
+            twice = next(k for i, (k, _) in enumerate(items) if k in dict(items[:i]))
+            raise PacelineError(f"{what.capitalize()} {p} names {twice!r} twice in one "
+                                "object; keep one.")
+        return out
+
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=pairs if unique_keys else None)
     except json.JSONDecodeError as exc:
         raise PacelineError(f"{what.capitalize()} {p} is not valid JSON ({exc.msg} at line "
                             f"{exc.lineno}, column {exc.colno}).") from None
@@ -65,9 +76,10 @@ def read_json(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> Any:
                             "read.") from None
 
 
-def read_json_object(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> dict[str, Any]:
+def read_json_object(path: str | Path, what: str, limit: int = MAX_JSON_BYTES,
+                     unique_keys: bool = False) -> dict[str, Any]:
     """:func:`read_json` for files that must hold a JSON object."""
-    data = read_json(path, what, limit)
+    data = read_json(path, what, limit, unique_keys)
     if not isinstance(data, dict):
         raise PacelineError(f"{what.capitalize()} {Path(path)} must hold a JSON object, not "
                             f"{_json_type(data)}.")

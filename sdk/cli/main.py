@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             broken[name] = f"{type(exc).__name__}: {exc}"
     parser = _build_parser(commands, broken)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad flag that argparse has explained in one line
+        return exc.code if isinstance(exc.code, int) else 2
     args._argv = argv  # the command line as given, for records of how a file was made
     if getattr(args, "_command", None) is None:
         parser.print_help()

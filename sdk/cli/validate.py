@@ -40,16 +40,15 @@ def positive_int(upper: int | None = None) -> Callable[[str], int]:
 
 def bounded_int(lower: int, upper: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from ``lower`` to ``upper`` (inclusive)."""
-    span = f"from {lower} to {upper}" if upper is not None else f"of at least {lower}"
+    span = f"at least {lower}" + (f" and at most {upper}" if upper is not None else "")
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number {span}, got "
-                                             f"{text!r}") from None
-        if value < lower or (upper is not None and value > upper):
-            raise argparse.ArgumentTypeError(f"expected a whole number {span}, got {value}")
+            value = None
+        if value is None or value < lower or (upper is not None and value > upper):
+            raise argparse.ArgumentTypeError(f"must be a whole number, {span}, not {text!r}")
         return value
 
     parse.__name__ = "whole number"
@@ -61,9 +60,9 @@ def finite_positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number greater than 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, not {text!r}")
     return value
 
 

@@ -25,7 +25,6 @@ performance profile divides by the number of base workloads).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
+from sdk.input_files import read_json
 from sdk.rulesets import BASE_WORKLOADS, OFFICIAL_HELD_OUT_WORKLOADS, get_ruleset
 from sdk.time_to_target import is_minimized
 
@@ -156,12 +156,9 @@ def scoring_rules(
 def apply_targets_file(rules: ScoringRules, path: str | Path) -> ScoringRules:
     """``rules`` with the targets (and workload lists) of a targets JSON file in force."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PacelineError(f"Targets file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PacelineError(f"Targets file {path} is not valid JSON ({exc}).") from None
+    if not path.exists():
+        raise PacelineError(f"Targets file {path} does not exist.")
+    raw = read_json(path, "targets file", unique_keys=True)
     if not isinstance(raw, dict):
         raise PacelineError(f"Targets file {path} must hold a JSON object of workloads.")
     return apply_targets(rules, raw, source=f"targets file {path.name}", name=str(path))
@@ -192,7 +189,15 @@ def apply_targets(
             if unknown:
                 raise PacelineError(f"{where}: '{key}' names {', '.join(unknown)}, which have "
                                     "no target in the file or the ruleset tables.")
+            twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+            if twice is not None:
+                raise PacelineError(f"{where}: '{key}' lists {twice!r} twice; each workload "
+                                    "counts once in the score.")
             lists[key] = tuple(names)
+    both = set(lists.get("base_workloads", ())) & set(lists.get("held_out_workloads", ()))
+    if both:
+        raise PacelineError(f"{where}: {', '.join(sorted(both))} is listed both as a base and "
+                            "as a held-out workload.")
     return replace(rules, targets=targets, targets_file=name, **lists)
 
 
@@ -231,6 +236,9 @@ def _target_from_entry(
     for key in ("budget_sec", "max_allowed_runtime_sec"):
         if key in entry:
             budget = _number(entry[key], workload, key, where)
+            if budget <= 0:
+                raise PacelineError(f"{where}: {key!r} of {workload!r} must be a positive "
+                                    f"number of seconds, not {entry[key]!r}.")
             explicit = True
             break
     return Target(workload, metric, value, minimized, budget, source, explicit)
@@ -254,6 +262,13 @@ def target_from_meta(workload: str, meta: Mapping[str, Any], where: str) -> Targ
         raise PacelineError(f"{where} says paceline.scale is 'dev' but lacks "
                             "workload.target_metric_name / workload.validation_target_value."
                             ) from None
+    if not isinstance(metric, str) or not metric or not math.isfinite(value):
+        raise PacelineError(f"{where}: workload.target_metric_name must be a metric name and "
+                            "workload.validation_target_value a finite number.")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or not math.isfinite(budget) or budget < 0):
+        raise PacelineError(f"{where}: paceline.budget_sec must be a non-negative number of "
+                            f"seconds, not {budget!r}.")
     if not isinstance(minimized, bool):
         try:
             minimized = is_minimized(metric)
