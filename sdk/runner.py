@@ -36,6 +36,7 @@ from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
 from sdk.time_to_target import first_reaching_index
 from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
+from sdk.workload_view import WorkloadView, attach_train_logger
 
 
 @dataclass
@@ -212,8 +213,10 @@ def train_once(
         import torch
 
         params = torch.compile(params)
+    # the submission sees AlgoPerf's workload API only, never the workload (workload_view.py)
+    submission_view = WorkloadView(workload)
     optimizer_state = _user_call(
-        "init_optimizer_state", submission.init_optimizer_state, workload=workload,
+        "init_optimizer_state", submission.init_optimizer_state, workload=submission_view,
         model_params=params, model_state=model_state, hyperparameters=hyperparameters,
         rng=opt_init_rng,
     )
@@ -252,7 +255,7 @@ def train_once(
         _skip(queue, payload["batches_consumed"])
     if logger is not None:
         logger.preemption_count = preemption_count
-        workload.attach_metrics_logger(logger)
+        attach_train_logger(submission_view, logger)
         meta = {
             **workload.metadata(),
             **system_metadata(),
@@ -321,13 +324,13 @@ def train_once(
                 data_select_rng, update_rng, prep_eval_rng, eval_rng = keys
             try:
                 batch = submission.data_selection(
-                    workload=workload, input_queue=queue, optimizer_state=optimizer_state,
+                    workload=submission_view, input_queue=queue, optimizer_state=optimizer_state,
                     current_param_container=params, model_state=model_state,
                     hyperparameters=hyperparameters, global_step=global_step,
                     rng=data_select_rng,
                 )
                 optimizer_state, params, model_state = submission.update_params(
-                    workload=workload, current_param_container=params,
+                    workload=submission_view, current_param_container=params,
                     current_params_types=workload.model_params_types, model_state=model_state,
                     hyperparameters=hyperparameters, batch=batch, loss_type=loss_type,
                     optimizer_state=optimizer_state, eval_results=eval_results,
@@ -362,7 +365,7 @@ def train_once(
                 if prepare_for_eval is not None:
                     t0 = now()
                     optimizer_state, params, model_state = _user_call(
-                        "prepare_for_eval", prepare_for_eval, workload=workload,
+                        "prepare_for_eval", prepare_for_eval, workload=submission_view,
                         current_param_container=params,
                         current_params_types=workload.model_params_types,
                         model_state=model_state, hyperparameters=hyperparameters,

@@ -6,7 +6,10 @@ A trial directory holds (``algoperf-spec.md`` §3.3, §3.7):
 * ``measurements.csv``: eval rows, scalars the submission logged, and a final ``score`` row;
 * ``hparams.json`` (external tuning), ``meta_data_<preemption>.json``, ``flags_<preemption>.json``;
 * TensorBoard event files with every logged scalar;
-* ``paceline_trial.json``: paceline's own status record (running / finished, why it stopped).
+* ``paceline_trial.json``: paceline's own status record (running / finished, why it stopped);
+* ``paceline_eval_record.json``: the runner's record of every row it wrote to
+  ``eval_measurements.csv`` (one SHA-256 per row), which ``paceline score`` checks the CSV
+  against (:func:`eval_row_digest`).
 
 Every file is rewritten through a temporary file and ``os.replace``, so a kill at any moment
 leaves either the old or the new version.
@@ -15,6 +18,7 @@ leaves either the old or the new version.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -29,6 +33,7 @@ from typing import Any
 EVAL_FILE = "eval_measurements.csv"
 ALL_FILE = "measurements.csv"
 STATUS_FILE = "paceline_trial.json"
+EVAL_RECORD_FILE = "paceline_eval_record.json"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -69,6 +74,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
     return str(value)
+
+
+def eval_row_digest(cells: dict[str, str]) -> str:
+    """SHA-256 of one CSV row given as ``{column: cell text}``; empty cells do not count.
+
+    The writer and the scorer compute it the same way: from what :func:`rows_to_csv` writes
+    and from what :mod:`csv` reads back, so the digest of a row survives the round trip.
+    """
+    canonical = json.dumps(sorted((str(k), v) for k, v in cells.items() if v != ""),
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _row_digest(row: dict[str, Any]) -> str:
+    return eval_row_digest({str(k): _cell(v) for k, v in row.items()})
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:
@@ -149,7 +169,7 @@ class TrialLogger:
         self.all_rows.append(row)
         if is_eval:
             self.eval_rows.append(row)
-            atomic_write_text(self.trial_dir / EVAL_FILE, rows_to_csv(self.eval_rows))
+            self._write_eval_rows()
             # Rows a submission logs between evals are buffered (its logging is timed work)
             # and reach measurements.csv with the next eval row.
             atomic_write_text(self.trial_dir / ALL_FILE, rows_to_csv(self.all_rows))
@@ -160,8 +180,18 @@ class TrialLogger:
         """Rewrite the CSVs from a checkpoint's rows (after a kill the files may be ahead)."""
         self.eval_rows = [dict(r) for r in eval_rows]
         self.all_rows = [dict(r) for r in all_rows]
-        atomic_write_text(self.trial_dir / EVAL_FILE, rows_to_csv(self.eval_rows))
+        self._write_eval_rows()
         atomic_write_text(self.trial_dir / ALL_FILE, rows_to_csv(self.all_rows))
+
+    def _write_eval_rows(self, csv_too: bool = True) -> None:
+        """The record first, then the CSV: a kill in between leaves the CSV one row short of
+        the record, which ``paceline score`` accepts (a row more than the record it refuses)."""
+        atomic_write_json(self.trial_dir / EVAL_RECORD_FILE, {
+            "file": EVAL_FILE,
+            "row_sha256": [_row_digest(r) for r in self.eval_rows],
+        })
+        if csv_too:
+            atomic_write_text(self.trial_dir / EVAL_FILE, rows_to_csv(self.eval_rows))
 
     def write_final_score(self, score: float, global_step: int) -> None:
         self.all_rows.append({"score": score, "global_step": global_step,
@@ -176,6 +206,9 @@ class TrialLogger:
             self._tb.flush()
 
     def close(self) -> None:
+        """End the trial's logging: the eval record and CSV are rewritten from the rows this
+        logger wrote, so whatever the submission's last steps did to them is undone."""
+        self._write_eval_rows(csv_too=bool(self.eval_rows))
         if self._tb is not None:
             self._tb.close()
             self._tb = None

@@ -270,6 +270,51 @@ def read_meta(trial: TrialDir) -> dict[str, Any] | None:
                             "targets the trial was run against.") from None
 
 
+def verify_eval_rows(trial_path: Path) -> bool:
+    """Check a paceline trial's ``eval_measurements.csv`` against the runner's own record.
+
+    The runner writes ``paceline_eval_record.json`` (one SHA-256 per eval row it wrote, see
+    :func:`sdk.trial_logs.eval_row_digest`) before each CSV write and again when the trial
+    ends. Every CSV row must be the row the runner wrote, in order; the CSV may be one row
+    short (a kill between the two writes), never longer. Returns ``False`` when the trial has
+    no record (logs written by AlgoPerf, or by a paceline that kept none), ``True`` when it
+    matches; a mismatch raises :class:`PacelineError` naming the file.
+    """
+    from sdk.trial_logs import EVAL_RECORD_FILE, eval_row_digest
+
+    record_path = Path(trial_path) / EVAL_RECORD_FILE
+    csv_path = Path(trial_path) / EVAL_FILE
+    if not record_path.exists():
+        return False
+    record = read_json_object(record_path, "eval record")
+    expected = record.get("row_sha256")
+    if not isinstance(expected, list) or not all(isinstance(d, str) for d in expected):
+        raise PacelineError(f"{record_path} is not a paceline eval record (it has no list of "
+                            "row digests), so the trial's eval rows cannot be verified.")
+    try:
+        text = csv_path.read_bytes().decode("utf-8-sig") if csv_path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PacelineError(f"Cannot read {csv_path} ({exc}).") from None
+    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    found = []
+    for row in body:
+        cells = dict(zip(header, row, strict=False))
+        if len(row) > len(header) or len(cells) < len(header):  # extra cells, doubled names
+            cells["\0malformed"] = ",".join(row)
+        found.append(eval_row_digest(cells))
+    refuse = ("so the trial's evals were changed outside the runner and paceline score "
+              "refuses to score it")
+    for i, (got, want) in enumerate(zip(found, expected, strict=False)):
+        if got != want:
+            raise PacelineError(f"Line {i + 2} of {csv_path} is not the eval row the runner "
+                                f"wrote (see {record_path.name}), {refuse}.")
+    if len(found) > len(expected) or len(found) < len(expected) - 1:
+        raise PacelineError(f"{csv_path} has {len(found)} eval rows but the runner wrote "
+                            f"{len(expected)} (see {record_path.name}), {refuse}.")
+    return True
+
+
 def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
     """Read the target metric, submission time and step of every eval in ``path``.
 

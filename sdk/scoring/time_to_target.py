@@ -40,8 +40,10 @@ from sdk.scoring.reader import (
     group_trials,
     read_curve,
     read_meta,
+    verify_eval_rows,
 )
 from sdk.scoring.targets import ScoringRules, Target, scoring_rules, target_from_meta
+from sdk.trial_logs import EVAL_RECORD_FILE, STATUS_FILE
 
 TRIAL_RULES = ("earliest-eval", "fastest")
 
@@ -212,6 +214,7 @@ def submission_times(
     out = SubmissionTimes(name=tree.name, notes=list(tree.notes), trial_rule=trial_rule,
                           budget_enforced=enforce_budget)
     trials = [t for t in tree.trials if framework is None or t.framework == framework]
+    unverified = 0  # paceline trials without the runner's eval record (an older paceline)
     for workload, studies in group_trials(trials).items():
         frameworks = sorted({t.framework or "?" for ts in studies.values() for t in ts})
         if len(frameworks) > 1:
@@ -232,6 +235,8 @@ def submission_times(
                     continue
                 what = f" (the target metric of {workload})"
                 curve = read_curve(trial.csv_path, target.column, what)
+                if not verify_eval_rows(trial.path) and (trial.path / STATUS_FILE).is_file():
+                    unverified += 1
                 results.append(trial_time(curve, target, trial.trial, trial.csv_path,
                                           enforce_budget))
             if results:
@@ -245,6 +250,12 @@ def submission_times(
             workload, None if frameworks == ["?"] else frameworks[0], target, tuple(study_times),
             median_time([s.time_sec for s in study_times]),
         )
+    if unverified:
+        out.notes.append(f"{tree.name}: {unverified} paceline "
+                         f"{_plural(unverified, 'trial has', 'trials have')} no eval record "
+                         f"({EVAL_RECORD_FILE}, kept since paceline checks eval rows), so "
+                         f"{_plural(unverified, 'its', 'their')} eval rows are scored "
+                         "unverified.")
     _check_protocol(tree, out, rules)
     return out
 
