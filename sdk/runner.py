@@ -184,8 +184,7 @@ def train_once(
     budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
 
     logger = TrialLogger(trial_dir, options.tensorboard) if trial_dir is not None else None
-    ckpt_path = trial_dir / f"checkpoint.{'pt' if framework == 'pytorch' else 'pkl'}" \
-        if trial_dir is not None else None
+    ckpt_path = trial_dir / adapter.checkpoint_name if trial_dir is not None else None
     if trial_dir is not None and hyperparameters is not None:
         logger.write_json("hparams.json", _hparams_dict(hyperparameters))
 

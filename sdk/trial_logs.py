@@ -51,6 +51,53 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(_jsonable(data), indent=2) + "\n")
 
 
+def temp_file_pid(name: str) -> int | None:
+    """The pid in an atomic write's temporary file name ``.<name>.tmp<pid>``, else None."""
+    stem, sep, digits = name.rpartition(".tmp")
+    if not (sep and name.startswith(".") and len(stem) > 1 and digits.isdigit()):
+        return None
+    return int(digits)
+
+
+def pid_is_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one we may not signal counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the ``.<name>.tmp<pid>`` files in ``folder`` whose writing process has ended.
+
+    Such a file is what a kill during an atomic write leaves (logs and checkpoints use this
+    name); one whose process still runs is kept, and nothing else is touched. Returns the
+    files removed.
+    """
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = temp_file_pid(entry.name)
+        if pid is None or pid == os.getpid() or pid_is_alive(pid) or not entry.is_file():
+            continue
+        try:
+            entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -147,6 +194,7 @@ class TrialLogger:
     def __init__(self, trial_dir: Path, tensorboard: bool = True) -> None:
         self.trial_dir = Path(trial_dir)
         self.trial_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.trial_dir)  # left by a kill during a write
         self.eval_rows: list[dict[str, Any]] = []
         self.all_rows: list[dict[str, Any]] = []
         self._tb = ScalarWriter(self.trial_dir) if tensorboard else None

@@ -123,6 +123,14 @@ class EvalPointGuard:
     def __init__(self) -> None:
         self.runner_prepares = False
 
+    def state_dict(self) -> dict[str, bool]:
+        """What a checkpoint keeps of the guard (plain data)."""
+        return {"runner_prepares": self.runner_prepares}
+
+    def load_state_dict(self, state: dict[str, bool]) -> None:
+        """Take back what :meth:`state_dict` returned."""
+        self.runner_prepares = bool(state["runner_prepares"])
+
     def after_update(self, state: T, to_eval: Callable[[T], T]) -> T:
         """The evaluation point unless the runner is known to call ``prepare_for_eval``."""
         return state if self.runner_prepares else to_eval(state)

@@ -4,31 +4,35 @@
 Checkpoints follow AlgoPerf's content (``algoperf-spec.md`` §3.8): parameters, optimizer state
 (PyTorch: the ``state_dict()`` of every value that has one; JAX: element 0 of a
 ``(state, update_fn)`` tuple, or the whole tree), model state, and the runner's bookkeeping.
+They hold tensors and plain data only and are read without unpickling objects
+(:mod:`sdk.frameworks.checkpoints`); each adapter names its file in ``checkpoint_name``.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
-import random
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sdk.frameworks import checkpoints as ckpt
 
-def _atomic_dump(obj: Any, path: Path, dump) -> None:  # noqa: ANN001
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        dump(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+def _plain_or_skip(key: str, value: Any, array: Any) -> tuple[bool, Any]:
+    """``(True, plain value)``, or ``(False, None)`` with a warning when ``value`` of
+    ``optimizer_state[key]`` holds an object a checkpoint cannot store."""
+    try:
+        return True, ckpt.plain(value, array, where=f"optimizer_state[{key!r}]")
+    except ckpt.NotPlain as exc:
+        warnings.warn(f"optimizer_state[{key!r}] cannot be checkpointed ({exc}); it is "
+                      "rebuilt by init_optimizer_state on resume.", stacklevel=3)
+        return False, None
 
 
 class PyTorchAdapter:
     name = "pytorch"
+    checkpoint_name = "checkpoint.pt"
 
     def __init__(self) -> None:
         import torch
@@ -58,54 +62,64 @@ class PyTorchAdapter:
         with torch.no_grad():
             return all(bool(torch.isfinite(p).all()) for p in params.parameters())
 
+    def _tensor(self, value: Any) -> Any:
+        """The stored form of an array-like (a tensor; numpy arrays become tensors)."""
+        if isinstance(value, self.torch.Tensor):
+            return value.detach()
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+            return self.torch.from_numpy(np.array(value))
+        return None
+
     def save(self, path: Path, params: Any, model_state: Any, optimizer_state: Any,
              extra: dict[str, Any]) -> None:
+        """Write ``checkpoint.pt``: tensors and plain data, readable with weights_only."""
         opt: dict[str, Any] = {}
         if isinstance(optimizer_state, dict):
             for key, value in optimizer_state.items():
-                if hasattr(value, "state_dict"):
-                    opt[key] = value.state_dict()
-                else:
-                    try:
-                        pickle.dumps(value)
-                        opt[key] = value
-                    except Exception:  # noqa: BLE001
-                        warnings.warn(f"optimizer_state[{key!r}] cannot be checkpointed; "
-                                      "it is rebuilt by init_optimizer_state on resume.",
-                                      stacklevel=2)
+                state = value.state_dict() if hasattr(value, "state_dict") else value
+                ok, stored = _plain_or_skip(str(key), state, self._tensor)
+                if ok:
+                    opt[key] = stored
         payload = {
             "model_params": _unwrap(params).state_dict(),
-            "model_state": model_state,
+            "model_state": ckpt.plain(model_state, self._tensor, where="model_state"),
             "optimizer_state": opt,
             "torch_rng": self.torch.get_rng_state(),
             "cuda_rng": self.torch.cuda.get_rng_state_all() if self.cuda else None,
-            **_host_rng_state(),
-            **extra,
+            **ckpt.host_rng_state(),
+            **ckpt.plain(extra, self._tensor, where="checkpoint"),
         }
-        _atomic_dump(payload, path, self.torch.save)
+        ckpt.write_torch(path, payload)
 
     def load(self, path: Path) -> dict[str, Any]:
-        return self.torch.load(path, map_location="cpu", weights_only=False)
+        """Read ``path`` with ``weights_only=True``; a bad file is one sentence naming it."""
+        self.loaded_from = Path(path)
+        return ckpt.read_torch(Path(path), ("model_params", "optimizer_state", "torch_rng"))
 
     def restore(self, payload: dict[str, Any], params: Any, model_state: Any,
                 optimizer_state: Any) -> tuple[Any, Any, Any]:
-        _unwrap(params).load_state_dict(payload["model_params"])
-        if isinstance(optimizer_state, dict):
-            for key, value in payload["optimizer_state"].items():
-                current = optimizer_state.get(key)
-                if current is not None and hasattr(current, "load_state_dict"):
-                    current.load_state_dict(value)
-                else:
-                    optimizer_state[key] = value
-        self.torch.set_rng_state(payload["torch_rng"])
-        if self.cuda and payload.get("cuda_rng") is not None:
-            self.torch.cuda.set_rng_state_all(payload["cuda_rng"])
-        _restore_host_rng(payload)
+        """Put a loaded checkpoint's state into the trial's model, optimizer and RNGs."""
+        try:
+            _unwrap(params).load_state_dict(payload["model_params"])
+            if isinstance(optimizer_state, dict):
+                for key, value in payload["optimizer_state"].items():
+                    current = optimizer_state.get(key)
+                    if current is not None and hasattr(current, "load_state_dict"):
+                        current.load_state_dict(value)
+                    else:
+                        optimizer_state[key] = value
+            self.torch.set_rng_state(payload["torch_rng"])
+            if self.cuda and payload.get("cuda_rng") is not None:
+                self.torch.cuda.set_rng_state_all(payload["cuda_rng"])
+            ckpt.restore_host_rng(payload)
+        except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ckpt.does_not_fit(getattr(self, "loaded_from", None), exc) from exc
         return params, payload.get("model_state", model_state), optimizer_state
 
 
 class JaxAdapter:
     name = "jax"
+    checkpoint_name = "checkpoint.msgpack"
     # JAX dispatches asynchronously, and AlgoPerf's loop does not block on it every step: the
     # runner waits for the queued steps only before an eval (or the end) and times that wait.
     sync_policy = "eval"
@@ -136,74 +150,91 @@ class JaxAdapter:
             return optimizer_state[0]
         return optimizer_state
 
+    def _array(self, value: Any) -> Any:
+        """The stored form of an array-like (a numpy array, fetched from the device)."""
+        if isinstance(value, np.ndarray) or isinstance(value, self.jax.Array):
+            return np.asarray(self.jax.device_get(value))
+        return None
+
+    def _leaves(self, tree: Any, where: str) -> list[Any]:
+        """The leaves of a pytree, each as plain data (arrays as numpy arrays).
+
+        A leaf that is no plain data (an object) is stored as None, with a warning, and
+        keeps its freshly initialised value on resume.
+        """
+        out = []
+        for i, x in enumerate(self.jax.tree_util.tree_leaves(tree)):
+            try:
+                out.append(ckpt.plain(np.asarray(x) if isinstance(x, np.generic) else x,
+                                      self._array, keys=(str,), where=f"{where}[{i}]"))
+            except ckpt.NotPlain as exc:
+                warnings.warn(f"{exc}: it cannot be checkpointed and keeps its initial value "
+                              "on resume.", stacklevel=3)
+                out.append(None)
+        return out
+
     def save(self, path: Path, params: Any, model_state: Any, optimizer_state: Any,
              extra: dict[str, Any]) -> None:
-        get = self.jax.device_get
-        opt_leaves = [
-            np.asarray(get(x)) if hasattr(x, "shape") else x
-            for x in self.jax.tree_util.tree_leaves(self._opt_tree(optimizer_state))
-        ]
+        """Write ``checkpoint.msgpack``: the leaves of each pytree, plain data, no pickle.
+
+        Trees are stored as their leaves in JAX's flattening order; ``restore`` puts them
+        back into the structure of the trial's freshly initialised trees.
+        """
         payload = {
-            "model_params": get(params),
-            "model_state": get(model_state),
-            "optimizer_state_leaves": opt_leaves,
-            **_host_rng_state(),
-            **extra,
+            "model_params_leaves": self._leaves(params, "model_params"),
+            "model_state_leaves": self._leaves(model_state, "model_state"),
+            "optimizer_state_leaves": self._leaves(self._opt_tree(optimizer_state),
+                                                   "optimizer_state"),
+            **ckpt.host_rng_state(),
+            **ckpt.plain(extra, self._array, keys=(str,), where="checkpoint"),
         }
-        _atomic_dump(payload, path, pickle.dump)
+        ckpt.write_msgpack(path, payload)
 
     def load(self, path: Path) -> dict[str, Any]:
-        with open(path, "rb") as f:
-            return pickle.load(f)
+        """Read ``path`` (MessagePack, numeric arrays only); a bad file is one sentence."""
+        self.loaded_from = Path(path)
+        return ckpt.read_msgpack(Path(path), ("model_params_leaves", "model_state_leaves",
+                                              "optimizer_state_leaves"))
+
+    def _put_leaves(self, saved: Any, like: Any, what: str) -> Any:
+        """``like``'s tree with the saved leaves, each placed as its counterpart is."""
+        jax = self.jax
+        leaves, treedef = jax.tree_util.tree_flatten(like)
+        if not isinstance(saved, list) or len(saved) != len(leaves):
+            raise ValueError(f"its {what} has {len(saved) if isinstance(saved, list) else 0} "
+                             f"arrays where the trial has {len(leaves)}")
+        restored = []
+        for s, x in zip(saved, leaves, strict=True):
+            if s is None:  # a leaf that could not be stored keeps its initial value
+                restored.append(x)
+                continue
+            if hasattr(x, "dtype") and isinstance(s, np.ndarray):
+                s = s.astype(x.dtype, copy=False)
+            restored.append(jax.device_put(s, x.sharding) if hasattr(x, "sharding") else s)
+        return jax.tree_util.tree_unflatten(treedef, restored)
 
     def restore(self, payload: dict[str, Any], params: Any, model_state: Any,
                 optimizer_state: Any) -> tuple[Any, Any, Any]:
-        jax = self.jax
-        tree = self._opt_tree(optimizer_state)
-        leaves, treedef = jax.tree_util.tree_flatten(tree)
-        saved = payload["optimizer_state_leaves"]
-        if len(saved) != len(leaves):
-            raise ValueError("The checkpoint's optimizer state does not match the submission's.")
-        restored = [
-            jax.device_put(s, x.sharding) if hasattr(x, "sharding") else s
-            for s, x in zip(saved, leaves, strict=True)
-        ]
-        new_tree = jax.tree_util.tree_unflatten(treedef, restored)
-        if tree is not optimizer_state:
-            optimizer_state = (new_tree, optimizer_state[1])
-        else:
-            optimizer_state = new_tree
-        params = _put_like(jax, payload["model_params"], params)
-        model_state = _put_like(jax, payload["model_state"], model_state)
-        _restore_host_rng(payload)
+        """Put a loaded checkpoint's leaves into the trial's trees and restore the RNGs."""
+        try:
+            tree = self._opt_tree(optimizer_state)
+            new_tree = self._put_leaves(payload["optimizer_state_leaves"], tree,
+                                        "optimizer state")
+            if tree is not optimizer_state:
+                optimizer_state = (new_tree, optimizer_state[1])
+            else:
+                optimizer_state = new_tree
+            params = self._put_leaves(payload["model_params_leaves"], params, "parameters")
+            model_state = self._put_leaves(payload["model_state_leaves"], model_state,
+                                           "model state")
+            ckpt.restore_host_rng(payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ckpt.does_not_fit(getattr(self, "loaded_from", None), exc) from exc
         return params, model_state, optimizer_state
-
-
-def _put_like(jax, saved: Any, like: Any) -> Any:  # noqa: ANN001
-    if like is None or saved is None:
-        return saved
-    try:
-        return jax.tree_util.tree_map(
-            lambda s, x: jax.device_put(s, x.sharding) if hasattr(x, "sharding") else s,
-            saved, like,
-        )
-    except ValueError:
-        return saved
 
 
 def _unwrap(module: Any) -> Any:
     return getattr(module, "module", module) if hasattr(module, "module") else module
-
-
-def _host_rng_state() -> dict[str, Any]:
-    return {"numpy_rng": np.random.get_state(), "python_rng": random.getstate()}
-
-
-def _restore_host_rng(payload: dict[str, Any]) -> None:
-    if "numpy_rng" in payload:
-        np.random.set_state(payload["numpy_rng"])
-    if "python_rng" in payload:
-        random.setstate(payload["python_rng"])
 
 
 def get_adapter(framework: str) -> PyTorchAdapter | JaxAdapter:
