@@ -106,8 +106,9 @@ def run_tune(args: argparse.Namespace) -> int:
         seed=seed, shared=args.shared, initial_trials=args.initial_trials,
         early_stopping=early, max_global_steps=args.max_global_steps,
         workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
+        clock=ctx.options.clock, clock_scale=ctx.options.clock_scale,
     )
-    threads = args.threads
+    threads = ctx.options.threads
     if threads is None and args.workers > 1:
         threads = max(1, (os.cpu_count() or 1) // args.workers)
     from external_tuning.early_stopping import TargetOutOfReach

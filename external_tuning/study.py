@@ -72,6 +72,9 @@ class TuneConfig:
     max_global_steps: int | None = None
     workload_kwargs: dict[str, Any] = field(default_factory=dict)
     cap: float = DEFAULT_CAP
+    # experiments saved before the dev clock existed were timed with the wall clock
+    clock: str = "wall"
+    clock_scale: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,7 +103,8 @@ _RESUME_FLAGS = {
     "workloads": "--workload", "space": "--tuning-search-space", "search": "--search",
     "seed": "--seed", "shared": "--shared", "initial_trials": "--initial-trials",
     "early_stopping": "--early-stopping", "max_global_steps": "--max-global-steps",
-    "workload_kwargs": "--speed-factor", "cap": "the miss cap",
+    "workload_kwargs": "--speed-factor", "cap": "the miss cap", "clock": "--clock",
+    "clock_scale": "--speed-factor",
 }
 
 
@@ -161,16 +165,21 @@ def new_group(config: TuneConfig, study: int, workloads: tuple[str, ...]) -> Gro
 
 def read_state(root: Path) -> tuple[TuneConfig, list[dict[str, Any]]] | None:
     """The saved configuration and groups of the experiment at ``root`` (``None`` if new)."""
+    from sdk.input_files import read_json_object
+
     path = Path(root) / STATE_FILE
     if not path.is_file():
         return None
+    data = read_json_object(path, "tuning state")
     try:
-        data = json.loads(path.read_text())
         if data.get("format") != FORMAT:
             raise PacelineError(f"{path} has format {data.get('format')!r}; this paceline "
                                 f"reads format {FORMAT}.")
-        return TuneConfig.from_json(data["config"]), data["groups"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        groups = data["groups"]
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise TypeError("'groups' is not a list of objects")
+        return TuneConfig.from_json(data["config"]), groups
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PacelineError(f"{path} is not a paceline tuning state ({exc}); move it away "
                             "to start the experiment again.") from None
 
@@ -231,9 +240,14 @@ class Study:
             old, raw_groups = saved
             check_resumable(old, self.config, self.root)
             for raw in raw_groups:
+                try:
+                    key = (int(raw["study"]), tuple(raw["workloads"]))
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise PacelineError(f"{self.root / STATE_FILE} is not a paceline tuning "
+                                        f"state (a group lacks a study or workloads: {exc}); "
+                                        "move it away to start the experiment again.") from None
                 tuner = Tuner.from_json(raw["tuner"], source=str(self.root / STATE_FILE))
                 tuner.extend(self.config.num_trials)  # a Bayesian search given more trials
-                key = (int(raw["study"]), tuple(raw["workloads"]))
                 groups[key] = Group(key[0], key[1], tuner)
         for study in range(self.config.num_studies):
             for workloads in self.config.grouped_workloads():
@@ -382,16 +396,18 @@ def _check_trial_dir(spec: TrialSpec) -> None:
     hparams = spec.trial_dir / "hparams.json"
     if not hparams.is_file():
         return
+    from sdk.input_files import read_json
+
     try:
-        recorded = json.loads(hparams.read_text())
-    except json.JSONDecodeError:
-        return  # a torn file from a kill: the trial is rerun and rewrites it
+        recorded = read_json(hparams, "hyperparameters file")
+    except PacelineError:
+        return  # a torn or foreign file: the trial is rerun and rewrites it
     meta = spec.trial_dir / "meta_data_0.json"
     seed = None
     if meta.is_file():
         try:
-            seed = json.loads(meta.read_text()).get("rng_seed")
-        except json.JSONDecodeError:
+            seed = read_json(meta, "trial metadata file").get("rng_seed")
+        except (PacelineError, AttributeError):
             seed = None
     expected = json.loads(json.dumps(spec.hyperparameters))
     if recorded != expected or (seed is not None and seed != spec.rng_seed):

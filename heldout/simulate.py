@@ -227,14 +227,14 @@ def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace
     root = home / "reference" / f"{args.ruleset}_tuning" / baseline
     specs = plan_trials(workloads, args.framework, args.scale, args.ruleset, space,
                         args.studies, args.trials, seed, root)
-    options = RunOptions(ruleset=args.ruleset, data_dir=args.data_dir, resume=True,
-                         save_checkpoints=False, tensorboard=False, threads=args.threads,
-                         max_global_steps=args.max_global_steps)
     from sdk.rulesets import get_ruleset
-    from sdk.run_context import speed_factor
+    from sdk.run_context import clock_options
 
-    run_plan(specs, submission, get_ruleset(args.ruleset_version), options,
-             {"time_scale": speed_factor(args.speed_factor)}, on_result=_say_result)
+    options = RunOptions(ruleset=args.ruleset, data_dir=args.data_dir, resume=True,
+                         save_checkpoints=False, tensorboard=False,
+                         max_global_steps=args.max_global_steps, **clock_options(args))
+    run_plan(specs, submission, get_ruleset(args.ruleset_version), options, {},
+             on_result=_say_result)
     return read_times(root, rules, workloads, args.framework)
 
 

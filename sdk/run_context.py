@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sdk.clock import check_clock, default_clock, hold_to_one_thread
 from sdk.errors import PacelineError
 from sdk.registry import baselines, workloads
 from sdk.rulesets import RulesetTable, get_ruleset
@@ -48,6 +49,37 @@ def resolve_workloads(names: list[str] | None, scale: str) -> list[str]:
             raise PacelineError(f"Workload {name!r} has no {scale} scale (available: {have}).")
         out.append(name)
     return list(dict.fromkeys(out))
+
+
+def dev_clock_override(value: float | None, scale: str) -> float | None:
+    """The clock scale a speed factor asks for (``1 / X``), or ``None`` to use the probed one.
+
+    ``--speed-factor X`` (or ``$PACELINE_SPEED_FACTOR``) says this machine is X times slower
+    than the calibration machine; the trial's clock then divides its seconds by X, so budgets,
+    eval periods and reference timings keep their calibration-machine seconds.
+    """
+    if value is not None and scale != "dev":
+        raise PacelineError("--speed-factor applies to the dev scale only; the official scale "
+                            "is timed in AlgoPerf's wall seconds.")
+    if value is None and not os.environ.get("PACELINE_SPEED_FACTOR"):
+        return None
+    return 1.0 / speed_factor(value) if scale == "dev" else None
+
+
+def clock_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The runner's timing options from ``--clock``, ``--speed-factor`` and ``--threads``.
+
+    Under the dev clock the framework is held to one thread in this process (unless
+    ``--threads`` says otherwise; CPU time is charged for every thread either way).
+    """
+    clock = check_clock(getattr(args, "clock", None) or default_clock(args.scale), args.scale)
+    threads = args.threads or (1 if clock == "dev" else None)
+    if clock == "dev" and threads == 1:
+        late = hold_to_one_thread(args.framework)
+        if late:
+            print(f"paceline: {late}.", file=sys.stderr)
+    return {"clock": clock, "clock_scale": dev_clock_override(args.speed_factor, args.scale),
+            "threads": threads}
 
 
 def speed_factor(value: float | None) -> float:
@@ -94,6 +126,7 @@ def prepare(args: argparse.Namespace) -> RunContext:
     from sdk.experiment import random_seed
 
     check_run_flags(args)
+    timing = clock_options(args)
     table = get_ruleset(args.ruleset_version)
     names = resolve_workloads(args.workload, args.scale)
     for name in names:
@@ -120,9 +153,8 @@ def prepare(args: argparse.Namespace) -> RunContext:
         save_checkpoints=not args.no_checkpoints,
         tensorboard=not args.no_tensorboard,
         progress=progress,
-        threads=args.threads,
         torch_compile=args.torch_compile,
         flags=flags,
+        **timing,
     )
-    kwargs = {"time_scale": speed_factor(args.speed_factor)}
-    return RunContext(submission, table, names, space, seed, root, options, kwargs)
+    return RunContext(submission, table, names, space, seed, root, options, {})

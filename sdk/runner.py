@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sdk import rng as prng
+from sdk.clock import canary_sec, measurement_report, running_with, trial_clock
 from sdk.errors import PacelineError, SubmissionError
 from sdk.frameworks.adapters import get_adapter
 from sdk.rulesets import RulesetTable
@@ -36,6 +37,7 @@ from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
 from sdk.time_to_target import first_reaching_index
 from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
+from sdk.trial_status import CRASH_LOG, TrialStatus, watchdog_limit
 from sdk.workload_view import WorkloadView, attach_train_logger
 
 
@@ -62,6 +64,11 @@ class RunOptions:
     # Target-setting runs (`paceline targets`): never stop because the workload's targets
     # are reached, so every run trains for its full step count or budget.
     ignore_targets: bool = False
+    # How submission time is measured (sdk/clock.py): "wall" (AlgoPerf's) or "dev" (CPU time
+    # less compilation, normalised to the calibration machine). clock_scale overrides the
+    # probed normalisation (--speed-factor X gives 1/X).
+    clock: str = "wall"
+    clock_scale: float | None = None
 
 
 @dataclass
@@ -96,13 +103,35 @@ class TrialResult:
     trial_dir: str | None = None
     hyperparameters: dict[str, Any] | None = None
     rng_seed: int = 0
+    clock: str = "wall"
+    clock_scale: float = 1.0
+    compile_sec: float = 0.0
+    cpu_share: float | None = None
+    measurement_trusted: bool = True
+    measurement_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 class TrialFailed(PacelineError):
-    """The submission raised during a trial; the trial is recorded as failed."""
+    """The trial failed on its own (the submission raised, exited or broke the API).
+
+    The trial is recorded as a miss with ``status`` and this message as its reason;
+    ``result`` is its :class:`TrialResult` (also in ``paceline_trial.json``) once recorded.
+    """
+
+    def __init__(self, message: str, status: str = TrialStatus.FAILED) -> None:
+        super().__init__(message)
+        self.status = status
+        self.result: TrialResult | None = None
+
+
+class TrialTimedOut(TrialFailed):
+    """The watchdog stopped a trial that ran past its limit (see :mod:`sdk.trial_status`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, TrialStatus.TIMED_OUT)
 
 
 class _CountingQueue:
@@ -134,17 +163,30 @@ def _is_finite_loss(result: dict[str, float]) -> bool:
 
 
 def _user_call(what: str, fn: Any, **kwargs: Any) -> Any:
-    """Call submission code; a failure becomes :class:`TrialFailed` with one sentence."""
+    """Call submission code; a failure becomes :class:`TrialFailed` with one sentence.
+
+    ``sys.exit()`` in submission code is a failure of the trial too, not the end of the run.
+    """
     try:
         return fn(**kwargs)
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         raise
-    except Exception as exc:
-        if type(exc).__name__ == "TrainingCompleteError":
+    except (Exception, SystemExit) as exc:
+        if isinstance(exc, TrialFailed) or type(exc).__name__ == "TrainingCompleteError":
             raise
-        frames = traceback.extract_tb(exc.__traceback__)
-        at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-        raise TrialFailed(f"{what} raised {type(exc).__name__}: {exc}{at}.") from exc
+        _reraise_user(exc, what)
+
+
+def _checked_triple(what: str, returned: Any) -> tuple[Any, Any, Any]:
+    """``(optimizer_state, params, model_state)`` as returned by ``what``, or TrialFailed."""
+    if not isinstance(returned, (tuple, list)) or len(returned) != 3:
+        shown = type(returned).__name__ if returned is not None else "None"
+        raise TrialFailed(f"{what} returned {shown}; it must return (optimizer_state, params, "
+                          "model_state).")
+    if returned[1] is None:
+        raise TrialFailed(f"{what} returned None for the parameters; it must return "
+                          "(optimizer_state, params, model_state).")
+    return returned[0], returned[1], returned[2]
 
 
 def _init_model(workload: Any, submission: Submission, hyperparameters: Any, key: Any) -> Any:
@@ -169,11 +211,63 @@ def train_once(
     trial_dir: Path | None,
     study: int = 0,
     trial: int = 1,
-    clock: Any = None,
+    **kwargs: Any,
 ) -> TrialResult:
     """Train ``submission`` on ``workload`` once and return the trial's summary.
 
-    ``clock`` replaces ``time.time`` (tests drive the loop with a simulated clock).
+    A trial that fails on its own (the submission raises, calls ``sys.exit``, returns what
+    the API does not allow, or runs past the watchdog of :mod:`sdk.trial_status`) raises
+    :class:`TrialFailed` after recording itself in ``paceline_trial.json`` as a miss with its
+    reason; the exception carries that record as ``result``. ``kwargs`` go to the training
+    loop (``clock``: a function returning seconds that replaces the trial clock).
+    """
+    budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
+    started = time.monotonic()
+    with _crash_log(trial_dir), _Watchdog(watchdog_limit(budget), budget):
+        try:
+            return _train(workload, submission, hyperparameters, rng_seed, table, options,
+                          trial_dir, study, trial, **kwargs)
+        except TrialFailed as exc:
+            if exc.result is None:  # failed before its training loop began
+                exc.result = _summarise(
+                    workload, submission, options, table, budget, study, trial,
+                    _fresh_train_state(), [], 0, time.monotonic() - started, exc.status,
+                    str(exc), trial_dir, hyperparameters, rng_seed,
+                )
+                _write_status(trial_dir, exc.status, str(exc), exc.result)
+            raise
+
+
+def _fresh_train_state() -> dict[str, Any]:
+    return {
+        "validation_goal_reached": False,
+        "test_goal_reached": False,
+        "is_time_remaining": True,
+        "last_eval_time": 0,
+        "training_complete": False,
+        "accumulated_submission_time": 0.0,
+        "accumulated_eval_time": 0.0,
+        "accumulated_logging_time": 0.0,
+        "last_step_end_time": None,
+    }
+
+
+def _train(
+    workload: Any,
+    submission: Submission,
+    hyperparameters: Any,
+    rng_seed: int,
+    table: RulesetTable,
+    options: RunOptions,
+    trial_dir: Path | None,
+    study: int = 0,
+    trial: int = 1,
+    clock: Any = None,
+) -> TrialResult:
+    """The training loop of :func:`train_once` (which adds the watchdog and failure records).
+
+    The trial is timed with ``options.clock`` (:mod:`sdk.clock`); ``clock``, a function
+    returning seconds, replaces it (tests drive the loop with a simulated clock).
     """
     framework = workload.framework
     adapter = get_adapter(framework)
@@ -182,6 +276,10 @@ def train_once(
     workload.api_version = submission.api_version
     v05_api = submission.api_version == "0.5"
     budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
+    norm = None
+    if clock is None:
+        clock, norm = trial_clock(options.clock, workload.name, framework, options.data_dir,
+                                  options.clock_scale, options.torch_compile)
 
     logger = TrialLogger(trial_dir, options.tensorboard) if trial_dir is not None else None
     ckpt_path = trial_dir / adapter.checkpoint_name if trial_dir is not None else None
@@ -197,9 +295,7 @@ def train_once(
 
     # ---- untimed setup ------------------------------------------------------------------------
     batch_size = submission.batch_size(workload.name)
-    eval_batch_size = workload.eval_batch_size
-    if submission.get_eval_batch_size is not None:
-        eval_batch_size = submission.get_eval_batch_size(workload.name)
+    eval_batch_size = submission.eval_batch_size(workload.name, workload.eval_batch_size)
     adapter.seed(model_init_rng)
     queue = _CountingQueue(
         workload._build_input_queue(data_rng, "train", options.data_dir, batch_size)
@@ -220,17 +316,7 @@ def train_once(
         rng=opt_init_rng,
     )
 
-    train_state: dict[str, Any] = {
-        "validation_goal_reached": False,
-        "test_goal_reached": False,
-        "is_time_remaining": True,
-        "last_eval_time": 0,
-        "training_complete": False,
-        "accumulated_submission_time": 0.0,
-        "accumulated_eval_time": 0.0,
-        "accumulated_logging_time": 0.0,
-        "last_step_end_time": None,
-    }
+    train_state = _fresh_train_state()
     global_step = 0
     eval_results: list[tuple[int, dict[str, float]]] = []
     preemption_count = 0
@@ -269,10 +355,18 @@ def train_once(
             "paceline.batch_size": batch_size,
             "paceline.effective_batch_size": _effective_batch(workload, batch_size),
             "paceline.metric_minimized": workload.metric_minimized,
+            "paceline.clock": getattr(clock, "name", "custom"),
+            "paceline.clock_scale": getattr(clock, "scale", 1.0),
+            "paceline.clock_scale_source": getattr(clock, "source", ""),
         }
         logger.write_json(f"meta_data_{preemption_count}.json", meta)
         logger.write_json(f"flags_{preemption_count}.json", options.flags)
-        _write_status(trial_dir, "running", "", None)
+        # the record a crash or the watchdog turns into the trial's miss (record_failure)
+        _write_status(trial_dir, TrialStatus.RUNNING, "", _summarise(
+            workload, submission, options, table, budget, study, trial, train_state,
+            eval_results, global_step, duration_offset, TrialStatus.RUNNING, "", trial_dir,
+            hyperparameters, rng_seed,
+        ))
 
     view = MappingProxyType(train_state)
     extra_update_kwargs = {"train_state": view} if submission.wants_train_state else {}
@@ -280,7 +374,7 @@ def train_once(
     eval_period = workload.eval_period_time_sec
     loss_type = workload.loss_type
     max_steps = options.max_global_steps
-    sync, now = adapter.sync, (clock or time.time)
+    sync, now = adapter.sync, clock
     sync_policy = getattr(adapter, "sync_policy", "step")  # "step", "eval" or "none"
     sync_each_step, sync_before_eval = sync_policy == "step", sync_policy == "eval"
     progress = _Progress(workload, budget, study, trial) if options.progress else None
@@ -296,14 +390,17 @@ def train_once(
             "eval_rows": logger.eval_rows,
             "all_rows": logger.all_rows,
             "batches_consumed": queue.consumed,
-            "total_duration": duration_offset + now() - global_start_time,
+            "total_duration": duration_offset + time.time() - global_start_wall,
         })
 
     # the first block of per-step keys (in JAX, with its one-time compilation) is the runner's
     # bookkeeping, not the submission's work: derive it before the clock starts
     step_keys(global_step)
+    canary_before = canary_sec() if norm is not None and norm.canary_sec else None
 
     # ---- the timed loop -------------------------------------------------------------------------
+    active = running_with(now).__enter__()
+    global_start_wall = time.time()
     global_start_time = now()
     train_state["last_step_end_time"] = global_start_time
     if train_state["last_eval_time"]:
@@ -328,18 +425,24 @@ def train_once(
                     hyperparameters=hyperparameters, global_step=global_step,
                     rng=data_select_rng,
                 )
-                optimizer_state, params, model_state = submission.update_params(
+                updated = submission.update_params(
                     workload=submission_view, current_param_container=params,
                     current_params_types=workload.model_params_types, model_state=model_state,
                     hyperparameters=hyperparameters, batch=batch, loss_type=loss_type,
                     optimizer_state=optimizer_state, eval_results=eval_results,
                     global_step=global_step, rng=update_rng, **extra_update_kwargs,
                 )
-            except Exception as exc:  # noqa: BLE001
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - the trial's own failure
+                if isinstance(exc, TrialFailed):  # the watchdog
+                    raise
                 if type(exc).__name__ != "TrainingCompleteError":
                     _reraise_user(exc, "update_params/data_selection")
                 train_state["training_complete"] = True
-                status = "training_complete"
+                status = TrialStatus.TRAINING_COMPLETE
+            else:
+                if type(updated) is not tuple or len(updated) != 3 or updated[1] is None:
+                    updated = _checked_triple("update_params", updated)
+                optimizer_state, params, model_state = updated
             global_step += 1
             if max_steps is not None and global_step >= max_steps:
                 train_state["training_complete"] = True
@@ -363,14 +466,16 @@ def train_once(
             if eval_due:
                 if prepare_for_eval is not None:
                     t0 = now()
-                    optimizer_state, params, model_state = _user_call(
-                        "prepare_for_eval", prepare_for_eval, workload=submission_view,
-                        current_param_container=params,
-                        current_params_types=workload.model_params_types,
-                        model_state=model_state, hyperparameters=hyperparameters,
-                        loss_type=workload.loss_type, optimizer_state=optimizer_state,
-                        eval_results=eval_results, global_step=global_step, rng=prep_eval_rng,
-                    )
+                    optimizer_state, params, model_state = _checked_triple(
+                        "prepare_for_eval", _user_call(
+                            "prepare_for_eval", prepare_for_eval, workload=submission_view,
+                            current_param_container=params,
+                            current_params_types=workload.model_params_types,
+                            model_state=model_state, hyperparameters=hyperparameters,
+                            loss_type=workload.loss_type, optimizer_state=optimizer_state,
+                            eval_results=eval_results, global_step=global_step,
+                            rng=prep_eval_rng,
+                        ))
                     sync(params)
                     train_state["accumulated_submission_time"] += now() - t0
                 in_budget = train_state["accumulated_submission_time"] < budget
@@ -379,7 +484,7 @@ def train_once(
                 if in_budget or table.eval_after_budget_crossing:
                     diverged = _evaluate(
                         workload, params, model_state, eval_rng, eval_batch_size, options,
-                        train_state, eval_results, global_step, global_start_time,
+                        train_state, eval_results, global_step, global_start_wall,
                         duration_offset, logger, checkpoint, progress, now,
                     )
                     if diverged and options.stop_on_divergence:
@@ -394,7 +499,13 @@ def train_once(
             if progress is not None and not global_step & 63:
                 progress.tick(train_state, global_step)
     except TrialFailed as exc:
-        _finish(logger, trial_dir, "failed", str(exc), train_state, global_step, progress)
+        exc.result = _summarise(
+            workload, submission, options, table, budget, study, trial, train_state,
+            eval_results, global_step, duration_offset + time.time() - global_start_wall,
+            exc.status, str(exc), trial_dir, hyperparameters, rng_seed,
+        )
+        _finish(logger, trial_dir, exc.status, str(exc), train_state, global_step, progress,
+                exc.result)
         raise
     except KeyboardInterrupt:
         if progress is not None:
@@ -402,6 +513,10 @@ def train_once(
         if logger is not None:
             logger.flush()
         raise
+    finally:
+        running_with(active).__exit__()
+        if hasattr(active, "close"):
+            active.close()
 
     if sync_before_eval:  # the steps still queued since the last eval are step time too
         t0 = now()
@@ -419,11 +534,28 @@ def train_once(
         train_state["accumulated_logging_time"] += now() - t0
     result = _summarise(
         workload, submission, options, table, budget, study, trial, train_state, eval_results,
-        global_step, duration_offset + now() - global_start_time, status, reason, trial_dir,
-        hyperparameters, rng_seed,
+        global_step, duration_offset + time.time() - global_start_wall, status, reason,
+        trial_dir, hyperparameters, rng_seed,
     )
+    canary_after = canary_sec() if canary_before is not None else None
+    _record_measurement(result, measurement_report(clock, norm, canary_before, canary_after),
+                        logger, meta if logger is not None else None, preemption_count)
     _finish(logger, trial_dir, status, reason, train_state, global_step, progress, result)
     return result
+
+
+def _record_measurement(result: TrialResult, report: dict[str, Any], logger: Any,
+                        meta: dict[str, Any] | None, preemption_count: int) -> None:
+    """Put the clock's figures and verdict in the result and the trial's ``meta_data``."""
+    result.clock = report.get("clock", "custom")
+    result.clock_scale = float(report.get("clock_scale", 1.0))
+    result.compile_sec = float(report.get("compile_cpu_sec", 0.0)) * result.clock_scale
+    result.cpu_share = report.get("cpu_share")
+    result.measurement_trusted = bool(report.get("trusted", True))
+    result.measurement_note = "; ".join(report.get("problems", []))
+    if logger is not None and meta is not None:
+        logger.write_json(f"meta_data_{preemption_count}.json",
+                          {**meta, "paceline.measurement": report})
 
 
 def _effective_batch(workload: Any, batch_size: int) -> int:
@@ -431,9 +563,13 @@ def _effective_batch(workload: Any, batch_size: int) -> int:
     return int(fn(batch_size)) if fn is not None else batch_size
 
 
-def _reraise_user(exc: Exception, what: str) -> None:
+def _reraise_user(exc: BaseException, what: str) -> None:
+    """Raise :class:`TrialFailed` naming ``what``, the exception and where it was raised."""
     frames = traceback.extract_tb(exc.__traceback__)
     at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    if isinstance(exc, SystemExit):
+        raise TrialFailed(f"{what} called sys.exit({exc.code!r}){at}; a submission must "
+                          "return, not end the process.") from None
     raise TrialFailed(f"{what} raised {type(exc).__name__}: {exc}{at}.") from exc
 
 
@@ -450,7 +586,10 @@ def _skip(queue: _CountingQueue, n: int) -> None:
 def _evaluate(workload, params, model_state, eval_rng, eval_batch_size, options, train_state,
               eval_results, global_step, global_start_time, duration_offset, logger, checkpoint,
               progress, now) -> bool:  # noqa: ANN001
-    """One untimed evaluation; returns whether the loss diverged."""
+    """One untimed evaluation; returns whether the loss diverged.
+
+    ``global_start_time`` is the trial's start in wall time (``total_duration`` is wall time
+    under either clock)."""
     t0 = now()
     try:
         result = workload.eval_model(
@@ -474,7 +613,7 @@ def _evaluate(workload, params, model_state, eval_rng, eval_batch_size, options,
     train_state["accumulated_eval_time"] += eval_end - t0
     result.update({
         "score": train_state["accumulated_submission_time"],
-        "total_duration": duration_offset + eval_end - global_start_time,
+        "total_duration": duration_offset + time.time() - global_start_time,
         "accumulated_submission_time": train_state["accumulated_submission_time"],
         "accumulated_eval_time": train_state["accumulated_eval_time"],
         "accumulated_logging_time": train_state["accumulated_logging_time"],
@@ -531,7 +670,7 @@ def _write_status(trial_dir: Path | None, status: str, reason: str,
     atomic_write_json(trial_dir / STATUS_FILE, {
         "status": status,
         "reason": reason,
-        "finished": status not in ("running",),
+        "finished": status != TrialStatus.RUNNING,
         "result": result.to_json() if result is not None else None,
         "updated": time.time(),
     })
@@ -545,6 +684,141 @@ def _finish(logger, trial_dir, status, reason, train_state, global_step, progres
         logger.flush()
         logger.close()
     _write_status(trial_dir, status, reason, result)
+
+
+def record_failure(trial_dir: Path, status: str, reason: str) -> TrialResult | None:
+    """Record a trial that ended without finishing its own record as a miss with ``reason``.
+
+    For a trial whose process crashed or was killed by the watchdog: its
+    ``paceline_trial.json`` still says "running"; it is rewritten as finished with ``status``
+    (and the result the runner wrote when the trial started, marked the same way). A trial
+    that finished its own record meanwhile is left as it is. Returns the recorded result.
+    """
+    record = read_status(trial_dir) or {}
+    if record.get("finished"):
+        try:
+            return TrialResult(**record["result"]) if record.get("result") else None
+        except TypeError:
+            return None
+    result = None
+    if record.get("result"):
+        try:
+            result = TrialResult(**{**record["result"], "status": str(status),
+                                    "reason": reason})
+        except TypeError:  # a record from another paceline version
+            result = None
+    Path(trial_dir).mkdir(parents=True, exist_ok=True)
+    _write_status(Path(trial_dir), status, reason, result)
+    return result
+
+
+def crash_reason(trial_dir: Path) -> str | None:
+    """How the trial's process died, from the log Python's faulthandler left (``None``: none).
+
+    For example "Segmentation fault (at sub.py, line 12 in update_params); its Python stack
+    is in <trial_dir>/paceline_crash.log".
+    """
+    path = Path(trial_dir) / CRASH_LOG
+    try:
+        text = path.read_text(errors="replace").strip()
+    except OSError:
+        return None
+    if not text:
+        return None
+    lines = text.splitlines()
+    what = lines[0].removeprefix("Fatal Python error: ").strip().rstrip(".")
+    # the crashing thread's innermost frame (other threads are listed too)
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("Current thread")), 0)
+    frame = next((ln.strip() for ln in lines[start:] if ln.strip().startswith("File ")), "")
+    where = ""
+    if frame:  # innermost frame first: 'File "/x/sub.py", line 12 in update_params'
+        name = frame.split('"')[1] if '"' in frame else ""
+        rest = frame.rsplit('"', 1)[-1].strip(", ")
+        where = f" (at {Path(name).name}, {rest})" if name else ""
+    return f"{what}{where}; its Python stack is in {path}"
+
+
+class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
+    """Point Python's faulthandler at ``<trial_dir>/paceline_crash.log`` during a trial.
+
+    A segfault or abort kills the process; the log it leaves tells a resumed run (and a
+    study's parent process) that the trial crashed rather than was interrupted.
+    """
+
+    def __init__(self, trial_dir: Path | None) -> None:
+        self.path = Path(trial_dir) / CRASH_LOG if trial_dir is not None else None
+        self.file: Any = None
+
+    def __enter__(self) -> _crash_log:
+        import faulthandler
+
+        if self.path is None:
+            return self
+        self.was_enabled = faulthandler.is_enabled()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.path, "w")  # noqa: SIM115 - kept open for the fatal handler
+        faulthandler.enable(self.file)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import faulthandler
+
+        if self.file is None:
+            return
+        if self.was_enabled:
+            faulthandler.enable(sys.__stderr__)
+        else:
+            faulthandler.disable()
+        self.file.close()
+        if self.path.stat().st_size == 0:
+            self.path.unlink(missing_ok=True)
+
+
+class _Watchdog:
+    """Stop a trial that runs past ``limit`` wall-clock seconds: :class:`TrialTimedOut`.
+
+    An interval timer (``SIGALRM``) raises in the main thread, in Python code or as soon as a
+    blocking call (``time.sleep``, I/O) is interrupted; a hang in native code that never
+    returns to Python is only stopped by a study's worker-process executor, which kills the
+    process. Off where it cannot work: outside the main thread, without ``setitimer``, or when
+    the process already has an interval timer armed.
+    """
+
+    def __init__(self, limit: float, budget: float) -> None:
+        self.limit, self.budget = limit, budget
+        self.armed = False
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        del signum, frame
+        if self.armed:
+            self.armed = False
+            raise TrialTimedOut(
+                f"the watchdog stopped the trial after {self.limit:.0f} s of wall-clock time "
+                f"(its limit: a multiple of the {self.budget:g} s budget plus an allowance, "
+                "see docs/runner.md)."
+            )
+
+    def __enter__(self) -> _Watchdog:
+        import signal
+        import threading
+
+        if (not hasattr(signal, "setitimer") or not math.isfinite(self.limit)
+                or threading.current_thread() is not threading.main_thread()
+                or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+            return self
+        self.previous = signal.signal(signal.SIGALRM, self._fire)
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, max(self.limit, 1e-3))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if not hasattr(self, "previous"):
+            return
+        self.armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
 
 
 def read_status(trial_dir: Path) -> dict[str, Any] | None:
@@ -655,8 +929,11 @@ __all__ = [
     "SubmissionError",
     "TrialFailed",
     "TrialResult",
+    "TrialTimedOut",
+    "crash_reason",
     "hyperparameters_from_file",
     "raise_for_existing",
     "read_status",
+    "record_failure",
     "train_once",
 ]

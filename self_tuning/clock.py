@@ -1,4 +1,4 @@
-"""Where time comes from: the runner's wall clock, or a simulated clock for tests.
+"""Where time comes from: the runner's clock, or a simulated clock for tests.
 
 Every time-keeping piece of :mod:`self_tuning` reads time through a :class:`Clock`, so the
 same budget arithmetic, schedules, guards and races run unchanged on a simulated clock in
@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
+from sdk.clock import active_clock
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -24,10 +26,16 @@ class Clock(Protocol):
 
 
 class WallClock:
-    """``time.time()``: the clock AlgoPerf's runner (and ``train_state``) uses."""
+    """The clock the runner times the trial with (and ``train_state`` holds readings of).
+
+    Inside a trial that is the runner's own clock: ``time.time()`` under AlgoPerf's wall
+    clock, the dev clock's charged seconds under ``--clock dev`` (:mod:`sdk.clock`); outside a
+    trial, ``time.time()``.
+    """
 
     def now(self) -> float:
-        return time.time()
+        clock = active_clock()
+        return clock() if clock is not None else time.time()
 
     def __repr__(self) -> str:
         return "WallClock()"

@@ -313,12 +313,13 @@ def _stopping_after(submission: Any, seconds: float, min_steps: int) -> Any:
 
 def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
                   data_dir: str | None = None, threads: int | None = None,
-                  proc: Procedure = PROCEDURE) -> dict[str, Any]:
+                  proc: Procedure = PROCEDURE, clock: str = "wall") -> dict[str, Any]:
     """Time the NAdamW baseline (first point of its search space) on ``subject``.
 
     One run through the real runner: the first step (compilation, warm-up), then at least
     ``seconds`` and ``proc.probe_min_steps`` more steps; evals only after the first and the
-    last step. Returns the step time (first step left out) and the time of the second eval.
+    last step. Returns the step time (first step left out) and the time of the second eval,
+    in ``clock``'s seconds (``"dev"``: CPU seconds less compilation, not normalised).
     """
     workload = make_workload(subject, eval_period_time_sec=1e12,
                              max_allowed_runtime_sec=1e12)
@@ -328,7 +329,8 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     if trial_dir.exists():
         shutil.rmtree(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
-                         save_checkpoints=False, threads=threads, ignore_targets=True)
+                         save_checkpoints=False, threads=threads, ignore_targets=True,
+                         clock=clock, clock_scale=1.0)
     result = train_once(workload, submission, point, 0, get_ruleset("0.5"), options, trial_dir)
     rows = eval_rows(trial_dir)
     step_time, eval_time = timing_from_rows(rows, result.global_step,

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from sdk.cli.command import Command
 from sdk.cli.validate import (
+    MAX_JOBS,
     MAX_STUDIES,
     MAX_THREADS,
     MAX_TRIALS,
     finite_positive_float,
     positive_int,
 )
+from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
 from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
 
@@ -49,10 +51,14 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="dataset directory (default: paceline's prepared data cache)")
     p.add_argument("--max-global-steps", type=positive_int(), metavar="N")
+    p.add_argument("--clock", choices=CLOCKS, default=None,
+                   help="how submission time is measured: 'dev' = this trial's CPU time, "
+                        "compilation left out, in calibration-machine seconds (default at dev "
+                        "scale); 'wall' = AlgoPerf's wall clock (the official scale's)")
     p.add_argument("--speed-factor", type=finite_positive_float, default=None, metavar="X",
-                   help="dev scale only: multiply budgets and eval periods by X for a machine "
+                   help="dev scale only: override the probed normalisation, as for a machine "
                         "X times slower than the calibration machine (default: "
-                        "$PACELINE_SPEED_FACTOR or 1)")
+                        "$PACELINE_SPEED_FACTOR, else probed by `paceline calibrate`)")
     p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
                    help="CPU threads for the framework")
     p.add_argument("--api-version", choices=["0.5", "0.6"],
@@ -75,6 +81,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="continue killed trials from their last checkpoint and keep "
                         "finished ones")
     p.add_argument("--overwrite", action="store_true", help="start existing trials again")
+    p.add_argument("--jobs", type=positive_int(MAX_JOBS), default=None, metavar="N",
+                   help="trials run side by side, one single-threaded trial per process "
+                        "(default: one per core under the dev clock, else 1)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
     ctx = prepare(args)
     from sdk.experiment import plan_trials, run_plan
-    from sdk.report import trials_table, workloads_table
+    from sdk.parallel import SubmissionRef, default_jobs, run_plan_parallel
+    from sdk.report import failed_trials_note, trials_table, workloads_table
+    from sdk.trial_status import is_failure
 
     if args.studies < 1 or args.trials < 1:
         raise PacelineError("--studies and --trials must be at least 1.")
@@ -99,14 +110,23 @@ def run(args: argparse.Namespace) -> int:
         hit = (f"reached {result.target_metric} {result.validation_target:g} at "
                f"{result.time_to_target_sec:.1f}s" if result.time_to_target_sec is not None
                else f"missed the target (best {result.best_validation_metric})")
-        print(f"  {result.workload} study {result.study} trial {result.trial}: {result.status},"
-              f" {result.global_step} steps, {hit}", file=sys.stderr)
+        why = f" ({result.reason})" if is_failure(result.status) and result.reason else ""
+        print(f"  {result.workload} study {result.study} trial {result.trial}: {result.status}"
+              f"{why}, {result.global_step} steps, {hit}", file=sys.stderr)
         if args.json:
             _write_summary(args.json, ctx, results)
 
+    jobs = min(args.jobs or (default_jobs() if ctx.options.clock == "dev" else 1), len(specs))
     try:
-        run_plan(specs, ctx.submission, ctx.table, ctx.options, ctx.workload_kwargs,
-                 on_result=report)
+        if jobs > 1:
+            print(f"paceline: {jobs} trials side by side, one thread each", file=sys.stderr)
+            ref = SubmissionRef(args.submission, args.framework, args.ruleset,
+                                getattr(args, "api_version", None))
+            run_plan_parallel(specs, ref, ctx.table, ctx.options, jobs, ctx.workload_kwargs,
+                              on_result=report)
+        else:
+            run_plan(specs, ctx.submission, ctx.table, ctx.options, ctx.workload_kwargs,
+                     on_result=report)
     finally:
         if args.json and results:
             _write_summary(args.json, ctx, results)
@@ -117,6 +137,16 @@ def run(args: argparse.Namespace) -> int:
     print(trials_table(results))
     print()
     print(workloads_table(results, mine.workloads))
+    note = failed_trials_note(results)
+    if note:
+        print(note, file=sys.stderr)
+    if results and all(is_failure(r.status) and r.status != "diverged" for r in results):
+        first = results[0]
+        raise PacelineError(
+            f"Every trial failed; trial {first.trial} of study {first.study} on "
+            f"{first.workload}: {first.reason.rstrip('.')} (recorded in "
+            f"{Path(first.trial_dir or '.') / 'paceline_trial.json'})."
+        )
     if args.scale == "dev":
         print()
         print(score_against_references(ctx, args, rules, mine))

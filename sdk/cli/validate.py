@@ -26,6 +26,7 @@ MAX_STUDIES = 1000
 MAX_TRIALS = 100_000
 MAX_DRAWS = 10_000_000
 MAX_WORKERS = 1024
+MAX_JOBS = 1024
 MAX_THREADS = 4096
 
 # How messages name an output file, by flag.
@@ -46,9 +47,9 @@ def bounded_int(lower: int, upper: int | None = None) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            value = None
-        if value is None or value < lower or (upper is not None and value > upper):
-            raise argparse.ArgumentTypeError(f"must be a whole number, {span}, not {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if value < lower or (upper is not None and value > upper):
+            raise argparse.ArgumentTypeError(f"must be {span}, not {value}")
         return value
 
     parse.__name__ = "whole number"

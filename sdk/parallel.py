@@ -1,0 +1,173 @@
+"""Running a plan's trials side by side: one single-threaded trial per worker process.
+
+    paceline run --workload suite --submission nadamw --jobs 2
+
+Each worker is a fresh (spawned) process that holds its framework to one thread before the
+framework starts (:func:`sdk.clock.hold_to_one_thread`), loads the submission itself and runs
+one trial at a time through :func:`sdk.experiment.run_trial`, exactly as a sequential run
+would. Under the dev clock every trial is charged its own CPU time, so trials running side by
+side do not slow each other's clocks. While trials run, one line per running trial reports
+its latest evaluation (read from the trial's own ``eval_measurements.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sdk.errors import PacelineError
+from sdk.experiment import TrialSpec
+from sdk.rulesets import RulesetTable
+from sdk.runner import RunOptions, TrialResult
+from sdk.trial_logs import EVAL_FILE
+
+# How often the parent reports the running trials (seconds).
+REPORT_EVERY = 10.0
+
+
+def default_jobs() -> int:
+    """One trial per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """How a worker loads the submission for itself (plain data: it pickles)."""
+
+    source: str
+    framework: str
+    ruleset: str
+    api_version: str | None = None
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(framework: str, threads: int | None) -> None:
+    from sdk.clock import hold_to_one_thread
+
+    if threads in (None, 1):
+        hold_to_one_thread(framework)
+
+
+def _run_one(ref: SubmissionRef, spec: TrialSpec, table: RulesetTable, options: RunOptions,
+             workload_kwargs: dict[str, Any]) -> TrialResult:
+    from sdk.experiment import run_trial
+    from sdk.submission import load_submission
+
+    if _WORKER.get("ref") != ref:
+        submission = load_submission(ref.source, ref.framework, ref.ruleset)
+        if ref.api_version:
+            submission.api_version = ref.api_version
+        _WORKER.update(ref=ref, submission=submission)
+    return run_trial(spec, _WORKER["submission"], table, options, workload_kwargs)
+
+
+def run_plan_parallel(
+    specs: list[TrialSpec],
+    ref: SubmissionRef,
+    table: RulesetTable,
+    options: RunOptions,
+    jobs: int,
+    workload_kwargs: dict[str, Any] | None = None,
+    on_result: Callable[[TrialResult], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> list[TrialResult]:
+    """Run ``specs`` on ``jobs`` worker processes; results come back in completion order."""
+    if jobs < 1:
+        raise PacelineError(f"--jobs must be at least 1, got {jobs}.")
+    say = say or (lambda line: print(line, file=sys.stderr))
+    options = _for_workers(options)
+    context = multiprocessing.get_context("spawn")
+    results: list[TrialResult] = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(specs)) or 1, mp_context=context,
+                             initializer=_start_worker,
+                             initargs=(ref.framework, options.threads)) as pool:
+        running: dict[Future, TrialSpec] = {
+            pool.submit(_run_one, ref, spec, table, options, workload_kwargs or {}): spec
+            for spec in specs
+        }
+        watcher = _Watcher(say)
+        while running:
+            done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                spec = running.pop(future)
+                result = future.result()
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+                watcher.forget(spec)
+            watcher.report(list(running.values()))
+    return results
+
+
+def _for_workers(options: RunOptions) -> RunOptions:
+    """Workers draw no bars of their own (the parent reports them), one thread each."""
+    from dataclasses import replace
+
+    return replace(options, progress=False, threads=options.threads or 1)
+
+
+class _Watcher:
+    """One line per running trial every :data:`REPORT_EVERY` seconds, when it has news."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.last_report = time.monotonic()
+        self.seen: dict[Path, tuple[str, ...]] = {}
+
+    def forget(self, spec: TrialSpec) -> None:
+        self.seen.pop(spec.trial_dir, None)
+
+    def report(self, running: list[TrialSpec]) -> None:
+        if time.monotonic() - self.last_report < REPORT_EVERY:
+            return
+        self.last_report = time.monotonic()
+        for spec in running:
+            row = latest_eval(spec.trial_dir)
+            if row is None or self.seen.get(spec.trial_dir) == tuple(row.values()):
+                continue
+            self.seen[spec.trial_dir] = tuple(row.values())
+            self.say(f"  {spec.workload} study {spec.study} trial {spec.trial}: "
+                     f"{describe(row)}")
+
+
+def latest_eval(trial_dir: Path) -> dict[str, str] | None:
+    """The last row of a running trial's ``eval_measurements.csv`` (``None`` before one)."""
+    path = Path(trial_dir) / EVAL_FILE
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+    return rows[-1] if rows else None
+
+
+def describe(row: dict[str, str]) -> str:
+    """``step 1200, 4.1 s of submission time, validation/accuracy 0.871``."""
+    parts = []
+    if row.get("global_step"):
+        parts.append(f"step {row['global_step']}")
+    if row.get("accumulated_submission_time"):
+        try:
+            parts.append(f"{float(row['accumulated_submission_time']):.1f} s of submission time")
+        except ValueError:
+            pass
+    for key, value in row.items():
+        if key and key.startswith("validation/") and not key.endswith(("num_examples", "loss")):
+            try:
+                parts.append(f"{key} {float(value):.4g}")
+            except (TypeError, ValueError):
+                continue
+    return ", ".join(parts) or "running"

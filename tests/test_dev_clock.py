@@ -1,0 +1,303 @@
+"""The dev clock: CPU time that a busy machine does not move, compilation left out, a
+normalisation probed once per machine and cached, and trials that check their own timing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from sdk import clock as clocks
+from sdk.clock import DevClock, Normalisation, measurement_report, trust_problems
+from sdk.rulesets import get_ruleset
+from sdk.runner import RunOptions, train_once
+from tests.fakes import ClockSubmissionModule, ClockWorkload, Costs, clock_submission
+from tests.fakes import numbers as make_numbers
+
+
+class BusyMachine:
+    """A simulated machine: work advances CPU time by its cost and wall time by ``busy`` x
+    its cost (``busy`` = how many runnable processes share the core)."""
+
+    def __init__(self, busy: float = 1.0) -> None:
+        self.busy = busy
+        self.cpu_t = 0.0
+        self.wall_t = 1_000_000.0
+
+    def cpu(self) -> float:
+        return self.cpu_t
+
+    def wall(self) -> float:
+        return self.wall_t
+
+    def advance(self, seconds: float) -> None:
+        self.cpu_t += seconds
+        self.wall_t += seconds * self.busy
+
+
+def test_a_busy_machine_does_not_move_the_dev_clock():
+    readings = {}
+    for busy in (1.0, 3.0):
+        machine = BusyMachine(busy)
+        clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+        start = clock()
+        for _ in range(100):
+            machine.advance(0.01)
+        readings[busy] = clock() - start
+        clock.close()
+    assert readings[1.0] == pytest.approx(1.0)
+    assert readings[3.0] == pytest.approx(1.0)
+
+
+def test_the_scale_turns_cpu_seconds_into_calibration_seconds():
+    machine = BusyMachine()
+    clock = DevClock(scale=0.5, cpu=machine.cpu, wall=machine.wall)
+    start = clock()
+    machine.advance(4.0)
+    assert clock() - start == pytest.approx(2.0)
+    clock.close()
+
+
+def test_compilation_spans_are_left_out_in_proportion():
+    machine = BusyMachine(busy=2.0)  # half a core: 1 s of CPU takes 2 s of wall time
+    clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+    start = clock()
+    begin = machine.wall()
+    machine.advance(1.0)  # compiling: 2 s of wall time
+    clocks._on_span("/jax/core/compile/backend_compile_duration", begin, machine.wall())
+    machine.advance(1.0)  # the step itself
+    assert clock() - start == pytest.approx(1.0)
+    report = clock.report()
+    assert report["compile_wall_sec"] == pytest.approx(2.0)
+    assert report["compile_cpu_sec"] == pytest.approx(1.0)
+    assert report["compile_events"] == 1
+    clock.close()
+
+
+def test_overlapping_compile_spans_count_once_and_other_events_not_at_all():
+    machine = BusyMachine()
+    clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+    start, begin = clock(), machine.wall()
+    machine.advance(2.0)
+    clocks._on_span("/jax/core/compile/jaxpr_trace_duration", begin, begin + 1.5)
+    clocks._on_span("/jax/core/compile/backend_compile_duration", begin + 1.0, begin + 2.0)
+    clocks._on_span("/jax/some/other_event", begin, begin + 2.0)
+    assert clock() - start == pytest.approx(0.0)
+    clock.close()
+
+
+def test_a_closed_clock_stops_listening():
+    machine = BusyMachine()
+    clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+    clock.close()
+    begin = machine.wall()
+    machine.advance(1.0)
+    clocks._on_span("/jax/core/compile/backend_compile_duration", begin, machine.wall())
+    assert clock.spans.count == 0
+
+
+def _trial(clock, machine, tmp_path, budget=20.0):
+    workload = ClockWorkload(machine, Costs(step=0.05, eval=0.3),
+                             make_numbers(0.0, 0.0, budget, 2.0), ruleset_version="0.6")
+    module = ClockSubmissionModule(machine, Costs(step=0.05, eval=0.3))
+    options = RunOptions(save_checkpoints=False, tensorboard=False)
+    return train_once(workload, clock_submission(module), None, 0, get_ruleset("0.6"), options,
+                      tmp_path, clock=clock)
+
+
+def test_the_runner_on_a_busy_machine_takes_the_same_steps_under_the_dev_clock(tmp_path):
+    steps = {}
+    for busy in (1.0, 3.0):
+        machine = BusyMachine(busy)
+        clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+        result = _trial(clock, machine, tmp_path / f"dev{busy}")
+        steps[("dev", busy)] = result.global_step
+        assert result.clock == "dev"
+        assert result.submission_time_sec == pytest.approx(20.0, abs=0.15)
+        machine = BusyMachine(busy)
+        steps[("wall", busy)] = _trial(machine.wall, machine, tmp_path / f"wall{busy}").global_step
+    assert steps[("dev", 1.0)] == steps[("dev", 3.0)]
+    assert abs(steps[("dev", 1.0)] - steps[("wall", 1.0)]) <= 1  # float rounding at the edge
+    assert steps[("wall", 3.0)] < steps[("wall", 1.0)] / 2  # the wall clock loses 2/3
+
+
+def test_the_trial_records_its_clock_and_measurement(tmp_path):
+    machine = BusyMachine(busy=3.0)
+    clock = DevClock(scale=2.0, source="test", cpu=machine.cpu, wall=machine.wall)
+    result = _trial(clock, machine, tmp_path, budget=4.0)
+    meta = json.loads((tmp_path / "meta_data_0.json").read_text())
+    assert meta["paceline.clock"] == "dev"
+    assert meta["paceline.clock_scale"] == 2.0
+    measurement = meta["paceline.measurement"]
+    assert measurement["cpu_share"] == pytest.approx(1 / 3, rel=0.01)
+    assert measurement["trusted"] is False  # a third of a core
+    assert not result.measurement_trusted
+    assert "of a core" in result.measurement_note
+
+
+def test_trust_problems_name_a_busy_machine_and_a_drifted_one():
+    quiet = {"cpu_share": 0.95, "wall_sec": 10.0}
+    assert trust_problems(quiet, 0.10, 0.11, 0.10) == []
+    busy = trust_problems({"cpu_share": 0.3, "wall_sec": 10.0}, None, None, None)
+    assert len(busy) == 1 and "30% of a core" in busy[0]
+    drift = trust_problems(quiet, 0.10, 0.14, 0.10)
+    assert len(drift) == 1 and "40% slower" in drift[0] and "paceline calibrate" in drift[0]
+
+
+def test_measurement_report_of_a_plain_function_clock_is_trusted():
+    report = measurement_report(lambda: 0.0, None, None, None)
+    assert report["trusted"] is True and report["problems"] == []
+
+
+def test_the_self_tuning_helpers_read_the_runners_clock():
+    from self_tuning.clock import WallClock
+
+    machine = BusyMachine()
+    clock = DevClock(cpu=machine.cpu, wall=machine.wall)
+    with clocks.running_with(clock):
+        before = WallClock().now()
+        machine.advance(1.5)
+        assert WallClock().now() - before == pytest.approx(1.5)
+    assert WallClock().now() > 1e9  # outside a trial: time.time()
+    clock.close()
+
+
+# ---- the normalisation cache -------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PACELINE_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def probes(monkeypatch):
+    """Replace the real probe (seconds of NAdamW) by a fixed 2 ms step; count the calls."""
+    from workloads import dev_clock
+
+    calls = []
+
+    def fake_probe(base, framework, recorded, data_dir=None, seconds=0.0):
+        calls.append((base, framework))
+        return {"scale": recorded / 0.002, "step_cpu_sec": 0.002, "recorded_step_sec": recorded,
+                "steps": 100, "canary_sec": 0.05, "probed": "2026-12-05T00:00:00+00:00"}
+
+    monkeypatch.setattr(dev_clock, "probe", fake_probe)
+    return calls
+
+
+def test_the_normalisation_is_probed_once_and_cached(cache_dir, probes):
+    from workloads.calibration_record import read_record
+    from workloads.dev_clock import normalisation
+
+    recorded = read_record("mnist")["speed"]["step_time_sec"]
+    first = normalisation("mnist", "pytorch")
+    second = normalisation("mnist", "pytorch")
+    assert probes == [("mnist", "pytorch")]
+    assert first.scale == second.scale == pytest.approx(recorded / 0.002)
+    assert first.canary_sec == 0.05
+    normalisation("mnist", "jax")
+    assert probes[-1] == ("mnist", "jax")
+    saved = json.loads((cache_dir / "dev_clock.json").read_text())
+    assert set(saved["entries"]) == {"mnist/pytorch", "mnist/jax"}
+
+
+def test_a_variant_uses_its_bases_normalisation(cache_dir, probes):
+    from workloads.dev_clock import normalisation
+
+    normalisation("ogbg", "pytorch")
+    normalisation("ogbg_gelu", "pytorch")
+    assert probes == [("ogbg", "pytorch")]
+
+
+def test_a_corrupt_cache_is_rebuilt_with_a_note(cache_dir, probes, capsys):
+    from workloads.dev_clock import normalisation
+
+    (cache_dir / "dev_clock.json").write_bytes(b"\x00{not json")
+    norm = normalisation("mnist", "pytorch")
+    assert norm.scale > 0 and probes == [("mnist", "pytorch")]
+    assert "could not be read" in capsys.readouterr().err
+    assert json.loads((cache_dir / "dev_clock.json").read_text())["entries"]
+
+
+def test_a_cache_from_another_machine_is_rebuilt_with_a_note(cache_dir, probes, capsys):
+    from workloads.dev_clock import normalisation
+
+    normalisation("mnist", "pytorch")
+    data = json.loads((cache_dir / "dev_clock.json").read_text())
+    data["machine"]["processor"] = "Some Other CPU"
+    (cache_dir / "dev_clock.json").write_text(json.dumps(data))
+    normalisation("mnist", "pytorch")
+    assert len(probes) == 2
+    assert "another machine" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("entry", [{"scale": -1}, {"scale": "fast"}, [], {"scale": float("nan")}])
+def test_a_cache_entry_with_bad_numbers_is_not_used(cache_dir, probes, entry):
+    from workloads.dev_clock import machine_fingerprint, normalisation
+
+    (cache_dir / "dev_clock.json").write_text(json.dumps(
+        {"format": 1, "machine": machine_fingerprint(), "entries": {"mnist/pytorch": entry}}))
+    assert normalisation("mnist", "pytorch").scale > 0
+    assert probes == [("mnist", "pytorch")]
+
+
+def test_a_workload_without_calibration_has_no_normalisation(cache_dir, probes):
+    from workloads.dev_clock import normalisation
+
+    assert normalisation("no_such_workload", "pytorch") is None
+    assert clocks.normalisation_for("no_such_workload", "pytorch").scale == 1.0
+    assert probes == []
+
+
+def test_the_speed_factor_overrides_the_probe(cache_dir, probes):
+    clock, norm = clocks.trial_clock("dev", "mnist", "pytorch", scale=0.5)
+    assert isinstance(clock, DevClock) and clock.scale == 0.5
+    assert norm == Normalisation(0.5, "override (--speed-factor)")
+    clock.close()
+    assert probes == []
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+def _cli(capsys, *argv):
+    from sdk.cli.main import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--jobs", "0"], "--jobs"),
+    (["--clock", "dev", "--scale", "official"], "wall clock"),
+    (["--clock", "sundial"], "--clock"),
+])
+def test_bad_clock_flags_end_in_one_sentence(capsys, argv, words):
+    code, err = _cli(capsys, "run", "--submission", "nadamw", "--workload", "mnist", *argv)
+    assert code == 2
+    assert "Traceback" not in err
+    assert any(words in line for line in err.strip().splitlines())
+
+
+def test_speed_factor_at_official_scale_is_refused(capsys):
+    from sdk.run_context import dev_clock_override
+
+    with pytest.raises(Exception, match="dev scale only"):
+        dev_clock_override(2.0, "official")
+    assert dev_clock_override(2.0, "dev") == 0.5
+
+
+def test_hold_to_one_thread_sets_the_thread_variables(monkeypatch):
+    for name in clocks.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    clocks.hold_to_one_thread("pytorch")
+    assert all(os.environ[name] == "1" for name in clocks.THREAD_VARIABLES)
+    import torch
+
+    assert torch.get_num_threads() == 1

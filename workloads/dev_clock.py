@@ -1,0 +1,240 @@
+"""This machine's dev-clock normalisation: the reference step, probed once and cached.
+
+    paceline calibrate                              # probe (or re-probe) every dev workload
+    paceline calibrate --workloads mnist ogbg --framework jax
+
+The dev clock (:mod:`sdk.clock`) charges CPU seconds. To read them as seconds on the
+calibration machine, each (base workload, framework) gets a scale::
+
+    scale = recorded step time on the calibration machine / CPU time of the same step here
+
+where "the step" is NAdamW's (the first point of its search space, as ``paceline targets``
+probes it), the recorded time is the one in ``workloads/<family>/calibration.json`` and the
+CPU time is measured here with one thread, compilation left out. A held-out variant uses its
+base's scale, so a variant that is costlier than its base stays costlier.
+
+The probe runs the first time a workload and framework are timed on a machine (a few seconds)
+and is cached in ``$PACELINE_CACHE_DIR/dev_clock.json`` (default ``~/.cache/paceline``),
+keyed by the machine (processor, cores, memory, torch and jax versions). A cache from another
+machine, or one that cannot be read, is rebuilt with a note.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sdk.clock import Normalisation, canary_sec
+from sdk.errors import PacelineError
+from sdk.registry import workloads
+from sdk.trial_logs import atomic_write_json
+
+CACHE_FILE = "dev_clock.json"
+FORMAT = 1
+PROBE_SECONDS = 4.0
+
+
+def cache_path() -> Path:
+    """``$PACELINE_CACHE_DIR/dev_clock.json``, else under ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    env = os.environ.get("PACELINE_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / CACHE_FILE
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "paceline" / CACHE_FILE
+
+
+def machine_fingerprint() -> dict[str, Any]:
+    """What makes one machine's step costs differ from another's."""
+    return {
+        "processor": _cpu_model(),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "torch": _version("torch"),
+        "jax": _version("jax"),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> int | None:
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return round(pages * size / 2**30)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# ---- the cache file --------------------------------------------------------------------------
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "about": "paceline's dev-clock normalisation for this machine (see `paceline "
+                 "calibrate --help`); safe to delete: it is probed again.",
+        "format": FORMAT,
+        "machine": machine_fingerprint(),
+        "entries": {},
+    }
+
+
+def read_cache(path: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The cache for this machine and a note ("" when it was fine).
+
+    A missing cache is empty; an unreadable one, or one made on another machine, is replaced
+    by an empty one and the note says so.
+    """
+    path = path or cache_path()
+    if not path.exists():
+        return _empty(), ""
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or data.get("format") != FORMAT or \
+                not isinstance(data.get("entries"), dict):
+            raise ValueError("not a dev-clock cache")
+        for key, entry in data["entries"].items():
+            _check_entry(key, entry)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return _empty(), (f"the dev-clock cache {path} could not be read ({exc}); it is "
+                          "probed again")
+    if data.get("machine") != machine_fingerprint():
+        return _empty(), (f"the dev-clock cache {path} was made on another machine (or with "
+                          "other torch/jax versions); this machine is probed again")
+    return data, ""
+
+
+def _check_entry(key: str, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        raise ValueError(f"entry {key!r} is not an object")
+    for field in ("scale", "step_cpu_sec", "recorded_step_sec", "canary_sec"):
+        value = entry.get(field)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not math.isfinite(value) or value <= 0:
+            raise ValueError(f"entry {key!r} has no positive {field}")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def store(key: str, entry: dict[str, Any], path: Path | None = None) -> None:
+    """Add one probed entry, keeping what other processes stored meanwhile."""
+    path = path or cache_path()
+    try:
+        with _locked(path):
+            data, _ = read_cache(path)
+            data["entries"][key] = entry
+            data["entries"] = dict(sorted(data["entries"].items()))
+            atomic_write_json(path, data)
+    except OSError as exc:
+        print(f"paceline: could not write the dev-clock cache {path} ({exc}); the probe is "
+              "repeated next time", file=sys.stderr)
+
+
+# ---- probing -----------------------------------------------------------------------------------
+
+
+def reference_step(name: str) -> tuple[str, float] | None:
+    """(base workload, its recorded NAdamW step seconds on the calibration machine)."""
+    from workloads.calibration_record import read_record
+
+    try:
+        entry = workloads().entry(name)
+    except PacelineError:
+        return None
+    if "dev" not in entry.classes:
+        return None
+    base = entry.base or name
+    speed = (read_record(base) or {}).get("speed") or {}
+    step = speed.get("step_time_sec")
+    return (base, float(step)) if step else None
+
+
+def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | None = None,
+          seconds: float = PROBE_SECONDS) -> dict[str, Any]:
+    """Time NAdamW's step on ``base`` here, in CPU seconds with one thread; the cache entry."""
+    from workloads.target_setting import measure_speed, subject_for
+
+    with tempfile.TemporaryDirectory(prefix="paceline-dev-clock-") as tmp:
+        found = measure_speed(subject_for(base, framework), seconds, Path(tmp) / "probe",
+                              data_dir, threads=1, clock="dev")
+    step = float(found["step_time_sec"])
+    if not (step > 0 and math.isfinite(step)):
+        raise PacelineError(f"The dev-clock probe of {base} ({framework}) measured no step "
+                            "time; rerun `paceline calibrate`.")
+    return {
+        "scale": recorded_step_sec / step,
+        "step_cpu_sec": step,
+        "recorded_step_sec": recorded_step_sec,
+        "steps": found["steps"],
+        "canary_sec": canary_sec(),
+        "probed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _current(entry: dict[str, Any] | None, recorded: float) -> bool:
+    return entry is not None and math.isclose(entry["recorded_step_sec"], recorded)
+
+
+def normalisation(name: str, framework: str, data_dir: str | None = None,
+                  refresh: bool = False) -> Normalisation | None:
+    """The dev-clock normalisation of workload ``name`` (``None``: not a calibrated workload).
+
+    The entry-point function behind :func:`sdk.clock.normalisation_for`; probes and caches
+    on first use (``refresh`` probes again).
+    """
+    found = reference_step(name)
+    if found is None:
+        return None
+    base, recorded = found
+    key = f"{base}/{framework}"
+    data, note = read_cache()
+    entry = data["entries"].get(key)
+    if note:
+        print(f"paceline: {note}.", file=sys.stderr)
+    if refresh or not _current(entry, recorded):
+        # one probe per key at a time: trials side by side wait for the first one's result
+        with _locked(cache_path().with_name(f"probe-{base}-{framework}")):
+            entry = None if refresh else read_cache()[0]["entries"].get(key)
+            if not _current(entry, recorded):
+                print(f"paceline: calibrating the dev clock for {base} ({framework}) on this "
+                      f"machine, once (~{PROBE_SECONDS:g} s of NAdamW; cached in "
+                      f"{cache_path()})", file=sys.stderr)
+                entry = probe(base, framework, recorded, data_dir)
+                store(key, entry)
+    return Normalisation(float(entry["scale"]), f"probed {entry['probed']} ({key})",
+                         float(entry["canary_sec"]))
