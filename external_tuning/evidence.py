@@ -31,6 +31,7 @@ from external_tuning.observations import DEFAULT_CAP, Observation, imputed_time
 from external_tuning.report import point_key
 from external_tuning.study import STATE_FILE
 from sdk.errors import PacelineError
+from sdk.input_files import check_identifiers, read_json, read_json_object
 from sdk.scoring.reader import csv_state, find_submissions, read_curve, read_meta
 from sdk.scoring.targets import ScoringRules, Target, target_from_meta
 from sdk.scoring.time_to_target import trial_time
@@ -83,8 +84,8 @@ class Evidence:
 def _status(path: Path) -> str:
     status_file = path / "paceline_trial.json"
     try:
-        return str(json.loads(status_file.read_text()).get("status", ""))
-    except (OSError, json.JSONDecodeError, AttributeError):
+        return str(read_json_object(status_file, "trial status file").get("status", ""))
+    except PacelineError:
         return ""
 
 
@@ -117,9 +118,10 @@ def load_evidence(paths: Sequence[str | Path], rules: ScoringRules,
                 notes.append(f"{trial.label} has no eval_measurements.csv; skipped.")
                 continue
             try:
-                hparams = json.loads(hp_path.read_text())
-            except json.JSONDecodeError:
-                notes.append(f"{hp_path} is not valid JSON; skipped.")
+                hparams = read_json_object(hp_path, "hyperparameters file")
+                check_identifiers(hparams, str(hp_path))
+            except PacelineError as exc:
+                notes.append(f"{str(exc).rstrip('.')}; skipped.")
                 continue
             target = _target(trial.workload, read_meta(trial), rules, str(trial.path))
             if target is None or target.budget_sec is None:
@@ -171,8 +173,8 @@ def _space(paths: Sequence[str | Path], points: list[dict[str, Any]],
         candidates = [Path(path) / STATE_FILE, *sorted(Path(path).glob(f"*/{STATE_FILE}"))]
         for state in (c for c in candidates if c.is_file()):
             try:
-                found.append((state, json.loads(state.read_text())["config"]["space"]))
-            except (OSError, json.JSONDecodeError, KeyError, TypeError):
+                found.append((state, read_json(state, "tuning state")["config"]["space"]))
+            except (PacelineError, KeyError, TypeError):
                 continue
     dict_spaces = [(p, s) for p, s in found if isinstance(s, dict)]
     if dict_spaces:

@@ -26,7 +26,6 @@ shared) and keeps all of them in its state file.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -279,7 +278,7 @@ class Tuner:
                 threads=cfg.get("threads", 1), strategy=strategy,
             )
             tuner.records = [TrialRecord.from_json(r) for r in data["records"]]
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PacelineError(f"{source} is not a paceline tuner state ({exc}).") from None
         return tuner
 
@@ -290,14 +289,12 @@ class Tuner:
     @classmethod
     def load(cls, path: str | Path, strategy: SearchStrategy | None = None) -> Tuner:
         """A tuner saved by :meth:`save`, ready to ask and tell again."""
+        from sdk.input_files import read_json_object
+
         p = Path(path)
-        try:
-            data = json.loads(p.read_text())
-        except FileNotFoundError:
-            raise PacelineError(f"Tuner state {p} does not exist.") from None
-        except json.JSONDecodeError as exc:
-            raise PacelineError(f"{p} is not valid JSON ({exc.msg}).") from None
-        return cls.from_json(data, strategy, source=str(p))
+        if not p.exists():
+            raise PacelineError(f"Tuner state {p} does not exist.")
+        return cls.from_json(read_json_object(p, "tuner state"), strategy, source=str(p))
 
     # ---- private --------------------------------------------------------------------------
     def _config(self) -> TunerConfig:
