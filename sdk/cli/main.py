@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from importlib import metadata
 from typing import NoReturn
@@ -46,7 +47,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error: ``paceline run: argument --trials: ...; see --help``."""
 
     def error(self, message: str) -> NoReturn:
-        message = message.rstrip(".")
+        # "argument --trials: must be at least 1, not 0" reads "--trials must be at least 1..."
+        message = re.sub(r"^argument (\S+): (must )", r"\1 \2", message.rstrip("."))
         self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`.\n")
 
 
