@@ -38,10 +38,15 @@ from typing import Any, Protocol
 from external_tuning.observations import Observation
 from sdk.errors import PacelineError
 from sdk.experiment import TrialSpec
-from sdk.runner import RunOptions
+from sdk.runner import RunOptions, crash_reason, record_failure
+from sdk.trial_status import TrialStatus, watchdog_limit
 
 EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
 LOCK_FILE = ".paceline_trial.lock"
+# The process executor kills a trial's worker this long after its watchdog limit
+# (sdk/trial_status.py): the trial's own in-process watchdog fires first and records itself;
+# the kill is for a hang that never returns to Python.
+KILL_AFTER_LIMIT = (1.1, 10.0)  # limit * 1.1 + min(10 s, limit)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
@@ -152,14 +157,16 @@ def run_trial_job(job: TrialJob) -> TrialOutcome:
             result = run_trial(spec, _submission(job), get_ruleset(job.ruleset_version),
                                job.options, job.workload_kwargs)
         except TrialFailed as exc:
-            return TrialOutcome(job.key, failed_observation(job, str(exc)))
+            record_failure(spec.trial_dir, exc.status, str(exc))
+            return TrialOutcome(job.key, failed_observation(job, str(exc), exc.status))
         except PacelineError as exc:
             return TrialOutcome(job.key, None, fatal=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a crash inside the trial is the trial's miss
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the trial's own miss
             frames = traceback.extract_tb(exc.__traceback__)
             at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-            return TrialOutcome(job.key, failed_observation(
-                job, f"{type(exc).__name__}: {exc}{at}"))
+            reason = f"{type(exc).__name__}: {exc}{at}"
+            record_failure(spec.trial_dir, TrialStatus.FAILED, reason)
+            return TrialOutcome(job.key, failed_observation(job, reason))
     curve = read_curve(spec.trial_dir, result.target_metric)
     reached = result.time_to_target_sec
     if reached is not None and reached > result.budget_sec:
@@ -172,7 +179,8 @@ def run_trial_job(job: TrialJob) -> TrialOutcome:
     ))
 
 
-def failed_observation(job: TrialJob, reason: str, status: str = "failed") -> Observation:
+def failed_observation(job: TrialJob, reason: str,
+                       status: str = TrialStatus.FAILED) -> Observation:
     """A trial that produced no result: a miss with its reason, and whatever curve it left."""
     facts = job.facts
     return Observation(
@@ -286,9 +294,20 @@ class ProcessExecutor:
                                  args=(child_conn, os.getpid(), self.threads), daemon=True)
         proc.start()
         child_conn.close()
-        worker = {"proc": proc, "conn": parent_conn, "job": None}
+        worker = {"proc": proc, "conn": parent_conn, "job": None, "deadline": math.inf}
         self._workers.append(worker)
         return worker
+
+    @staticmethod
+    def kill_after(job: TrialJob) -> float:
+        """Seconds after which the watchdog kills the process running ``job``."""
+        factor, extra = KILL_AFTER_LIMIT
+        limit = watchdog_limit(job.facts.budget)
+        return limit * factor + min(extra, limit)
+
+    def _assign(self, worker: dict[str, Any], job: TrialJob) -> None:
+        worker["job"] = job
+        worker["deadline"] = time.monotonic() + self.kill_after(job)
 
     def submit(self, job: TrialJob) -> None:
         for worker in [w for w in self._workers if w["job"] is None]:
@@ -298,13 +317,13 @@ class ProcessExecutor:
                 worker["proc"].join(timeout=1)
                 self._workers.remove(worker)
                 continue
-            worker["job"] = job
+            self._assign(worker, job)
             return
         if len(self._workers) >= self.slots:
             raise RuntimeError("every worker is busy")
         worker = self._start()
         worker["conn"].send(job)
-        worker["job"] = job
+        self._assign(worker, job)
 
     def poll(self, timeout: float) -> list[TrialOutcome]:
         from multiprocessing.connection import wait
@@ -313,7 +332,8 @@ class ProcessExecutor:
         if not busy:
             return []
         handles = [w["conn"] for w in busy] + [w["proc"].sentinel for w in busy]
-        ready = set(wait(handles, timeout))
+        soonest = min(w["deadline"] for w in busy) - time.monotonic()
+        ready = set(wait(handles, max(0.0, min(timeout, soonest))))
         out = []
         for w in busy:
             if w["conn"] in ready:
@@ -323,13 +343,28 @@ class ProcessExecutor:
                     continue
                 except (EOFError, OSError):
                     pass
+            job = w["job"]
             if w["conn"] in ready or w["proc"].sentinel in ready:
                 w["proc"].join(timeout=5)
                 code = w["proc"].exitcode
-                how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                out.append(TrialOutcome(w["job"].key, failed_observation(
-                    w["job"], f"the worker process running the trial died ({how})")))
-                self._workers.remove(w)
+                how = _exit_description(code)
+                why = crash_reason(job.spec.trial_dir)
+                reason = f"the worker process running the trial died ({how})" + \
+                    (f": {why}" if why else "")
+                status = TrialStatus.CRASHED
+            elif time.monotonic() >= w["deadline"]:
+                w["proc"].kill()
+                w["proc"].join(timeout=10)
+                reason = (f"the watchdog killed the trial's process after "
+                          f"{self.kill_after(job):.0f} s of wall-clock time (its limit: a "
+                          f"multiple of the {job.facts.budget:g} s budget plus an allowance, "
+                          "see docs/runner.md)")
+                status = TrialStatus.TIMED_OUT
+            else:
+                continue
+            record_failure(job.spec.trial_dir, status, reason)
+            out.append(TrialOutcome(job.key, failed_observation(job, reason, status)))
+            self._workers.remove(w)
         return out
 
     def close(self) -> None:
@@ -345,6 +380,16 @@ class ProcessExecutor:
                 w["proc"].kill()
                 w["proc"].join()
         self._workers.clear()
+
+
+def _exit_description(code: int | None) -> str:
+    """``signal 11 (SIGSEGV)`` or ``exit code 3``."""
+    if code is not None and code < 0:
+        try:
+            return f"signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
 
 
 class SubmititExecutor:
@@ -389,8 +434,10 @@ class SubmititExecutor:
                 out.append(j.result())
             except Exception as exc:  # noqa: BLE001 - submitit wraps the job's death
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                reason = f"the submitit job {j.job_id} failed: {type(exc).__name__} {first}"
+                record_failure(job.spec.trial_dir, TrialStatus.CRASHED, reason)
                 out.append(TrialOutcome(job.key, failed_observation(
-                    job, f"the submitit job {j.job_id} failed: {type(exc).__name__} {first}")))
+                    job, reason, TrialStatus.CRASHED)))
         return out
 
     def close(self) -> None:

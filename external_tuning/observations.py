@@ -35,10 +35,12 @@ from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
 from sdk.time_to_target import first_reaching_index
+from sdk.trial_status import FAILURES
 
 DEFAULT_CAP = get_ruleset(DEFAULT_VERSION).r_max
-# Statuses whose curve says nothing about how close the configuration came.
-HOPELESS = ("failed", "diverged")
+# Statuses whose curve says nothing about how close the configuration came: the trial
+# diverged, raised, crashed or was stopped by the watchdog.
+HOPELESS = FAILURES
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@
 base seed and the (workload, study, trial) position, so a rerun with the same ``--seed``
 reproduces every trial; external-tuning points are drawn once per study with a study-seeded
 order (AlgoPerf draws the same set each study in an unseeded order).
+
+A trial is a unit of failure (:mod:`sdk.trial_status`): one that fails is recorded as a miss
+with its reason and the plan goes on; ``--resume`` keeps it as recorded. A trial whose process
+crashed (a segfault leaves ``paceline_crash.log``) is recorded as crashed on resume, not rerun.
 """
 
 from __future__ import annotations
@@ -22,14 +26,18 @@ from sdk.registry import workloads as workload_registry
 from sdk.rulesets import RulesetTable
 from sdk.runner import (
     RunOptions,
+    TrialFailed,
     TrialResult,
+    crash_reason,
     hyperparameters_from_file,
     raise_for_existing,
     read_status,
+    record_failure,
     train_once,
 )
 from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
 from sdk.submission import Submission
+from sdk.trial_status import TrialStatus
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,19 @@ def plan_trials(
 
 
 def finished_result(spec: TrialSpec) -> TrialResult | None:
-    """The recorded result of a trial that already finished, if any."""
+    """The recorded result of a trial that already finished (failed ones too), if any.
+
+    A trial still marked running whose process crashed (its faulthandler log says so) is
+    recorded as crashed here and returned as such.
+    """
     status = read_status(spec.trial_dir)
     if status and status.get("finished") and status.get("result"):
         return TrialResult(**status["result"])
+    if status and not status.get("finished"):
+        why = crash_reason(spec.trial_dir)
+        if why is not None:
+            return record_failure(spec.trial_dir, TrialStatus.CRASHED,
+                                  f"the trial's process died: {why}")
     return None
 
 
@@ -101,7 +118,11 @@ def run_trial(
     options: RunOptions,
     workload_kwargs: dict[str, Any] | None = None,
 ) -> TrialResult:
-    """Run (or resume, or reuse the finished record of) one planned trial."""
+    """Run (or resume, or reuse the finished record of) one planned trial.
+
+    A trial that fails on its own is not an error here: its result (status failed or
+    timed_out, with the reason) is returned like any other.
+    """
     if options.resume:
         done = finished_result(spec)
         if done is not None:
@@ -115,10 +136,15 @@ def run_trial(
     if spec.hyperparameters is not None:
         hp = (hyperparameters_from_file(spec.trial_dir) if options.resume else None) or \
             make_hyperparameters(spec.hyperparameters)
-    return train_once(
-        workload, submission, hp, spec.rng_seed, table, options, spec.trial_dir,
-        study=spec.study, trial=spec.trial,
-    )
+    try:
+        return train_once(
+            workload, submission, hp, spec.rng_seed, table, options, spec.trial_dir,
+            study=spec.study, trial=spec.trial,
+        )
+    except TrialFailed as exc:
+        if exc.result is None:
+            raise
+        return exc.result
 
 
 def run_plan(
@@ -129,7 +155,10 @@ def run_plan(
     workload_kwargs: dict[str, Any] | None = None,
     on_result: Callable[[TrialResult], None] | None = None,
 ) -> list[TrialResult]:
-    """Run trials one after another; a finished trial's result is never lost."""
+    """Run trials one after another; a finished trial's result is never lost.
+
+    A failed trial is a result like any other (see :func:`run_trial`): the next one runs.
+    """
     results = []
     for spec in specs:
         result = run_trial(spec, submission, table, options, workload_kwargs)

@@ -74,17 +74,61 @@ def _best(metric: str, trials: list[Any]) -> float | None:
     return min(values) if is_minimized(metric) else max(values)
 
 
+REASON_WIDTH = 120
+
+
 def trials_table(results: Sequence[Any]) -> str:
+    """One row per trial; a ``reason`` column when a trial failed (shortened to fit a line)."""
+    from sdk.trial_status import is_failure
+
+    failed = any(is_failure(r.status) for r in results)
+    compiled = any(getattr(r, "compile_sec", 0.0) for r in results)
+    doubtful = any(not getattr(r, "measurement_trusted", True) for r in results)
     rows = [
         (r.workload, r.study, r.trial, r.status, r.global_step, r.submission_time_sec,
-         r.best_validation_metric, r.validation_target, r.time_to_target_sec)
+         r.best_validation_metric, r.validation_target, r.time_to_target_sec,
+         *([getattr(r, "compile_sec", 0.0)] if compiled else []),
+         *(["ok" if getattr(r, "measurement_trusted", True) else "CHECK"] if doubtful else []),
+         *([_shorten(r.reason if is_failure(r.status) else "")] if failed else []))
         for r in results
     ]
     return format_table(
         ["workload", "study", "trial", "status", "steps", "time(s)", "best val", "target",
-         "time-to-target(s)"],
+         "time-to-target(s)", *(["compile(s), not charged"] if compiled else []),
+         *(["timing"] if doubtful else []), *(["reason"] if failed else [])],
         rows,
     )
+
+
+def measurement_note(results: Sequence[Any]) -> str:
+    """Trials whose dev-clock measurement cannot be trusted, each with what to do ('' if none)."""
+    doubtful = [r for r in results if not getattr(r, "measurement_trusted", True)]
+    if not doubtful:
+        return ""
+    lines = [f"{len(doubtful)} trial(s) marked CHECK: their timing cannot be trusted:"]
+    for r in doubtful:
+        lines.append(f"  {r.workload} study {r.study} trial {r.trial}: {r.measurement_note}.")
+    return "\n".join(lines)
+
+
+def _shorten(text: str, width: int = REASON_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def failed_trials_note(results: Sequence[Any]) -> str:
+    """Which trials failed and where each one's full reason is written ('' if none failed)."""
+    from sdk.trial_status import is_failure
+
+    failed = [r for r in results if is_failure(r.status)]
+    if not failed:
+        return ""
+    lines = [f"{len(failed)} of {len(results)} trial(s) failed and count as misses; each "
+             "reason is in the trial's paceline_trial.json:"]
+    for r in failed:
+        where = f"{r.trial_dir}/paceline_trial.json" if r.trial_dir else "(not written)"
+        lines.append(f"  {r.workload} study {r.study} trial {r.trial}: {r.status}: {where}")
+    return "\n".join(lines)
 
 
 def workloads_table(results: Sequence[Any], times: dict[str, Any]) -> str:

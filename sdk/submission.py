@@ -100,6 +100,23 @@ class Submission:
             )
         return size
 
+    def eval_batch_size(self, workload_name: str, default: int) -> int:
+        """``get_eval_batch_size(name)`` if the submission defines it, else ``default``."""
+        if self.get_eval_batch_size is None:
+            return default
+        try:
+            size = self.get_eval_batch_size(workload_name)
+        except Exception as exc:  # noqa: BLE001 - user code
+            raise SubmissionError(
+                f"get_eval_batch_size({workload_name!r}) failed: {type(exc).__name__}: {exc}."
+            ) from exc
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise SubmissionError(
+                f"get_eval_batch_size({workload_name!r}) returned {size!r}; it must return a "
+                f"positive int."
+            )
+        return size
+
     def check(self) -> list[str]:
         """Problems with the module's functions and signatures, as plain sentences."""
         problems = list(self.problems)

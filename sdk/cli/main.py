@@ -107,8 +107,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paceline {args.command}: {sentence}", file=sys.stderr)
         return PacelineError.exit_code
     except KeyboardInterrupt:
-        print(f"paceline {args.command}: interrupted; finished work is kept.", file=sys.stderr)
+        print(f"paceline {args.command}: interrupted; finished work is kept, "
+              f"{_how_to_continue(args)}.", file=sys.stderr)
         return 130
+
+
+def _how_to_continue(args: argparse.Namespace) -> str:
+    """What to type after Ctrl-C: commands with --resume need it; `tune` resumes by itself."""
+    if getattr(args, "resume", False):
+        return "rerun the same command to continue"
+    if hasattr(args, "resume"):
+        return "rerun with --resume to continue"
+    return "rerun the same command to continue"
 
 
 def user_error(exc: BaseException) -> str | None:

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = prepare(args)
     from sdk.experiment import plan_trials, run_plan
     from sdk.parallel import SubmissionRef, default_jobs, run_plan_parallel
-    from sdk.report import failed_trials_note, trials_table, workloads_table
+    from sdk.report import failed_trials_note, measurement_note, trials_table, workloads_table
     from sdk.trial_status import is_failure
 
     if args.studies < 1 or args.trials < 1:
@@ -137,9 +137,9 @@ def run(args: argparse.Namespace) -> int:
     print(trials_table(results))
     print()
     print(workloads_table(results, mine.workloads))
-    note = failed_trials_note(results)
-    if note:
-        print(note, file=sys.stderr)
+    for note in (failed_trials_note(results), measurement_note(results)):
+        if note:
+            print(note, file=sys.stderr)
     if results and all(is_failure(r.status) and r.status != "diverged" for r in results):
         first = results[0]
         raise PacelineError(
