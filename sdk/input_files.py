@@ -25,6 +25,10 @@ from sdk.errors import PacelineError
 # The largest JSON file paceline parses. Its own files are kilobytes (a tuning ledger of a
 # thousand trials is a few megabytes); anything bigger is not one of them.
 MAX_JSON_BYTES = 64 * 1024 * 1024
+# The deepest nesting accepted. paceline's own files nest under ten levels; a deeper file would
+# parse but could break the recursive code that later copies or writes its values.
+MAX_JSON_DEPTH = 64
+_TOO_DEEP = object()
 
 
 def read_bytes(path: str | Path, what: str, limit: int = MAX_JSON_BYTES) -> bytes:
@@ -67,13 +71,32 @@ def read_json(path: str | Path, what: str, limit: int = MAX_JSON_BYTES,
         return out
 
     try:
-        return json.loads(text, object_pairs_hook=pairs if unique_keys else None)
+        data = json.loads(text, object_pairs_hook=pairs if unique_keys else None)
     except json.JSONDecodeError as exc:
         raise PacelineError(f"{what.capitalize()} {p} is not valid JSON ({exc.msg} at line "
                             f"{exc.lineno}, column {exc.colno}).") from None
-    except RecursionError:
-        raise PacelineError(f"{what.capitalize()} {p} nests its JSON too deeply to be "
-                            "read.") from None
+    except RecursionError:  # deeper than the parser goes, so deeper than MAX_JSON_DEPTH
+        data = _TOO_DEEP
+    if data is _TOO_DEEP or json_depth(data) > MAX_JSON_DEPTH:
+        raise PacelineError(f"{what.capitalize()} {p} nests its JSON more than "
+                            f"{MAX_JSON_DEPTH} levels deep, too deep to be one.")
+    return data
+
+
+def json_depth(data: Any) -> int:
+    """How deeply lists and objects nest in parsed JSON (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def read_json_object(path: str | Path, what: str, limit: int = MAX_JSON_BYTES,
