@@ -802,7 +802,8 @@ class _Watchdog:
         import signal
         import threading
 
-        if (not hasattr(signal, "setitimer") or not math.isfinite(self.limit)
+        if (not hasattr(signal, "setitimer") or not self.limit < 1e8  # ~3 years: none
+                or not math.isfinite(self.limit)
                 or threading.current_thread() is not threading.main_thread()
                 or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
             return self

@@ -157,21 +157,26 @@ def test_writing_a_base_syncs_its_variants_budget(tmp_path: Path,
     assert "validation_target_value=0.123," in silu and "test_target_value=0.111," in silu
 
 
-def test_calibrate_compares_with_recorded_step_times(monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture,
-                                                     tmp_path: Path) -> None:
+def test_calibrate_probes_the_dev_clock_against_recorded_step_times(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    from workloads import dev_clock
+
+    monkeypatch.setenv("PACELINE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(dev_clock, "PROBE_SECONDS", 0.5)
     recorded = 0.004
     monkeypatch.setattr(cr, "read_record", lambda name: {
         "speed": {"framework": "pytorch", "step_time_sec": recorded}} if name == "mnist"
         else None)
     out = tmp_path / "speed.json"
-    assert main(["calibrate", "--workloads", "mnist", "--seconds", "1", "--threads", "1",
-                 "--json", str(out)]) == 0
+    assert main(["calibrate", "--workloads", "mnist", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     data = json.loads(out.read_text())
-    measured = data["workloads"][0]["step_time_sec"]
-    assert data["speed_factor"] == pytest.approx(measured / recorded, abs=0.006)
-    assert f"PACELINE_SPEED_FACTOR={data['speed_factor']:g}" in printed
+    entry = data["entries"]["mnist/pytorch"]
+    assert entry["scale"] == pytest.approx(recorded / entry["step_cpu_sec"])
+    assert data["speed_factor"] == pytest.approx(1 / entry["scale"], abs=0.006)
+    assert "mnist" in printed and "scale" in printed
+    assert main(["calibrate", "--workloads", "mnist", "--show", "--quiet"]) == 0
+    assert float(capsys.readouterr().out) == data["speed_factor"]
 
     monkeypatch.setattr(cr, "read_record", lambda name: None)
     assert main(["calibrate", "--workloads", "mnist"]) == 2
@@ -182,4 +187,4 @@ def test_speed_factor_is_a_geometric_mean() -> None:
     from workloads.cli_calibrate import speed_factor
 
     assert speed_factor([2.0, 0.5]) == 1.0
-    assert speed_factor([1.5]) == 1.5
+    assert speed_factor([0.5]) == 2.0  # scale 0.5: a CPU second is half a calibration second

@@ -1,119 +1,119 @@
-"""`paceline calibrate`: how fast this machine is compared with the calibration machine.
+"""`paceline calibrate`: probe this machine's dev clock (the cost of the reference step).
 
-    paceline calibrate                         # every dev workload with a calibration record
-    paceline calibrate --workloads mnist ogbg --seconds 8
-    export PACELINE_SPEED_FACTOR=$(paceline calibrate --quiet)
+    paceline calibrate                                  # every dev workload, PyTorch
+    paceline calibrate --framework jax --workloads mnist ogbg
+    paceline calibrate --show                           # what is cached, probing nothing
 
-Dev budgets are wall-clock seconds on the machine that ran ``paceline targets``. This command
-runs a few seconds of the NAdamW baseline on each dev workload, compares the step times with
-the ones recorded in ``workloads/<family>/calibration.json``, and prints their geometric mean:
-the factor to pass as ``paceline run --speed-factor X`` (or ``PACELINE_SPEED_FACTOR``), which
-multiplies dev budgets and eval periods. A factor of 2 means this machine is twice as slow.
-See docs/targets.md.
+Dev budgets are seconds on the calibration machine (the one that ran ``paceline targets``).
+The dev clock charges a trial its CPU time and multiplies it by a per-workload, per-framework
+scale: the calibration machine's recorded NAdamW step time over this machine's CPU time of
+the same step (one thread, compilation left out). `paceline run` probes a missing scale by
+itself the first time (a few seconds); this command probes them all again, e.g. after
+upgrading torch or jax or when a trial's timing was marked CHECK. The scales are cached in
+``$PACELINE_CACHE_DIR/dev_clock.json`` (default ``~/.cache/paceline``). ``--quiet`` prints
+the geometric-mean speed factor only (>1 = slower than the calibration machine), the value
+``--speed-factor`` would override the probed scales with. See docs/runner.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 from sdk.cli.command import Command
-from sdk.cli.validate import MAX_THREADS, check_output_path, finite_positive_float, positive_int
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workloads", nargs="+", metavar="NAME",
-                   help="dev workloads to time (default: all with a calibration record)")
+                   help="dev workloads to probe (default: every base dev workload)")
     p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
-    p.add_argument("--seconds", type=finite_positive_float, default=5.0, metavar="SEC",
-                   help="NAdamW submission time per workload (default 5)")
-    p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
-                   help="CPU threads for the framework")
     p.add_argument("--data-dir", metavar="DIR")
-    p.add_argument("--json", metavar="OUT", help="write the measurements here")
-    p.add_argument("--quiet", action="store_true", help="print only the factor")
+    p.add_argument("--show", action="store_true", help="print the cache, probe nothing")
+    p.add_argument("--json", metavar="OUT", help="write the scales here")
+    p.add_argument("--quiet", action="store_true", help="print only the speed factor")
 
 
-def recorded_workloads(names: list[str] | None) -> list[tuple[str, dict[str, Any]]]:
-    """(name, recorded speed) of the workloads to time; unknown or unrecorded names fail."""
+def chosen_workloads(names: list[str] | None, framework: str) -> list[str]:
+    """Base dev workloads with a recorded reference step; unknown or unrecorded names fail."""
     from sdk.errors import PacelineError
     from sdk.registry import workloads
-    from workloads.calibration_record import read_record
+    from workloads.dev_clock import reference_step
 
     registry = workloads()
-    chosen = names or registry.names(scale="dev", variants=False)
     out = []
-    for name in chosen:
+    for name in names or registry.names(scale="dev", variants=False):
         if "dev" not in registry.entry(name).classes:
             raise PacelineError(f"Workload {name!r} has no dev scale.")
-        record = read_record(name)
-        speed = (record or {}).get("speed")
-        if speed:
-            out.append((name, speed))
-        elif names:
-            raise PacelineError(f"Workload {name!r} has no calibration record with a step "
-                                f"time; `paceline targets {name} --write` makes one.")
+        if framework not in registry.entry(name).classes["dev"]:
+            if names:
+                raise PacelineError(f"Workload {name!r} has no {framework} implementation.")
+            continue
+        found = reference_step(name)
+        if found is None:
+            if names:
+                raise PacelineError(f"Workload {name!r} has no recorded reference step; "
+                                    f"`paceline targets {name} --write` makes one.")
+            continue
+        out.append(found[0])
     if not out:
-        raise PacelineError("No dev workload has a calibration record yet; run `paceline "
+        raise PacelineError("No dev workload has a recorded reference step yet; run `paceline "
                             "targets suite --write` on the calibration machine first.")
-    return out
+    return list(dict.fromkeys(out))
 
 
-def speed_factor(ratios: list[float]) -> float:
-    """Geometric mean of measured/recorded step-time ratios, to two decimals."""
-    return round(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), 2)
+def speed_factor(scales: list[float]) -> float:
+    """Geometric mean of 1/scale: how many times slower than the calibration machine."""
+    return round(math.exp(-sum(math.log(s) for s in scales) / len(scales)), 2)
 
 
 def run(args: argparse.Namespace) -> int:
-    import tempfile
+    from pathlib import Path
 
-    from sdk.errors import PacelineError
     from sdk.report import format_table
-    from workloads.target_setting import measure_speed, subject_for
+    from sdk.run_context import hold_to_one_thread
+    from workloads.dev_clock import cache_path, normalisation, read_cache
 
-    if not args.seconds > 0:
-        raise PacelineError(f"--seconds must be positive, got {args.seconds}.")
-    check_output_path(args.json, "--json")
-    chosen = recorded_workloads(args.workloads)
-    rows, measured = [], []
-    with tempfile.TemporaryDirectory(prefix="paceline-calibrate-") as tmp:
-        for name, speed in chosen:
-            if not args.quiet:
-                print(f"timing {name} ({args.framework}, {args.seconds:g}s) ...",
-                      file=sys.stderr)
-            probe = measure_speed(subject_for(name, args.framework), args.seconds,
-                                  Path(tmp) / name, args.data_dir, args.threads)
-            ratio = probe["step_time_sec"] / speed["step_time_sec"]
-            measured.append({"workload": name, "recorded_framework": speed["framework"],
-                             "recorded_step_time_sec": speed["step_time_sec"],
-                             "step_time_sec": probe["step_time_sec"], "ratio": ratio})
-            rows.append((name, speed["framework"], 1000 * speed["step_time_sec"],
-                         args.framework, 1000 * probe["step_time_sec"], f"{ratio:.2f}x"))
-    factor = speed_factor([m["ratio"] for m in measured])
+    names = chosen_workloads(args.workloads, args.framework)
+    if not args.show:
+        hold_to_one_thread(args.framework)
+    data, note = read_cache()
+    if note and args.show:
+        print(f"paceline: {note}.")
+    rows, entries = [], {}
+    for name in names:
+        key = f"{name}/{args.framework}"
+        if not args.show:
+            normalisation(name, args.framework, args.data_dir, refresh=True)
+            data, _ = read_cache()
+        entry: dict[str, Any] | None = data["entries"].get(key)
+        if entry is None:
+            rows.append((name, args.framework, "-", "-", "not probed", "-"))
+            continue
+        entries[key] = entry
+        rows.append((name, args.framework, 1000 * entry["recorded_step_sec"],
+                     1000 * entry["step_cpu_sec"], f"{entry['scale']:.3f}", entry["probed"]))
+    factor = speed_factor([e["scale"] for e in entries.values()]) if entries else None
     if args.json:
-        from sdk.trial_logs import atomic_write_json, system_metadata
+        from sdk.trial_logs import atomic_write_json
 
-        atomic_write_json(Path(args.json), {"speed_factor": factor, "workloads": measured,
-                                            "machine": system_metadata()})
+        atomic_write_json(Path(args.json), {"speed_factor": factor, "entries": entries,
+                                            "machine": data["machine"]})
     if args.quiet:
-        print(factor)
+        print(factor if factor is not None else "")
         return 0
-    print(format_table(["workload", "recorded on", "recorded ms/step", "measured with",
-                        "measured ms/step", "ratio"], rows))
-    mixed = {m["recorded_framework"] for m in measured} != {args.framework}
-    print(f"\nspeed factor: {factor:g} (geometric mean; >1 = slower than the calibration "
-          f"machine{', and it includes the framework difference' if mixed else ''})")
-    print(f"use it: paceline run --speed-factor {factor:g} ...   or   "
-          f"export PACELINE_SPEED_FACTOR={factor:g}")
+    print(format_table(["workload", "framework", "calibration ms/step", "this machine CPU "
+                        "ms/step", "scale", "probed"], rows))
+    print(f"\ncache: {cache_path()}")
+    if factor is not None:
+        print(f"this machine is {factor:g}x the calibration machine's step time (geometric "
+              "mean; the dev clock corrects for it per workload, no --speed-factor needed)")
     return 0
 
 
 COMMAND = Command(
     name="calibrate",
-    help="measure this machine's speed factor against the dev calibration machine",
+    help="probe this machine's dev clock against the calibration machine",
     description=__doc__,
     configure=configure,
     run=run,
