@@ -65,7 +65,8 @@ def test_split_is_stratified_disjoint_and_complete(raw_dir: Path) -> None:
 
 
 def test_preparation_is_byte_for_byte_reproducible(raw_dir: Path, tmp_path: Path) -> None:
-    folders = [data_cache.prepare("fm", lambda f: vision.build(f, raw_dir), str(tmp_path / n))
+    folders = [data_cache.prepare(vision.DATASET, lambda f: vision.build(f, raw_dir),
+                                  str(tmp_path / n))
                for n in ("a", "b")]
     for split in vision.SPLITS:
         a, b = ((f / f"{split}.npz").read_bytes() for f in folders)
@@ -83,12 +84,18 @@ def test_data_dir_with_raw_files_is_split_in_memory(raw_dir: Path) -> None:
     assert not data_cache.is_prepared(raw_dir)
 
 
-def test_unusable_data_dir_and_bad_files_are_one_sentence_errors(tmp_path: Path) -> None:
+def test_a_users_folder_is_kept_and_bad_files_are_one_sentence_errors(
+        raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(vision.SOURCE_ENV, str(raw_dir))
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "notes.txt").write_text("hi")
-    with pytest.raises(PacelineError, match="neither prepared"):
-        vision.load(str(junk))
+    assert len(vision.load(str(junk))["validation"]["labels"]) == 100
+    assert (junk / "notes.txt").read_text() == "hi"
+    assert data_cache.is_prepared(junk / vision.DATASET)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(PacelineError, match="is a file, not a folder"):
+        vision.load(str(tmp_path / "a-file"))
     bad = tmp_path / "bad-idx"
     bad.write_bytes(b"\x00\x00\x0d\x01\x00\x00\x00\x01\x00")
     with pytest.raises(PacelineError, match="not an unsigned-byte idx"):

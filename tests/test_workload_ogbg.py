@@ -166,11 +166,11 @@ def test_splits_are_a_scaffold_partition(small_dir):
     assert splits["train"]["node_features"].dtype == np.int8
 
 
-def test_non_empty_foreign_data_dir_is_refused(tmp_path):
+def test_a_users_data_dir_is_kept_and_the_graphs_built_inside_it(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(PacelineError, match="not a prepared ogbg dataset"):
-        data.prepare(str(tmp_path))
-    assert (tmp_path / "notes.txt").exists()
+    monkeypatch.setattr(data, "build_dev", lambda folder: {})
+    assert data.prepare(str(tmp_path)) == tmp_path / "ogbg"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 # ---- batching ---------------------------------------------------------------------------------

@@ -176,10 +176,11 @@ def test_splits_sizes_lengths_and_eos(small):
     assert not train & set(held)
 
 
-def test_non_empty_foreign_data_dir_is_refused(tmp_path):
+def test_a_users_data_dir_is_kept_and_the_corpus_built_inside_it(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(PacelineError, match="not a prepared wmt dataset"):
-        data.prepare(str(tmp_path))
+    monkeypatch.setattr(data, "build_dev", lambda folder: {})
+    assert data.prepare(str(tmp_path)) == tmp_path / "wmt"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 # ---- packing and batches ----------------------------------------------------------------------

@@ -164,16 +164,10 @@ def prepare(data_dir: str | None = None, force: bool = False) -> Path:
 
 def load(data_dir: str | None = None) -> dict[str, dict[str, np.ndarray]]:
     """All splits as numpy arrays, preparing the cache on first use."""
-    if data_dir:
-        folder = Path(data_dir).expanduser()
+    if data_dir:  # the user's raw idx files are split in memory; else prepared inside it
+        folder = data_cache.readable_dir(DATASET, data_dir)
         if not data_cache.is_prepared(folder) and has_raw_files(folder):
             return split_raw(folder)
-        if folder.is_dir() and any(folder.iterdir()) and not data_cache.is_prepared(folder):
-            raise PacelineError(
-                f"--data-dir {folder} holds neither prepared Fashion-MNIST splits nor the raw "
-                f"idx files ({', '.join(IDX_FILES.values())}); point it at one of those or "
-                "at an empty folder to prepare into."
-            )
     folder = prepare(data_dir).resolve()
     if not _current(folder):
         if data_dir:

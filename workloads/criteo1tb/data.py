@@ -96,10 +96,10 @@ def load(data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     """The train, validation and test splits, preprocessed.
 
     Without ``data_dir`` the cache is prepared first if needed; a given ``data_dir`` must
-    already hold the day files.
+    already hold the day files, itself or in the ``criteo1tb`` folder paceline prepared in it.
     """
     if data_dir:
-        folder = Path(data_dir).expanduser()
+        folder = data_cache.readable_dir(NAME, data_dir)
         if not folder.is_dir():
             raise PacelineError(f"--data-dir {folder} does not exist.")
     else:

@@ -100,7 +100,7 @@ def load(scale: str, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     if scale == "official":
         if not data_dir:
             raise PacelineError("The official MNIST workload needs --data-dir with the idx files.")
-        return load_official(Path(data_dir).expanduser())
+        return load_official(data_cache.user_dir(data_dir))
     folder = data_cache.prepare("mnist", build_dev, data_dir)
     return {s: data_cache.load_npz(folder, s) for s in DEV_SPLITS}
 

@@ -276,21 +276,8 @@ def build_dev(folder: Path, num_molecules: int = NUM_MOLECULES, source: Path | N
     }
 
 
-def _check_user_dir(data_dir: str | None) -> None:
-    """Refuse a non-empty --data-dir that is not a prepared dataset (it would be replaced)."""
-    if not data_dir:
-        return
-    folder = Path(data_dir).expanduser()
-    if folder.is_dir() and any(folder.iterdir()) and not data_cache.is_prepared(folder):
-        raise PacelineError(
-            f"{folder} is not a prepared ogbg dataset (no DONE marker); give an empty or new "
-            "folder to build into, or one made by `paceline data prepare ogbg --data-dir`."
-        )
-
-
 def prepare(data_dir: str | None = None, force: bool = False) -> Path:
     """Build the dev graphs into the cache (``paceline data prepare ogbg``)."""
-    _check_user_dir(data_dir)
     return data_cache.prepare(NAME, build_dev, data_dir, force=force)
 
 

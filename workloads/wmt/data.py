@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sdk.errors import PacelineError
 from workloads.common import data_cache
 from workloads.wmt.bpe import EOS, BpeTokenizer
 from workloads.wmt.language import LEXICON_SEED, PROBS, Generator
@@ -115,21 +114,8 @@ def build_dev(folder: Path, sizes: dict[str, int] | None = None, progress: bool 
     }
 
 
-def _check_user_dir(data_dir: str | None) -> None:
-    """Refuse a non-empty --data-dir that is not a prepared dataset (it would be replaced)."""
-    if not data_dir:
-        return
-    folder = Path(data_dir).expanduser()
-    if folder.is_dir() and any(folder.iterdir()) and not data_cache.is_prepared(folder):
-        raise PacelineError(
-            f"{folder} is not a prepared wmt dataset (no DONE marker); give an empty or new "
-            "folder to build into, or one made by `paceline data prepare wmt --data-dir`."
-        )
-
-
 def prepare(data_dir: str | None = None, force: bool = False) -> Path:
     """Build the dev corpus into the cache (``paceline data prepare wmt``)."""
-    _check_user_dir(data_dir)
     return data_cache.prepare(NAME, build_dev, data_dir, force=force, recipe=RECIPE)
 
 

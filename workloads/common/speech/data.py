@@ -272,16 +272,11 @@ def load_dev(data_dir: str | None = None) -> SpeechData:
     """The dev data, loaded once per folder.
 
     Without ``data_dir`` the cache is used (and built on first use). A ``data_dir`` holding the
-    split files is read as it is; an empty or missing one is built into; anything else is an
-    error rather than overwritten.
+    split files is read as it is; otherwise the data is read from (or built into) the
+    ``librispeech_conformer`` folder paceline keeps inside it.
     """
-    folder = data_cache.dataset_dir(DATASET, data_dir)
-    if not (data_dir and _has_split_files(folder)):
-        if data_dir and folder.is_dir() and any(folder.iterdir()) \
-                and not data_cache.is_prepared(folder):
-            raise PacelineError(f"{folder} holds no dev speech data (train.npz, "
-                                "validation.npz, test.npz); pass an empty folder to build it "
-                                "there or see docs/workloads/librispeech_conformer.md.")
+    folder = data_cache.readable_dir(DATASET, data_dir) if data_dir else None
+    if folder is None or not _has_split_files(folder):
         folder = prepare(data_dir)
     key = str(folder.resolve())
     if key not in _LOADED:
