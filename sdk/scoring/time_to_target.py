@@ -17,6 +17,9 @@
   a miss is infinite and takes part). A study counts only if it has at least one readable
   trial of the workload, as in the reference scorer.
 
+A paceline trial's eval rows are first checked against the runner's own record of them
+(:func:`sdk.scoring.reader.verify_eval_rows`); a mismatch stops scoring with one sentence.
+
     paceline score runs/external_tuning/my_algo --trial-rule fastest
 """
 
