@@ -916,6 +916,13 @@ def raise_for_existing(trial_dir: Path, options: RunOptions) -> None:
     if options.overwrite:
         import shutil
 
+        from sdk.trial_logs import is_trial_dir
+
+        if not is_trial_dir(trial_dir):  # never delete what paceline did not make
+            raise PacelineError(
+                f"{trial_dir} is not a trial directory paceline made (no {STATUS_FILE}, "
+                "hparams.json or meta_data), so --overwrite does not delete it; move it away."
+            )
         shutil.rmtree(trial_dir)
         return
     if any(trial_dir.iterdir()):

@@ -74,6 +74,20 @@ def pid_is_alive(pid: int) -> bool:
     return True
 
 
+def is_trial_dir(folder: Path) -> bool:
+    """Whether ``folder`` is a trial directory paceline made (or an empty folder): it holds
+    the status record, ``hparams.json``, a ``meta_data_<n>.json`` or ``eval_measurements.csv``.
+
+    Only such a folder may be deleted to start a trial again (``--overwrite``).
+    """
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    names = {p.name for p in folder.iterdir()}
+    return not names or bool(names & {STATUS_FILE, "hparams.json", EVAL_FILE}) or any(
+        n.startswith("meta_data_") and n.endswith(".json") for n in names)
+
+
 def remove_stale_temp_files(folder: Path) -> list[Path]:
     """Delete the ``.<name>.tmp<pid>`` files in ``folder`` whose writing process has ended.
 
