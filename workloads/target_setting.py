@@ -52,7 +52,7 @@ from sdk.runner import RunOptions, TrialFailed, read_status, train_once
 from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
 from sdk.spec import TrainingCompleteError
 from sdk.submission import load_submission
-from sdk.trial_logs import EVAL_FILE, atomic_write_json, system_metadata
+from sdk.trial_logs import EVAL_FILE, atomic_write_json, is_trial_dir, system_metadata
 
 
 @dataclass(frozen=True)
@@ -326,8 +326,7 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     submission = _stopping_after(load_submission("nadamw", subject.framework, "external"),
                                  seconds, proc.probe_min_steps)
     point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
-    if trial_dir.exists():
-        shutil.rmtree(trial_dir)
+    _remove_trial(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
                          save_checkpoints=False, threads=threads, ignore_targets=True,
                          clock=clock, clock_scale=1.0)
@@ -354,14 +353,23 @@ def _submission(algorithm: str, framework: str) -> Any:
     return _SUBMISSIONS[key]
 
 
+def _remove_trial(trial_dir: Path) -> None:
+    """Delete a trial directory paceline made, to run it again; refuse any other folder."""
+    if not trial_dir.exists():
+        return
+    if not is_trial_dir(trial_dir):
+        raise PacelineError(f"{trial_dir} is not a trial directory paceline made, so it is "
+                            "not deleted to run the trial again; move it away.")
+    shutil.rmtree(trial_dir)
+
+
 def run_one(subject: Subject, plan: Plan, kind: str, algorithm: str, trial: int,
             hyperparameters: dict[str, Any], rng_seed: int, trial_dir: Path,
             opts: TargetOptions) -> TrialRecord:
     """One target-setting run of ``plan.steps`` steps (or the recorded one, if finished)."""
     status = read_status(trial_dir) if opts.resume else None
     if not (status and status.get("finished") and status.get("result")):
-        if trial_dir.exists():  # an interrupted run starts again (runs are short)
-            shutil.rmtree(trial_dir)
+        _remove_trial(trial_dir)  # an interrupted run starts again (runs are short)
         workload = make_workload(
             subject, step_hint=plan.steps, eval_period_time_sec=plan.eval_period_sec,
             max_allowed_runtime_sec=plan.runtime_sec * PROCEDURE.run_cap_factor)
@@ -494,6 +502,11 @@ def load_or_make_plan(subject: Subject, opts: TargetOptions, folder: Path,
     path = folder / PLAN_FILE
     if folder.exists() and any(folder.iterdir()):
         if opts.overwrite:
+            # never delete a folder paceline did not make: it holds the plan or the probe
+            if not (path.is_file() or is_trial_dir(folder / "probe")):
+                raise PacelineError(f"{folder} holds neither {PLAN_FILE} nor a probe run, so "
+                                    "it is not paceline's target-setting folder and "
+                                    "--overwrite does not delete it; move it away.")
             shutil.rmtree(folder)
         elif not opts.resume:
             raise PacelineError(f"{folder} already holds target-setting runs; pass --resume to "
