@@ -46,6 +46,7 @@ def paceline(args: list[str]) -> list[str]:
 def run_trial(workload: str, framework: str, seed: int, folder: Path,
               extra: list[str] = ()) -> tuple[dict[str, Any], float]:
     """One `paceline run` trial; (its --json trial record, wall seconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
     out = folder / "summary.json"
     cmd = paceline(["run", "--workload", workload, "--framework", framework, "--submission",
                     "nadamw", "--seed", str(seed), "--experiment-dir", str(folder), "--json",
@@ -134,6 +135,7 @@ def frameworks(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
 def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     names = args.workloads
     folder = tmp / "suite"
+    folder.mkdir(parents=True, exist_ok=True)
     out = folder / "summary.json"
     cmd = paceline(["run", *sum((["--workload", w] for w in names), []), "--submission",
                     "nadamw", "--framework", args.frameworks[0], "--seed", str(args.seed),

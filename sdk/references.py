@@ -17,7 +17,8 @@ File format (``<scale>_<ruleset>_v<version>.json``)::
                                         "budget_sec": 20.0, "metric": "accuracy",
                                         "target": 0.915}}}}
 
-``time_to_target_sec`` is ``null`` for a miss. Folders holding such files are found through
+``time_to_target_sec`` is ``null`` for a miss; it is the median over ``study_times`` (one per
+study, each with its own seeds), whose range `paceline run` shows as the reference's spread. Folders holding such files are found through
 the ``paceline.reference_timings`` entry-point group (each entry is a directory path).
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,56 @@ def reference_times(data: dict[str, Any], workloads: list[str] | None = None
             t = entry.get("time_to_target_sec")
             times[workload] = math.inf if t is None else float(t)
         out[baseline] = times
+    return out
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A reference's time-to-target over its studies (seeds): median, range, misses."""
+
+    median: float
+    low: float
+    high: float
+    studies: int
+    misses: int
+
+    def place(self, seconds: float) -> str:
+        """Where ``seconds`` lies: 'inside', 'faster' or 'slower' than the spread."""
+        if not math.isfinite(seconds):
+            return "inside" if self.misses else "slower"
+        if self.studies - self.misses == 0:
+            return "faster"
+        if seconds < self.low:
+            return "faster"
+        if seconds > self.high and self.misses == 0:
+            return "slower"
+        return "inside"
+
+    def text(self) -> str:
+        if self.studies - self.misses == 0:
+            return f"miss ({self.studies} studies)"
+        reached = f"{self.low:.1f}-{self.high:.1f}" if self.high > self.low else f"{self.low:.1f}"
+        missed = f", {self.misses} missed" if self.misses else ""
+        return f"{self.median:.1f} [{reached}] (n={self.studies}{missed})"
+
+
+def reference_spread(data: dict[str, Any], workloads: list[str] | None = None
+                     ) -> dict[str, dict[str, Spread]]:
+    """``{baseline: {workload: Spread}}`` from each entry's ``study_times``."""
+    out: dict[str, dict[str, Spread]] = {}
+    for baseline, per_workload in data["baselines"].items():
+        for workload, entry in per_workload.items():
+            if workloads is not None and workload not in workloads:
+                continue
+            times = [math.inf if t is None else float(t)
+                     for t in entry.get("study_times") or [entry.get("time_to_target_sec")]]
+            finite = [t for t in times if math.isfinite(t)]
+            median = entry.get("time_to_target_sec")
+            out.setdefault(baseline, {})[workload] = Spread(
+                median=math.inf if median is None else float(median),
+                low=min(finite) if finite else math.inf,
+                high=max(finite) if finite else math.inf,
+                studies=len(times), misses=len(times) - len(finite))
     return out
 
 

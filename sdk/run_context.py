@@ -78,7 +78,8 @@ def clock_options(args: argparse.Namespace) -> dict[str, Any]:
         late = hold_to_one_thread(args.framework)
         if late:
             print(f"paceline: {late}.", file=sys.stderr)
-    return {"clock": clock, "clock_scale": dev_clock_override(args.speed_factor, args.scale),
+    override = dev_clock_override(getattr(args, "speed_factor", None), args.scale)
+    return {"clock": clock, "clock_scale": override,
             "threads": threads}
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sdk.cli.command import Command
 from sdk.cli.validate import (
+    MAX_JOBS,
     MAX_STUDIES,
     MAX_THREADS,
     MAX_TRIALS,
@@ -31,6 +32,7 @@ from sdk.cli.validate import (
     check_output_path,
     positive_int,
 )
+from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
 from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
 
@@ -56,7 +58,11 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="time the official held-out variants of the --workload bases "
                             "(default: every scored base) into the variants file")
     build.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
-                       help="CPU threads per trial (1 when several builds share a machine)")
+                       help="CPU threads per trial (default 1 under the dev clock)")
+    build.add_argument("--clock", choices=CLOCKS, default="dev",
+                       help="how trials are timed (default: the dev clock, docs/runner.md)")
+    build.add_argument("--jobs", type=positive_int(MAX_JOBS), metavar="N",
+                       help="trials side by side (default: one per core)")
     build.add_argument("--replace", action="store_true",
                        help="drop what the file holds (default: keep the baselines and "
                             "workloads this build does not time, so builds add up)")
@@ -97,9 +103,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from sdk.experiment import plan_trials, run_plan
+    from sdk.parallel import SubmissionRef, default_jobs, run_plan_parallel
     from sdk.references import file_name, reference_dirs
     from sdk.rulesets import get_ruleset
-    from sdk.run_context import default_search_space, resolve_workloads
+    from sdk.run_context import clock_options, default_search_space, resolve_workloads
     from sdk.runner import RunOptions
     from sdk.scoring import load_submission_times, scoring_rules
     from sdk.submission import load_submission
@@ -116,6 +123,8 @@ def _build(args: argparse.Namespace) -> int:
         out = dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version,
                                   kind="variants" if args.variants else "")
     table = get_ruleset(args.ruleset_version)
+    timing = clock_options(args)
+    jobs = args.jobs or (default_jobs() if timing["clock"] == "dev" else 1)
     workloads = resolve_workloads(args.workload or ["suite"], args.scale)
     if args.variants:
         workloads = _official_variants(workloads, args.scale, args.framework)
@@ -134,9 +143,14 @@ def _build(args: argparse.Namespace) -> int:
         options = RunOptions(ruleset=args.ruleset, resume=args.resume,
                              max_global_steps=args.max_global_steps,
                              overwrite=not args.resume, save_checkpoints=False,
-                             progress=sys.stderr.isatty(), threads=args.threads)
-        print(f"reference: {baseline} on {len(workloads)} workload(s)", file=sys.stderr)
-        run_plan(specs, submission, table, options)
+                             progress=sys.stderr.isatty() and jobs == 1, **timing)
+        print(f"reference: {baseline} on {len(workloads)} workload(s), {len(specs)} trial(s), "
+              f"{jobs} side by side", file=sys.stderr)
+        if jobs > 1:
+            run_plan_parallel(specs, SubmissionRef(baseline, args.framework, args.ruleset),
+                              table, options, jobs)
+        else:
+            run_plan(specs, submission, table, options)
         times = load_submission_times(root, rules, framework=args.framework)
         result[baseline] = {}
         for workload in workloads:
@@ -156,7 +170,8 @@ def _build(args: argparse.Namespace) -> int:
         for entry in entries.values():
             entry["command"] = command
     header = {"scale": args.scale, "ruleset": args.ruleset,
-              "ruleset_version": args.ruleset_version, "framework": args.framework}
+              "ruleset_version": args.ruleset_version, "framework": args.framework,
+              "clock": timing["clock"]}
     baselines = dict(result)
     if not args.replace:  # keep what this build did not time (other baselines or workloads)
         earlier = _earlier_baselines(out, header)

@@ -201,7 +201,32 @@ def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:
            format_table(["submission", "score", *[f"{w}(s)" for w in ctx.workloads]], rows)]
     if skipped:
         out.append("Not compared: " + "; ".join(skipped) + ".")
+    out.append(spread_table(data, [b for b in table if b != name], ctx.workloads, mine))
     return "\n".join(out)
+
+
+def spread_table(data: dict, baselines: list[str], names: list[str], mine) -> str:  # noqa: ANN001
+    """Each reference's median [range] over its studies, and where this run lies in it."""
+    import math
+
+    from sdk.references import reference_spread
+    from sdk.report import format_table
+
+    spreads = reference_spread(data, names)
+    rows = []
+    for w in names:
+        t = mine.times.get(w, math.inf)
+        for b in baselines:
+            spread = spreads.get(b, {}).get(w)
+            if spread is not None:
+                rows.append([w, b, spread.text(), t if math.isfinite(t) else "miss",
+                             spread.place(t)])
+    if not rows:
+        return ""
+    return ("\nThis run against each reference's spread over its studies (seconds; "
+            "'inside' = not told apart by this reference's own seed-to-seed spread):\n"
+            + format_table(["workload", "reference", "median [range]", "this run",
+                            "this run is"], rows))
 
 
 def _write_summary(path: str, ctx, results) -> None:  # noqa: ANN001
