@@ -106,7 +106,7 @@ class SearchSpace:
         if not p.is_file():
             raise SearchSpaceError(f"Search space file {str(p)!r} does not exist.")
         try:
-            data = read_json(p, "search space", limit=MAX_FILE_BYTES)
+            data = read_json(p, "search space", limit=MAX_FILE_BYTES, unique_keys=True)
         except PacelineError as exc:
             raise SearchSpaceError(str(exc)) from None
         return cls.from_json(data, source=str(p))
