@@ -29,7 +29,7 @@ DEFAULT_DRAWS = 1000
 
 def configure(p: argparse.ArgumentParser) -> None:
     from sdk.cli.run_cmd import add_common_run_flags
-    from sdk.cli.validate import MAX_DRAWS, MAX_STUDIES, MAX_TRIALS, positive_int
+    from sdk.cli.validate import MAX_DRAWS, MAX_JOBS, MAX_STUDIES, MAX_TRIALS, positive_int
 
     add_common_run_flags(p)
     for action in p._actions:  # sub-actions need no submission; the simulation checks it
@@ -67,6 +67,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="trials per study (external tuning; default 1)")
     p.add_argument("--resume", action="store_true", help="keep finished trials")
     p.add_argument("--overwrite", action="store_true", help="start existing trials again")
+    p.add_argument("--jobs", type=positive_int(MAX_JOBS), default=None, metavar="N",
+                   help="trials side by side (default: one per core under the dev clock)")
 
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     d = sub.add_parser("draw", help="print the benchmark's held-out draw or a new one")

@@ -120,7 +120,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     """Everything `paceline heldout` does by default; returns the analysis and its context."""
     from heldout import competitors as comp
     from heldout.variant_targets import set_variant_targets
-    from sdk.experiment import plan_trials, run_plan
+    from sdk.experiment import plan_trials
     from sdk.run_context import prepare
     from sdk.scoring import scoring_rules
     from sdk.scoring.targets import apply_targets
@@ -159,8 +159,11 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     print(f"paceline heldout: {ctx.submission.name} on {len(bases)} base workload(s) and "
           f"{len(cands.names)} candidate variant(s), {len(specs)} trial(s); logs in {ctx.root}",
           file=sys.stderr)
-    run_plan(specs, ctx.submission, ctx.table, ctx.options, ctx.workload_kwargs,
-             on_result=_say_result)
+    from sdk.parallel import jobs_for, run_specs, submission_ref
+
+    run_specs(specs, ctx.submission, submission_ref(args), ctx.table, ctx.options,
+              jobs_for(getattr(args, "jobs", None), ctx.options, len(specs)), ctx.workload_kwargs,
+              on_result=_say_result)
 
     rules = scoring_rules("0.5", self_tuning=args.ruleset == "self",
                           base_workloads=tuple(bases), held_out_workloads=())
@@ -216,7 +219,7 @@ def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace
                    home: Path, rules: Any, seed: int) -> dict[str, float]:
     """Train ``baseline`` on ``workloads`` (finished trials are reused) and read its times."""
     from heldout.competitors import read_times
-    from sdk.experiment import plan_trials, run_plan
+    from sdk.experiment import plan_trials
     from sdk.run_context import default_search_space
     from sdk.runner import RunOptions
     from sdk.submission import load_submission
@@ -233,8 +236,11 @@ def _run_reference(baseline: str, workloads: list[str], args: argparse.Namespace
     options = RunOptions(ruleset=args.ruleset, data_dir=args.data_dir, resume=True,
                          save_checkpoints=False, tensorboard=False,
                          max_global_steps=args.max_global_steps, **clock_options(args))
-    run_plan(specs, submission, get_ruleset(args.ruleset_version), options, {},
-             on_result=_say_result)
+    from sdk.parallel import SubmissionRef, jobs_for, run_specs
+
+    ref = SubmissionRef(baseline, args.framework, args.ruleset)
+    run_specs(specs, submission, ref, get_ruleset(args.ruleset_version), options,
+              jobs_for(getattr(args, "jobs", None), options, len(specs)), on_result=_say_result)
     return read_times(root, rules, workloads, args.framework)
 
 

@@ -51,6 +51,12 @@ class SubmissionRef:
     api_version: str | None = None
 
 
+def submission_ref(args: Any) -> SubmissionRef:
+    """The submission a command's flags name, for workers to load."""
+    return SubmissionRef(args.submission, args.framework, args.ruleset,
+                         getattr(args, "api_version", None))
+
+
 _WORKER: dict[str, Any] = {}
 
 
@@ -61,9 +67,10 @@ def _start_worker(framework: str, threads: int | None) -> None:
         hold_to_one_thread(framework)
 
 
-def _run_one(ref: SubmissionRef, spec: TrialSpec, table: RulesetTable, options: RunOptions,
+def _run_one(ref: SubmissionRef, spec: TrialSpec, version: str, options: RunOptions,
              workload_kwargs: dict[str, Any]) -> TrialResult:
     from sdk.experiment import run_trial
+    from sdk.rulesets import get_ruleset
     from sdk.submission import load_submission
 
     if _WORKER.get("ref") != ref:
@@ -71,7 +78,7 @@ def _run_one(ref: SubmissionRef, spec: TrialSpec, table: RulesetTable, options: 
         if ref.api_version:
             submission.api_version = ref.api_version
         _WORKER.update(ref=ref, submission=submission)
-    return run_trial(spec, _WORKER["submission"], table, options, workload_kwargs)
+    return run_trial(spec, _WORKER["submission"], get_ruleset(version), options, workload_kwargs)
 
 
 def run_plan_parallel(
@@ -95,7 +102,7 @@ def run_plan_parallel(
                              initializer=_start_worker,
                              initargs=(ref.framework, options.threads)) as pool:
         running: dict[Future, TrialSpec] = {
-            pool.submit(_run_one, ref, spec, table, options, workload_kwargs or {}): spec
+            pool.submit(_run_one, ref, spec, table.version, options, workload_kwargs or {}): spec
             for spec in specs
         }
         watcher = _Watcher(say)
@@ -113,10 +120,19 @@ def run_plan_parallel(
 
 
 def _for_workers(options: RunOptions) -> RunOptions:
-    """Workers draw no bars of their own (the parent reports them), one thread each."""
+    """Workers draw no bars of their own (the parent reports them), one thread each; the
+    recorded flags keep only what can travel to another process."""
+    import pickle
     from dataclasses import replace
 
-    return replace(options, progress=False, threads=options.threads or 1)
+    flags = {}
+    for key, value in options.flags.items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: BLE001 - anything that cannot be pickled is shown as text
+            value = repr(value)
+        flags[key] = value
+    return replace(options, progress=False, threads=options.threads or 1, flags=flags)
 
 
 class _Watcher:
@@ -171,3 +187,25 @@ def describe(row: dict[str, str]) -> str:
             except (TypeError, ValueError):
                 continue
     return ", ".join(parts) or "running"
+
+
+def jobs_for(requested: int | None, options: RunOptions, trials: int) -> int:
+    """``--jobs`` as given, else ``$PACELINE_JOBS`` or one per core under the dev clock (1
+    under the wall clock, where trials side by side would slow each other's clocks), never
+    more than the trials."""
+    env = os.environ.get("PACELINE_JOBS", "")
+    default = int(env) if env.isdigit() and int(env) > 0 else default_jobs()
+    jobs = requested or (default if options.clock == "dev" else 1)
+    return max(1, min(jobs, trials))
+
+
+def run_specs(specs: list[TrialSpec], submission: Any, ref: SubmissionRef, table: RulesetTable,
+              options: RunOptions, jobs: int, workload_kwargs: dict[str, Any] | None = None,
+              on_result: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
+    """Run a plan in this process (``jobs`` 1) or side by side on ``jobs`` workers."""
+    from sdk.experiment import run_plan
+
+    if jobs > 1 and len(specs) > 1:
+        print(f"paceline: {jobs} trials side by side, one thread each", file=sys.stderr)
+        return run_plan_parallel(specs, ref, table, options, jobs, workload_kwargs, on_result)
+    return run_plan(specs, submission, table, options, workload_kwargs, on_result=on_result)

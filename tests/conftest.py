@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tests never touch the user's dev-clock cache, and run trials one after another unless a
+# test asks for --jobs (tests/test_dev_clock.py and tests/test_parallel.py do).
+os.environ.setdefault("PACELINE_CACHE_DIR", tempfile.mkdtemp(prefix="paceline-test-cache-"))
+os.environ.setdefault("PACELINE_JOBS", "1")
 REFERENCE_LOGS = Path(
     os.environ.get("PACELINE_REFERENCE_LOGS", REPO.parent / "shared" / "algoperf_reference_logs")
 )

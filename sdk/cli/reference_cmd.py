@@ -102,8 +102,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from sdk.experiment import plan_trials, run_plan
-    from sdk.parallel import SubmissionRef, default_jobs, run_plan_parallel
+    from sdk.experiment import plan_trials
+    from sdk.parallel import SubmissionRef, jobs_for, run_specs
     from sdk.references import file_name, reference_dirs
     from sdk.rulesets import get_ruleset
     from sdk.run_context import clock_options, default_search_space, resolve_workloads
@@ -124,7 +124,6 @@ def _build(args: argparse.Namespace) -> int:
                                   kind="variants" if args.variants else "")
     table = get_ruleset(args.ruleset_version)
     timing = clock_options(args)
-    jobs = args.jobs or (default_jobs() if timing["clock"] == "dev" else 1)
     workloads = resolve_workloads(args.workload or ["suite"], args.scale)
     if args.variants:
         workloads = _official_variants(workloads, args.scale, args.framework)
@@ -142,15 +141,13 @@ def _build(args: argparse.Namespace) -> int:
                             args.studies, args.trials, args.seed, root)
         options = RunOptions(ruleset=args.ruleset, resume=args.resume,
                              max_global_steps=args.max_global_steps,
-                             overwrite=not args.resume, save_checkpoints=False,
-                             progress=sys.stderr.isatty() and jobs == 1, **timing)
+                             overwrite=not args.resume, save_checkpoints=False, **timing)
+        jobs = jobs_for(args.jobs, options, len(specs))
+        options.progress = sys.stderr.isatty() and jobs == 1
         print(f"reference: {baseline} on {len(workloads)} workload(s), {len(specs)} trial(s), "
               f"{jobs} side by side", file=sys.stderr)
-        if jobs > 1:
-            run_plan_parallel(specs, SubmissionRef(baseline, args.framework, args.ruleset),
-                              table, options, jobs)
-        else:
-            run_plan(specs, submission, table, options)
+        run_specs(specs, submission, SubmissionRef(baseline, args.framework, args.ruleset),
+                  table, options, jobs)
         times = load_submission_times(root, rules, framework=args.framework)
         result[baseline] = {}
         for workload in workloads:

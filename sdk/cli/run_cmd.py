@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     from sdk.run_context import prepare
 
     ctx = prepare(args)
-    from sdk.experiment import plan_trials, run_plan
-    from sdk.parallel import SubmissionRef, default_jobs, run_plan_parallel
+    from sdk.experiment import plan_trials
+    from sdk.parallel import jobs_for, run_specs, submission_ref
     from sdk.report import failed_trials_note, measurement_note, trials_table, workloads_table
     from sdk.trial_status import is_failure
 
@@ -116,17 +116,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             _write_summary(args.json, ctx, results)
 
-    jobs = min(args.jobs or (default_jobs() if ctx.options.clock == "dev" else 1), len(specs))
+    jobs = jobs_for(args.jobs, ctx.options, len(specs))
     try:
-        if jobs > 1:
-            print(f"paceline: {jobs} trials side by side, one thread each", file=sys.stderr)
-            ref = SubmissionRef(args.submission, args.framework, args.ruleset,
-                                getattr(args, "api_version", None))
-            run_plan_parallel(specs, ref, ctx.table, ctx.options, jobs, ctx.workload_kwargs,
-                              on_result=report)
-        else:
-            run_plan(specs, ctx.submission, ctx.table, ctx.options, ctx.workload_kwargs,
-                     on_result=report)
+        run_specs(specs, ctx.submission, submission_ref(args), ctx.table, ctx.options, jobs,
+                  ctx.workload_kwargs, on_result=report)
     finally:
         if args.json and results:
             _write_summary(args.json, ctx, results)
