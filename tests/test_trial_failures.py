@@ -61,6 +61,8 @@ def update_params(workload, current_param_container, current_params_types, model
             time.sleep(120)
         if MODE == "hang_ignoring_alarms":
             time.sleep(120)
+        if MODE == "interrupt":
+            raise KeyboardInterrupt
         if MODE == "none_params":
             return optimizer_state, None, model_state
     return base.update_params(workload, current_param_container, current_params_types,
@@ -134,6 +136,17 @@ def test_sys_exit_in_update_params_is_a_failed_trial_with_one_sentence(
     obs = {r["index"]: r["observations"]["mnist"] for r in records(tmp_path / "exp" / "study")}
     assert obs[0]["status"] == "failed" and "sys.exit(3)" in obs[0]["reason"]
     assert obs[1]["status"] == "max_global_steps"
+
+
+def test_ctrl_c_says_rerun_with_resume_and_leaves_the_trial_resumable(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    sub = write_submission(tmp_path, "interrupt")
+    assert main(run_args(tmp_path, sub)) == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "paceline run: interrupted; finished work is kept, rerun with --resume to " \
+                   "continue."
+    record = status(trial_dir(tmp_path / "exp" / "run", 1))
+    assert record["status"] == "running" and not record["finished"]
 
 
 def test_update_params_returning_none_params_is_one_sentence_naming_it(
