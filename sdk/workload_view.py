@@ -16,8 +16,9 @@ AlgoPerf workload. It cannot reach:
   scalars only and refuses evaluation rows.
 
 Methods come back as plain functions (no ``__self__`` leading to the workload), attributes a
-submission sets land on the view, never on the workload, and the view can be neither copied
-nor pickled. Python is no sandbox: code that goes out of its way (``gc``, frame or closure
+submission sets land on the view, never on the workload, the view cannot be pickled, and
+``copy.copy``/``copy.deepcopy`` give the view itself (so a copied optimizer state that holds it
+still works). Python is no sandbox: code that goes out of its way (``gc``, frame or closure
 introspection, ``object.__getattribute__``) can still find the workload. The view closes every
 route the API offers; what ``paceline score`` checks is in ``docs/security.md``.
 
@@ -57,7 +58,7 @@ def _is_dunder(name: str) -> bool:
 
 
 class _Sealed:
-    """Refuses private attribute names, copying and pickling."""
+    """Refuses private attribute names and pickling; a copy is the object itself."""
 
     __slots__ = ()
     _what = "object"
@@ -73,8 +74,13 @@ class _Sealed:
         return object.__getattribute__(self, name)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        raise TypeError(f"A {type(self)._what} a submission is given cannot be copied or "
-                        "pickled.")
+        raise TypeError(f"A {type(self)._what} a submission is given cannot be pickled.")
+
+    def __copy__(self) -> Any:
+        return self  # a copy would have to reach inside; the object itself is as good
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
 
     def __reduce__(self) -> Any:
         return self.__reduce_ex__(2)
