@@ -50,6 +50,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sdk.frameworks.checkpoints import checkpointable
 from sdk.rulesets import RULESETS, get_ruleset
 from self_tuning.clock import WALL_CLOCK, Clock
 from self_tuning.step_time import StepTimer
@@ -60,6 +61,7 @@ VERSION_WITH_TRAIN_STATE = "0.6"
 VERSION_WITHOUT_TRAIN_STATE = "0.5"
 
 
+@checkpointable
 @dataclass(frozen=True)
 class BudgetSnapshot:
     """One reading of the budget, taken at the start of a step.
@@ -116,6 +118,7 @@ class BudgetSnapshot:
         return min(max((self.elapsed_sec - start_sec) / (end_sec - start_sec), 0.0), 1.0)
 
 
+@checkpointable
 class BudgetView:
     """The submission's live view of its time budget (create once, call :meth:`observe` per step).
 

@@ -16,6 +16,7 @@ import time
 from typing import Protocol, runtime_checkable
 
 from sdk.clock import active_clock
+from sdk.frameworks.checkpoints import checkpointable
 
 
 @runtime_checkable
@@ -25,6 +26,7 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
 
+@checkpointable
 class WallClock:
     """The clock the runner times the trial with (and ``train_state`` holds readings of).
 
@@ -41,6 +43,7 @@ class WallClock:
         return "WallClock()"
 
 
+@checkpointable
 class SimulatedClock:
     """A clock that only moves when told to: deterministic tests of time-based code.
 

@@ -44,11 +44,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sdk import spec
+from sdk.frameworks.checkpoints import checkpointable
 from self_tuning.budget import BudgetSnapshot
+
+checkpointable(spec.TrainingCompleteError)  # EndOfBudgetGuard's default error
 
 T = TypeVar("T")
 
 
+@checkpointable
 class EndOfBudgetGuard:
     """Ends training (``TrainingCompleteError``) while a final evaluation still counts.
 
@@ -99,6 +103,7 @@ class EndOfBudgetGuard:
             )
 
 
+@checkpointable
 class EvalPointGuard:
     """Decides when an averaging method must hold its evaluation point.
 

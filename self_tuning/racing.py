@@ -41,9 +41,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from sdk.frameworks.checkpoints import checkpointable
+
 S = TypeVar("S")
 
 
+@checkpointable
 @dataclass(frozen=True)
 class Rung:
     """One rung: how many candidates race and how long each trains in it (seconds)."""
@@ -71,6 +74,7 @@ def successive_halving(n: int, total_sec: float, eta: float = 2.0) -> list[Rung]
     return [Rung(arms=c, seconds_each=per_rung / c) for c in counts]
 
 
+@checkpointable
 @dataclass(frozen=True)
 class RaceRecord:
     """One scored slice: rung, candidate, its score and its training seconds so far."""
@@ -81,6 +85,7 @@ class RaceRecord:
     arm_seconds: float
 
 
+@checkpointable
 class Race:
     """Successive halving over ``n_candidates`` on a submission-time clock (ask/tell).
 
@@ -202,6 +207,7 @@ class StateStore(Protocol[S]):
     def __contains__(self, key: Hashable) -> bool: ...
 
 
+@checkpointable
 class RaceDriver(Generic[S]):
     """Runs a :class:`Race` inside ``update_params``.
 

@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sdk.frameworks.checkpoints import checkpointable
 from self_tuning.budget import BudgetSnapshot
 
 Schedule = Callable[[float], float]
@@ -50,6 +51,7 @@ def _check_fraction(name: str, value: float) -> None:
 # in its optimizer state and the runner can checkpoint them (closures do not pickle).
 
 
+@checkpointable
 @dataclass(frozen=True)
 class Constant:
     value: float = 1.0
@@ -58,6 +60,7 @@ class Constant:
         return self.value
 
 
+@checkpointable
 @dataclass(frozen=True)
 class LinearWarmup:
     warmup: float
@@ -66,6 +69,7 @@ class LinearWarmup:
         return 1.0 if self.warmup == 0 else min(max(f / self.warmup, 0.0), 1.0)
 
 
+@checkpointable
 @dataclass(frozen=True)
 class Decay:
     """1 until ``start``, then ``shape`` down to ``final`` at ``end``, then ``final``."""
@@ -84,6 +88,7 @@ class Decay:
         return 1.0 - (1.0 - self.final) * math.sqrt(p)
 
 
+@checkpointable
 @dataclass(frozen=True)
 class Product:
     schedules: tuple[Schedule, ...]
@@ -160,6 +165,7 @@ def warmup_constant_decay(warmup: float = 0.02, decay_start: float = 0.8, end: f
     return multiply(linear_warmup(warmup), _decay(decay_start, end, final, shape))
 
 
+@checkpointable
 class TimeSchedule:
     """Per-step learning rates from a fraction-of-time schedule.
 

@@ -25,9 +25,12 @@ import math
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
+from sdk.frameworks.checkpoints import checkpointable
+
 S = TypeVar("S")
 
 
+@checkpointable
 class TorchStore:
     """Snapshots of a PyTorch module's ``state_dict``.
 
@@ -64,6 +67,7 @@ class TorchStore:
         self._slots.pop(key, None)
 
 
+@checkpointable
 class JaxStore:
     """References to (or host copies of) JAX pytrees.
 
@@ -98,6 +102,7 @@ class JaxStore:
         self._slots.pop(key, None)
 
 
+@checkpointable
 class RestartFromBest(Generic[S]):
     """Remembers the best-scoring state and restores it on demand.
 

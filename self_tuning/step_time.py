@@ -25,7 +25,10 @@ import math
 from collections import deque
 from statistics import median
 
+from sdk.frameworks.checkpoints import checkpointable
 
+
+@checkpointable
 class StepTimer:
     """Running robust estimate of the duration of one training step.
 

@@ -293,6 +293,39 @@ def test_msgpack_keeps_dtypes_shapes_and_plain_values(tmp_path):
     assert back["eval_rows"] == [{"x": 0.5}] and back["train_state"] == {"a": 1.5, "b": None}
 
 
+def test_the_kits_own_helpers_go_along_and_no_other_class_comes_back(tmp_path):
+    from baselines.self_tuning_example.tuner import NadamwPoint
+    from self_tuning.guards import EndOfBudgetGuard
+    from self_tuning.step_time import StepTimer
+
+    timer = StepTimer()
+    for seconds in (0.5, 0.25, 0.75):
+        timer.add(seconds)
+    point = NadamwPoint(0.1, 0.0, 1e-3, 0.1, 0.999, 0.0, 0.05)
+    opt = {"timer": timer, "point": point, "guard": EndOfBudgetGuard()}
+    for framework in ("pytorch", "jax"):
+        adapter = get_adapter(framework)
+        stored = ckpt.plain(opt, adapter._tensor if framework == "pytorch" else adapter._array)
+        payload = {"model_params_leaves": [], "model_state_leaves": [],
+                   "optimizer_state_leaves": [], "model_params": {}, "optimizer_state": stored,
+                   "torch_rng": torch.get_rng_state() if framework == "pytorch" else None,
+                   "train_state": {}, "global_step": 0,
+                   "eval_results": [], "preemption_count": 0, "eval_rows": [], "all_rows": [],
+                   "batches_consumed": 0, "total_duration": 0.0}
+        path = tmp_path / adapter.checkpoint_name
+        (ckpt.write_torch if framework == "pytorch" else ckpt.write_msgpack)(path, payload)
+        back = adapter.load(path)["optimizer_state"]
+        assert back["point"] == point and type(back["point"]) is NadamwPoint
+        assert back["timer"].mean() == timer.mean() and type(back["guard"]) is EndOfBudgetGuard
+        assert back["guard"].error is opt["guard"].error
+        # a file naming any class that is not registered is refused, nothing is called
+        payload["optimizer_state"] = {"x": {"__paceline_object__": "os.system",
+                                            "state": {}}}
+        (ckpt.write_torch if framework == "pytorch" else ckpt.write_msgpack)(path, payload)
+        with pytest.raises(PacelineError, match=adapter.checkpoint_name):
+            adapter.load(path)
+
+
 # ---- stale temp files and --overwrite ---------------------------------------------------------
 def test_stale_temp_files_of_dead_writers_are_removed_when_a_trial_starts(tmp_path):
     dead, alive = _dead_pid(), os.getppid()

@@ -173,7 +173,7 @@ def test_the_example_has_no_external_tuning_module(tmp_path, capsys):
 def test_the_pytorch_example_checkpoints_its_whole_state(tmp_path):
     import warnings
 
-    import torch
+    from sdk.frameworks.adapters import get_adapter
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -182,6 +182,6 @@ def test_the_pytorch_example_checkpoints_its_whole_state(tmp_path):
                      "--max-global-steps", "40", "--experiment-dir", str(tmp_path)]) == 0
     assert not [w for w in caught if "cannot be checkpointed" in str(w.message)]
     ckpt = next(tmp_path.rglob("checkpoint.pt"))
-    saved = torch.load(ckpt, weights_only=False)["optimizer_state"]
+    saved = get_adapter("pytorch").load(ckpt)["optimizer_state"]  # weights_only=True
     assert {"tuner", "optimizer_0", "optimizer_3"} <= set(saved)
     assert len(saved["tuner"].probe) == saved["tuner"].n_probe  # the probe batches went along

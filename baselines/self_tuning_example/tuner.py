@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.nadamw.common import get_batch_size, hyper
+from sdk.frameworks.checkpoints import checkpointable
 from sdk.rulesets import base_workload_name
 from self_tuning import (
     BudgetSnapshot,
@@ -34,10 +35,11 @@ from self_tuning import (
 NADAMW_SPACE = Path(__file__).resolve().parents[1] / "nadamw" / "tuning_search_space.json"
 
 
-# A module-level type (unlike search-space namedtuples), so the tuner pickles into checkpoints.
-NadamwPoint = namedtuple("NadamwPoint", ["dropout_rate", "label_smoothing", "learning_rate",
-                                         "one_minus_beta1", "beta2", "weight_decay",
-                                         "warmup_factor"])
+# A module-level type (unlike search-space namedtuples), registered so that the tuner goes
+# into checkpoints as plain data (sdk.frameworks.checkpoints).
+NadamwPoint = checkpointable(namedtuple(
+    "NadamwPoint", ["dropout_rate", "label_smoothing", "learning_rate", "one_minus_beta1",
+                    "beta2", "weight_decay", "warmup_factor"]))
 
 
 def nadamw_candidates() -> list[NadamwPoint]:
@@ -52,6 +54,7 @@ def nadamw_candidates() -> list[NadamwPoint]:
     return list(kept.values())
 
 
+@checkpointable
 @dataclass(frozen=True)
 class TunerSettings:
     """The example's knobs (fractions of the external budget unless said otherwise)."""
@@ -67,6 +70,7 @@ class TunerSettings:
     divergence_lr_factor: float = 0.5  # learning-rate factor after a restart from best
 
 
+@checkpointable
 @dataclass(frozen=True)
 class StepPlan:
     """What the framework code does in this step.
@@ -80,6 +84,7 @@ class StepPlan:
     reset_optimizer: bool = False
 
 
+@checkpointable
 class SelfTuner:
     """Probe -> race -> decay -> second chance, on the submission's clock.
 

@@ -67,7 +67,7 @@ class PyTorchAdapter:
         if isinstance(value, self.torch.Tensor):
             return value.detach()
         if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
-            return self.torch.from_numpy(np.array(value))
+            return {ckpt.NDARRAY_KEY: self.torch.from_numpy(np.array(value))}  # back as numpy
         return None
 
     def save(self, path: Path, params: Any, model_state: Any, optimizer_state: Any,

@@ -46,11 +46,38 @@ RUNNER_FIELDS: dict[str, type | tuple[type, ...]] = {
     "total_duration": (int, float),
 }
 _ARRAY_EXT = 1  # the MessagePack extension code of a numpy array
+# Objects of the kit's own helper classes (a self-tuning submission's tuner, its race, its
+# clock) are stored as {_OBJECT: "module.Class", "state": <plain __getstate__()>} and rebuilt
+# only for a name in CHECKPOINT_CLASSES, which code fills, never a file (:func:`checkpointable`).
+CHECKPOINT_CLASSES: dict[str, type] = {}
+_OBJECT, _CLASS = "__paceline_object__", "__paceline_class__"
+NDARRAY_KEY = "__paceline_ndarray__"  # a numpy array stored as a tensor (PyTorch)
 _NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex
 
 
 class NotPlain(TypeError):
     """A value holds an object that a checkpoint cannot store as plain data."""
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def checkpointable(cls: type) -> type:
+    """Class decorator: a checkpoint may hold instances of ``cls`` (and ``cls`` itself).
+
+    An instance is stored as its ``__getstate__()`` made plain, and rebuilt with
+    ``cls.__new__`` and ``__setstate__`` (or by updating ``__dict__``); no other code of the
+    class runs (a namedtuple is stored as its items and rebuilt with ``cls.__new__``). Only
+    classes registered this way are ever rebuilt from a file.
+    """
+    CHECKPOINT_CLASSES[_class_name(cls)] = cls
+    return cls
+
+
+def _registered(cls: type) -> str | None:
+    name = _class_name(cls)
+    return name if CHECKPOINT_CLASSES.get(name) is cls else None
 
 
 def plain(value: Any, array: Callable[[Any], Any | None], keys: tuple[type, ...] = (str, int),
@@ -75,10 +102,54 @@ def plain(value: Any, array: Callable[[Any], Any | None], keys: tuple[type, ...]
                 raise NotPlain(f"{where} has a key of type {type(k).__name__}")
             out[k] = plain(v, array, keys, f"{where}[{k!r}]")
         return out
+    name = _registered(type(value))
+    if name is not None and isinstance(value, tuple):  # a registered namedtuple
+        return {_OBJECT: name, "items": plain(list(value), array, keys, where)}
     if isinstance(value, list | tuple):
         items = [plain(v, array, keys, f"{where}[{i}]") for i, v in enumerate(value)]
         return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, type) and _registered(value):
+        return {_CLASS: _registered(value)}
+    if name is not None:
+        state = value.__getstate__()
+        return {_OBJECT: name, "state": plain({} if state is None else state, array, keys,
+                                              f"{where}.{type(value).__name__}")}
     raise NotPlain(f"{where} is a {type(value).__name__}")
+
+
+def rebuild(value: Any) -> Any:
+    """Undo :func:`plain`'s encodings: registered objects and classes, tagged numpy arrays.
+
+    Raises ValueError for a class name that is not registered.
+    """
+    if isinstance(value, list):
+        return [rebuild(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(rebuild(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    if NDARRAY_KEY in value and len(value) == 1:
+        return value[NDARRAY_KEY].numpy() if hasattr(value[NDARRAY_KEY], "numpy") \
+            else np.asarray(value[NDARRAY_KEY])
+    for tag in (_CLASS, _OBJECT):
+        if tag in value:
+            cls = CHECKPOINT_CLASSES.get(value[tag]) if isinstance(value[tag], str) else None
+            if cls is None:
+                raise ValueError(f"class {value[tag]!r} is not one a checkpoint may hold")
+            if tag == _CLASS:
+                return cls
+            if issubclass(cls, tuple):
+                return cls.__new__(cls, *rebuild(value.get("items", [])))
+            obj = cls.__new__(cls)
+            state = rebuild(value.get("state"))
+            if hasattr(obj, "__setstate__"):
+                obj.__setstate__(state)
+            elif isinstance(state, dict):
+                obj.__dict__.update(state)
+            else:
+                raise ValueError(f"the state of a {value[tag]} is not a dict")
+            return obj
+    return {k: rebuild(v) for k, v in value.items()}
 
 
 def host_rng_state() -> dict[str, Any]:
@@ -223,11 +294,13 @@ def read_msgpack(path: Path, framework_fields: tuple[str, ...]) -> dict[str, Any
 
     try:
         blob = path.read_bytes()
-        payload = msgpack.unpackb(blob, ext_hook=_unpack_array, raw=False,
-                                  strict_map_key=False)
+        payload = check_payload(msgpack.unpackb(blob, ext_hook=_unpack_array, raw=False,
+                                                strict_map_key=False), path, framework_fields)
+        return rebuild(payload)
+    except PacelineError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the same sentence
         raise unreadable(path) from exc
-    return check_payload(payload, path, framework_fields)
 
 
 # ---- torch.save (PyTorch) ---------------------------------------------------------------------
@@ -244,6 +317,8 @@ def read_torch(path: Path, framework_fields: tuple[str, ...]) -> dict[str, Any]:
 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+        return rebuild(check_payload(payload, path, framework_fields))
+    except PacelineError:
+        raise
     except Exception as exc:  # noqa: BLE001 - corrupt, truncated or a forbidden global
         raise unreadable(path) from exc
-    return check_payload(payload, path, framework_fields)
