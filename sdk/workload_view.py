@@ -49,6 +49,9 @@ _RUNNER_METRICS = frozenset({
 })
 
 
+_MISSING = object()
+
+
 def _slot(obj: Any, name: str) -> Any:
     return object.__getattribute__(obj, name)
 
@@ -152,50 +155,52 @@ class WorkloadView(_Sealed):
         workload: the real workload, which the runner keeps using for its own calls.
     """
 
-    __slots__ = ("_workload", "_functions", "_own", "_logger")
+    __slots__ = ("_workload", "_cache", "_own", "_checked")
     _what = "workload"
 
     def __init__(self, workload: Any) -> None:
         object.__setattr__(self, "_workload", workload)
-        object.__setattr__(self, "_functions", {})
-        object.__setattr__(self, "_own", {})
-        object.__setattr__(self, "_logger", None)
+        # methods as functions, the train-side logger, what the submission set on the view
+        object.__setattr__(self, "_cache", {"metrics_logger": None})
+        object.__setattr__(self, "_own", set())  # names the submission set
+        object.__setattr__(self, "_checked", set())  # public names found not to be refused
 
     def __getattribute__(self, name: str) -> Any:
-        if _is_dunder(name) or name.startswith("_"):
+        get = object.__getattribute__  # the hot path: a submission reads model_fn every step
+        cached = get(self, "_cache").get(name, _MISSING)
+        if cached is not _MISSING:
+            return cached
+        if name.startswith("_"):
             return _Sealed.__getattribute__(self, name)
-        own = _slot(self, "_own")
-        if name in own:
-            return own[name]
-        if name == "metrics_logger":
-            return _slot(self, "_logger")
-        if name in RUNNER_ONLY or _DATA_NAMES.search(name):
-            raise AttributeError(f"{name!r} belongs to the runner, not to submissions: a "
-                                 "submission sees AlgoPerf's workload API only (see "
-                                 "docs/security.md).")
-        functions = _slot(self, "_functions")
-        if name in functions:
-            return functions[name]
-        workload = _slot(self, "_workload")
+        checked = get(self, "_checked")
+        if name not in checked:
+            if name in RUNNER_ONLY or _DATA_NAMES.search(name):
+                raise AttributeError(f"{name!r} belongs to the runner, not to submissions: a "
+                                     "submission sees AlgoPerf's workload API only (see "
+                                     "docs/security.md).")
+            checked.add(name)
+        workload = get(self, "_workload")
         try:
             value = getattr(workload, name)
         except AttributeError:
             raise AttributeError(f"The {type(workload).__name__} workload has no attribute "
                                  f"{name!r}.") from None
         if callable(value) and getattr(value, "__self__", None) is not None:
-            value = functions[name] = _plain_function(value)
+            value = get(self, "_cache")[name] = _plain_function(value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):
             raise AttributeError(f"A submission may not set {name!r} on the workload.")
-        _slot(self, "_own")[name] = value
+        _slot(self, "_own").add(name)
+        _slot(self, "_cache")[name] = value
 
     def __delattr__(self, name: str) -> None:
         own = _slot(self, "_own")
         if name not in own:
             raise AttributeError(f"A submission may delete only what it set ({name!r}).")
-        del own[name]
+        own.discard(name)
+        del _slot(self, "_cache")[name]
 
     def __dir__(self) -> list[str]:
         workload = _slot(self, "_workload")
@@ -216,7 +221,9 @@ spec.Workload.register(WorkloadView)  # isinstance(view, spec.Workload) holds, a
 def attach_train_logger(view: WorkloadView, logger: Any) -> None:
     """The runner's side of ``attach_metrics_logger``: ``view.metrics_logger`` becomes a
     :class:`TrainMetricsLogger` over ``logger`` (``None`` detaches)."""
-    object.__setattr__(view, "_logger", None if logger is None else TrainMetricsLogger(logger))
+    if "metrics_logger" not in _slot(view, "_own"):  # unless the submission set its own
+        _slot(view, "_cache")["metrics_logger"] = (
+            None if logger is None else TrainMetricsLogger(logger))
 
 
 __all__ = ["RUNNER_ONLY", "TrainMetricsLogger", "WorkloadView", "attach_train_logger"]
