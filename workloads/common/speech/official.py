@@ -81,8 +81,8 @@ class OfficialSplit:
         return len(self.ids)
 
     def _read(self, uid: str) -> tuple[np.ndarray, np.ndarray]:
-        audio = np.load(self.data_dir / f"{uid}_audio.npy")
-        targets = np.load(self.data_dir / f"{uid}_targets.npy")
+        audio = np.load(self.data_dir / f"{uid}_audio.npy", allow_pickle=False)
+        targets = np.load(self.data_dir / f"{uid}_targets.npy", allow_pickle=False)
         if len(audio) > MAX_SAMPLES or len(targets) > MAX_TARGETS:
             raise PacelineError(f"Utterance {uid} is longer than {MAX_SAMPLES} samples or "
                                 f"{MAX_TARGETS} tokens (AlgoPerf's preprocessing drops those).")
