@@ -18,6 +18,7 @@ How the budget edge is treated depends on the ruleset version (see :mod:`sdk.rul
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -755,8 +756,11 @@ class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
         if self.path is None:
             return self
         self.was_enabled = faulthandler.is_enabled()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(self.path, "w")  # noqa: SIM115 - kept open for the fatal handler
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.path, "w")  # noqa: SIM115 - kept open for the fatal handler
+        except OSError:  # an unwritable folder is the logger's to report
+            return self
         faulthandler.enable(self.file)
         return self
 
@@ -770,8 +774,9 @@ class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
         else:
             faulthandler.disable()
         self.file.close()
-        if self.path.stat().st_size == 0:
-            self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if self.path.stat().st_size == 0:
+                self.path.unlink()
 
 
 class _Watchdog:
