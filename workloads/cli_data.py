@@ -23,7 +23,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     prep.add_argument("workloads", nargs="*", metavar="WORKLOAD")
     prep.add_argument("--force", action="store_true", help="rebuild even if prepared")
     prep.add_argument("--data-dir", metavar="DIR",
-                      help="build into DIR instead of the cache (one workload only)")
+                      help="build into DIR/<dataset> instead of the cache (the rest of DIR "
+                           "is left alone)")
     sub.add_parser("list", help="show which datasets are prepared and where")
 
 
@@ -52,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:28s} {state}")
         return 0
     names = args.workloads or list(datasets)
-    if args.data_dir and len(names) != 1:
-        raise PacelineError("--data-dir takes exactly one workload name.")
     if args.data_dir:
         from sdk.cli.validate import check_output_dir
 

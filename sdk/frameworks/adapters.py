@@ -87,7 +87,7 @@ class PyTorchAdapter:
             "torch_rng": self.torch.get_rng_state(),
             "cuda_rng": self.torch.cuda.get_rng_state_all() if self.cuda else None,
             **ckpt.host_rng_state(),
-            **ckpt.plain(extra, self._tensor, where="checkpoint"),
+            **ckpt.plain(extra, self._tensor, where="checkpoint", other=str),  # log rows
         }
         ckpt.write_torch(path, payload)
 
@@ -186,7 +186,7 @@ class JaxAdapter:
             "optimizer_state_leaves": self._leaves(self._opt_tree(optimizer_state),
                                                    "optimizer_state"),
             **ckpt.host_rng_state(),
-            **ckpt.plain(extra, self._array, keys=(str,), where="checkpoint"),
+            **ckpt.plain(extra, self._array, keys=(str,), where="checkpoint", other=str),
         }
         ckpt.write_msgpack(path, payload)
 

@@ -81,12 +81,13 @@ def _registered(cls: type) -> str | None:
 
 
 def plain(value: Any, array: Callable[[Any], Any | None], keys: tuple[type, ...] = (str, int),
-          where: str = "value") -> Any:
+          where: str = "value", other: Callable[[Any], Any] | None = None) -> Any:
     """``value`` as plain data: dicts, lists, tuples, str, int, float, bool, None and arrays.
 
     ``array(x)`` returns the stored form of an array-like ``x`` (a tensor, a numpy array), or
-    None when ``x`` is not one. Numpy scalars become Python numbers. Raises :class:`NotPlain`
-    naming the first value that is none of these (``where`` is its path for the message).
+    None when ``x`` is not one. Numpy scalars become Python numbers. Any other value becomes
+    ``other(value)`` if given (``str`` for log rows), else raises :class:`NotPlain` naming it
+    (``where`` is its path for the message).
     """
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -100,20 +101,22 @@ def plain(value: Any, array: Callable[[Any], Any | None], keys: tuple[type, ...]
         for k, v in value.items():
             if not isinstance(k, keys) or isinstance(k, bool):
                 raise NotPlain(f"{where} has a key of type {type(k).__name__}")
-            out[k] = plain(v, array, keys, f"{where}[{k!r}]")
+            out[k] = plain(v, array, keys, f"{where}[{k!r}]", other)
         return out
     name = _registered(type(value))
     if name is not None and isinstance(value, tuple):  # a registered namedtuple
-        return {_OBJECT: name, "items": plain(list(value), array, keys, where)}
+        return {_OBJECT: name, "items": plain(list(value), array, keys, where, other)}
     if isinstance(value, list | tuple):
-        items = [plain(v, array, keys, f"{where}[{i}]") for i, v in enumerate(value)]
+        items = [plain(v, array, keys, f"{where}[{i}]", other) for i, v in enumerate(value)]
         return items if isinstance(value, list) else tuple(items)
     if isinstance(value, type) and _registered(value):
         return {_CLASS: _registered(value)}
     if name is not None:
         state = value.__getstate__()
         return {_OBJECT: name, "state": plain({} if state is None else state, array, keys,
-                                              f"{where}.{type(value).__name__}")}
+                                              f"{where}.{type(value).__name__}", other)}
+    if other is not None:
+        return other(value)
     raise NotPlain(f"{where} is a {type(value).__name__}")
 
 
