@@ -326,6 +326,45 @@ def test_the_kits_own_helpers_go_along_and_no_other_class_comes_back(tmp_path):
             adapter.load(path)
 
 
+@pytest.mark.parametrize("framework", ["pytorch", "jax"])
+def test_a_self_tuner_mid_race_survives_a_plain_data_checkpoint(framework, tmp_path):
+    from baselines.self_tuning_example.tuner import NadamwPoint, SelfTuner
+    from self_tuning import BudgetView, JaxStore, SimulatedClock
+
+    lam = np.linspace(0.1, 1.0, 16)
+
+    def loss(w: np.ndarray) -> float:
+        return float(0.5 * np.sum(lam * w * w))
+
+    clock = SimulatedClock()
+    view = BudgetView(100.0, ruleset_version="0.6", clock=clock)
+    points = [NadamwPoint(0.0, 0.0, lr, 0.1, 0.999, 0.0, 0.05) for lr in (0.02, 2.5, 0.2, 1.0)]
+    tuner = SelfTuner(points, view, JaxStore(), JaxStore(), 128)
+    w = np.ones(16)
+    for step in range(30):  # probe, then part of the first rung
+        plan, w = tuner.plan(step, [], None, w, step, loss)
+        if plan.arm is not None:
+            w = w - plan.lr * lam * w
+        clock.advance(0.5)
+        view.finish_step()
+    assert tuner.driver.race.running
+    adapter = get_adapter(framework)
+    array = adapter._tensor if framework == "pytorch" else adapter._array
+    payload = {"model_params_leaves": [], "model_state_leaves": [], "optimizer_state_leaves": [],
+               "model_params": {}, "optimizer_state": {"tuner": ckpt.plain(tuner, array)},
+               "torch_rng": torch.get_rng_state() if framework == "pytorch" else None,
+               "train_state": {}, "global_step": 30, "eval_results": [], "preemption_count": 0,
+               "eval_rows": [], "all_rows": [], "batches_consumed": 30, "total_duration": 0.0}
+    path = tmp_path / adapter.checkpoint_name
+    (ckpt.write_torch if framework == "pytorch" else ckpt.write_msgpack)(path, payload)
+    revived = adapter.load(path)["optimizer_state"]["tuner"]
+    assert type(revived) is SelfTuner
+    revived.budget.clock = clock
+    a, _ = tuner.plan(30, [], None, w, 30, loss)
+    b, _ = revived.plan(30, [], None, w, 30, loss)
+    assert a == b
+
+
 # ---- stale temp files and --overwrite ---------------------------------------------------------
 def test_stale_temp_files_of_dead_writers_are_removed_when_a_trial_starts(tmp_path):
     dead, alive = _dead_pid(), os.getppid()
