@@ -322,7 +322,7 @@ def _train(
     eval_results: list[tuple[int, dict[str, float]]] = []
     preemption_count = 0
     duration_offset = 0.0
-    status, reason = "running", ""
+    status, reason = TrialStatus.RUNNING, ""
 
     if options.resume and ckpt_path is not None and ckpt_path.is_file():
         payload = adapter.load(ckpt_path)
@@ -447,7 +447,7 @@ def _train(
             global_step += 1
             if max_steps is not None and global_step >= max_steps:
                 train_state["training_complete"] = True
-                status = "max_global_steps"
+                status = TrialStatus.MAX_GLOBAL_STEPS
             if sync_each_step:
                 sync(params)
             step_end = now()
@@ -489,12 +489,13 @@ def _train(
                         duration_offset, logger, checkpoint, progress, now,
                     )
                     if diverged and options.stop_on_divergence:
-                        status, reason = "diverged", "the loss became NaN or infinite"
+                        status = TrialStatus.DIVERGED
+                        reason = "the loss became NaN or infinite"
                         break
                     why = options.early_stop(workload, budget, eval_results) \
                         if options.early_stop is not None else None
                     if why:
-                        status, reason = "stopped_early", why
+                        status, reason = TrialStatus.STOPPED_EARLY, why
                         break
             train_state["last_step_end_time"] = now()
             if progress is not None and not global_step & 63:
@@ -523,11 +524,11 @@ def _train(
         t0 = now()
         sync(params)
         train_state["accumulated_submission_time"] += now() - t0
-    if status == "running":
+    if status == TrialStatus.RUNNING:
         if train_state["validation_goal_reached"] and train_state["test_goal_reached"]:
-            status = "targets_reached"
+            status = TrialStatus.TARGETS_REACHED
         elif not train_state["is_time_remaining"]:
-            status = "budget_exhausted"
+            status = TrialStatus.BUDGET_EXHAUSTED
     if logger is not None:
         logger.write_final_score(train_state["accumulated_submission_time"], global_step)
         t0 = now()

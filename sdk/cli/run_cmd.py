@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from sdk.experiment import plan_trials
     from sdk.parallel import jobs_for, run_specs, submission_ref
     from sdk.report import failed_trials_note, measurement_note, trials_table, workloads_table
-    from sdk.trial_status import is_failure
+    from sdk.trial_status import TrialStatus, is_failure
 
     if args.studies < 1 or args.trials < 1:
         raise PacelineError("--studies and --trials must be at least 1.")
@@ -133,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
     for note in (failed_trials_note(results), measurement_note(results)):
         if note:
             print(note, file=sys.stderr)
-    if results and all(is_failure(r.status) and r.status != "diverged" for r in results):
+    if results and all(is_failure(r.status) and r.status != TrialStatus.DIVERGED
+                       for r in results):
         first = results[0]
         raise PacelineError(
             f"Every trial failed; trial {first.trial} of study {first.study} on "
