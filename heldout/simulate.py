@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from dataclasses import dataclass, field
@@ -59,11 +58,15 @@ def heldout_root(experiment_dir: str | Path, scale: str) -> Path:
 def load_random_records(path: Path) -> dict[str, RandomVariant]:
     if not path.is_file():
         return {}
+    from sdk.input_files import read_json_object
+
+    raw = read_json_object(path, "random-variants record")
     try:
-        raw = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PacelineError(f"Cannot read {path}: {exc}.") from None
-    return {name: RandomVariant.from_json(rec) for name, rec in raw.get("variants", {}).items()}
+        return {name: RandomVariant.from_json(rec) for name, rec in raw.get("variants",
+                                                                             {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PacelineError(f"{path} is not a paceline random-variants record ({exc}); move "
+                            "it away to draw the variants again.") from None
 
 
 def save_random_records(path: Path, variants: dict[str, RandomVariant]) -> None:

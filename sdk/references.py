@@ -24,7 +24,6 @@ the ``paceline.reference_timings`` entry-point group (each entry is a directory 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from importlib import metadata
@@ -57,11 +56,10 @@ def find_reference_file(scale: str, ruleset: str, version: str, kind: str = "") 
 
 
 def load_reference(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PacelineError(f"Cannot read reference timings {path}: {exc}.") from None
-    if not isinstance(data, dict) or "baselines" not in data:
+    from sdk.input_files import read_json
+
+    data = read_json(path, "reference-timings file")
+    if not isinstance(data, dict) or not isinstance(data.get("baselines"), dict):
         raise PacelineError(f"{path} is not a paceline reference-timings file.")
     return data
 

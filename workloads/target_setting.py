@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 import math
 import shutil
 import statistics
@@ -512,7 +511,13 @@ def load_or_make_plan(subject: Subject, opts: TargetOptions, folder: Path,
             raise PacelineError(f"{folder} already holds target-setting runs; pass --resume to "
                                 f"continue them or --overwrite to start again.")
     if opts.resume and path.is_file():
-        plan = Plan(**json.loads(path.read_text()))
+        from sdk.input_files import read_json_object
+
+        try:
+            plan = Plan(**read_json_object(path, "target-setting plan"))
+        except TypeError as exc:
+            raise PacelineError(f"{path} is not a paceline target-setting plan ({exc}); "
+                                "pass --overwrite to start again.") from None
         asked = {"trials": opts.trials, "seeds": opts.seeds, "seed": opts.seed,
                  "budget_factor": opts.budget_factor}
         if opts.algorithms:

@@ -187,13 +187,13 @@ def _build(args: argparse.Namespace) -> int:
 def _earlier_baselines(path: Path, header: dict) -> dict:
     """The other baselines of an existing file built for the same scale, rules and framework
     (each entry keeps the command that produced it); nothing if the file differs."""
-    import json
+    from sdk.input_files import read_json
 
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
+        data = read_json(path, "reference-timings file")
+    except PacelineError:
         return {}
-    if any(data.get(k) != v for k, v in header.items()):
+    if not isinstance(data, dict) or any(data.get(k) != v for k, v in header.items()):
         return {}
     earlier = data.get("baselines", {})
     for entries in earlier.values():

@@ -24,7 +24,7 @@ from sdk.errors import PacelineError
 # the rules ask for (AlgoPerf runs 5 studies of 5 trials), far below a MemoryError.
 MAX_STUDIES = 1000
 MAX_TRIALS = 100_000
-MAX_DRAWS = 10_000_000
+MAX_DRAWS = 1_000_000
 MAX_WORKERS = 1024
 MAX_JOBS = 1024
 MAX_THREADS = 4096
