@@ -8,6 +8,10 @@ one trial at a time through :func:`sdk.experiment.run_trial`, exactly as a seque
 would. Under the dev clock every trial is charged its own CPU time, so trials running side by
 side do not slow each other's clocks. While trials run, one line per running trial reports
 its latest evaluation (read from the trial's own ``eval_measurements.csv``).
+
+A trial whose worker dies (a segfault) is recorded as crashed from the log Python's
+faulthandler left (:mod:`sdk.trial_status`); the pool is started again and the trials it
+interrupted resume from their checkpoints, so the plan goes on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,13 +101,35 @@ def run_plan_parallel(
         raise PacelineError(f"--jobs must be at least 1, got {jobs}.")
     say = say or (lambda line: print(line, file=sys.stderr))
     options = _for_workers(options)
-    context = multiprocessing.get_context("spawn")
     results: list[TrialResult] = []
+    todo, resumed, before = list(specs), set(), _holding_files(specs)
+    while todo:  # a crashed worker breaks the pool: record its trial, start the rest again
+        todo = _run_pool(todo, resumed, ref, table, options, jobs, workload_kwargs or {},
+                         results, on_result, say)
+        resumed |= _holding_files(todo) - before  # started by this run
+    return results
+
+
+def _run_pool(specs: list[TrialSpec], resumed: set[Path], ref: SubmissionRef,
+              table: RulesetTable, options: RunOptions, jobs: int,
+              workload_kwargs: dict[str, Any], results: list[TrialResult],
+              on_result: Callable[[TrialResult], None] | None,
+              say: Callable[[str], None]) -> list[TrialSpec]:
+    """Run ``specs`` on one pool; returns the trials to run again if a worker died.
+
+    ``resumed``: the trial folders this run started before a crash (they continue with
+    ``resume``, from their checkpoints).
+    """
+    from dataclasses import replace
+
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(specs)) or 1, mp_context=context,
                              initializer=_start_worker,
                              initargs=(ref.framework, options.threads)) as pool:
         running: dict[Future, TrialSpec] = {
-            pool.submit(_run_one, ref, spec, table.version, options, workload_kwargs or {}): spec
+            pool.submit(_run_one, ref, spec, table.version,
+                        replace(options, resume=True) if spec.trial_dir in resumed else options,
+                        workload_kwargs): spec
             for spec in specs
         }
         watcher = _Watcher(say)
@@ -110,13 +137,49 @@ def run_plan_parallel(
             done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in done:
                 spec = running.pop(future)
-                result = future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    return _after_crash([spec, *running.values()], results, on_result, say)
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
                 watcher.forget(spec)
             watcher.report(list(running.values()))
-    return results
+    return []
+
+
+def _after_crash(unfinished: list[TrialSpec], results: list[TrialResult],
+                 on_result: Callable[[TrialResult], None] | None,
+                 say: Callable[[str], None]) -> list[TrialSpec]:
+    """Record the trials whose process crashed; returns the others, to run again."""
+    from sdk.runner import crash_reason, record_failure
+    from sdk.trial_status import TrialStatus
+
+    crashed = []
+    for spec in unfinished:
+        why = crash_reason(spec.trial_dir)
+        if why is None:
+            continue
+        crashed.append(spec)
+        result = record_failure(spec.trial_dir, TrialStatus.CRASHED,
+                                f"the trial's process died: {why}")
+        if result is not None:
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    if not crashed:
+        raise PacelineError("A worker process running trials died without a crash log (killed, "
+                            "e.g. for memory); rerun with --resume to continue.")
+    again = [s for s in unfinished if s not in crashed]
+    if again:
+        say(f"paceline: a trial's process crashed; {len(again)} trial(s) start again")
+    return again
+
+
+def _holding_files(specs: list[TrialSpec]) -> set[Path]:
+    """The trial folders among ``specs`` that exist and hold anything."""
+    return {s.trial_dir for s in specs if s.trial_dir.is_dir() and any(s.trial_dir.iterdir())}
 
 
 def _for_workers(options: RunOptions) -> RunOptions:

@@ -696,7 +696,10 @@ def record_failure(trial_dir: Path, status: str, reason: str) -> TrialResult | N
     (and the result the runner wrote when the trial started, marked the same way). A trial
     that finished its own record meanwhile is left as it is. Returns the recorded result.
     """
-    record = read_status(trial_dir) or {}
+    try:
+        record = read_status(trial_dir) or {}
+    except PacelineError:  # torn by the crash: rewritten below
+        record = {}
     if record.get("finished"):
         try:
             return TrialResult(**record["result"]) if record.get("result") else None
@@ -744,8 +747,11 @@ class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
     """Point Python's faulthandler at ``<trial_dir>/paceline_crash.log`` during a trial.
 
     A segfault or abort kills the process; the log it leaves tells a resumed run (and a
-    study's parent process) that the trial crashed rather than was interrupted.
+    study's parent process) that the trial crashed rather than was interrupted. A trial run
+    inside a trial (the dev clock's probe) logs to its own file and gives the outer one back.
     """
+
+    active: list[Any] = []  # the open logs, innermost last
 
     def __init__(self, trial_dir: Path | None) -> None:
         self.path = Path(trial_dir) / CRASH_LOG if trial_dir is not None else None
@@ -763,6 +769,7 @@ class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
         except OSError:  # an unwritable folder is the logger's to report
             return self
         faulthandler.enable(self.file)
+        _crash_log.active.append(self.file)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -770,7 +777,10 @@ class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
 
         if self.file is None:
             return
-        if self.was_enabled:
+        _crash_log.active.remove(self.file)
+        if _crash_log.active:
+            faulthandler.enable(_crash_log.active[-1])
+        elif self.was_enabled:
             faulthandler.enable(sys.__stderr__)
         else:
             faulthandler.disable()

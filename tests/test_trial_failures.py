@@ -200,6 +200,18 @@ def test_a_segfault_in_an_inline_run_is_recorded_as_crashed_on_resume(tmp_path: 
     assert status(trial_dir(root, 2))["status"] == "max_global_steps"
 
 
+def test_a_segfault_with_trials_side_by_side_is_crashed_and_the_others_finish(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    sub = write_submission(tmp_path, "segfault", once=True)
+    args = run_args(tmp_path, sub, "--trials", "3")
+    args[args.index("--jobs") + 1] = "2"
+    assert main(args) == 0
+    root = tmp_path / "exp" / "run"
+    statuses = [status(trial_dir(root, t))["status"] for t in (1, 2, 3)]
+    assert sorted(statuses) == ["crashed", "max_global_steps", "max_global_steps"]
+    assert "1 of 3 trial(s) failed" in capsys.readouterr().err
+
+
 def test_the_watchdog_stops_a_hanging_trial_in_process(
         tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACELINE_WATCHDOG_FACTOR", "0")
