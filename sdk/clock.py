@@ -238,6 +238,9 @@ class DevClock:
 
     ``cpu`` and ``wall`` replace the process CPU time and the wall time (tests simulate a busy
     machine with them); ``scale`` is the normalisation (calibration seconds per CPU second).
+    Readings start at the wall time the clock was made (epoch seconds, like ``time.time()``):
+    the runner, as AlgoPerf's, evaluates at step 1 because its "last eval" starts at 0, and
+    ``train_state`` times keep looking like time stamps.
     """
 
     name = "dev"
@@ -255,6 +258,7 @@ class DevClock:
         self.spans = _CompileSpans()
         self._start_cpu = self._last_cpu = cpu()
         self._start_wall = self._last_wall = wall()
+        self.origin = self._start_wall
         self.compile_cpu = 0.0
         self._lock = threading.Lock()
         if "jax" in frameworks:
@@ -271,7 +275,7 @@ class DevClock:
             if compiling > 0 and d_cpu > 0:
                 self.compile_cpu += d_cpu * min(1.0, compiling / d_wall)
             self._last_cpu, self._last_wall = cpu, wall
-            return (cpu - self._start_cpu - self.compile_cpu) * self.scale
+            return self.origin + (cpu - self._start_cpu - self.compile_cpu) * self.scale
 
     def close(self) -> None:
         """Stop collecting compile spans (the clock still reads)."""
