@@ -49,8 +49,9 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
                    help="stop trials that can no longer reach the target within the budget "
                         "(default: on for bayesian, off for quasi-random)")
-    p.add_argument("--workers", type=positive_int(MAX_WORKERS), default=1, metavar="K",
-                   help="trials run at once (default 1)")
+    p.add_argument("--workers", type=positive_int(MAX_WORKERS), default=None, metavar="K",
+                   help="trials run at once (default: one per core under the dev clock, "
+                        "else 1)")
     p.add_argument("--executor", choices=EXECUTORS,
                    help="where trials run (default: inline for one worker, processes for more)")
     p.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
@@ -69,8 +70,6 @@ def run_tune(args: argparse.Namespace) -> int:
     if args.ruleset != "external":
         raise PacelineError("paceline tune runs the external-tuning ruleset; for self-tuning "
                             "use paceline run --ruleset self.")
-    if args.workers < 1:
-        raise PacelineError(f"--workers must be at least 1, got {args.workers}.")
     if args.shared and args.search != "bayesian":
         raise PacelineError("--shared applies to --search bayesian (quasi-random search "
                             "already runs the same points on every workload).")
@@ -83,6 +82,10 @@ def run_tune(args: argparse.Namespace) -> int:
     trials = args.trials if args.trials is not None else table.num_trials
     if studies < 1 or trials < 1:
         raise PacelineError("--studies and --trials must be at least 1.")
+    if args.workers is None:
+        from sdk.parallel import jobs_for
+
+        args.workers = jobs_for(None, ctx.options, studies * trials * len(ctx.workloads))
     root = ctx.root
     if args.experiment_name is None and args.search == "bayesian":
         root = root.with_name(root.name + ("_bayesian_shared" if args.shared else "_bayesian"))

@@ -147,6 +147,10 @@ def run_trial_job(job: TrialJob) -> TrialOutcome:
     ``fatal`` and stops the study.
     """
     limit_threads(job.threads)
+    if job.threads == 1 and job.options.clock == "dev":
+        from sdk.clock import hold_to_one_thread
+
+        hold_to_one_thread(job.framework)  # XLA sizes its pool from the cores it may use
     from sdk.experiment import run_trial
     from sdk.rulesets import get_ruleset
     from sdk.runner import TrialFailed
