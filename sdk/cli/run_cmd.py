@@ -161,66 +161,10 @@ def run_rules(version: str, ruleset: str, names: list[str]):  # noqa: ANN201
 
 def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:  # noqa: ANN001
     """The benchmark score of this run next to the kit's baselines (shipped timings)."""
-    import math
+    from sdk.scoring.against import compare
 
-    from sdk.references import find_reference_file, load_reference, reference_times
-    from sdk.report import format_table
-    from sdk.scoring import score_times
-
-    path = find_reference_file(args.scale, args.ruleset, ctx.table.version)
-    if path is None:
-        return (f"No reference timings ship for {args.scale} scale, {args.ruleset} tuning, "
-                f"rules v{ctx.table.version}, so no benchmark score: build them with "
-                "`paceline reference build --baselines nadamw ...`.")
-    data = load_reference(path)
-    name = f"{ctx.submission.name} (this run)"
-    table = {name: {w: mine.times.get(w, math.inf) for w in ctx.workloads}}
-    skipped = []
-    for baseline, times in reference_times(data, ctx.workloads).items():
-        entries = data["baselines"][baseline]
-        stale = [w for w in ctx.workloads if w in mine.workloads and w in entries
-                 and entries[w].get("target") != mine.workloads[w].target.value]
-        missing = [w for w in ctx.workloads if w not in times]
-        if stale or missing:
-            skipped.append(f"{baseline} ({'other targets' if stale else 'not timed'} on "
-                           f"{', '.join(stale or missing)})")
-            continue
-        table[baseline] = times
-    scores = score_times(table, rules)
-    order = sorted(table, key=lambda s: -scores.scores[s])
-    rows = [[s, scores.scores[s], *[table[s].get(w) for w in ctx.workloads]] for s in order]
-    out = [f"Benchmark score over {len(ctx.workloads)} workload(s) against the reference "
-           f"baselines ({path.name}; r_max {rules.r_max:g}; held-out rule not applied, see "
-           "`paceline heldout`):",
-           format_table(["submission", "score", *[f"{w}(s)" for w in ctx.workloads]], rows)]
-    if skipped:
-        out.append("Not compared: " + "; ".join(skipped) + ".")
-    out.append(spread_table(data, [b for b in table if b != name], ctx.workloads, mine))
-    return "\n".join(out)
-
-
-def spread_table(data: dict, baselines: list[str], names: list[str], mine) -> str:  # noqa: ANN001
-    """Each reference's median [range] over its studies, and where this run lies in it."""
-    import math
-
-    from sdk.references import reference_spread
-    from sdk.report import format_table
-
-    spreads = reference_spread(data, names)
-    rows = []
-    for w in names:
-        t = mine.times.get(w, math.inf)
-        for b in baselines:
-            spread = spreads.get(b, {}).get(w)
-            if spread is not None:
-                rows.append([w, b, spread.text(), t if math.isfinite(t) else "miss",
-                             spread.place(t)])
-    if not rows:
-        return ""
-    return ("\nThis run against each reference's spread over its studies (seconds; "
-            "'inside' = not told apart by this reference's own seed-to-seed spread):\n"
-            + format_table(["workload", "reference", "median [range]", "this run",
-                            "this run is"], rows))
+    return compare({f"{ctx.submission.name} (this run)": mine}, ctx.workloads, args.scale,
+                   args.ruleset, ctx.table.version, rules)
 
 
 def _write_summary(path: str, ctx, results) -> None:  # noqa: ANN001

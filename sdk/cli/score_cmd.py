@@ -41,6 +41,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", metavar="JSON",
                    help="targets (and base/held-out workload lists) overriding the tables "
                         "and dev meta_data; AlgoPerf's workload_targets*.json works")
+    p.add_argument("--against", choices=["baselines"], default=None,
+                   help="score dev runs against the kit's shipped reference timings on the "
+                        "workloads they trained (no targets file needed), with each "
+                        "reference's spread")
     p.add_argument("--json", metavar="OUT", help="write scores and per-workload times here")
     p.add_argument("--plot", metavar="OUT.png", help="write the performance profiles here")
     p.add_argument("--html", metavar="OUT.html",
@@ -76,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     self_tuning = args.self_tuning
     if self_tuning is None:
         self_tuning = _unanimous(declared, "paceline.ruleset") == "self"
+    if args.against:
+        return _against(args, trees, version, self_tuning)
     rules = scoring_rules(version, self_tuning, args.targets)
     subs = [submission_times(t, rules, args.trial_rule, not args.ignore_budget) for t in trees]
     for s in subs:
@@ -104,6 +110,29 @@ def run(args: argparse.Namespace) -> int:
         write_html(board, args.html, f"paceline score: {', '.join(args.dirs)}")
         print(f"Wrote {args.html}.")
     sys.stdout.flush()
+    return 0
+
+
+def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: bool) -> int:
+    """``--against baselines``: the runs and the shipped references over the runs' workloads."""
+    from sdk.scoring.against import compare
+    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.time_to_target import submission_times
+
+    names = sorted({t.workload for tree in trees for t in tree.trials})
+    if not names:
+        raise PacelineError(f"No trials found in {', '.join(args.dirs)}.")
+    rules = scoring_rules(version, self_tuning, args.targets, base_workloads=tuple(names),
+                          held_out_workloads=())
+    runs = {}
+    for tree in trees:
+        times = submission_times(tree, rules, args.trial_rule, not args.ignore_budget)
+        if times.scale not in (None, "dev"):
+            raise PacelineError(f"{tree.name} ran at {times.scale} scale; --against baselines "
+                                "compares dev runs with the kit's dev reference timings.")
+        runs[tree.name] = times
+    ruleset = "self" if self_tuning else "external"
+    print(compare(runs, names, "dev", ruleset, version, rules))
     return 0
 
 
