@@ -353,22 +353,6 @@ def trust_problems(report: dict[str, Any], canary_before: float | None,
     return problems
 
 
-__all__ = [
-    "CLOCKS",
-    "DevClock",
-    "Normalisation",
-    "WallClock",
-    "active_clock",
-    "canary_sec",
-    "check_clock",
-    "default_clock",
-    "hold_to_one_thread",
-    "measurement_report",
-    "normalisation_for",
-    "running_with",
-    "trial_clock",
-    "trust_problems",
-]
 
 
 # ---- building a trial's clock --------------------------------------------------------------
@@ -427,3 +411,21 @@ def measurement_report(clock: Any, norm: Normalisation | None, canary_before: fl
         "problems": problems,
     })
     return report
+
+
+__all__ = [
+    "CLOCKS",
+    "DevClock",
+    "Normalisation",
+    "WallClock",
+    "active_clock",
+    "canary_sec",
+    "check_clock",
+    "default_clock",
+    "hold_to_one_thread",
+    "measurement_report",
+    "normalisation_for",
+    "running_with",
+    "trial_clock",
+    "trust_problems",
+]
