@@ -174,11 +174,27 @@ def _module_name_for(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def _import_file(path: Path) -> ModuleType:
+def repository_root(path: Path) -> Path | None:
+    """The folder that holds the ``submissions`` folder ``path`` lies in, if any.
+
+    AlgoPerf runs submissions from the root of ``mlcommons/submissions_algorithms``, so an
+    entry may import ``from submissions.self_tuning.<name>.<module> import ...``; that root
+    is put on ``sys.path`` (at the end, so it shadows nothing) when the file is imported.
+    """
+    for folder in Path(path).resolve().parents:
+        if folder.name == "submissions" and folder.parent != folder:
+            return folder.parent
+    return None
+
+
+def _import_file(path: Path, import_root: Path | None = None) -> ModuleType:
     module_name, root = _module_name_for(path)
     for entry in (str(path.parent), str(root), os.getcwd()):
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    repo_root = import_root or repository_root(path)
+    if repo_root is not None and str(repo_root) not in sys.path:
+        sys.path.append(str(repo_root))
     if "." in module_name:
         return importlib.import_module(module_name)
     unique = f"paceline_submission_{path.stem}"
@@ -213,11 +229,14 @@ def resolve_submission_ref(ref: str, framework: str, ruleset: str) -> tuple[str,
 
 
 def load_submission(
-    ref: str, framework: str = "pytorch", ruleset: str = "external", keep_aliases: bool = True
+    ref: str, framework: str = "pytorch", ruleset: str = "external", keep_aliases: bool = True,
+    import_root: str | Path | None = None,
 ) -> Submission:
     """Import a submission (file path or baseline name) with the AlgoPerf aliases active.
 
-    Raises :class:`SubmissionError` with one sentence when it cannot be imported.
+    ``import_root``: a folder to put on ``sys.path`` for imports from a repository root
+    (default: :func:`repository_root` of the file). Raises :class:`SubmissionError` with one
+    sentence when it cannot be imported.
     """
     target, baseline = resolve_submission_ref(ref, framework, ruleset)
     with compat.aliases(keep=keep_aliases) as record:
@@ -227,7 +246,7 @@ def load_submission(
                 path = Path(module.__file__) if getattr(module, "__file__", None) else None
             else:
                 path = Path(target)
-                module = _import_file(path)
+                module = _import_file(path, Path(import_root) if import_root else None)
         except SubmissionError:
             raise
         except BaseException as exc:  # noqa: BLE001 - any failure in user code
