@@ -1,0 +1,578 @@
+"""`paceline leaderboard`: real AlgoPerf entries on the dev suite, and how well dev predicts.
+
+    # every entry of a clone of mlcommons/submissions_algorithms, self-tuning, v0.6 rules
+    paceline leaderboard run ../submissions_algorithms/submissions/self_tuning \\
+        --ruleset self --ruleset-version 0.6 --jobs 2
+    paceline leaderboard run PATH --ruleset self --entry lion --entry ademamix --workload ogbg
+    paceline leaderboard show experiments/leaderboard/self_v0.6
+    paceline leaderboard fidelity experiments/leaderboard/self_v0.6 \\
+        --official ../shared/algoperf_reference_logs/rolling_a100_scoring_branch/logs/self_tuning
+    paceline leaderboard run PATH --ruleset self --ruleset-version 0.6 --official LOGS \\
+        --write baselines/reference_timings/dev_leaderboard_self_v0.6.json
+
+`run` trains every submission folder under PATH unmodified, exactly as `paceline run` would
+(the command it stands for is recorded per entry), with the framework each entry names
+(``submission_info.yml``'s ``framework:``, else its imports), into
+``<experiment-dir>/leaderboard/<ruleset>_v<version>/<entry>/`` in AlgoPerf's layout, plus
+``leaderboard.json`` there. An entry that cannot run gets one line saying why; the others go
+on. See docs/fidelity.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sdk.cli.command import Command
+from sdk.cli.validate import (
+    MAX_JOBS,
+    MAX_STUDIES,
+    MAX_THREADS,
+    check_output_paths,
+    finite_positive_float,
+    positive_int,
+)
+from sdk.clock import CLOCKS
+from sdk.errors import PacelineError
+from sdk.rulesets import RULESETS, VERSIONS
+
+SUMMARY_FILE = "leaderboard.json"
+SUMMARY_FORMAT = "paceline-leaderboard-run/1"
+DEFAULT_VERSION = "0.6"  # the rolling leaderboard's rules
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    run_p = sub.add_parser("run", help="run every AlgoPerf submission folder under PATH on "
+                                       "the dev suite", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    run_p.add_argument("path", metavar="PATH",
+                       help="a folder of AlgoPerf submission folders (each with submission.py),"
+                            " e.g. a clone's submissions/self_tuning, or one such folder")
+    run_p.add_argument("--ruleset", choices=RULESETS, default="self")
+    run_p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    run_p.add_argument("--workload", action="append", metavar="NAME",
+                       help="workload to run; repeat for several (default: 'suite', the scored "
+                            "dev workloads)")
+    run_p.add_argument("--entry", action="append", metavar="NAME",
+                       help="run only the entry with this folder name; repeat for several")
+    run_p.add_argument("--framework-from-entry", action="store_true", default=True,
+                       help="each entry runs in the framework it names (submission_info.yml's "
+                            "framework:, else the framework it imports); the default, and the "
+                            "only choice")
+    run_p.add_argument("--studies", type=positive_int(MAX_STUDIES), default=1, metavar="N",
+                       help="studies per workload (each its own seeds; the spread; default 1)")
+    run_p.add_argument("--trials", type=positive_int(MAX_STUDIES), default=1, metavar="M",
+                       help="trials per study under external tuning (default 1)")
+    run_p.add_argument("--seed", type=int, help="base seed shared by every entry (default: "
+                                                 "random, recorded)")
+    run_p.add_argument("--jobs", type=positive_int(MAX_JOBS), metavar="N",
+                       help="trials side by side (default: one per core under the dev clock)")
+    run_p.add_argument("--experiment-dir", default="experiments", metavar="DIR")
+    run_p.add_argument("--data-dir", metavar="DIR")
+    run_p.add_argument("--max-global-steps", type=positive_int(), metavar="N")
+    run_p.add_argument("--clock", choices=CLOCKS, default=None)
+    run_p.add_argument("--speed-factor", type=finite_positive_float, metavar="X")
+    run_p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N")
+    run_p.add_argument("--resume", action="store_true",
+                       help="keep finished trials, continue killed ones")
+    run_p.add_argument("--overwrite", action="store_true", help="start existing trials again")
+    run_p.add_argument("--official", metavar="LOGS_DIR",
+                       help="official logs (a folder of entry folders) for the official scores "
+                            "and ranks written by --write")
+    run_p.add_argument("--official-targets", metavar="JSON",
+                       help="targets file the official logs are scored with (e.g. "
+                            "workload_targets_latest_9wl.json for the rolling A100 logs)")
+    run_p.add_argument("--write", metavar="FILE",
+                       help="write the dev leaderboard file (docs/fidelity.md) here")
+    run_p.set_defaults(_action=run_leaderboard)
+
+    show_p = sub.add_parser("show", help="print the dev leaderboard of a `leaderboard run`")
+    show_p.add_argument("dir", metavar="DIR",
+                        help="<experiment-dir>/leaderboard/<ruleset>_v<version>, its "
+                             "leaderboard.json, or a dev leaderboard file")
+    show_p.add_argument("--json", metavar="OUT", help="write scores and times here")
+    show_p.set_defaults(_action=show_leaderboard)
+
+    fid_p = sub.add_parser("fidelity", help="compare dev results with the official logs")
+    fid_p.add_argument("dir", metavar="DEV_DIR",
+                       help="<experiment-dir>/leaderboard/<ruleset>_v<version>, or a dev "
+                            "leaderboard file")
+    fid_p.add_argument("--official", required=True, metavar="LOGS_DIR",
+                       help="official logs: a folder of entry folders in AlgoPerf's layout")
+    fid_p.add_argument("--official-version", choices=VERSIONS, default=None,
+                       help="rules the official logs are scored under (default: the dev run's)")
+    fid_p.add_argument("--official-targets", metavar="JSON",
+                       help="targets file for the official logs (default: the rules' tables)")
+    fid_p.add_argument("--json", metavar="OUT", help="write every statistic here")
+    fid_p.set_defaults(_action=fidelity_command)
+
+
+def run(args: argparse.Namespace) -> int:
+    action = getattr(args, "_action", None)
+    if action is None:
+        raise PacelineError("Say what to do: `paceline leaderboard run PATH`, `show DIR` or "
+                            "`fidelity DEV_DIR --official LOGS_DIR`; see --help.")
+    return action(args)
+
+
+# --- run ------------------------------------------------------------------------------------
+
+def run_leaderboard(args: argparse.Namespace) -> int:
+    """Run every entry under ``args.path``; one line for each that cannot run."""
+    from sdk.cli.validate import check_output_dir, exclusive
+    from sdk.entries import discover_entries, upstream
+    from sdk.experiment import random_seed
+
+    exclusive(args, "resume", "overwrite")
+    check_output_paths(args, "write")
+    check_output_dir(args.experiment_dir, "--experiment-dir")
+    entries = discover_entries(args.path)
+    if args.entry:
+        unknown = sorted(set(args.entry) - {e.name for e in entries})
+        if unknown:
+            raise PacelineError(f"No entry named {', '.join(unknown)} under {args.path} "
+                                f"(entries: {', '.join(e.name for e in entries)}).")
+        entries = [e for e in entries if e.name in args.entry]
+    workloads = _workloads(args.workload)
+    seed = args.seed if args.seed is not None else random_seed()
+    folder = board_dir(args.experiment_dir, args.ruleset, args.ruleset_version)
+    summary = _read_summary(folder) or {}
+    summary.update({
+        "format": SUMMARY_FORMAT, "scale": "dev", "ruleset": args.ruleset,
+        "ruleset_version": args.ruleset_version, "path": str(Path(args.path).resolve()),
+        "command": " ".join(["paceline", *map(shlex.quote, getattr(args, "_argv", []))]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seed": seed,
+    })
+    summary["workloads"] = list(dict.fromkeys([*summary.get("workloads", []), *workloads]))
+    records = summary.setdefault("entries", {})
+    print(f"paceline leaderboard: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} on "
+          f"{', '.join(workloads)}, {args.ruleset} tuning, rules v{args.ruleset_version}, seed "
+          f"{seed}; logs in {folder}", file=sys.stderr)
+    lines = []
+    for entry in entries:
+        record = _run_entry(entry, args, workloads, seed, folder)
+        record["upstream"] = upstream(entry.folder)
+        records[entry.name] = record
+        _write_summary(folder, summary)
+        if record["status"] != "ran" or record.get("note"):
+            line = f"{entry.name}: {record['status']}: {record.get('reason') or record['note']}"
+            lines.append(line)
+            print(f"paceline leaderboard: {line}", file=sys.stderr)
+    print(show_text(folder))
+    if lines:
+        print("\nEntries that could not run (fully):\n  " + "\n  ".join(lines))
+    if args.write:
+        data = build_dev_leaderboard(folder, args.official, args.official_targets)
+        from sdk.trial_logs import atomic_write_json
+
+        atomic_write_json(Path(args.write), data)
+        print(f"paceline leaderboard: wrote {args.write}", file=sys.stderr)
+    return 0
+
+
+def board_dir(experiment_dir: str | Path, ruleset: str, version: str) -> Path:
+    """``<experiment-dir>/leaderboard/<ruleset>_v<version>``."""
+    return Path(experiment_dir) / "leaderboard" / f"{ruleset}_v{version}"
+
+
+def _workloads(names: list[str] | None) -> list[str]:
+    from sdk.run_context import resolve_workloads
+
+    return resolve_workloads(names or ["suite"], "dev")
+
+
+def _run_argv(entry: Any, args: argparse.Namespace, workloads: list[str], seed: int,
+              folder: Path) -> list[str]:
+    """The `paceline run` flags that run ``entry`` as this leaderboard does."""
+    argv = ["--submission", str(entry.submission), "--framework", entry.framework,
+            "--ruleset", args.ruleset, "--ruleset-version", args.ruleset_version,
+            "--scale", "dev", "--seed", str(seed), "--studies", str(args.studies),
+            "--experiment-dir", str(folder), "--experiment-name", entry.name]
+    for w in workloads:
+        argv += ["--workload", w]
+    if args.ruleset == "external":
+        argv += ["--tuning-search-space", str(entry.search_space), "--trials", str(args.trials)]
+    for flag in ("data_dir", "max_global_steps", "clock", "speed_factor", "threads", "jobs"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += ["--" + flag.replace("_", "-"), str(value)]
+    for flag in ("resume", "overwrite"):
+        if getattr(args, flag):
+            argv.append("--" + flag)
+    return argv
+
+
+def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed: int,
+               folder: Path) -> dict[str, Any]:
+    """Run one entry; its record for the summary (status ``ran``, ``failed`` or ``skipped``)."""
+    from sdk.registry import workloads as registry
+
+    record: dict[str, Any] = {"folder": str(entry.folder), "framework": entry.framework,
+                              "framework_source": entry.framework_source, "workloads": [],
+                              "skipped_workloads": {}, "trials": [], "reason": "", "note": ""}
+    if entry.framework is None:
+        return {**record, "status": "skipped",
+                "reason": f"framework unknown ({entry.framework_source})"}
+    if args.ruleset == "external" and entry.search_space is None:
+        return {**record, "status": "skipped",
+                "reason": "external tuning needs tuning_search_space.json beside submission.py"}
+    runnable = []
+    for w in workloads:
+        if entry.framework in registry().entry(w).classes.get("dev", ()):
+            runnable.append(w)
+        else:
+            record["skipped_workloads"][w] = f"no dev {entry.framework} implementation"
+    if not runnable:
+        return {**record, "status": "skipped",
+                "reason": f"no dev {entry.framework} implementation of "
+                          f"{', '.join(workloads)}"}
+    argv = _run_argv(entry, args, runnable, seed, folder)
+    record["command"] = "paceline run " + " ".join(map(shlex.quote, argv))
+    record["workloads"] = runnable
+    try:
+        results = _run_like_paceline_run(argv)
+    except KeyboardInterrupt:
+        raise
+    except PacelineError as exc:
+        return {**record, "status": "failed", "reason": _one_line(str(exc))}
+    except Exception as exc:  # noqa: BLE001 - one entry's failure must not stop the field
+        return {**record, "status": "failed", "reason": _one_line(f"{type(exc).__name__}: {exc}")}
+    from sdk.trial_status import TrialStatus, is_failure
+
+    record["trials"] = [{"workload": r.workload, "study": r.study, "trial": r.trial,
+                         "status": r.status, "reason": r.reason,
+                         "time_to_target_sec": r.time_to_target_sec,
+                         "global_step": r.global_step} for r in results]
+    failed = [r for r in results if is_failure(r.status) and r.status != TrialStatus.DIVERGED]
+    if results and len(failed) == len(results):
+        first = failed[0]
+        return {**record, "status": "failed",
+                "reason": _one_line(f"every trial failed; {first.workload}: {first.reason}")}
+    notes = []
+    if failed:
+        notes.append(f"{len(failed)} of {len(results)} trials failed ({failed[0].workload}: "
+                     f"{_one_line(failed[0].reason)})")
+    if record["skipped_workloads"]:
+        notes.append("not run on " + ", ".join(
+            f"{w} ({why})" for w, why in record["skipped_workloads"].items()))
+    return {**record, "status": "ran", "note": "; ".join(notes)}
+
+
+def _run_like_paceline_run(argv: list[str]) -> list[Any]:
+    """What `paceline run ARGV` does up to the trial results (no tables, no scoring)."""
+    from sdk.cli.run_cmd import configure as configure_run
+    from sdk.experiment import plan_trials
+    from sdk.parallel import jobs_for, run_specs, submission_ref
+    from sdk.run_context import prepare
+
+    parser = argparse.ArgumentParser(prog="paceline run")
+    configure_run(parser)
+    run_args = parser.parse_args(argv)
+    run_args._argv = ["run", *argv]
+    ctx = prepare(run_args)
+    specs = plan_trials(ctx.workloads, run_args.framework, run_args.scale, run_args.ruleset,
+                        ctx.search_space, run_args.studies, run_args.trials, ctx.seed, ctx.root)
+    jobs = jobs_for(run_args.jobs, ctx.options, len(specs))
+    results: list[Any] = []
+
+    def report(result: Any) -> None:
+        results.append(result)
+        hit = (f"reached the target at {result.time_to_target_sec:.1f}s"
+               if result.time_to_target_sec is not None else "missed the target")
+        print(f"  {ctx.submission.name} {result.workload} study {result.study} trial "
+              f"{result.trial}: {result.status}, {result.global_step} steps, {hit}",
+              file=sys.stderr)
+
+    run_specs(specs, ctx.submission, submission_ref(run_args), ctx.table, ctx.options, jobs,
+              ctx.workload_kwargs, on_result=report)
+    return results
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _read_summary(folder: Path) -> dict[str, Any] | None:
+    from sdk.input_files import read_json_object
+
+    path = folder / SUMMARY_FILE
+    return read_json_object(path, "leaderboard summary") if path.is_file() else None
+
+
+def _write_summary(folder: Path, summary: dict[str, Any]) -> None:
+    from sdk.trial_logs import atomic_write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / SUMMARY_FILE, summary)
+
+
+# --- reading a run back ---------------------------------------------------------------------
+
+def load_run(path: str | Path) -> dict[str, Any]:
+    """The summary of a leaderboard run from its folder (or its leaderboard.json)."""
+    p = Path(path)
+    if p.is_file():
+        p = p.parent
+    summary = _read_summary(p) if p.is_dir() else None
+    if summary is None:
+        found = sorted(p.glob(f"leaderboard/*/{SUMMARY_FILE}")) if p.is_dir() else []
+        if len(found) == 1:
+            return load_run(found[0].parent)
+        raise PacelineError(f"{path} is not a leaderboard run (no {SUMMARY_FILE}); pass "
+                            "<experiment-dir>/leaderboard/<ruleset>_v<version>.")
+    if summary.get("format") != SUMMARY_FORMAT or not isinstance(summary.get("entries"), dict):
+        raise PacelineError(f"{p / SUMMARY_FILE} is not a paceline leaderboard summary.")
+    summary["_folder"] = str(p)
+    return summary
+
+
+def dev_rules(summary: dict[str, Any]) -> Any:
+    """Scoring rules over the run's workloads (no held-out rule: variants are not run)."""
+    from sdk.scoring import scoring_rules
+
+    return scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
+                         base_workloads=tuple(summary["workloads"]), held_out_workloads=())
+
+
+def dev_times(summary: dict[str, Any]) -> dict[str, Any]:
+    """``{entry: SubmissionTimes}`` of every entry that ran (its logs read back)."""
+    from sdk.scoring import load_submission_times
+
+    rules = dev_rules(summary)
+    out = {}
+    for name, record in summary["entries"].items():
+        if record.get("status") != "ran":
+            continue
+        folder = Path(summary["_folder"]) / name
+        if folder.is_dir():
+            out[name] = load_submission_times(folder, rules, framework=record.get("framework"))
+    return out
+
+
+def show_text(folder: str | Path) -> str:
+    """The dev leaderboard of a run as text: rank, score, time per workload, what failed."""
+    from sdk.report import format_table
+    from sdk.scoring import score_submissions
+
+    summary = load_run(folder)
+    times = dev_times(summary)
+    workloads = list(summary["workloads"])
+    out = []
+    if times:
+        board = score_submissions(list(times.values()), dev_rules(summary))
+        scores = board.scores.scores
+        rows = []
+        for rank, name in enumerate(board.scores.ranking(), start=1):
+            rec = summary["entries"][name]
+            rows.append([rank, name, rec.get("framework"), f"{scores[name]:.3f}",
+                         *[_spread(times[name], w) for w in workloads]])
+        out.append(f"Dev leaderboard ({summary['ruleset']} tuning, rules "
+                   f"v{summary['ruleset_version']}, {len(times)} entries; time to target in "
+                   "dev seconds, median [range] over studies):")
+        out.append(format_table(["rank", "entry", "framework", "score",
+                                 *[f"{w}(s)" for w in workloads]], rows))
+    else:
+        out.append("No entry ran.")
+    others = [f"{n}: {r['status']}: {r.get('reason')}" for n, r in
+              sorted(summary["entries"].items()) if r.get("status") != "ran"]
+    if others:
+        out.append("Not scored:\n  " + "\n  ".join(others))
+    return "\n".join(out)
+
+
+def _spread(times: Any, workload: str) -> str:
+    wt = times.workloads.get(workload)
+    if wt is None:
+        return "-"
+    studies = [s.time_sec for s in wt.studies]
+    median = "miss" if not math.isfinite(wt.time_sec) else f"{wt.time_sec:.1f}"
+    if len(studies) < 2:
+        return median
+    finite = [t for t in studies if math.isfinite(t)]
+    span = f"{min(finite):.1f}-{max(finite):.1f}" if finite else "miss"
+    missed = len(studies) - len(finite)
+    return f"{median} [{span}{f', {missed} miss' if missed else ''}]"
+
+
+def show_leaderboard(args: argparse.Namespace) -> int:
+    """`paceline leaderboard show DIR`: a run's folder or a dev leaderboard file."""
+    check_output_paths(args, "json")
+    p = Path(args.dir)
+    if p.is_file() and p.name != SUMMARY_FILE:
+        from sdk.dev_leaderboard import load_dev_leaderboard
+
+        data = load_dev_leaderboard(p)
+        print(file_text(data))
+        if args.json:
+            from sdk.trial_logs import atomic_write_json
+
+            atomic_write_json(Path(args.json), data)
+        return 0
+    print(show_text(p))
+    if args.json:
+        from sdk.trial_logs import atomic_write_json
+
+        summary = load_run(p)
+        folder = Path(summary.pop("_folder"))
+        atomic_write_json(Path(args.json), build_dev_leaderboard(folder, None, None))
+    return 0
+
+
+def file_text(data: dict[str, Any]) -> str:
+    """A dev leaderboard file as a table."""
+    from sdk.report import format_table
+
+    workloads = list(data["workloads"])
+    ran = {n: e for n, e in data["entries"].items() if e["status"] == "ran"}
+    rows = []
+    for name in sorted(ran, key=lambda n: (ran[n]["dev_rank"], n)):
+        e = ran[name]
+        cells = []
+        for w in workloads:
+            row = e["workloads"].get(w)
+            t = None if row is None else row.get("time_to_target_sec")
+            cells.append("-" if row is None else ("miss" if t is None else f"{t:.1f}"))
+        rows.append([e["dev_rank"], name, e["framework"], f"{e['dev_score']:.3f}",
+                     "-" if e.get("official_score") is None else f"{e['official_score']:.3f}",
+                     e.get("official_rank") or "-", *cells])
+    out = [f"Dev leaderboard ({data['ruleset']} tuning, rules v{data['ruleset_version']}; "
+           f"built with: {data['command']}):",
+           format_table(["rank", "entry", "framework", "dev score", "official score",
+                         "official rank", *[f"{w}(s)" for w in workloads]], rows)]
+    others = [f"{n}: {e['status']}: {e.get('reason')}" for n, e in sorted(data["entries"].items())
+              if e["status"] != "ran"]
+    if others:
+        out.append("Not scored:\n  " + "\n  ".join(others))
+    return "\n".join(out)
+
+
+# --- the dev leaderboard file ---------------------------------------------------------------
+
+def official_board(logs: str | Path, version: str, ruleset: str,
+                   targets: str | None) -> tuple[dict[str, Any], Any]:
+    """``({entry: SubmissionTimes}, Leaderboard)`` of the official logs, scored as one group."""
+    from sdk.scoring import load_submissions_times, score_submissions, scoring_rules
+
+    rules = scoring_rules(version, self_tuning=ruleset == "self", targets_file=targets)
+    times = {t.name: t for t in load_submissions_times([logs], rules)}
+    return times, score_submissions(list(times.values()), rules)
+
+
+def build_dev_leaderboard(folder: str | Path, official: str | None,
+                          official_targets: str | None) -> dict[str, Any]:
+    """The dev leaderboard file's content (sdk/dev_leaderboard.py) from a run's folder."""
+    from sdk.dev_leaderboard import FORMAT, ranks, scores_of
+
+    summary = load_run(folder)
+    workloads = list(summary["workloads"])
+    times = dev_times(summary)
+    table = {n: {w: t.times.get(w, math.inf) for w in workloads} for n, t in times.items()}
+    scores = scores_of(table, workloads)
+    place = ranks(scores)
+    off_scores: dict[str, float] = {}
+    off_ranks: dict[str, int] = {}
+    official_info = None
+    if official:
+        _, board = official_board(official, summary["ruleset_version"], summary["ruleset"],
+                                  official_targets)
+        off_scores = board.scores.scores
+        off_ranks = ranks(off_scores)
+        official_info = {"logs": str(official), "targets": official_targets,
+                         "ruleset_version": summary["ruleset_version"],
+                         "entries": len(off_scores)}
+    entries = {}
+    for name, rec in sorted(summary["entries"].items()):
+        status = rec["status"] if rec["status"] != "ran" or name in times else "failed"
+        entry = {"framework": rec.get("framework") or "unknown",
+                 "upstream": rec.get("upstream") or {"repository": "unknown",
+                                                     "commit": "unknown",
+                                                     "path": rec.get("folder", "unknown")},
+                 "command": rec.get("command") or "(not run)", "status": status,
+                 "reason": rec.get("reason") or ("" if status == "ran" else "no logs"),
+                 "note": rec.get("note", ""),
+                 "dev_score": scores.get(name), "dev_rank": place.get(name),
+                 "official_score": off_scores.get(name), "official_rank": off_ranks.get(name),
+                 "workloads": {}}
+        if name in times:
+            for w, wt in times[name].workloads.items():
+                if w not in workloads:
+                    continue
+                finite = math.isfinite(wt.time_sec)
+                entry["workloads"][w] = {
+                    "time_to_target_sec": wt.time_sec if finite else None,
+                    "study_times": [s.time_sec if math.isfinite(s.time_sec) else None
+                                    for s in wt.studies],
+                    "budget_sec": wt.target.budget_sec, "metric": wt.target.metric,
+                    "target": wt.target.value,
+                }
+        entries[name] = entry
+    return {"format": FORMAT, "scale": "dev", "ruleset": summary["ruleset"],
+            "ruleset_version": summary["ruleset_version"], "command": summary["command"],
+            "created": summary.get("created"), "seed": summary.get("seed"),
+            "workloads": workloads, "official": official_info, "entries": entries}
+
+
+# --- fidelity -------------------------------------------------------------------------------
+
+def fidelity_command(args: argparse.Namespace) -> int:
+    """`paceline leaderboard fidelity DEV_DIR --official LOGS_DIR`."""
+    from sdk.scoring.fidelity import fidelity, format_report
+
+    check_output_paths(args, "json")
+    if not Path(args.official).is_dir():
+        raise PacelineError(f"--official {args.official} is not a folder of official logs.")
+    p = Path(args.dir)
+    if p.is_file() and p.name != SUMMARY_FILE:
+        from sdk.dev_leaderboard import field_times, load_dev_leaderboard
+
+        data = load_dev_leaderboard(p)
+        dev = field_times(data)
+        workloads = list(data["workloads"])
+        frameworks = {n: e["framework"] for n, e in data["entries"].items()}
+        version, ruleset = data["ruleset_version"], data["ruleset"]
+    else:
+        summary = load_run(p)
+        workloads = list(summary["workloads"])
+        dev = {n: {w: t.times.get(w, math.inf) for w in workloads}
+               for n, t in dev_times(summary).items()}
+        frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
+        version, ruleset = summary["ruleset_version"], summary["ruleset"]
+    official_times, _ = official_board(args.official, args.official_version or version, ruleset,
+                                       args.official_targets)
+    official = {n: {w: t.times.get(w, math.inf) for w in workloads}
+                for n, t in official_times.items()}
+    report = fidelity(dev, official, workloads, frameworks)
+    print(f"Fidelity of dev ({p}) against official ({args.official}), {ruleset} tuning, "
+          f"{len(report.entries)} entries matched by folder name:\n")
+    print(format_report(report, dev, official))
+    if args.json:
+        from sdk.trial_logs import atomic_write_json
+
+        atomic_write_json(Path(args.json), {
+            **report.to_json(), "dev": str(p), "official": str(args.official),
+            "official_targets": args.official_targets, "workload_list": workloads,
+            "dev_times": _json_times(dev, report.entries),
+            "official_times": _json_times(official, report.entries)})
+    return 0
+
+
+def _json_times(table: dict[str, dict[str, float]], entries: list[str]) -> dict[str, Any]:
+    return {e: {w: (t if math.isfinite(t) else None) for w, t in table[e].items()}
+            for e in entries}
+
+
+COMMAND = Command(
+    name="leaderboard",
+    help="run real AlgoPerf entries on the dev suite; show the dev leaderboard; measure "
+         "fidelity against the official logs",
+    description=__doc__,
+    configure=configure,
+    run=run,
+)
