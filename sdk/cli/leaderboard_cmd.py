@@ -79,6 +79,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     run_p.add_argument("--clock", choices=CLOCKS, default=None)
     run_p.add_argument("--speed-factor", type=finite_positive_float, metavar="X")
     run_p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N")
+    run_p.add_argument("--no-checkpoints", action="store_true",
+                       help="do not checkpoint after evals (no --resume possible)")
+    run_p.add_argument("--no-tensorboard", action="store_true")
     run_p.add_argument("--resume", action="store_true",
                        help="keep finished trials, continue killed ones")
     run_p.add_argument("--overwrite", action="store_true", help="start existing trials again")
@@ -154,19 +157,23 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     print(f"paceline leaderboard: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} on "
           f"{', '.join(workloads)}, {args.ruleset} tuning, rules v{args.ruleset_version}, seed "
           f"{seed}; logs in {folder}", file=sys.stderr)
-    lines = []
+    # A field that mixes frameworks runs every entry in worker processes, so that no entry
+    # finds the other framework already started in this process (sdk/clock.py).
+    isolate = len({e.framework for e in entries if e.framework}) > 1
+    partial = []
     for entry in entries:
-        record = _run_entry(entry, args, workloads, seed, folder)
+        record = _run_entry(entry, args, workloads, seed, folder, isolate)
         record["upstream"] = upstream(entry.folder)
         records[entry.name] = record
         _write_summary(folder, summary)
         if record["status"] != "ran" or record.get("note"):
             line = f"{entry.name}: {record['status']}: {record.get('reason') or record['note']}"
-            lines.append(line)
             print(f"paceline leaderboard: {line}", file=sys.stderr)
+            if record["status"] == "ran":
+                partial.append(line)
     print(show_text(folder))
-    if lines:
-        print("\nEntries that could not run (fully):\n  " + "\n  ".join(lines))
+    if partial:
+        print("Scored, but not every trial ran:\n  " + "\n  ".join(partial))
     if args.write:
         data = build_dev_leaderboard(folder, args.official, args.official_targets)
         from sdk.trial_logs import atomic_write_json
@@ -202,14 +209,14 @@ def _run_argv(entry: Any, args: argparse.Namespace, workloads: list[str], seed: 
         value = getattr(args, flag)
         if value is not None:
             argv += ["--" + flag.replace("_", "-"), str(value)]
-    for flag in ("resume", "overwrite"):
+    for flag in ("resume", "overwrite", "no_checkpoints", "no_tensorboard"):
         if getattr(args, flag):
-            argv.append("--" + flag)
+            argv.append("--" + flag.replace("_", "-"))
     return argv
 
 
 def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed: int,
-               folder: Path) -> dict[str, Any]:
+               folder: Path, isolate: bool = False) -> dict[str, Any]:
     """Run one entry; its record for the summary (status ``ran``, ``failed`` or ``skipped``)."""
     from sdk.registry import workloads as registry
 
@@ -236,7 +243,7 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     record["command"] = "paceline run " + " ".join(map(shlex.quote, argv))
     record["workloads"] = runnable
     try:
-        results = _run_like_paceline_run(argv)
+        results = _run_like_paceline_run(argv, isolate)
     except KeyboardInterrupt:
         raise
     except PacelineError as exc:
@@ -264,11 +271,14 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     return {**record, "status": "ran", "note": "; ".join(notes)}
 
 
-def _run_like_paceline_run(argv: list[str]) -> list[Any]:
-    """What `paceline run ARGV` does up to the trial results (no tables, no scoring)."""
+def _run_like_paceline_run(argv: list[str], isolate: bool = False) -> list[Any]:
+    """What `paceline run ARGV` does up to the trial results (no tables, no scoring).
+
+    ``isolate``: run the trials in worker processes even one at a time.
+    """
     from sdk.cli.run_cmd import configure as configure_run
     from sdk.experiment import plan_trials
-    from sdk.parallel import jobs_for, run_specs, submission_ref
+    from sdk.parallel import jobs_for, run_plan_parallel, run_specs, submission_ref
     from sdk.run_context import prepare
 
     parser = argparse.ArgumentParser(prog="paceline run")
@@ -289,8 +299,12 @@ def _run_like_paceline_run(argv: list[str]) -> list[Any]:
               f"{result.trial}: {result.status}, {result.global_step} steps, {hit}",
               file=sys.stderr)
 
-    run_specs(specs, ctx.submission, submission_ref(run_args), ctx.table, ctx.options, jobs,
-              ctx.workload_kwargs, on_result=report)
+    if isolate and not (jobs > 1 and len(specs) > 1):
+        run_plan_parallel(specs, submission_ref(run_args), ctx.table, ctx.options, jobs,
+                          ctx.workload_kwargs, on_result=report)
+    else:
+        run_specs(specs, ctx.submission, submission_ref(run_args), ctx.table, ctx.options,
+                  jobs, ctx.workload_kwargs, on_result=report)
     return results
 
 
@@ -549,6 +563,10 @@ def fidelity_command(args: argparse.Namespace) -> int:
     official = {n: {w: t.times.get(w, math.inf) for w in workloads}
                 for n, t in official_times.items()}
     report = fidelity(dev, official, workloads, frameworks)
+    absent = [w for w in workloads if not any(w in t.workloads for t in official_times.values())]
+    if absent:
+        print(f"paceline leaderboard: the official logs have no {', '.join(absent)} logs; "
+              "every entry counts as missing there.", file=sys.stderr)
     print(f"Fidelity of dev ({p}) against official ({args.official}), {ruleset} tuning, "
           f"{len(report.entries)} entries matched by folder name:\n")
     print(format_report(report, dev, official))

@@ -252,6 +252,8 @@ def format_report(report: FidelityReport, dev: TimesTable | None = None,
                           "both hit", "Kendall tau"], rows), ""]
     out.append(f"Hit/miss agreement: {report.agree}/{report.hit_pairs} (entry, workload) pairs "
                f"({_fmt(report.agreement)}).")
+    out.append("Scores: the benchmark score over the compared workloads only, each side "
+               "scored as one group of the matched entries.")
     out.append(f"Kendall tau of dev vs official scores over {len(report.entries)} entries and "
                f"{len(report.workloads)} workload(s): {_fmt(report.score_tau)}.")
     out.append(f"Pairwise decision accuracy ('A beats B' agrees): {report.pairs_agree}/"
