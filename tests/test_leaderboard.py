@@ -1,0 +1,238 @@
+"""`paceline leaderboard` on a field of small fake AlgoPerf entries written by the tests.
+
+    .venv/bin/python -m pytest -q tests/test_leaderboard.py
+
+The field mirrors mlcommons/submissions_algorithms: ``<root>/submissions/self_tuning/<entry>/``
+with ``submission.py``; one entry imports from the repository root
+(``from submissions.self_tuning.fake_rooted.helper import ...``), one cannot be imported. They
+run on mnist at dev scale for a few steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sdk.cli.main import main
+from sdk.dev_leaderboard import (
+    check_dev_leaderboard,
+    find_dev_leaderboard,
+    load_dev_leaderboard,
+    rank_in_field,
+)
+from sdk.entries import detect_framework, discover_entries
+from sdk.errors import PacelineError
+
+# A self-tuning AlgoPerf submission: Adam with its own learning rate (no hyperparameters).
+ADAM = '''
+"""A fake self-tuning entry: Adam at a fixed learning rate."""
+import torch
+from algoperf import spec
+{extra_import}
+
+def get_batch_size(workload_name):
+    return 64
+
+def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
+    return {{"optimizer": torch.optim.Adam(model_params.parameters(), lr={lr})}}
+
+def update_params(workload, current_param_container, current_params_types, model_state,
+                  hyperparameters, batch, loss_type, optimizer_state, eval_results,
+                  global_step, rng):
+    model = current_param_container
+    opt = optimizer_state["optimizer"]
+    opt.zero_grad()
+    logits, new_state = workload.model_fn(model, batch, model_state,
+                                          spec.ForwardPassMode.TRAIN, rng,
+                                          update_batch_norm=True)
+    loss = workload.loss_fn(batch["targets"], logits, batch.get("weights"))
+    (loss["summed"] / loss["n_valid_examples"]).backward()
+    {lr_line}
+    opt.step()
+    return optimizer_state, model, new_state
+
+def data_selection(workload, input_queue, optimizer_state, current_param_container,
+                   model_state, hyperparameters, global_step, rng):
+    return next(input_queue)
+'''
+
+ROOTED_IMPORT = "from submissions.self_tuning.fake_rooted.helper import learning_rate"
+ROOTED_LR = "for g in opt.param_groups: g['lr'] = learning_rate(global_step)"
+
+
+def _entry(root: Path, name: str, source: str, **files: str) -> Path:
+    folder = root / "submissions" / "self_tuning" / name
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "submission.py").write_text(source)
+    for file_name, text in files.items():
+        (folder / file_name).write_text(text)
+    return folder
+
+
+def write_field(root: Path) -> Path:
+    """Four fake entries in the layout of mlcommons/submissions_algorithms; returns the
+    folder holding them (``<root>/submissions/self_tuning``)."""
+    _entry(root, "fake_adam", ADAM.format(extra_import="", lr=1e-3, lr_line="pass"),
+           **{"submission_info.yml": "submission_name: fake adam\nframework: PyTorch\n"})
+    _entry(root, "fake_rooted",
+           ADAM.format(extra_import=ROOTED_IMPORT, lr=1e-3, lr_line=ROOTED_LR),
+           **{"helper.py": "def learning_rate(step):\n    return 2e-3 / (1 + step / 100)\n"})
+    _entry(root, "fake_broken", "import torch\nimport paceline_no_such_module_anywhere\n")
+    _entry(root, "fake_jax", "import jax\nimport optax\n",
+           **{"submission_info.yml": 'framework: "JAX"\n'})
+    return root / "submissions" / "self_tuning"
+
+
+TINY = ["--workload", "mnist", "--max-global-steps", "8", "--speed-factor", "1", "--jobs", "1",
+        "--seed", "1", "--no-tensorboard", "--no-checkpoints"]
+
+
+@pytest.fixture(scope="module")
+def field_run(tmp_path_factory):
+    """One leaderboard run over three entries (one rooted, one broken), shared by the tests."""
+    root = tmp_path_factory.mktemp("field")
+    field = write_field(root)
+    exp = root / "exp"
+    written = root / "dev_leaderboard_self_v0.6.json"
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["leaderboard", "run", str(field), "--ruleset", "self",
+                     "--ruleset-version", "0.6", "--entry", "fake_adam", "--entry",
+                     "fake_rooted", "--entry", "fake_broken", "--experiment-dir", str(exp),
+                     "--write", str(written), *TINY])
+    return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "field": field,
+            "exp": exp, "written": written,
+            "board": exp / "leaderboard" / "self_v0.6"}
+
+
+def test_entries_are_found_with_their_framework(tmp_path):
+    field = write_field(tmp_path)
+    entries = {e.name: e for e in discover_entries(field)}
+    assert sorted(entries) == ["fake_adam", "fake_broken", "fake_jax", "fake_rooted"]
+    assert (entries["fake_adam"].framework, entries["fake_adam"].framework_source) == \
+        ("pytorch", "submission_info.yml")
+    assert (entries["fake_rooted"].framework, entries["fake_rooted"].framework_source) == \
+        ("pytorch", "imports")
+    assert entries["fake_jax"].framework == "jax"
+    assert entries["fake_broken"].framework == "pytorch"
+    unknown = tmp_path / "plain"
+    unknown.mkdir()
+    (unknown / "submission.py").write_text("import numpy\n")  # no info file, no framework
+    assert detect_framework(unknown)[0] is None
+    assert entries["fake_rooted"].import_root == tmp_path.resolve()
+    # a conda environment file with no framework field falls back to the imports
+    (field / "fake_rooted" / "submission_info.yml").write_text("dependencies:\n  - jax==0.4\n")
+    assert detect_framework(field / "fake_rooted") == ("pytorch", "imports")
+
+
+def test_a_path_without_entries_is_one_sentence(tmp_path, capsys):
+    assert main(["leaderboard", "run", str(tmp_path), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "No submission.py found" in err and "Traceback" not in err
+    assert main(["leaderboard", "show", str(tmp_path)]) == 2
+    assert "is not a leaderboard run" in capsys.readouterr().err
+
+
+def test_the_field_runs_and_the_broken_entry_gets_one_line(field_run):
+    assert field_run["code"] == 0, field_run["err"][-2000:]
+    broken = [line for line in field_run["err"].splitlines() if "fake_broken" in line]
+    assert len(broken) == 1, broken
+    assert "paceline_no_such_module_anywhere" in broken[0]
+    board = field_run["board"]
+    summary = json.loads((board / "leaderboard.json").read_text())
+    assert {n: e["status"] for n, e in summary["entries"].items()} == {
+        "fake_adam": "ran", "fake_rooted": "ran", "fake_broken": "failed"}
+    # AlgoPerf's layout per entry, as `paceline run` writes it
+    for name in ("fake_adam", "fake_rooted"):
+        trial = board / name / "study_0" / "mnist_pytorch" / "trial_1"
+        assert (trial / "eval_measurements.csv").is_file(), name
+        assert summary["entries"][name]["command"].startswith("paceline run --submission ")
+        assert summary["entries"][name]["trials"][0]["global_step"] == 8
+    assert summary["entries"]["fake_rooted"]["upstream"]["commit"] == "unknown"
+    assert "Dev leaderboard" in field_run["out"] and "fake_rooted" in field_run["out"]
+
+
+def test_framework_without_a_dev_implementation_and_missing_search_space(field_run, capsys):
+    """Entries skipped before anything runs, each with one line; the others are kept."""
+    exp = str(field_run["exp"])
+    assert main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_jax",
+                 "--workload", "wmt", "--experiment-dir", exp, "--ruleset", "self",
+                 "--ruleset-version", "0.6", "--speed-factor", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "fake_jax: skipped: no dev jax implementation of wmt" in err
+    assert main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_rooted",
+                 "--ruleset", "external", "--experiment-dir", exp, "--speed-factor", "1"]) == 0
+    assert "fake_rooted: skipped: external tuning needs tuning_search_space.json" in \
+        capsys.readouterr().err
+    summary = json.loads((field_run["board"] / "leaderboard.json").read_text())
+    assert summary["entries"]["fake_adam"]["status"] == "ran"  # earlier entries are kept
+    assert summary["entries"]["fake_jax"]["status"] == "skipped"
+
+
+def test_show_prints_the_dev_leaderboard(field_run, capsys):
+    assert main(["leaderboard", "show", str(field_run["board"])]) == 0
+    out = capsys.readouterr().out
+    assert "fake_adam" in out and "fake_rooted" in out
+    assert "fake_broken: failed: Could not import" in out
+
+
+def test_written_file_is_valid_and_every_entry_is_scored(field_run):
+    data = load_dev_leaderboard(field_run["written"])
+    assert check_dev_leaderboard(data) == []
+    ran = {n for n, e in data["entries"].items() if e["status"] == "ran"}
+    assert ran == {"fake_adam", "fake_rooted"}
+    for name in ran:
+        entry = data["entries"][name]
+        assert isinstance(entry["dev_score"], float) and entry["dev_rank"] in (1, 2)
+        assert entry["upstream"]["path"] and entry["upstream"]["commit"]
+        assert entry["command"].startswith("paceline run ")
+        assert entry["workloads"]["mnist"]["study_times"]
+    assert data["entries"]["fake_broken"]["reason"]
+    assert data["command"].startswith("paceline leaderboard run ")
+
+
+def test_checker_finds_an_unscored_or_tampered_entry(field_run):
+    data = json.loads(field_run["written"].read_text())
+    data["entries"]["fake_adam"]["dev_score"] = None
+    assert any("is not scored" in p for p in check_dev_leaderboard(data))
+    data = json.loads(field_run["written"].read_text())
+    data["entries"]["fake_rooted"]["workloads"]["mnist"]["study_times"] = [1.0, 3.0, 5.0]
+    data["entries"]["fake_rooted"]["workloads"]["mnist"]["time_to_target_sec"] = 1.0
+    assert any("not the median" in p for p in check_dev_leaderboard(data))
+    data = json.loads(field_run["written"].read_text())
+    del data["entries"]["fake_adam"]["upstream"]["commit"]
+    assert any("upstream lacks 'commit'" in p for p in check_dev_leaderboard(data))
+    bad = field_run["written"].parent / "bad.json"
+    bad.write_text(json.dumps({**data, "format": "other"}))
+    with pytest.raises(PacelineError, match="format must be"):
+        load_dev_leaderboard(bad)
+
+
+def test_rank_in_field_places_a_run_among_the_entries():
+    data = {"format": "paceline-dev-leaderboard/1", "ruleset": "self", "ruleset_version": "0.6",
+            "command": "x", "workloads": ["mnist"],
+            "entries": {"fast": {"status": "ran", "framework": "pytorch", "official_score": 0.8,
+                                 "official_rank": 1,
+                                 "workloads": {"mnist": {"time_to_target_sec": 5.0}}},
+                        "slow": {"status": "ran", "framework": "jax", "official_score": None,
+                                 "workloads": {"mnist": {"time_to_target_sec": 15.0}}}}}
+    text = rank_in_field("mine", {"mnist": 10.0}, data)
+    assert text.startswith("mine ranks 2 of 3")
+    assert "0.800" in text
+
+
+@pytest.mark.parametrize("ruleset,version", [("self", "0.5"), ("self", "0.6"),
+                                             ("external", "0.5"), ("external", "0.6")])
+def test_shipped_dev_leaderboards_are_valid_and_fully_scored(ruleset, version):
+    path = find_dev_leaderboard(ruleset, version)
+    if path is None:
+        pytest.skip(f"no dev leaderboard ships for {ruleset} tuning v{version} yet")
+    data = load_dev_leaderboard(path)  # the format checker: every entry that ran is scored
+    for name, entry in data["entries"].items():
+        assert entry["status"] != "ran" or isinstance(entry["dev_score"], float), name
