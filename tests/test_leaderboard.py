@@ -105,7 +105,7 @@ def field_run(tmp_path_factory):
         code = main(["leaderboard", "run", str(field), "--ruleset", "self",
                      "--ruleset-version", "0.6", "--entry", "fake_adam", "--entry",
                      "fake_rooted", "--entry", "fake_broken", "--experiment-dir", str(exp),
-                     "--write", str(written), *TINY])
+                     "--write", str(written), *TINY, "--max-global-steps", "2000"])
     return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "field": field,
             "exp": exp, "written": written,
             "board": exp / "leaderboard" / "self_v0.6"}
@@ -153,7 +153,8 @@ def test_the_field_runs_and_the_broken_entry_gets_one_line(field_run):
         trial = board / name / "study_0" / "mnist_pytorch" / "trial_1"
         assert (trial / "eval_measurements.csv").is_file(), name
         assert summary["entries"][name]["command"].startswith("paceline run --submission ")
-        assert summary["entries"][name]["trials"][0]["global_step"] == 8
+        trial_record = summary["entries"][name]["trials"][0]
+        assert trial_record["status"] == "targets_reached", trial_record
     assert summary["entries"]["fake_rooted"]["upstream"]["commit"] == "unknown"
     assert "Dev leaderboard" in field_run["out"] and "fake_rooted" in field_run["out"]
 
@@ -180,6 +181,9 @@ def test_show_prints_the_dev_leaderboard(field_run, capsys):
     out = capsys.readouterr().out
     assert "fake_adam" in out and "fake_rooted" in out
     assert "fake_broken: failed: Could not import" in out
+    assert main(["leaderboard", "show", str(field_run["written"])]) == 0  # the shipped form
+    out = capsys.readouterr().out
+    assert "official rank" in out and "fake_rooted" in out
 
 
 def test_written_file_is_valid_and_every_entry_is_scored(field_run):
@@ -190,9 +194,11 @@ def test_written_file_is_valid_and_every_entry_is_scored(field_run):
     for name in ran:
         entry = data["entries"][name]
         assert isinstance(entry["dev_score"], float) and entry["dev_rank"] in (1, 2)
+        assert entry["workloads"]["mnist"]["time_to_target_sec"] > 0  # both reach mnist
         assert entry["upstream"]["path"] and entry["upstream"]["commit"]
         assert entry["command"].startswith("paceline run ")
         assert entry["workloads"]["mnist"]["study_times"]
+    assert max(data["entries"][n]["dev_score"] for n in ran) == 1.0
     assert data["entries"]["fake_broken"]["reason"]
     assert data["command"].startswith("paceline leaderboard run ")
 

@@ -380,10 +380,14 @@ def show_text(folder: str | Path) -> str:
     workloads = list(summary["workloads"])
     out = []
     if times:
+        from sdk.dev_leaderboard import ranks
+
         board = score_submissions(list(times.values()), dev_rules(summary))
         scores = board.scores.scores
+        place = ranks(scores)
         rows = []
-        for rank, name in enumerate(board.scores.ranking(), start=1):
+        for name in board.scores.ranking():
+            rank = place[name]
             rec = summary["entries"][name]
             rows.append([rank, name, rec.get("framework"), f"{scores[name]:.3f}",
                          *[_spread(times[name], w) for w in workloads]])
@@ -410,9 +414,11 @@ def _spread(times: Any, workload: str) -> str:
     if len(studies) < 2:
         return median
     finite = [t for t in studies if math.isfinite(t)]
-    span = f"{min(finite):.1f}-{max(finite):.1f}" if finite else "miss"
+    if not finite:
+        return f"miss ({len(studies)} studies)"
     missed = len(studies) - len(finite)
-    return f"{median} [{span}{f', {missed} miss' if missed else ''}]"
+    return (f"{median} [{min(finite):.1f}-{max(finite):.1f}"
+            f"{f', {missed} missed' if missed else ''}]")
 
 
 def show_leaderboard(args: argparse.Namespace) -> int:
