@@ -62,11 +62,20 @@ def entry_times(entry: Mapping[str, Any], workloads: list[str]) -> dict[str, flo
     return out
 
 
-def field_times(data: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """``{entry: {workload: seconds}}`` of the entries that ran."""
+def field_times(data: Mapping[str, Any], only_run: bool = False
+                ) -> dict[str, dict[str, float]]:
+    """``{entry: {workload: seconds}}`` of the entries that ran (``only_run``: leave out the
+    workloads an entry did not run, instead of counting them as misses)."""
     workloads = list(data["workloads"])
-    return {name: entry_times(e, workloads) for name, e in data["entries"].items()
-            if e.get("status") == "ran"}
+    out = {}
+    for name, e in data["entries"].items():
+        if e.get("status") != "ran":
+            continue
+        times = entry_times(e, workloads)
+        if only_run:
+            times = {w: t for w, t in times.items() if w in (e.get("workloads") or {})}
+        out[name] = times
+    return out
 
 
 def scores_of(times: Mapping[str, Mapping[str, float]], workloads: list[str],

@@ -59,12 +59,23 @@ def test_overall_scores_tau_pairwise_and_framework_hits():
     assert report.score_tau == pytest.approx(1.0)
     assert (report.pairs_agree, report.pairs, report.dev_ties) == (6, 6, 0)
     assert report.hits_by_framework["jax"] == {"entries": 2, "pairs": 4, "dev_hits": 3,
-                                               "official_hits": 4}
+                                               "official_hits": 4, "not_run": 0}
     assert report.hits_by_framework["pytorch"]["dev_hits"] == 2
     assert report.unmatched_official == ["only_official"]
     text = format_report(report, DEV, OFFICIAL)
     assert "Hit/miss agreement: 6/8" in text and "jax entries (2): 3 hits dev, 4 official" in text
     assert json.dumps(report.to_json())  # plain JSON, no NaN or inf
+
+
+def test_a_workload_not_run_at_dev_is_left_out_of_agreement_but_missed_in_the_score():
+    dev = {**DEV, "e": {"w1": 10.0}}  # e has no dev run of w2 (no dev implementation)
+    official = {**OFFICIAL, "e": {"w1": 100.0, "w2": 50.0}}
+    report = fidelity(dev, official, ["w1", "w2"], {**FRAMEWORKS, "e": "jax"})
+    w1, w2 = report.workloads
+    assert (w1.pairs, w1.not_run) == (5, 0)
+    assert (w2.pairs, w2.agree, w2.not_run) == (4, 3, 1)
+    assert report.hits_by_framework["jax"]["not_run"] == 1
+    assert report.dev_scores["e"] < report.dev_scores["a"]  # w2 counts as a miss in the score
 
 
 def test_no_common_entry_is_one_sentence():

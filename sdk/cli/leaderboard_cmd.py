@@ -553,14 +553,14 @@ def fidelity_command(args: argparse.Namespace) -> int:
         from sdk.dev_leaderboard import field_times, load_dev_leaderboard
 
         data = load_dev_leaderboard(p)
-        dev = field_times(data)
+        dev = field_times(data, only_run=True)
         workloads = list(data["workloads"])
         frameworks = {n: e["framework"] for n, e in data["entries"].items()}
         version, ruleset = data["ruleset_version"], data["ruleset"]
     else:
         summary = load_run(p)
         workloads = list(summary["workloads"])
-        dev = {n: {w: t.times.get(w, math.inf) for w in workloads}
+        dev = {n: {w: t.times[w] for w in workloads if w in t.times}  # absent: not run
                for n, t in dev_times(summary).items()}
         frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
         version, ruleset = summary["ruleset_version"], summary["ruleset"]

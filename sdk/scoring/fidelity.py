@@ -95,6 +95,7 @@ class WorkloadFidelity:
     official_hits: int
     both_hit: int  # entries in the Kendall tau
     tau: float  # nan with fewer than two entries that both reached
+    not_run: int = 0  # matched entries without a dev run of this workload (left out)
 
     @property
     def agreement(self) -> float:
@@ -170,8 +171,10 @@ def fidelity(
 ) -> FidelityReport:
     """Compare dev times with official times on ``workloads`` over the entries in both.
 
-    A workload an entry has no time for counts as a miss on that side (as in scoring).
-    Scores are the benchmark score over ``workloads`` with each side scored as one group of
+    A workload missing from an entry's official times is a miss (as in scoring). One missing
+    from its dev times was not run at dev (e.g. no dev implementation in the entry's
+    framework): it is left out of that workload's agreement and Kendall tau (counted as
+    ``not_run``) but is a miss in the dev score, as the scorer would have it. Scores are the benchmark score over ``workloads`` with each side scored as one group of
     the matched entries (:func:`sdk.scoring.profiles.benchmark_scores`).
     """
     workloads = list(dict.fromkeys(workloads))
@@ -190,16 +193,17 @@ def fidelity(
 
     rows = []
     for w in workloads:
-        dev_t = [t(dev, e, w) for e in entries]
-        off_t = [t(official, e, w) for e in entries]
+        ran = [e for e in entries if w in dev[e]]
+        dev_t = [t(dev, e, w) for e in ran]
+        off_t = [t(official, e, w) for e in ran]
         hits = [(math.isfinite(d), math.isfinite(o)) for d, o in zip(dev_t, off_t, strict=True)]
         both = [(d, o) for d, o in zip(dev_t, off_t, strict=True)
                 if math.isfinite(d) and math.isfinite(o)]
         tau = kendall_tau([d for d, _ in both], [o for _, o in both])
         rows.append(WorkloadFidelity(
-            workload=w, pairs=len(entries), agree=sum(d == o for d, o in hits),
+            workload=w, pairs=len(ran), agree=sum(d == o for d, o in hits),
             dev_hits=sum(d for d, _ in hits), official_hits=sum(o for _, o in hits),
-            both_hit=len(both), tau=tau))
+            both_hit=len(both), tau=tau, not_run=len(entries) - len(ran)))
     dev_table = {e: {w: t(dev, e, w) for w in workloads} for e in entries}
     off_table = {e: {w: t(official, e, w) for w in workloads} for e in entries}
     dev_scores = benchmark_scores(dev_table, workloads, r_max=r_max)
@@ -210,11 +214,13 @@ def fidelity(
     for e in entries:
         fw = (frameworks or {}).get(e, "unknown")
         counts = by_fw.setdefault(fw, {"entries": 0, "pairs": 0, "dev_hits": 0,
-                                       "official_hits": 0})
+                                       "official_hits": 0, "not_run": 0})
+        ran = [w for w in workloads if w in dev[e]]
         counts["entries"] += 1
-        counts["pairs"] += len(workloads)
-        counts["dev_hits"] += sum(math.isfinite(dev_table[e][w]) for w in workloads)
-        counts["official_hits"] += sum(math.isfinite(off_table[e][w]) for w in workloads)
+        counts["pairs"] += len(ran)
+        counts["not_run"] += len(workloads) - len(ran)
+        counts["dev_hits"] += sum(math.isfinite(dev_table[e][w]) for w in ran)
+        counts["official_hits"] += sum(math.isfinite(off_table[e][w]) for w in ran)
     return FidelityReport(
         entries=entries, workloads=rows, dev_scores=dev_scores, official_scores=off_scores,
         score_tau=score_tau, pairs_agree=agree, pairs=pairs, dev_ties=ties,
@@ -246,10 +252,10 @@ def format_report(report: FidelityReport, dev: TimesTable | None = None,
         out += ["Time to target per entry (dev seconds / official seconds):",
                 format_table(headers, rows), ""]
     rows = [[r.workload, f"{r.agree}/{r.pairs}", _fmt(r.agreement), r.dev_hits,
-             r.official_hits, r.both_hit, _fmt(r.tau)] for r in report.workloads]
+             r.official_hits, r.both_hit, _fmt(r.tau), r.not_run] for r in report.workloads]
     out += ["Per workload:",
             format_table(["workload", "hit/miss agree", "share", "dev hits", "official hits",
-                          "both hit", "Kendall tau"], rows), ""]
+                          "both hit", "Kendall tau", "not run at dev"], rows), ""]
     out.append(f"Hit/miss agreement: {report.agree}/{report.hit_pairs} (entry, workload) pairs "
                f"({_fmt(report.agreement)}).")
     out.append("Scores: the benchmark score over the compared workloads only, each side "
@@ -260,8 +266,9 @@ def format_report(report: FidelityReport, dev: TimesTable | None = None,
                f"{report.pairs} ({_fmt(report.pairwise_accuracy)}); dev ties "
                f"{report.dev_ties} pair(s).")
     for fw, c in sorted(report.hits_by_framework.items()):
+        skipped = f" ({c['not_run']} not run at dev)" if c.get("not_run") else ""
         out.append(f"{fw} entries ({c['entries']}): {c['dev_hits']} hits dev, "
-                   f"{c['official_hits']} official, of {c['pairs']}.")
+                   f"{c['official_hits']} official, of {c['pairs']}{skipped}.")
     if report.unmatched_dev:
         out.append("Dev entries without official logs (left out): "
                    + ", ".join(report.unmatched_dev) + ".")
