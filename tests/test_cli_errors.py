@@ -94,6 +94,8 @@ OUTPUT_CASES = {
     "freeze_out_in_proc": (("freeze", "{tmp}/algo", "--out", "/proc/x/s.json"), ["/proc"]),
     "targets_json_missing_folder": (("targets", "mnist", "--json", "{tmp}/no/t.json",
                                      "--experiment-dir", "{tmp}/exp"), ["does not exist"]),
+    "data_dir_is_a_file": (("data", "prepare", "mnist", "--data-dir", "{tmp}/file"),
+                           ["is a file"]),
 }
 
 
