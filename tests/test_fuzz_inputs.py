@@ -244,6 +244,26 @@ def test_any_csv_content_scores_or_is_one_sentence(tmp_path: Path, data: st.Data
     assert_clean(rc, err, "score")
 
 
+@FUZZ
+@given(data=st.data())
+def test_eval_records_and_their_csvs_score_or_are_one_sentence(tmp_path: Path,
+                                                               data: st.DataObject) -> None:
+    """A paceline trial: ``paceline_eval_record.json`` beside the CSV, either one damaged."""
+    from sdk.trial_logs import EVAL_RECORD_FILE, eval_row_digest
+
+    times, values = data.draw(curves())
+    rows = curve_rows(times, values, OGBG.metric)
+    trial = write_trial(tmp_path / "algo", "ogbg_jax", 1, rows)
+    digests = [eval_row_digest({k: str(v) for k, v in r.items()}) for r in rows]
+    record = json.dumps({"file": "eval_measurements.csv", "row_sha256": digests}).encode()
+    damaged = data.draw(st.sampled_from([EVAL_RECORD_FILE, "eval_measurements.csv"]))
+    valid = record if damaged == EVAL_RECORD_FILE else (trial / damaged).read_bytes()
+    (trial / EVAL_RECORD_FILE).write_bytes(record)
+    (trial / damaged).write_bytes(data.draw(contents([valid])))
+    rc, _, err = cli("score", str(tmp_path / "algo"), "--ruleset-version", "0.6")
+    assert_clean(rc, err, "score")
+
+
 # ---- meta_data, hparams.json, status files -------------------------------------------------
 
 META = [json.dumps({"rng_seed": 3, "paceline.scale": "dev", "workload.target_metric_name":
