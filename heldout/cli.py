@@ -215,7 +215,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from heldout.analysis import to_json
     from heldout.report import format_report
     from heldout.simulate import run_simulation
+    from sdk.cli.validate import check_run_flags
 
+    check_run_flags(args)  # before random variants get their targets (which trains)
     if args.workloads_list:
         args.workload = (args.workload or []) + args.workloads_list
     analysis, context = run_simulation(args)

@@ -60,6 +60,9 @@ FLAG_CASES = {
     "resume_and_overwrite": ((*RUN, "--resume", "--overwrite"),
                              ["--resume and --overwrite"]),
     "heldout_draws_zero": (("heldout", "--submission", "nadamw", "--draws", "0"), ["--draws"]),
+    "heldout_resume_and_overwrite": (("heldout", "--submission", "nadamw", "--variants",
+                                      "random", "--resume", "--overwrite", "--experiment-dir",
+                                      "{tmp}/exp"), ["--resume and --overwrite"]),
     # refused before issue 16 too (after importing the submission); kept as guards
     "tune_workers_zero": (("tune", "--submission", "nadamw", "--workers", "0"), ["--workers"]),
     "studies_zero": ((*RUN, "--studies", "0"), ["--studies"]),
