@@ -242,3 +242,41 @@ def _opt(value: Any, digits: int) -> str:
 
 def _secs(value: float) -> str:
     return f"{value:.1f}" if math.isfinite(value) else "miss"
+
+
+def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
+               version: str) -> str:
+    """Each run (``{name: SubmissionTimes}``) among the shipped dev leaderboard, as text.
+
+    The hook for `paceline run --ruleset self` and `paceline score --against leaderboard`
+    (``print(place_runs({name: times}, workloads, ruleset, version))``). Workloads whose
+    shipped entries were timed against another target than the run's are left out with a
+    note, as `--against baselines` does.
+    """
+    path = find_dev_leaderboard(ruleset, version)
+    if path is None:
+        return (f"No dev leaderboard ships for {ruleset} tuning, rules v{version}; build one "
+                "with `paceline leaderboard run ... --write` (docs/fidelity.md).")
+    data = load_dev_leaderboard(path)
+    out = []
+    for name, times in runs.items():
+        usable, stale = [], []
+        for w in workloads:
+            if w not in data["workloads"]:
+                continue
+            shipped = {row.get("target") for e in data["entries"].values()
+                       for ww, row in (e.get("workloads") or {}).items() if ww == w}
+            mine = times.workloads[w].target.value if w in times.workloads else None
+            if mine is not None and shipped - {None} and shipped - {None} != {mine}:
+                stale.append(w)
+            else:
+                usable.append(w)
+        if not usable:
+            out.append(f"{name}: the dev leaderboard ({path.name}) times none of its workloads "
+                       f"against the same targets{f' (other targets: {stale})' if stale else ''}.")
+            continue
+        out.append(rank_in_field(name, times.times, data, usable))
+        if stale:
+            out.append(f"Left out (the leaderboard was timed against other targets): "
+                       f"{', '.join(stale)}.")
+    return "\n".join(out)

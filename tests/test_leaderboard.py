@@ -242,3 +242,18 @@ def test_shipped_dev_leaderboards_are_valid_and_fully_scored(ruleset, version):
     data = load_dev_leaderboard(path)  # the format checker: every entry that ran is scored
     for name, entry in data["entries"].items():
         assert entry["status"] != "ran" or isinstance(entry["dev_score"], float), name
+
+
+def test_place_runs_ranks_a_run_among_the_shipped_entries(field_run, monkeypatch):
+    import sdk.dev_leaderboard as dl
+    from sdk.scoring import load_submission_times, scoring_rules
+
+    rules = scoring_rules("0.6", self_tuning=True, base_workloads=("mnist",),
+                          held_out_workloads=())
+    mine = load_submission_times(field_run["board"] / "fake_adam", rules)
+    monkeypatch.setattr(dl, "find_dev_leaderboard", lambda ruleset, version: None)
+    assert "No dev leaderboard ships" in dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
+    monkeypatch.setattr(dl, "find_dev_leaderboard",
+                        lambda ruleset, version: field_run["written"])
+    text = dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
+    assert text.startswith("mine ranks ") and "of 3 among the dev leaderboard" in text
