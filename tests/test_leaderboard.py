@@ -257,3 +257,16 @@ def test_place_runs_ranks_a_run_among_the_shipped_entries(field_run, monkeypatch
                         lambda ruleset, version: field_run["written"])
     text = dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
     assert text.startswith("mine ranks ") and "of 3 among the dev leaderboard" in text
+
+
+def test_bad_official_flags_are_refused_before_anything_runs(tmp_path, capsys):
+    field = write_field(tmp_path)
+    base = ["leaderboard", "run", str(field), "--experiment-dir", str(tmp_path / "exp"), *TINY]
+    assert main([*base, "--official", str(tmp_path / "nope"), "--write",
+                 str(tmp_path / "f.json")]) == 2
+    assert "is not a folder of official logs" in capsys.readouterr().err
+    assert main([*base, "--official", str(tmp_path)]) == 2
+    assert "add --write FILE" in capsys.readouterr().err
+    assert main([*base, "--write", str(tmp_path / "no_such_dir" / "f.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "exp").exists()  # nothing ran

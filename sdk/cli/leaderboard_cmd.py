@@ -135,6 +135,10 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     exclusive(args, "resume", "overwrite")
     check_output_paths(args, "write")
     check_output_dir(args.experiment_dir, "--experiment-dir")
+    _check_official(args.official, args.official_targets)
+    if args.official and not args.write:
+        raise PacelineError("--official is used by --write (the official scores and ranks in "
+                            "the dev leaderboard file); add --write FILE, or drop --official.")
     entries = discover_entries(args.path)
     if args.entry:
         unknown = sorted(set(args.entry) - {e.name for e in entries})
@@ -181,6 +185,16 @@ def run_leaderboard(args: argparse.Namespace) -> int:
         atomic_write_json(Path(args.write), data)
         print(f"paceline leaderboard: wrote {args.write}", file=sys.stderr)
     return 0
+
+
+def _check_official(logs: str | None, targets: str | None) -> None:
+    """Refuse, before any work, official logs or a targets file that are not there."""
+    if logs is not None and not Path(logs).is_dir():
+        raise PacelineError(f"--official {logs} is not a folder of official logs.")
+    if targets is not None and not Path(targets).is_file():
+        raise PacelineError(f"--official-targets {targets} is not a file.")
+    if targets is not None and logs is None:
+        raise PacelineError("--official-targets goes with --official LOGS_DIR.")
 
 
 def board_dir(experiment_dir: str | Path, ruleset: str, version: str) -> Path:
@@ -546,8 +560,7 @@ def fidelity_command(args: argparse.Namespace) -> int:
     from sdk.scoring.fidelity import fidelity, format_report
 
     check_output_paths(args, "json")
-    if not Path(args.official).is_dir():
-        raise PacelineError(f"--official {args.official} is not a folder of official logs.")
+    _check_official(args.official, args.official_targets)
     p = Path(args.dir)
     if p.is_file() and p.name != SUMMARY_FILE:
         from sdk.dev_leaderboard import field_times, load_dev_leaderboard
