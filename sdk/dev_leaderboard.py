@@ -17,7 +17,7 @@ File format (``dev_leaderboard_<ruleset>_v<version>.json``, :data:`FORMAT`)::
                 "upstream": {"repository": "...", "commit": "12c8e4ea...",
                              "path": "submissions/self_tuning/lion"},
                 "command": "paceline run --submission .../lion/submission.py ...",
-                "status": "ran", "reason": "",
+                "status": "ran", "reason": "", "note": "", "attempted": ["fastmri"],
                 "dev_score": 0.41, "dev_rank": 3,
                 "official_score": 0.62, "official_rank": 5,
                 "workloads": {"fastmri": {"time_to_target_sec": 12.9, "study_times": [12.9],
@@ -26,7 +26,8 @@ File format (``dev_leaderboard_<ruleset>_v<version>.json``, :data:`FORMAT`)::
 
 ``time_to_target_sec`` is ``null`` for a miss and is the median of ``study_times`` (one per
 study: the spread). ``status`` is ``ran`` (scored), or ``failed`` / ``skipped`` with the one
-``reason`` line; such entries keep ``dev_score`` ``null``. ``dev_score`` is the benchmark
+``reason`` line; such entries keep ``dev_score`` ``null``. ``attempted`` lists the workloads
+the entry's run tried (a failed entry missed all of them; fidelity counts it so). ``dev_score`` is the benchmark
 score over ``workloads`` with every ``ran`` entry scored as one group; ``official_*`` are the
 entry's score and rank among all entries of the official logs (``null`` when the logs have no
 folder of that name). :func:`check_dev_leaderboard` enforces all of this, and that every

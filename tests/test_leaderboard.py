@@ -270,3 +270,17 @@ def test_bad_official_flags_are_refused_before_anything_runs(tmp_path, capsys):
     assert main([*base, "--write", str(tmp_path / "no_such_dir" / "f.json")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "exp").exists()  # nothing ran
+
+
+def test_fidelity_of_a_run_against_its_own_logs_is_perfect(field_run, tmp_path, capsys):
+    """The run's folder is in AlgoPerf's layout, so it can stand in for official logs."""
+    out = tmp_path / "fidelity.json"
+    board = str(field_run["board"])
+    assert main(["leaderboard", "fidelity", board, "--official", board, "--json",
+                 str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["entries"] == ["fake_adam", "fake_rooted"]  # fake_broken has no logs there
+    assert result["failed_at_dev"] == ["fake_broken"]
+    assert (result["hit_pairs_agree"], result["hit_pairs"]) == (2, 2)
+    assert result["score_kendall_tau"] == 1.0 and result["pairwise_accuracy"] == 1.0
+    assert "Hit/miss agreement: 2/2" in capsys.readouterr().out

@@ -112,6 +112,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="rules the official logs are scored under (default: the dev run's)")
     fid_p.add_argument("--official-targets", metavar="JSON",
                        help="targets file for the official logs (default: the rules' tables)")
+    fid_p.add_argument("--leave-out-failed", action="store_true",
+                       help="leave out entries that failed at dev (default: they count as "
+                            "missing every workload they tried)")
     fid_p.add_argument("--json", metavar="OUT", help="write every statistic here")
     fid_p.set_defaults(_action=fidelity_command)
 
@@ -530,7 +533,7 @@ def build_dev_leaderboard(folder: str | Path, official: str | None,
                                                      "path": rec.get("folder", "unknown")},
                  "command": rec.get("command") or "(not run)", "status": status,
                  "reason": rec.get("reason") or ("" if status == "ran" else "no logs"),
-                 "note": rec.get("note", ""),
+                 "note": rec.get("note", ""), "attempted": list(rec.get("workloads") or []),
                  "dev_score": scores.get(name), "dev_rank": place.get(name),
                  "official_score": off_scores.get(name), "official_rank": off_ranks.get(name),
                  "workloads": {}}
@@ -570,6 +573,7 @@ def fidelity_command(args: argparse.Namespace) -> int:
         workloads = list(data["workloads"])
         frameworks = {n: e["framework"] for n, e in data["entries"].items()}
         version, ruleset = data["ruleset_version"], data["ruleset"]
+        records = data["entries"]
     else:
         summary = load_run(p)
         workloads = list(summary["workloads"])
@@ -577,6 +581,14 @@ def fidelity_command(args: argparse.Namespace) -> int:
                for n, t in dev_times(summary).items()}
         frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
         version, ruleset = summary["ruleset_version"], summary["ruleset"]
+        records = summary["entries"]
+    # An entry that failed at dev (import error, every trial failed) missed every workload
+    # it tried: a disagreement wherever the official run reached the target.
+    failed = sorted(n for n, r in records.items() if r.get("status") == "failed"
+                    and n not in dev and _attempted(r))
+    if not args.leave_out_failed:
+        dev.update({n: {w: math.inf for w in _attempted(records[n]) if w in workloads}
+                    for n in failed})
     official_times, _ = official_board(args.official, args.official_version or version, ruleset,
                                        args.official_targets)
     official = {n: {w: t.times.get(w, math.inf) for w in workloads}
@@ -589,15 +601,26 @@ def fidelity_command(args: argparse.Namespace) -> int:
     print(f"Fidelity of dev ({p}) against official ({args.official}), {ruleset} tuning, "
           f"{len(report.entries)} entries matched by folder name:\n")
     print(format_report(report, dev, official))
+    if failed:
+        how = "left out (--leave-out-failed)" if args.leave_out_failed else \
+            "counted as missing every workload they tried"
+        print(f"Entries that failed at dev, {how}: {', '.join(failed)}.")
     if args.json:
         from sdk.trial_logs import atomic_write_json
 
         atomic_write_json(Path(args.json), {
             **report.to_json(), "dev": str(p), "official": str(args.official),
+            "failed_at_dev": failed, "failed_left_out": bool(args.leave_out_failed),
             "official_targets": args.official_targets, "workload_list": workloads,
             "dev_times": _json_times(dev, report.entries),
             "official_times": _json_times(official, report.entries)})
     return 0
+
+
+def _attempted(record: dict[str, Any]) -> list[str]:
+    """The workloads an entry's run tried (a summary record or a dev leaderboard entry)."""
+    tried = record.get("attempted", record.get("workloads"))
+    return list(tried) if isinstance(tried, (list, dict)) else []
 
 
 def _json_times(table: dict[str, dict[str, float]], entries: list[str]) -> dict[str, Any]:
