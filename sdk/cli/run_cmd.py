@@ -144,6 +144,12 @@ def run(args: argparse.Namespace) -> int:
     if args.scale == "dev":
         print()
         print(score_against_references(ctx, args, rules, mine))
+        if args.ruleset == "self":
+            from sdk.dev_leaderboard import place_runs
+
+            print()
+            print(place_runs({f"{ctx.submission.name} (this run)": mine}, ctx.workloads,
+                             args.ruleset, ctx.table.version))
     return 0
 
 

@@ -41,10 +41,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", metavar="JSON",
                    help="targets (and base/held-out workload lists) overriding the tables "
                         "and dev meta_data; AlgoPerf's workload_targets*.json works")
-    p.add_argument("--against", choices=["baselines"], default=None,
-                   help="score dev runs against the kit's shipped reference timings on the "
-                        "workloads they trained (no targets file needed), with each "
-                        "reference's spread")
+    p.add_argument("--against", choices=["baselines", "leaderboard"], default=None,
+                   help="score dev runs on the workloads they trained (no targets file "
+                        "needed) against the kit's shipped reference timings, with each "
+                        "reference's spread ('baselines'), or rank them among the real "
+                        "AlgoPerf entries of the shipped dev leaderboard ('leaderboard')")
     p.add_argument("--json", metavar="OUT", help="write scores and per-workload times here")
     p.add_argument("--plot", metavar="OUT.png", help="write the performance profiles here")
     p.add_argument("--html", metavar="OUT.html",
@@ -132,7 +133,12 @@ def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: b
                                 "compares dev runs with the kit's dev reference timings.")
         runs[tree.name] = times
     ruleset = "self" if self_tuning else "external"
-    print(compare(runs, names, "dev", ruleset, version, rules))
+    if args.against == "leaderboard":
+        from sdk.dev_leaderboard import place_runs
+
+        print(place_runs(runs, names, ruleset, version))
+    else:
+        print(compare(runs, names, "dev", ruleset, version, rules))
     return 0
 
 
