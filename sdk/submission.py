@@ -50,6 +50,14 @@ OPTIONAL = {
 }
 
 
+def _positive_size(function: str, workload_name: str, size: Any) -> int:
+    """``size`` if it is a positive int; one sentence naming the function otherwise."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise SubmissionError(f"{function}({workload_name!r}) returned {size!r}; it must return "
+                              "a positive int.")
+    return size
+
+
 @dataclass
 class Submission:
     """An imported submission with its API generation and optional hooks resolved."""
@@ -93,12 +101,7 @@ class Submission:
             raise SubmissionError(
                 f"get_batch_size({workload_name!r}) failed: {type(exc).__name__}: {exc}."
             ) from exc
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise SubmissionError(
-                f"get_batch_size({workload_name!r}) returned {size!r}; it must return a "
-                f"positive int."
-            )
-        return size
+        return _positive_size("get_batch_size", workload_name, size)
 
     def eval_batch_size(self, workload_name: str, default: int) -> int:
         """``get_eval_batch_size(name)`` if the submission defines it, else ``default``."""
@@ -110,12 +113,7 @@ class Submission:
             raise SubmissionError(
                 f"get_eval_batch_size({workload_name!r}) failed: {type(exc).__name__}: {exc}."
             ) from exc
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise SubmissionError(
-                f"get_eval_batch_size({workload_name!r}) returned {size!r}; it must return a "
-                f"positive int."
-            )
-        return size
+        return _positive_size("get_eval_batch_size", workload_name, size)
 
     def check(self) -> list[str]:
         """Problems with the module's functions and signatures, as plain sentences."""
