@@ -95,7 +95,7 @@ def family_table(family: str) -> str:
     metric = _class(family).numbers_for("0.5")
     arrow = "lower is better" if metric.metric_minimized else "higher is better"
     rows = [f"Validation metric: `{metric.target_metric_name}` ({arrow}). Budgets are "
-            "wall-clock seconds on a 2-core machine.", "",
+            "seconds on the 2-core calibration machine (the dev clock, docs/runner.md).", "",
             "| workload | rules | target (val / test) | budget (s) | eval period (s) | "
             "step hint | targets from |",
             "|---|---|---|---|---|---|---|"]
