@@ -241,8 +241,8 @@ def test_train_queue_pads_each_batch_to_its_longest_utterance(tiny_dir, conforme
         assert set(real) <= set(lengths) and audio.shape[1] - real.max() < 1600
 
 
-def test_user_folder_without_marker_is_read_and_a_foreign_folder_is_refused(tiny_dir,
-                                                                              tmp_path):
+def test_user_folder_without_marker_is_read_and_a_foreign_folder_is_a_data_root(
+        tiny_dir, tmp_path, monkeypatch):
     user = tmp_path / "user"
     user.mkdir()
     for s in data.SPLITS:
@@ -250,12 +250,16 @@ def test_user_folder_without_marker_is_read_and_a_foreign_folder_is_refused(tiny
     d = data.load_dev(str(user))  # no DONE, no frontend_stats: read as is, stats computed
     reference = data.load_dev(tiny_dir)
     np.testing.assert_allclose(d.mean, reference.mean, rtol=1e-5)
+    # a folder without split files is a data root: the data is built in a folder paceline
+    # owns inside it (docs/security.md), and the user's files stay
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(PacelineError, match="holds no dev speech data"):
-        data.load_dev(str(foreign))
-    assert (foreign / "notes.txt").is_file()
+    built = []
+    monkeypatch.setattr(data, "prepare", lambda d=None, **_: built.append(d) or Path(tiny_dir))
+    data.load_dev(str(foreign))
+    assert built == [str(foreign)]
+    assert (foreign / "notes.txt").read_text() == "mine"
 
 
 def test_info_records_the_recipe_and_espeak_version(tiny_dir):
