@@ -214,3 +214,21 @@ def test_variants_use_two_algorithms_and_the_base_budget(tmp_path: Path, variant
     subject = ts.subject_for(variant, "pytorch")
     assert subject.base_numbers == MnistPyTorchDev.numbers_for("0.5")
     assert ts.default_algorithms(subject) == ts.PROCEDURE.variant_fallback
+
+
+def test_runs_side_by_side_give_the_same_records(tmp_path: Path) -> None:
+    """`--jobs 2` runs the search and the reruns in worker processes: same runs, same order,
+    same metrics; the record says which clock timed them."""
+    args = ["mnist", "--steps", "30", "--trials", "1", "--seeds", "2",
+            "--algorithms", "nadamw,momentum"]
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = _targets(tmp_path / "one", *args)["mnist"]
+    two = _targets(tmp_path / "two", *args, "--jobs", "2")["mnist"]
+
+    def key(record: dict) -> list:
+        return [(t["kind"], t["algorithm"], t["trial"], t["rng_seed"], t["global_step"],
+                 t["best_validation"]) for t in record["trials"]]
+
+    assert key(one) == key(two)
+    assert one["machine"]["clock"] == "dev" and "--clock dev" in one["command"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from sdk.cli.command import Command
 from sdk.cli.validate import (
+    MAX_JOBS,
     MAX_THREADS,
     MAX_TRIALS,
     check_output_dir,
@@ -28,6 +29,7 @@ from sdk.cli.validate import (
     finite_positive_float,
     positive_int,
 )
+from sdk.clock import CLOCKS
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -61,7 +63,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="delete earlier runs first")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--threads", type=positive_int(MAX_THREADS), metavar="N",
-                   help="CPU threads for the framework")
+                   help="CPU threads for the framework (default 1 under the dev clock)")
+    p.add_argument("--clock", choices=CLOCKS, default="dev",
+                   help="time the probe and the runs in this machine's CPU seconds ('dev', "
+                        "the unit other machines' dev clocks are scaled to) or wall seconds")
+    p.add_argument("--jobs", type=positive_int(MAX_JOBS), default=1, metavar="N",
+                   help="target-setting runs side by side, one thread each (default 1)")
     p.add_argument("--probe-seconds", type=finite_positive_float, metavar="SEC",
                    help="length of the speed probe (default: 10%% of the runtime, 4-15 s)")
     p.add_argument("--json", metavar="OUT", help="write every run and the derived numbers here")
@@ -121,6 +128,7 @@ def options_from(args: argparse.Namespace) -> Any:
         budget_factor=parse_factor(args.budget_factor), seed=args.seed, search_spaces=spaces,
         root=Path(args.experiment_dir), resume=args.resume, overwrite=args.overwrite,
         data_dir=args.data_dir, threads=args.threads, probe_sec=args.probe_seconds,
+        clock=args.clock, jobs=args.jobs,
     )
 
 

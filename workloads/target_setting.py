@@ -116,6 +116,15 @@ class TargetOptions:
     threads: int | None = None
     probe_sec: float | None = None
     command: str = ""
+    # The calibration machine defines the dev clock's unit: its runs are timed in its own CPU
+    # seconds (scale 1, one thread), so the numbers it writes are what other machines' dev
+    # clocks are normalised to. "wall" reproduces the records made before the dev clock.
+    clock: str = "dev"
+    jobs: int = 1  # runs side by side (one single-threaded run per worker process)
+
+    @property
+    def run_threads(self) -> int | None:
+        return self.threads or (1 if self.clock == "dev" else None)
 
 
 @dataclass
@@ -374,8 +383,8 @@ def run_one(subject: Subject, plan: Plan, kind: str, algorithm: str, trial: int,
             max_allowed_runtime_sec=plan.runtime_sec * PROCEDURE.run_cap_factor)
         options = RunOptions(ruleset="external", data_dir=opts.data_dir,
                              max_global_steps=plan.steps, tensorboard=False,
-                             save_checkpoints=False, threads=opts.threads,
-                             ignore_targets=True)
+                             save_checkpoints=False, threads=opts.run_threads,
+                             ignore_targets=True, clock=opts.clock, clock_scale=1.0)
         try:
             train_once(workload, _submission(algorithm, subject.framework),
                        make_hyperparameters(hyperparameters), rng_seed, get_ruleset("0.5"),
@@ -395,6 +404,36 @@ def run_one(subject: Subject, plan: Plan, kind: str, algorithm: str, trial: int,
         total_duration_sec=float(result.get("total_duration_sec", 0.0)),
         trial_dir=str(trial_dir), reason=status.get("reason", ""),
     )
+
+
+RunArgs = tuple[str, str, int, dict[str, Any], int, Path]  # kind, algorithm, trial, hp, seed, dir
+
+
+def run_many(subject: Subject, plan: Plan, runs: list[RunArgs], opts: TargetOptions,
+             report: Callable[[TrialRecord], None]) -> list[TrialRecord]:
+    """:func:`run_one` for each of ``runs``, ``opts.jobs`` side by side; records in order."""
+    if opts.jobs <= 1 or len(runs) <= 1:
+        records = []
+        for args in runs:
+            records.append(run_one(subject, plan, *args, opts))
+            report(records[-1])
+        return records
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from sdk.clock import hold_to_one_thread
+
+    context = multiprocessing.get_context("spawn")
+    found: dict[int, TrialRecord] = {}
+    with ProcessPoolExecutor(max_workers=min(opts.jobs, len(runs)), mp_context=context,
+                             initializer=hold_to_one_thread,
+                             initargs=(subject.framework,)) as pool:
+        futures = {pool.submit(run_one, subject, plan, *args, opts): i
+                   for i, args in enumerate(runs)}
+        for future in as_completed(futures):
+            found[futures[future]] = future.result()
+            report(found[futures[future]])
+    return [found[i] for i in range(len(runs))]
 
 
 def _usable(record: TrialRecord) -> bool:
@@ -466,7 +505,8 @@ def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
     probe_sec = opts.probe_sec or min(max(runtime * PROCEDURE.probe_fraction,
                                           PROCEDURE.probe_min_sec), PROCEDURE.probe_max_sec)
     say(f"{subject.name}: measuring speed ({probe_sec:.0f}s of NAdamW) ...")
-    probe = measure_speed(subject, probe_sec, folder / "probe", opts.data_dir, opts.threads)
+    probe = measure_speed(subject, probe_sec, folder / "probe", opts.data_dir, opts.run_threads,
+                          clock=opts.clock)
     step_time = probe["step_time_sec"]
     if opts.steps is not None:
         steps, runtime = opts.steps, opts.steps * step_time
@@ -611,27 +651,23 @@ def set_targets(name: str, opts: TargetOptions, say: Callable[[str], None] | Non
         say(f"  {r.kind} {r.algorithm} {r.trial}/{of}: {r.status}, {r.global_step} steps, "
             f"best {metric} {best} (test {test})")
 
-    search: list[TrialRecord] = []
+    runs_of_search = []
     for algorithm in plan.algorithms:
         space = search_space(algorithm, opts.search_spaces)
         points = generate_search(space, plan.trials,
                                  seed=prng.derive_seed(plan.seed, "targets", name, algorithm))
-        for i, point in enumerate(points, start=1):
-            record = run_one(subject, plan, "search", algorithm, i, dict(point._asdict()),
-                             prng.derive_seed(plan.seed, name, algorithm, i),
-                             folder / algorithm / f"trial_{i}", opts)
-            search.append(record)
-            report(record, plan.trials)
+        runs_of_search += [
+            ("search", algorithm, i, dict(point._asdict()),
+             prng.derive_seed(plan.seed, name, algorithm, i), folder / algorithm / f"trial_{i}")
+            for i, point in enumerate(points, start=1)]
+    search = run_many(subject, plan, runs_of_search, opts, lambda r: report(r, plan.trials))
     best = pick_best(search, minimized)
     say(f"{name}: best is {best.algorithm} trial {best.trial} ({metric} "
         f"{best.best_validation:.6g}); rerunning it with {plan.seeds} seeds")
-    reruns = []
-    for k in range(1, plan.seeds + 1):
-        record = run_one(subject, plan, "rerun", best.algorithm, k, best.hyperparameters,
-                         prng.derive_seed(plan.seed, name, "rerun", k),
-                         folder / "reruns" / f"trial_{k}", opts)
-        reruns.append(record)
-        report(record, plan.seeds)
+    reruns = run_many(subject, plan, [
+        ("rerun", best.algorithm, k, best.hyperparameters,
+         prng.derive_seed(plan.seed, name, "rerun", k), folder / "reruns" / f"trial_{k}")
+        for k in range(1, plan.seeds + 1)], opts, lambda r: report(r, plan.seeds))
     v05, how = derive_numbers(subject, plan, reruns)
     by_version = versions_of(name, v05)
     record = {
@@ -641,7 +677,7 @@ def set_targets(name: str, opts: TargetOptions, say: Callable[[str], None] | Non
         "wall_time_sec": round(time.time() - started, 1),
         "machine": {**system_metadata(),
                     f"{subject.framework}.version": _framework_version(subject.framework),
-                    "threads": opts.threads},
+                    "threads": opts.run_threads, "clock": opts.clock},
         "procedure": {"algorithms": plan.algorithms, "trials": plan.trials,
                       "seeds": plan.seeds, "seed": plan.seed,
                       "budget_factor": plan.budget_factor, "runtime_sec": plan.runtime_sec,
@@ -687,6 +723,7 @@ def canonical_command(plan: Plan, opts: TargetOptions) -> str:
         parts += ["--search-space", f"{algorithm}={path}"]
     if opts.threads:
         parts += ["--threads", str(opts.threads)]
+    parts += ["--clock", opts.clock]
     return " ".join(parts)
 
 
