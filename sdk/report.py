@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -127,7 +128,11 @@ def failed_trials_note(results: Sequence[Any]) -> str:
              "reason is in the trial's paceline_trial.json:"]
     for r in failed:
         where = f"{r.trial_dir}/paceline_trial.json" if r.trial_dir else "(not written)"
-        lines.append(f"  {r.workload} study {r.study} trial {r.trial}: {r.status}: {where}")
+        tb = Path(r.trial_dir or ".") / "paceline_traceback.txt"
+        full = f" (traceback: {tb})" if r.trial_dir and tb.is_file() else ""
+        lines.append(f"  {r.workload} study {r.study} trial {r.trial}: {r.status}: {where}{full}")
+    if any(r.status == "failed" for r in failed):
+        lines.append("Rerun with --pdb (and --jobs 1) to debug a failure where it was raised.")
     return "\n".join(lines)
 
 

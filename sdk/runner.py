@@ -70,6 +70,8 @@ class RunOptions:
     # probed normalisation (--speed-factor X gives 1/X).
     clock: str = "wall"
     clock_scale: float | None = None
+    # `--pdb`: a trial whose submission raises opens a post-mortem debugger at the raise
+    post_mortem: bool = False
 
 
 @dataclass
@@ -229,6 +231,9 @@ def train_once(
             return _train(workload, submission, hyperparameters, rng_seed, table, options,
                           trial_dir, study, trial, **kwargs)
         except TrialFailed as exc:
+            _save_traceback(trial_dir, exc)
+            if options.post_mortem:
+                _post_mortem(exc)
             if exc.result is None:  # failed before its training loop began
                 exc.result = _summarise(
                     workload, submission, options, table, budget, study, trial,
@@ -237,6 +242,36 @@ def train_once(
                 )
                 _write_status(trial_dir, exc.status, str(exc), exc.result)
             raise
+
+
+TRACEBACK_FILE = "paceline_traceback.txt"
+
+
+def _save_traceback(trial_dir: Path | None, exc: TrialFailed) -> None:
+    """Write the submission's full traceback beside the trial's logs (``paceline_traceback.txt``)."""
+    cause = exc.__cause__ or exc.__context__
+    if trial_dir is None or cause is None:
+        return
+    step = exc.result.global_step if exc.result is not None else 0
+    text = (f"{exc}\nstep: {step}\n\n"
+            + "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+    try:
+        from sdk.trial_logs import atomic_write_text
+
+        Path(trial_dir).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(Path(trial_dir) / TRACEBACK_FILE, text)
+    except OSError:
+        pass  # the reason is still in paceline_trial.json
+
+
+def _post_mortem(exc: TrialFailed) -> None:
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and cause.__traceback__ is not None:
+        import pdb
+
+        print(f"paceline: {exc}\npaceline: post-mortem debugger at the raise (q quits)",
+              file=sys.stderr)
+        pdb.post_mortem(cause.__traceback__)
 
 
 def _fresh_train_state() -> dict[str, Any]:

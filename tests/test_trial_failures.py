@@ -236,3 +236,70 @@ def test_the_watchdog_kills_a_trial_process_that_ignores_it(
     record = status(trial_dir(root, 1))
     assert record["status"] == "timed_out" and "watchdog killed" in record["reason"]
     assert records(root)[0]["observations"]["mnist"]["status"] == "timed_out"
+
+
+RAISING_AT_STEP_5 = '''
+import torch
+from algoperf import spec
+
+
+def get_batch_size(workload_name):
+    return 16
+
+
+def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
+    return {"optimizer": torch.optim.SGD(model_params.parameters(), lr=0.01)}
+
+
+def update_params(workload, current_param_container, current_params_types, model_state,
+                  hyperparameters, batch, loss_type, optimizer_state, eval_results, global_step,
+                  rng, train_state=None):
+    if global_step == 5:
+        return 1 / 0
+    return optimizer_state, current_param_container, model_state
+
+
+def prepare_for_eval(workload, current_param_container, current_params_types, model_state,
+                     hyperparameters, loss_type, optimizer_state, eval_results, global_step,
+                     rng):
+    return optimizer_state, current_param_container, model_state
+
+
+def data_selection(workload, input_queue, optimizer_state, current_param_container,
+                   model_state, hyperparameters, global_step, rng):
+    return next(input_queue)
+'''
+
+
+def _raising_run(tmp_path: Path, *extra: str) -> int:
+    from sdk.cli.main import main
+
+    sub = tmp_path / "raises.py"
+    sub.write_text(RAISING_AT_STEP_5)
+    return main(["run", "--workload", "mnist", "--submission", str(sub), "--ruleset", "self",
+                 "--speed-factor", "1", "--max-global-steps", "20", "--experiment-dir",
+                 str(tmp_path / "exp"), "--no-tensorboard", "--no-progress", *extra])
+
+
+def test_a_failed_trial_keeps_its_full_traceback_and_step(tmp_path: Path, capsys) -> None:
+    """The failing frame, the step and the whole traceback are written beside the logs."""
+    assert _raising_run(tmp_path, "--jobs", "1") == 2  # every trial failed
+    found = list((tmp_path / "exp").rglob("paceline_traceback.txt"))
+    assert len(found) == 1
+    text = found[0].read_text()
+    assert "ZeroDivisionError" in text and "step: 5" in text and "raises.py" in text
+    assert "Traceback (most recent call last)" in text
+    assert "traceback: " in capsys.readouterr().err
+
+
+def test_pdb_opens_a_post_mortem_debugger_at_the_raise(tmp_path: Path, monkeypatch) -> None:
+    import pdb
+
+    seen = []
+    monkeypatch.setattr(pdb, "post_mortem", lambda tb: seen.append(tb))
+    _raising_run(tmp_path, "--pdb")
+    assert len(seen) == 1
+    frame = seen[0]
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    assert frame.tb_frame.f_code.co_name == "update_params"

@@ -81,6 +81,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="continue killed trials from their last checkpoint and keep "
                         "finished ones")
     p.add_argument("--overwrite", action="store_true", help="start existing trials again")
+    p.add_argument("--pdb", action="store_true",
+                   help="open a post-mortem debugger where a submission raised (runs trials "
+                        "one at a time, in this process)")
     p.add_argument("--jobs", type=positive_int(MAX_JOBS), default=None, metavar="N",
                    help="trials run side by side, one single-threaded trial per process "
                         "(default: one per core under the dev clock, else 1)")
@@ -116,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             _write_summary(args.json, ctx, results)
 
-    jobs = jobs_for(args.jobs, ctx.options, len(specs))
+    jobs = 1 if args.pdb else jobs_for(args.jobs, ctx.options, len(specs))
+    ctx.options.post_mortem = args.pdb
     try:
         run_specs(specs, ctx.submission, submission_ref(args), ctx.table, ctx.options, jobs,
                   ctx.workload_kwargs, on_result=report)
