@@ -177,14 +177,27 @@ def _key_values(items: list[str]) -> dict[str, Any]:
 
 
 def _remove_experiment(root: Path, workload_names: list[str], framework: str) -> None:
+    """``--overwrite``: delete the experiment's trials paceline made, refusing anything else.
+
+    Every ``trial_<n>`` folder under ``study_*/<workload>_<framework>/`` must be a trial
+    directory paceline made (:func:`sdk.trial_logs.is_trial_dir`) and nothing else may sit
+    beside them; otherwise nothing is deleted and one sentence names the folder.
+    """
     from external_tuning.study import STATE_FILE
+    from sdk.trial_logs import is_trial_dir
 
     if not root.exists():
         return
+    doomed = [study / f"{name}_{framework}" for study in sorted(root.glob("study_*"))
+              for name in workload_names if (study / f"{name}_{framework}").exists()]
+    for folder in doomed:
+        for item in folder.iterdir():
+            if not (item.name.startswith("trial_") and is_trial_dir(item)):
+                raise PacelineError(f"{item} was not made by paceline, so --overwrite does not "
+                                    "delete it or its folder; move it away first.")
     (root / STATE_FILE).unlink(missing_ok=True)
-    for study in root.glob("study_*"):
-        for name in workload_names:
-            shutil.rmtree(study / f"{name}_{framework}", ignore_errors=True)
+    for folder in doomed:
+        shutil.rmtree(folder)
 
 
 def _dry_run(study: Any, json_out: str | None) -> int:

@@ -390,3 +390,21 @@ def test_overwrite_deletes_only_a_trial_directory_paceline_made(tmp_path):
     (ours / STATUS_FILE).write_text("{}")
     raise_for_existing(ours, RunOptions(overwrite=True))
     assert not ours.exists()
+
+
+def test_tune_overwrite_spares_a_users_file_in_a_trial_folder(tmp_path):
+    """`paceline tune --overwrite` deletes only trial folders paceline made."""
+    from external_tuning.cli import _remove_experiment
+    from sdk.errors import PacelineError
+
+    folder = tmp_path / "exp" / "study_0" / "mnist_pytorch"
+    (folder / "trial_1").mkdir(parents=True)
+    (folder / "trial_1" / "hparams.json").write_text("{}")
+    (folder / "my_notes.txt").write_text("mine")
+    with pytest.raises(PacelineError, match="my_notes.txt"):
+        _remove_experiment(tmp_path / "exp", ["mnist"], "pytorch")
+    assert (folder / "my_notes.txt").read_text() == "mine"
+    assert (folder / "trial_1" / "hparams.json").is_file()
+    (folder / "my_notes.txt").unlink()
+    _remove_experiment(tmp_path / "exp", ["mnist"], "pytorch")
+    assert not folder.exists()
