@@ -188,19 +188,25 @@ def _parse_points(data: list, source: str) -> tuple[dict[str, Any], ...]:
         raise SearchSpaceError(f"{source}: point 1 has no hyperparameters.")
     _check_names(names, source)
     for i, point in enumerate(data, start=1):
-        if set(point) != set(names):
-            missing = sorted(set(names) - set(point))
-            extra = sorted(set(point) - set(names))
-            parts = []
-            if missing:
-                parts.append(f"lacks {missing}")
-            if extra:
-                parts.append(f"adds {extra}")
-            raise SearchSpaceError(
-                f"{source}: point {i} {' and '.join(parts)} compared with point 1; every "
-                f"point must name the same hyperparameters."
-            )
+        mismatch = _point_mismatch(i, point, names, source)
+        if mismatch:
+            raise SearchSpaceError(mismatch)
     return tuple(dict(p) for p in data)
+
+
+def _point_mismatch(i: int, point: dict[str, Any], names: list[str], source: str) -> str | None:
+    """The sentence saying how point ``i`` differs from point 1's ``names``, if it does."""
+    if set(point) == set(names):
+        return None
+    missing = sorted(set(names) - set(point))
+    extra = sorted(set(point) - set(names))
+    parts = []
+    if missing:
+        parts.append(f"lacks {missing}")
+    if extra:
+        parts.append(f"adds {extra}")
+    return (f"{source}: point {i} {' and '.join(parts)} compared with point 1; every "
+            f"point must name the same hyperparameters.")
 
 
 # ---- AlgoPerf's Halton sequence ------------------------------------------------------------
@@ -284,3 +290,28 @@ def generate_search(space: SearchSpace, num_trials: int, seed: int | None = 0) -
         cls(**{p.name: p.from_unit(u) for p, u in zip(space.parameters, point, strict=True)})
         for point in units
     ]
+
+
+def space_problems(data: Any, source: str = "<search space>") -> list[str]:
+    """Every problem :meth:`SearchSpace.from_json` would refuse ``data`` for, one sentence each.
+
+    ``from_json`` stops at the first; ``paceline check`` reports them all at once.
+    """
+    def attempt(check: Any, *args: Any) -> list[str]:
+        try:
+            check(*args)
+        except SearchSpaceError as exc:
+            return [str(exc)]
+        return []
+
+    if isinstance(data, dict) and data:
+        problems = [p for name in data for p in attempt(_check_names, [name], source)]
+        return problems + [p for name, spec in data.items()
+                           for p in attempt(_parse_param, name, spec, source)]
+    if isinstance(data, list) and data and all(isinstance(p, dict) for p in data) and data[0]:
+        names = list(data[0])
+        problems = [p for name in names for p in attempt(_check_names, [name], source)]
+        mismatches = (_point_mismatch(i, point, names, source)
+                      for i, point in enumerate(data, start=1))
+        return problems + [m for m in mismatches if m]
+    return attempt(SearchSpace.from_json, data, source)

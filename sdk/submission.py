@@ -203,9 +203,21 @@ def _import_file(path: Path, import_root: Path | None = None) -> ModuleType:
     return module
 
 
-def _describe_import_error(where: str, exc: BaseException) -> str:
+def _describe_import_error(where: str, exc: BaseException, path: Path | None = None) -> str:
+    """One sentence locating an import failure in the user's code, not in paceline's.
+
+    A syntax error reads as a compiler's would, ``file:line:col: SyntaxError: msg``; any other
+    error names the last line of the submission's own folder that was running when it raised.
+    """
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename != "<string>":
+        return f"{exc.filename}:{exc.lineno}:{exc.offset}: {type(exc).__name__}: {exc.msg.rstrip('.')}."
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "importlib" not in f.filename]
-    at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    if path is not None:
+        folder = str(path.resolve().parent) + os.sep
+        frames = [f for f in frames if f.filename.startswith(folder)] or frames
+        at = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    else:
+        at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return f"Could not import submission {where}: {type(exc).__name__}: {exc}{at}."
 
 
@@ -250,7 +262,8 @@ def load_submission(
         except BaseException as exc:  # noqa: BLE001 - any failure in user code
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            raise SubmissionError(_describe_import_error(ref, exc)) from exc
+            raise SubmissionError(_describe_import_error(
+                ref, exc, Path(target) if baseline is None else None)) from exc
     api = getattr(module, "PACELINE_API_VERSION", None) or record.api_version
     name = baseline or (path.parent.name if path and path.stem == "submission" else path.stem)
     return Submission(module=module, name=name, path=path, api_version=str(api), baseline=baseline)
