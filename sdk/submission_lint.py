@@ -86,8 +86,18 @@ def hyperparameter_reads(submission: Any) -> HyperparameterReads:
     return result
 
 
-@cache
 def _parsed(filename: str) -> ast.Module | None:
+    """The file's syntax tree, parsed once per version of the file."""
+    try:
+        stat = os.stat(filename)
+    except OSError:
+        return None
+    return _parse(filename, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse(filename: str, mtime_ns: int, size: int) -> ast.Module | None:
+    del mtime_ns, size  # cache keys only
     try:
         with open(filename, encoding="utf-8") as f:
             return ast.parse(f.read(), filename)
@@ -251,7 +261,10 @@ class _Visitor:
             return
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None and (
                 self.is_obj(node.value) or self.is_dict(node.value)):
-            return  # an alias, collected up front
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not all(isinstance(t, ast.Name) for t in targets):
+                self.result.escapes.append(self.at(node))  # stored: state["h"] = hyperparameters
+            return  # a plain alias is collected up front
         if isinstance(node, ast.Attribute) and self.is_obj(node.value):
             if node.attr.startswith("_"):
                 self.result.escapes.append(self.at(node))  # _fields, _replace, ...

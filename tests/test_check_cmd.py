@@ -163,3 +163,55 @@ def test_smoke_passes_on_the_nadamw_baseline() -> None:
     rc, lines, out = check("nadamw", "--smoke", "--smoke-steps", "5")
     assert rc == 0 and lines == []
     assert "--smoke: 5 steps on mnist dev ran" in out
+
+
+LINT_CASES = '''
+def helper(h, key):
+    return h._asdict()[key]
+
+
+def get_batch_size(workload_name):
+    return 8
+
+
+def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
+    hp = hyperparameters
+    d = hp._asdict()
+    alpha = d["alpha"]
+    beta = d.get("beta", 1)
+    if hasattr(hp, "gamma"):
+        alpha = hp.gamma
+    try:
+        beta = hp.eps
+    except AttributeError:
+        beta = 1e-8
+    zeta = helper(hp, "zeta")
+    omega = getattr(hp, "omega", 0)
+    return {"a": alpha, "b": beta, "z": zeta, "o": omega}
+
+
+def update_params(workload, current_param_container, current_params_types, model_state,
+                  hyperparameters, batch, loss_type, optimizer_state, eval_results,
+                  global_step, rng):
+    {update_body}
+    return optimizer_state, current_param_container, model_state
+
+
+def data_selection(workload, input_queue, optimizer_state, current_param_container,
+                   model_state, hyperparameters, global_step, rng):
+    return next(input_queue)
+'''
+
+
+def test_reads_through_aliases_helpers_and_guards(tmp_path: Path) -> None:
+    from sdk.submission import load_submission
+    from sdk.submission_lint import hyperparameter_reads
+
+    path = tmp_path / "lint.py"
+    path.write_text(LINT_CASES.replace("{update_body}", "pass"))
+    reads = hyperparameter_reads(load_submission(str(path)))
+    assert sorted(reads.required()) == ["alpha", "zeta"]  # the rest have a default or a guard
+    assert reads.names() == {"alpha", "beta", "gamma", "eps", "zeta", "omega"}
+    assert reads.complete
+    path.write_text(LINT_CASES.replace("{update_body}", 'optimizer_state["h"] = hyperparameters'))
+    assert not hyperparameter_reads(load_submission(str(path))).complete  # stored: lost track
