@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from external_tuning.observations import Observation
+from sdk.clock import limit_thread_pools
 from sdk.errors import PacelineError
 from sdk.experiment import TrialSpec
 from sdk.runner import RunOptions, crash_reason, record_failure
@@ -47,8 +48,6 @@ LOCK_FILE = ".paceline_trial.lock"
 # (sdk/trial_status.py): the trial's own in-process watchdog fires first and records itself;
 # the kill is for a hang that never returns to Python.
 KILL_AFTER_LIMIT = (1.1, 10.0)  # limit * 1.1 + min(10 s, limit)
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
 @dataclass(frozen=True)
@@ -95,15 +94,8 @@ class TrialOutcome:
 
 def limit_threads(threads: int | None) -> None:
     """Thread limits for numeric libraries; effective only before torch/jax are imported."""
-    if not threads:
-        return
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
-    if threads == 1:
-        flags = os.environ.get("XLA_FLAGS", "")
-        extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = f"{flags} {extra}".strip()
+    if threads:
+        limit_thread_pools(threads)
 
 
 _SUBMISSIONS: dict[tuple, Any] = {}

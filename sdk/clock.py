@@ -22,11 +22,12 @@ A clock is a callable returning seconds (the runner only takes differences) plus
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,19 @@ MAX_CANARY_DRIFT = 0.25
 
 # Environment variables that size numeric libraries' thread pools (read when they load).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 _ACTIVE_CLOCK: list[Callable[[], float]] = []
+
+
+def limit_thread_pools(threads: int) -> None:
+    """Size numeric libraries' thread pools through the environment (effective only for the
+    libraries loaded after it; older jax versions also read XLA's flags for one thread)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if threads == 1 and "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {XLA_ONE_THREAD}".strip()
 
 
 def active_clock() -> Callable[[], float] | None:
@@ -55,19 +67,24 @@ def active_clock() -> Callable[[], float] | None:
     return _ACTIVE_CLOCK[-1] if _ACTIVE_CLOCK else None
 
 
-class running_with:
-    """``with running_with(clock):`` makes ``clock`` the :func:`active_clock` for a trial."""
+def activate(clock: Callable[[], float]) -> None:
+    """Make ``clock`` the :func:`active_clock` until :func:`deactivate` (a trial's loop)."""
+    _ACTIVE_CLOCK.append(clock)
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
 
-    def __enter__(self) -> Callable[[], float]:
-        _ACTIVE_CLOCK.append(self.clock)
-        return self.clock
+def deactivate(clock: Callable[[], float]) -> None:
+    if clock in _ACTIVE_CLOCK:
+        _ACTIVE_CLOCK.remove(clock)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.clock in _ACTIVE_CLOCK:
-            _ACTIVE_CLOCK.remove(self.clock)
+
+@contextlib.contextmanager
+def running_with(clock: Callable[[], float]) -> Iterator[Callable[[], float]]:
+    """``with running_with(clock):`` makes ``clock`` the :func:`active_clock` inside."""
+    activate(clock)
+    try:
+        yield clock
+    finally:
+        deactivate(clock)
 
 
 def hold_to_one_thread(framework: str) -> str | None:
@@ -79,8 +96,7 @@ def hold_to_one_thread(framework: str) -> str | None:
     the one thread to a free core. Returns a sentence when it came too late (the framework
     already started with more threads), else ``None``.
     """
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+    limit_thread_pools(1)
     if framework == "pytorch":
         import torch
 
@@ -418,11 +434,14 @@ __all__ = [
     "DevClock",
     "Normalisation",
     "WallClock",
+    "activate",
     "active_clock",
     "canary_sec",
     "check_clock",
+    "deactivate",
     "default_clock",
     "hold_to_one_thread",
+    "limit_thread_pools",
     "measurement_report",
     "normalisation_for",
     "running_with",

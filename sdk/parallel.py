@@ -72,6 +72,14 @@ def _start_worker(framework: str, threads: int | None) -> None:
         hold_to_one_thread(framework)
 
 
+def worker_pool(workers: int, framework: str, threads: int | None = 1) -> ProcessPoolExecutor:
+    """``workers`` spawned processes, each holding ``framework`` to one thread before it
+    starts (unless ``threads`` asks for more): where paceline runs trials side by side."""
+    return ProcessPoolExecutor(max_workers=max(1, workers),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(framework, threads))
+
+
 def _run_one(ref: SubmissionRef, spec: TrialSpec, version: str, options: RunOptions,
              workload_kwargs: dict[str, Any]) -> TrialResult:
     from sdk.experiment import run_trial
@@ -122,10 +130,7 @@ def _run_pool(specs: list[TrialSpec], resumed: set[Path], ref: SubmissionRef,
     """
     from dataclasses import replace
 
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(specs)) or 1, mp_context=context,
-                             initializer=_start_worker,
-                             initargs=(ref.framework, options.threads)) as pool:
+    with worker_pool(min(jobs, len(specs)), ref.framework, options.threads) as pool:
         running: dict[Future, TrialSpec] = {
             pool.submit(_run_one, ref, spec, table.version,
                         replace(options, resume=True) if spec.trial_dir in resumed else options,

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sdk import rng as prng
-from sdk.clock import canary_sec, measurement_report, running_with, trial_clock
+from sdk.clock import activate, canary_sec, deactivate, measurement_report, trial_clock
 from sdk.errors import PacelineError, SubmissionError
 from sdk.frameworks.adapters import get_adapter
 from sdk.rulesets import RulesetTable
@@ -435,7 +435,7 @@ def _train(
     canary_before = canary_sec() if norm is not None and norm.canary_sec else None
 
     # ---- the timed loop -------------------------------------------------------------------------
-    active = running_with(now).__enter__()
+    activate(now)  # the self-tuning helpers read the trial's clock through it
     global_start_wall = time.time()
     global_start_time = now()
     train_state["last_step_end_time"] = global_start_time
@@ -551,9 +551,9 @@ def _train(
             logger.flush()
         raise
     finally:
-        running_with(active).__exit__()
-        if hasattr(active, "close"):
-            active.close()
+        deactivate(now)
+        if hasattr(now, "close"):
+            now.close()
 
     if sync_before_eval:  # the steps still queued since the last eval are step time too
         t0 = now()

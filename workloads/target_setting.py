@@ -418,16 +418,12 @@ def run_many(subject: Subject, plan: Plan, runs: list[RunArgs], opts: TargetOpti
             records.append(run_one(subject, plan, *args, opts))
             report(records[-1])
         return records
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    from sdk.clock import hold_to_one_thread
+    from sdk.parallel import worker_pool
 
-    context = multiprocessing.get_context("spawn")
     found: dict[int, TrialRecord] = {}
-    with ProcessPoolExecutor(max_workers=min(opts.jobs, len(runs)), mp_context=context,
-                             initializer=hold_to_one_thread,
-                             initargs=(subject.framework,)) as pool:
+    with worker_pool(min(opts.jobs, len(runs)), subject.framework, opts.run_threads) as pool:
         futures = {pool.submit(run_one, subject, plan, *args, opts): i
                    for i, args in enumerate(runs)}
         for future in as_completed(futures):
