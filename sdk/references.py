@@ -106,7 +106,8 @@ class Spread:
             return f"miss ({self.studies} studies)"
         reached = f"{self.low:.1f}-{self.high:.1f}" if self.high > self.low else f"{self.low:.1f}"
         missed = f", {self.misses} missed" if self.misses else ""
-        return f"{self.median:.1f} [{reached}] (n={self.studies}{missed})"
+        median = f"{self.median:.1f}" if math.isfinite(self.median) else "miss"
+        return f"{median} [{reached}] (n={self.studies}{missed})"
 
 
 def reference_spread(data: dict[str, Any], workloads: list[str] | None = None

@@ -38,3 +38,5 @@ def test_a_run_is_placed_against_the_spread():
     assert never.place(30.0) == "faster"
     assert "[9.0-12.0]" in mnist.text() and "n=3" in mnist.text()
     assert never.text().startswith("miss")
+    assert some_missed.text() == "40.0 [38.0-40.0] (n=3, 1 missed)"
+    assert Spread(math.inf, 21.7, 21.7, 3, 2).text() == "miss [21.7] (n=3, 2 missed)"
