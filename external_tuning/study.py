@@ -28,7 +28,6 @@ from __future__ import annotations
 import collections
 import json
 import math
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -417,7 +416,3 @@ def _check_trial_dir(spec: TrialSpec) -> None:
             "(left by another run); pass --overwrite to start the experiment again or "
             "--experiment-name NAME for a separate one."
         )
-
-
-def print_line(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)

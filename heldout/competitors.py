@@ -161,10 +161,6 @@ def from_baselines(
     return out
 
 
-def finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def read_times(root: Path, rules: ScoringRules, workloads: Sequence[str],
                framework: str | None = None) -> dict[str, float]:
     """A local run's times for ``workloads`` (``inf`` where it missed or left no logs)."""

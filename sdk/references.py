@@ -128,12 +128,3 @@ def reference_spread(data: dict[str, Any], workloads: list[str] | None = None
                 high=max(finite) if finite else math.inf,
                 studies=len(times), misses=len(times) - len(finite))
     return out
-
-
-def reference_targets(data: dict[str, Any]) -> dict[str, float]:
-    """The validation target each reference workload was timed against."""
-    targets: dict[str, float] = {}
-    for per_workload in data["baselines"].values():
-        for workload, entry in per_workload.items():
-            targets.setdefault(workload, entry.get("target"))
-    return targets

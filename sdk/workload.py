@@ -15,8 +15,6 @@ from typing import Any, ClassVar
 from sdk import spec
 from sdk.rulesets import DEFAULT_VERSION, WorkloadNumbers, base_workload_name, get_ruleset
 
-SCALES = ("dev", "official")
-
 
 class PacelineWorkload(spec.Workload):
     """A workload with its ruleset numbers bound to one ruleset version.
