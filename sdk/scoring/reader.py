@@ -154,8 +154,10 @@ def _depth_to_trials(path: Path, limit: int = 4) -> int | None:
 def find_submissions(paths: Sequence[str | Path]) -> list[SubmissionTree]:
     """The submissions under each path (a submission folder, or a folder of submissions).
 
-    Two submissions with the same folder name from different places are told apart by their
-    parent folder (``v05/baseline``, ``v06/baseline``). Raises :class:`PacelineError` with one
+    Two submissions with the same folder name from different places are told apart by the
+    parent folders that differ (``v05/baseline`` and ``v06/baseline``; ``expA/my_sgdm`` and
+    ``expB/my_sgdm`` for ``expA/dev/external_tuning/my_sgdm`` and
+    ``expB/dev/external_tuning/my_sgdm``), whatever order the paths come in. Raises :class:`PacelineError` with one
     sentence when a path is not an experiment tree.
     """
     _subdir_names.cache_clear()  # folders may have changed since the last call
@@ -166,17 +168,47 @@ def find_submissions(paths: Sequence[str | Path]) -> list[SubmissionTree]:
             tree = trees.setdefault(key, SubmissionTree(name=name, roots=[]))
             if root.resolve() not in [r.resolve() for r in tree.roots]:
                 tree.roots.append(root)
-    counts: dict[str, int] = {}
-    for _, name in trees:
-        counts[name] = counts.get(name, 0) + 1
+    labels = distinct_labels(list(trees))
     out = []
-    for (parent, name), tree in trees.items():
-        if counts[name] > 1:
-            tree.name = f"{parent.name}/{name}"
+    for key, tree in trees.items():
+        tree.name = labels[key]
         for root in tree.roots:
             _collect(tree, root)
         out.append(tree)
     return sorted(out, key=lambda t: _natural_key(t.name))
+
+
+def distinct_labels(keys: Sequence[tuple[Path, str]]) -> dict[tuple[Path, str], str]:
+    """A name per (parent folder, submission name) that no other key shares.
+
+    A name held by one key stays as it is. Keys sharing a name get the fewest parent-folder
+    components, nearest first, that tell every one of them apart; components all of them
+    share (``dev``, ``external_tuning``) are left out. Depends only on the set of keys, so
+    the names do not change with the order the folders were given in.
+    """
+    groups: dict[str, list[tuple[Path, str]]] = {}
+    for key in keys:
+        groups.setdefault(key[1], []).append(key)
+    out = {}
+    for name, group in groups.items():
+        if len(group) == 1:
+            out[group[0]] = name
+            continue
+        parts = {key: key[0].parts[::-1] for key in group}  # nearest parent first
+        longest = max(len(p) for p in parts.values())
+        chosen: list[int] = []
+        for depth in range(longest):
+            column = {p[depth] if depth < len(p) else "" for p in parts.values()}
+            if len(column) > 1:
+                chosen.append(depth)
+                picked = {key: tuple(p[d] if d < len(p) else "" for d in chosen)
+                          for key, p in parts.items()}
+                if len(set(picked.values())) == len(group):
+                    break
+        for key, p in parts.items():
+            prefix = [p[d] for d in reversed(chosen) if d < len(p) and p[d] not in ("", "/")]
+            out[key] = "/".join([*prefix, name])
+    return out
 
 
 def _submission_roots(path: Path) -> list[tuple[str, Path]]:
