@@ -196,3 +196,14 @@ def test_report_in_a_headless_browser(tmp_path, capsys):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 900  # no table wider than the window
         browser.close()
+
+
+def test_against_baselines_writes_the_report_of_what_was_run(tmp_path, capsys):
+    _run(tmp_path / "exp" / "my_sgdm", 20.0)
+    out = tmp_path / "r.html"
+    rc = main(["score", str(tmp_path / "exp" / "my_sgdm"), "--against", "baselines",
+               "--html", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    page = out.read_text()
+    _check_offline_and_valid(page)
+    assert "One submission" in page and "mnist" in page

@@ -49,8 +49,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="OUT", help="write scores and per-workload times here")
     p.add_argument("--plot", metavar="OUT.png", help="write the performance profiles here")
     p.add_argument("--html", metavar="OUT.html",
-                   help="write a self-contained HTML report (scores, shaded time and ratio "
-                        "tables, the profiles plot, targets, warnings)")
+                   help="write a self-contained HTML report (scores, times, training "
+                        "curves, chosen trials and hyperparameters, spread over studies, "
+                        "machine/clock/seed, targets); works offline")
     p.add_argument("--score-method", choices=("grid", "exact"), default="grid",
                    help="rank by the reference scorer's grid+trapezoid value (default) or the "
                         "exact integral of the profile; both are shown")
@@ -139,6 +140,13 @@ def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: b
         print(place_runs(runs, names, ruleset, version))
     else:
         print(compare(runs, names, "dev", ruleset, version, rules))
+    if args.html:
+        from sdk.scoring.html import write_html
+        from sdk.scoring.leaderboard import score_submissions
+
+        board = score_submissions(list(runs.values()), rules, args.score_method)
+        write_html(board, args.html, f"paceline score: {', '.join(args.dirs)}")
+        print(f"Wrote {args.html}.")
     return 0
 
 
