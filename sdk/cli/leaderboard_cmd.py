@@ -112,6 +112,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="rules the official logs are scored under (default: the dev run's)")
     fid_p.add_argument("--official-targets", metavar="JSON",
                        help="targets file for the official logs (default: the rules' tables)")
+    fid_p.add_argument("--dev-targets", metavar="JSON",
+                       help="score the dev runs against these targets instead of the ones "
+                            "they ran with (a run stops at its own target, so only targets "
+                            "no harder than those are measured fairly)")
     fid_p.add_argument("--leave-out-failed", action="store_true",
                        help="leave out entries that failed at dev (default: they count as "
                             "missing every workload they tried)")
@@ -364,19 +368,24 @@ def load_run(path: str | Path) -> dict[str, Any]:
     return summary
 
 
-def dev_rules(summary: dict[str, Any]) -> Any:
-    """Scoring rules over the run's workloads (no held-out rule: variants are not run)."""
+def dev_rules(summary: dict[str, Any], targets: str | None = None) -> Any:
+    """Scoring rules over the run's workloads (no held-out rule: variants are not run).
+
+    ``targets``: a targets JSON that replaces the dev targets the trials recorded (to ask how
+    the same runs would score against other targets, e.g. candidate dev targets).
+    """
     from sdk.scoring import scoring_rules
 
     return scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
-                         base_workloads=tuple(summary["workloads"]), held_out_workloads=())
+                         targets_file=targets, base_workloads=tuple(summary["workloads"]),
+                         held_out_workloads=())
 
 
-def dev_times(summary: dict[str, Any]) -> dict[str, Any]:
+def dev_times(summary: dict[str, Any], targets: str | None = None) -> dict[str, Any]:
     """``{entry: SubmissionTimes}`` of every entry that ran (its logs read back)."""
     from sdk.scoring import load_submission_times
 
-    rules = dev_rules(summary)
+    rules = dev_rules(summary, targets)
     out = {}
     for name, record in summary["entries"].items():
         if record.get("status") != "ran":
@@ -566,6 +575,9 @@ def fidelity_command(args: argparse.Namespace) -> int:
     _check_official(args.official, args.official_targets)
     p = Path(args.dir)
     if p.is_file() and p.name != SUMMARY_FILE:
+        if args.dev_targets:
+            raise PacelineError("--dev-targets needs a run folder: a dev leaderboard file "
+                                "holds times, not the curves to score again.")
         from sdk.dev_leaderboard import field_times, load_dev_leaderboard
 
         data = load_dev_leaderboard(p)
@@ -578,7 +590,7 @@ def fidelity_command(args: argparse.Namespace) -> int:
         summary = load_run(p)
         workloads = list(summary["workloads"])
         dev = {n: {w: t.times[w] for w in workloads if w in t.times}  # absent: not run
-               for n, t in dev_times(summary).items()}
+               for n, t in dev_times(summary, args.dev_targets).items()}
         frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
         version, ruleset = summary["ruleset_version"], summary["ruleset"]
         records = summary["entries"]
