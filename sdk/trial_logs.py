@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sdk.trackers import TrialTrackers
+
 EVAL_FILE = "eval_measurements.csv"
 ALL_FILE = "measurements.csv"
 STATUS_FILE = "paceline_trial.json"
@@ -190,6 +192,13 @@ class ScalarWriter:
             event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
             self._writer.add_event(event)
 
+    def summary(self, summary: Any, step: int) -> None:
+        """Write a ready-made ``Summary`` proto (HParams, Custom Scalars layout)."""
+        from tensorboard.compat.proto import event_pb2
+
+        self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=int(step),
+                                               summary=summary))
+
     def flush(self) -> None:
         self._writer.flush()
 
@@ -212,6 +221,8 @@ class TrialLogger:
         self.eval_rows: list[dict[str, Any]] = []
         self.all_rows: list[dict[str, Any]] = []
         self._tb = ScalarWriter(self.trial_dir) if tensorboard else None
+        # HParams, target, by-time axis and --wandb (sdk/trackers.py)
+        self._trackers = TrialTrackers(self.trial_dir, self._tb)
         self.preemption_count = 0
 
     # -- AlgoPerf MetricLogger interface (submissions call this through the workload) -----
@@ -237,6 +248,8 @@ class TrialLogger:
             atomic_write_text(self.trial_dir / ALL_FILE, rows_to_csv(self.all_rows))
         if self._tb is not None:
             self._tb.scalars(metrics, global_step)
+        if is_eval:
+            self._trackers.on_eval(metrics, global_step)
 
     def restore(self, eval_rows: list[dict[str, Any]], all_rows: list[dict[str, Any]]) -> None:
         """Rewrite the CSVs from a checkpoint's rows (after a kill the files may be ahead)."""
@@ -262,6 +275,7 @@ class TrialLogger:
 
     def write_json(self, name: str, data: Any) -> None:
         atomic_write_json(self.trial_dir / name, data)
+        self._trackers.on_json(name, data)
 
     def flush(self) -> None:
         if self._tb is not None:
@@ -271,6 +285,7 @@ class TrialLogger:
         """End the trial's logging: the eval record and CSV are rewritten from the rows this
         logger wrote, so whatever the submission's last steps did to them is undone."""
         self._write_eval_rows(csv_too=bool(self.eval_rows))
+        self._trackers.close()
         if self._tb is not None:
             self._tb.close()
             self._tb = None

@@ -67,6 +67,9 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not checkpoint after evals (no --resume possible)")
     p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--wandb", action="store_true",
+                   help="also log every trial to Weights & Biases, as AlgoPerf's --use_wandb "
+                        "(needs `pip install wandb`; project $WANDB_PROJECT, else 'paceline')")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="live progress bar (default: when stderr is a terminal)")
     p.add_argument("--json", metavar="OUT", help="write a machine-readable summary here")

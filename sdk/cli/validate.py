@@ -141,5 +141,9 @@ def check_run_flags(args: argparse.Namespace) -> None:
     """The checks `run`, `tune` and `heldout` share, before a submission is even imported."""
     exclusive(args, "resume", "overwrite")
     check_output_paths(args, "json")
+    if getattr(args, "wandb", False):
+        from sdk.trackers import require_wandb
+
+        require_wandb()
     if getattr(args, "experiment_dir", None) is not None:
         check_output_dir(args.experiment_dir, "--experiment-dir")
