@@ -20,6 +20,10 @@ points become ordered choices when they are all numbers, unordered ones otherwis
 with ``min == max`` or a single feasible point is fixed and not shown to Ax. List-form spaces
 (explicit points) have nothing to search between, so Bayesian search refuses them.
 
+Registered as ``--search bayesian``: not a fixed plan (each workload, or the ``--shared``
+set, gets its own tuner, whose trials wait for results), early stopping on by default, and
+``--dry-run`` shows the initial quasi-random points and leaves the model's to be chosen.
+
 Ax and torch are imported on first use only. Model fitting runs with ``threads`` torch threads
 (default 1): on a shared CPU more threads make it slower, not faster.
 
@@ -39,8 +43,10 @@ from typing import Any
 
 from external_tuning.observations import TrialRecord
 from external_tuning.quasi_random import continuation, planned_points
+from external_tuning.strategy import Preview, SearchStrategy
 from sdk import rng as prng
 from sdk.errors import PacelineError
+from sdk.registry import SearchStrategyEntry, search_strategies
 from sdk.search_space import Choice, Range, SearchSpace
 
 OBJECTIVE = "objective"
@@ -149,8 +155,13 @@ def _quiet_torch(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def default_initial_trials(num_trials: int, per_study: int = 5) -> int:
+    """Quasi-random trials before the model: a benchmark study's worth, at most a third."""
+    return max(1, min(per_study, num_trials // 3))
+
+
 @dataclass
-class BayesianSearch:
+class BayesianSearch(SearchStrategy):
     """Ax/BoTorch search seeded with the benchmark's quasi-random points (module docstring)."""
 
     space: SearchSpace
@@ -159,6 +170,12 @@ class BayesianSearch:
     initial_trials: int = 5
     threads: int = 1
     name: str = field(default="bayesian", init=False)
+    early_stopping = True
+
+    @classmethod
+    def create(cls, space: SearchSpace, config: Any) -> BayesianSearch:
+        initial = config.initial_trials or default_initial_trials(config.num_trials)
+        return cls(space, config.num_trials, config.seed, initial, config.threads)
 
     def __post_init__(self) -> None:
         if self.space.is_list:
@@ -173,9 +190,15 @@ class BayesianSearch:
         self.initial_points = planned_points(self.space, self.initial_trials, self.seed)
         self.last_origins: list[str] = []  # per point of the last suggest(): how it was chosen
 
-    @property
-    def capacity(self) -> int:
-        return self.num_trials
+    def preview(self, history: Sequence[TrialRecord], count: int) -> list[Preview]:
+        """The initial quasi-random points as planned; the model's are chosen later."""
+        out: list[Preview] = []
+        for i in range(len(history), len(history) + count):
+            if i < self.initial_trials:
+                out.append((dict(self.initial_points[i]), "quasi-random"))
+            else:
+                out.append((None, "bayesian (chosen from the trials before it)"))
+        return out
 
     def suggest(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]:
         """``count`` new points given every trial asked so far (complete or pending)."""
@@ -242,3 +265,8 @@ class BayesianSearch:
     def _decode(self, params: dict[str, Any]) -> dict[str, Any]:
         return {p.name: p.fixed if p.is_fixed else p.decode(params[p.name])
                 for p in self._params}
+
+
+search_strategies().register(SearchStrategyEntry(
+    "bayesian", "external_tuning.bayesian:BayesianSearch",
+    "Ax + BoTorch on time-to-target, started from the benchmark's quasi-random points"))

@@ -10,6 +10,10 @@ AlgoPerf's ``halton.generate_search`` draws (the same set in every study), shuff
 searches that need more quasi-random points than the planned set (Bayesian search while it
 waits for enough observations to fit a model).
 
+Registered as ``--search quasi-random`` (the default of ``paceline tune``): a fixed plan, so
+one tuner per study proposes for every workload, with the seed ``paceline run`` orders its
+study with (same points, same per-trial seeds).
+
     >>> from sdk.search_space import SearchSpace
     >>> space = SearchSpace.from_json({"lr": {"min": 1e-4, "max": 1e-2, "scaling": "log"}})
     >>> search = QuasiRandomSearch(space, num_trials=5, seed=0)
@@ -23,7 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from external_tuning.strategy import SearchStrategy
+from sdk import rng as prng
 from sdk.errors import PacelineError
+from sdk.registry import SearchStrategyEntry, search_strategies
 from sdk.search_space import SearchSpace, generate_search, halton_points
 
 
@@ -42,16 +49,22 @@ def continuation(space: SearchSpace, start: int, count: int) -> list[dict[str, A
 
 
 @dataclass
-class QuasiRandomSearch:
+class QuasiRandomSearch(SearchStrategy):
     """The benchmark's own search; see the module docstring."""
 
     space: SearchSpace
     num_trials: int
     seed: int | None = 0
     name: str = field(default="quasi-random", init=False)
+    fixed_plan = True
 
     def __post_init__(self) -> None:
         self._points = planned_points(self.space, self.num_trials, self.seed)
+
+    @classmethod
+    def study_seed(cls, seed: int, study: int, workloads: tuple[str, ...]) -> int:
+        """The order seed ``paceline run`` gives the study (the same for every workload)."""
+        return prng.derive_seed(seed, "study-order", study)
 
     @property
     def capacity(self) -> int:
@@ -66,3 +79,8 @@ class QuasiRandomSearch:
                 f"{start} were asked for already; it cannot give {count} more."
             )
         return [dict(p) for p in self._points[start:start + count]]
+
+
+search_strategies().register(SearchStrategyEntry(
+    "quasi-random", "external_tuning.quasi_random:QuasiRandomSearch",
+    "the benchmark's protocol: AlgoPerf's quasi-random point set in a seeded order"))

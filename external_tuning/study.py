@@ -3,13 +3,16 @@
 A tuning experiment is ``num_studies`` studies of ``num_trials`` trials on each workload,
 written in AlgoPerf's layout (``<root>/study_<k>/<workload>_<framework>/trial_<n>/``) so
 ``paceline score`` and AlgoPerf's own tools read it. Each study is driven by a
-:class:`~external_tuning.tuner.Tuner`:
+:class:`~external_tuning.tuner.Tuner` whose search strategy is found by name
+(:func:`sdk.registry.search_strategies`) and decides how tuners are grouped, seeded, previewed
+and run side by side (:mod:`external_tuning.strategy`):
 
-* quasi-random search: one tuner per study proposes the benchmark's point set in the study's
-  seeded order, and every workload runs those points: exactly what ``paceline run --studies N
-  --trials M`` runs with the same seed (same points, same per-trial seeds);
-* Bayesian search: one tuner per study and workload, or with ``shared`` one tuner per study
-  whose every trial runs on all workloads and is judged by the shared objective.
+* quasi-random search (a fixed plan): one tuner per study proposes the benchmark's point set
+  in the study's seeded order, and every workload runs those points: exactly what ``paceline
+  run --studies N --trials M`` runs with the same seed (same points, same per-trial seeds);
+* Bayesian search (and any strategy that learns from results): one tuner per study and
+  workload, or with ``shared`` one tuner per study whose every trial runs on all workloads and
+  is judged by the shared objective.
 
 The tuners' records are the ledger. They live in ``<root>/paceline_tune.json``, rewritten
 atomically whenever a trial is asked for or finishes, so after Ctrl-C or ``kill -9`` the same
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import collections
 import json
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -36,10 +38,12 @@ from typing import Any
 
 from external_tuning.executors import Executor, TrialJob, TrialOutcome, WorkloadFacts
 from external_tuning.observations import DEFAULT_CAP, TrialRecord
+from external_tuning.strategy import SearchStrategy
 from external_tuning.tuner import Tuner
 from sdk import rng as prng
 from sdk.errors import PacelineError
 from sdk.experiment import TrialSpec, trial_dir_for
+from sdk.registry import search_strategies
 from sdk.runner import RunOptions
 from sdk.search_space import SearchSpace
 from sdk.trial_logs import atomic_write_json
@@ -88,11 +92,14 @@ class TuneConfig:
     def search_space(self) -> SearchSpace:
         return SearchSpace.from_json(self.space)
 
+    @property
+    def strategy(self) -> type[SearchStrategy]:
+        """The class of the registered search strategy named ``search``."""
+        return search_strategies().strategy_class(self.search)
+
     def grouped_workloads(self) -> list[tuple[str, ...]]:
-        """Which workloads share a tuner within one study."""
-        if self.search == "quasi-random" or self.shared:
-            return [self.workloads]
-        return [(w,) for w in self.workloads]
+        """Which workloads share a tuner within one study (the strategy decides)."""
+        return self.strategy.groups(self.workloads, self.shared)
 
 
 # Flags whose change a resumed experiment cannot absorb, and how to name them to the user.
@@ -119,12 +126,13 @@ def check_resumable(old: TuneConfig, new: TuneConfig, root: Path) -> None:
                 "resume it, pass --experiment-name NAME for a separate experiment, or "
                 "--overwrite to start this one again."
             )
-    if old.num_trials != new.num_trials and not (
-        new.search == "bayesian" and new.num_trials > old.num_trials
-    ):
+    fixed = new.strategy.fixed_plan
+    if old.num_trials != new.num_trials and (fixed or new.num_trials < old.num_trials):
+        why = ("draws a fixed set for its number of trials" if fixed
+               else "can be given more trials, not fewer")
         raise PacelineError(
             f"{root} holds a tuning experiment with --trials {old.num_trials}; rerun with the "
-            "same number to resume it (only a Bayesian search can be given more trials)."
+            f"same number to resume it (a {new.search} search {why})."
         )
 
 
@@ -147,10 +155,9 @@ class Group:
 
 
 def tuner_seed(config: TuneConfig, study: int, workloads: tuple[str, ...]) -> int:
-    """Quasi-random: the same order seed as ``paceline run``; Bayesian: one per tuner."""
-    if config.search == "quasi-random":
-        return prng.derive_seed(config.seed, "study-order", study)
-    return prng.derive_seed(config.seed, "bayesian", study, *workloads)
+    """The strategy's seed for one tuner (quasi-random: ``paceline run``'s order seed)."""
+    strategy = search_strategies().strategy_class(config.search)
+    return strategy.study_seed(config.seed, study, workloads)
 
 
 def new_group(config: TuneConfig, study: int, workloads: tuple[str, ...]) -> Group:
@@ -211,6 +218,7 @@ class TrialEvent:
     group: Group
     record: TrialRecord
     workload: str
+    trial_dir: Path | None = None
 
 
 class Study:
@@ -268,36 +276,25 @@ class Study:
         studies = []
         for group in self.groups:
             planned = list(group.tuner.records)
-            probe = Tuner.from_json(group.tuner.to_json())
-            known: list[dict[str, Any] | None] = [r.hyperparameters for r in planned]
-            sources = [r.source for r in planned]
-            if probe.config.search == "quasi-random":
-                for s in probe.ask(probe.remaining):
-                    known.append(s.hyperparameters)
-                    sources.append("quasi-random")
-            else:
-                strategy = probe._strategy
-                while len(known) < probe.config.num_trials:
-                    if len(known) < strategy.initial_trials:
-                        known.append(dict(strategy.initial_points[len(known)]))
-                        sources.append("quasi-random")
-                    else:
-                        known.append(None)
-                        sources.append("bayesian (chosen from the trials before it)")
+            known = [(r.hyperparameters, r.source) for r in planned] + group.tuner.preview()
             for workload in group.workloads:
-                trials = []
-                for i, (point, source) in enumerate(zip(known, sources, strict=True)):
-                    rec = planned[i] if i < len(planned) else TrialRecord(i, point or {})
-                    spec = self.trial_spec(group, rec, workload)
-                    obs = rec.observations.get(workload)
-                    trials.append({
-                        "trial": i + 1, "hyperparameters": point, "source": source,
-                        "rng_seed": spec.rng_seed, "trial_dir": str(spec.trial_dir),
-                        "status": obs.status if obs else ("pending" if i < len(planned)
-                                                          else "planned"),
-                    })
+                trials = [self._planned_trial(group, planned, i, point, source, workload)
+                          for i, (point, source) in enumerate(known)]
                 studies.append({"study": group.study, "workload": workload, "trials": trials})
         return {"root": str(self.root), "config": self.config.to_json(), "studies": studies}
+
+    def _planned_trial(self, group: Group, planned: list[TrialRecord], i: int,
+                       point: dict[str, Any] | None, source: str,
+                       workload: str) -> dict[str, Any]:
+        """One trial of :meth:`dry_run`: recorded (``planned[i]``) or still to be asked."""
+        rec = planned[i] if i < len(planned) else TrialRecord(i, point or {})
+        spec = self.trial_spec(group, rec, workload)
+        obs = rec.observations.get(workload)
+        return {
+            "trial": i + 1, "hyperparameters": point, "source": source,
+            "rng_seed": spec.rng_seed, "trial_dir": str(spec.trial_dir),
+            "status": obs.status if obs else ("pending" if i < len(planned) else "planned"),
+        }
 
     # ---- run -----------------------------------------------------------------------------
     def save(self) -> None:
@@ -316,9 +313,24 @@ class Study:
     def done_jobs(self) -> int:
         return sum(len(r.observations) for g in self.groups for r in g.tuner.records)
 
+    def pending_workloads(self) -> list[str]:
+        """The workload of every trial still to run (asked for or not), in plan order."""
+        out = []
+        for group in self.groups:
+            records = group.tuner.records
+            for index in range(group.tuner.config.num_trials):
+                seen = records[index].observations if index < len(records) else {}
+                out.extend(w for w in group.workloads if w not in seen)
+        return out
+
     def run(self, executor: Executor, on_trial: Callable[[TrialEvent], None] | None = None,
-            on_start: Callable[[int, int], None] | None = None) -> None:
-        """Run every trial not finished yet; returns when the experiment is complete."""
+            on_start: Callable[[int, int], None] | None = None,
+            on_submit: Callable[[TrialJob], None] | None = None) -> None:
+        """Run every trial not finished yet; returns when the experiment is complete.
+
+        ``on_start(done, total)`` is called once, ``on_submit(job)`` as each trial starts and
+        ``on_trial(event)`` as each finishes.
+        """
         with experiment_lock(self.root):
             self.groups = self._load_groups()  # re-read under the lock
             self.save()
@@ -341,6 +353,8 @@ class Study:
                         job = self._job(group, group.tuner.records[index], workload)
                         executor.submit(job)
                         in_flight[job.key] = (group, index, workload)
+                        if on_submit is not None:
+                            on_submit(job)
                     if not in_flight:
                         break
                     for outcome in executor.poll(timeout=1.0):
@@ -354,13 +368,13 @@ class Study:
         open_groups = [g for g in self.groups if g.tuner.remaining > 0]
         if not open_groups:
             return turn
-        limit = max(1, math.ceil(slots / len(open_groups)))
+        limit = self.config.strategy.in_flight_limit(slots, len(open_groups))
         for k in range(len(self.groups)):
             group = self.groups[(turn + k) % len(self.groups)]
             if group.tuner.remaining <= 0:
                 continue
             running = {i for (g, i, _) in in_flight.values() if g is group}
-            if group.tuner.config.search != "quasi-random" and len(running) >= limit:
+            if len(running) >= limit:
                 continue
             suggestion = group.tuner.ask(1)[0]
             self.save()  # the asked point survives a kill
@@ -387,7 +401,8 @@ class Study:
         record = group.tuner.tell(index, outcome.observation)
         self.save()
         if on_trial is not None:
-            on_trial(TrialEvent(group, record, workload))
+            spec = self.trial_spec(group, record, workload)
+            on_trial(TrialEvent(group, record, workload, spec.trial_dir))
 
 
 def _check_trial_dir(spec: TrialSpec) -> None:

@@ -1,12 +1,12 @@
 """An ask/tell tuner for people who drive external tuning from their own code.
 
 The lifecycle follows Ax's ``Client``: configure, ask for trials, tell what each trial did,
-read the best, save and load. Points come from a :class:`SearchStrategy`
-(:class:`~external_tuning.quasi_random.QuasiRandomSearch`, the benchmark's own,
-or :class:`~external_tuning.bayesian.BayesianSearch`); anything with a ``suggest(history,
-count)`` method plugs in. What a trial did is an :class:`Observation` per workload (a bare
-time-to-target works too); misses are censored observations, imputed as
-:mod:`external_tuning.observations` describes.
+read the best, save and load. Points come from a
+:class:`~external_tuning.strategy.SearchStrategy` found by name in
+:func:`sdk.registry.search_strategies` (``"quasi-random"``, the benchmark's own,
+``"bayesian"``, or a plug-in's), or passed in as an object. What a trial did is an
+:class:`Observation` per workload (a bare time-to-target works too); misses are censored
+observations, imputed as :mod:`external_tuning.observations` describes.
 
     from external_tuning import Tuner
     from sdk.search_space import SearchSpace
@@ -26,11 +26,12 @@ shared) and keeps all of them in its state file.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from external_tuning.observations import (
     DEFAULT_CAP,
@@ -39,24 +40,14 @@ from external_tuning.observations import (
     objective,
     shared_objective,
 )
+from external_tuning.strategy import Preview, SearchStrategy
 from sdk.errors import PacelineError
+from sdk.registry import search_strategies
 from sdk.search_space import SearchSpace
 from sdk.trial_logs import atomic_write_json
 
-SEARCHES = ("quasi-random", "bayesian")
 FORMAT = 1
-
-
-class SearchStrategy(Protocol):
-    """Where to try next, given every trial asked so far (complete or pending).
-
-    A strategy may also set ``last_origins`` (one label per point of the last ``suggest``,
-    e.g. ``"quasi-random"`` or ``"bayesian"``); the tuner records it as the trial's source.
-    """
-
-    name: str
-
-    def suggest(self, history: Sequence[TrialRecord], count: int) -> list[dict[str, Any]]: ...
+__all__ = ["SearchStrategy", "Suggestion", "Tuner", "TunerConfig", "make_strategy"]
 
 
 @dataclass(frozen=True)
@@ -85,23 +76,9 @@ class TunerConfig:
                 "cap": self.cap, "threads": self.threads}
 
 
-def default_initial_trials(num_trials: int, per_study: int = 5) -> int:
-    """Quasi-random trials before the model: a benchmark study's worth, at most a third."""
-    return max(1, min(per_study, num_trials // 3))
-
-
-def make_strategy(space: SearchSpace, config: TunerConfig) -> Any:
-    """The strategy object for ``config.search``."""
-    if config.search == "quasi-random":
-        from external_tuning.quasi_random import QuasiRandomSearch
-
-        return QuasiRandomSearch(space, config.num_trials, config.seed)
-    if config.search == "bayesian":
-        from external_tuning.bayesian import BayesianSearch
-
-        initial = config.initial_trials or default_initial_trials(config.num_trials)
-        return BayesianSearch(space, config.num_trials, config.seed, initial, config.threads)
-    raise PacelineError(f"Unknown search {config.search!r}; choose one of {', '.join(SEARCHES)}.")
+def make_strategy(space: SearchSpace, config: TunerConfig) -> SearchStrategy:
+    """The registered strategy named ``config.search``, built for ``config``."""
+    return search_strategies().strategy_class(config.search).create(space, config)
 
 
 class Tuner:
@@ -111,7 +88,7 @@ class Tuner:
         self.space: SearchSpace | None = None
         self.config: TunerConfig | None = None
         self.records: list[TrialRecord] = []
-        self._strategy: Any = None
+        self._strategy: SearchStrategy | None = None
 
     # ---- 1. configure ---------------------------------------------------------------------
     def configure(
@@ -130,7 +107,8 @@ class Tuner:
 
         Args:
             space: a :class:`SearchSpace` or its AlgoPerf JSON (dict or list form).
-            search: ``"quasi-random"`` (AlgoPerf's point set, seeded order) or ``"bayesian"``.
+            search: a registered strategy's name: ``"quasi-random"`` (AlgoPerf's point set,
+                seeded order), ``"bayesian"``, or a plug-in's.
             num_trials: how many trials the tuner will propose in all.
             seed: decides the quasi-random order and Ax's randomness.
             workloads: names a trial must be told about before it is complete; with several,
@@ -153,22 +131,25 @@ class Tuner:
                                   int(seed), tuple(workloads), initial_trials, float(cap),
                                   threads)
         self._strategy = strategy or make_strategy(space, self.config)
-        capacity = getattr(self._strategy, "capacity", num_trials)
+        capacity = self._strategy.capacity
         if capacity < num_trials:
             self.config = TunerConfig(**{**self.config.__dict__, "num_trials": capacity})
         return self
 
+    @property
+    def strategy(self) -> SearchStrategy:
+        """The search strategy proposing this tuner's points."""
+        self._config()
+        assert self._strategy is not None
+        return self._strategy
+
     def extend(self, num_trials: int) -> None:
-        """Plan more trials (Bayesian or custom searches; the quasi-random set is fixed)."""
+        """Plan more trials (not for a fixed plan such as the quasi-random set)."""
         cfg = self._config()
         if num_trials <= cfg.num_trials:
             return
-        if cfg.search == "quasi-random":
-            raise PacelineError("A quasi-random search draws a fixed set for its number of "
-                                f"trials ({cfg.num_trials}); start a new tuner for more.")
+        self.strategy.extend(num_trials)
         self.config = TunerConfig(**{**cfg.__dict__, "num_trials": num_trials})
-        if hasattr(self._strategy, "num_trials"):
-            self._strategy.num_trials = num_trials
 
     # ---- 2. conduct -----------------------------------------------------------------------
     @property
@@ -192,8 +173,8 @@ class Tuner:
         count = min(count, self.remaining)
         if count <= 0:
             return []
-        points = self._strategy.suggest(list(self.records), count)
-        origins = getattr(self._strategy, "last_origins", None) or []
+        points = self.strategy.suggest(list(self.records), count)
+        origins = self.strategy.last_origins
         out = []
         for i, point in enumerate(points):
             source = origins[i] if i < len(origins) else self._config().search
@@ -245,6 +226,12 @@ class Tuner:
             record.objective = (objective(ordered[cfg.workloads[0]], cfg.cap)
                                 if len(ordered) == 1 else shared_objective(ordered, cfg.cap))
         return record
+
+    def preview(self) -> list[Preview]:
+        """Every trial not asked for yet: its point (``None`` until results decide it) and
+        how it is chosen. Asks nothing of this tuner (the strategy previews on a copy)."""
+        probe = copy.deepcopy(self)
+        return probe.strategy.preview(list(probe.records), probe.remaining)
 
     # ---- 3. analyse -----------------------------------------------------------------------
     def ranking(self) -> list[TrialRecord]:

@@ -1,9 +1,9 @@
-"""One registry for workloads and one for baselines, filled by plugins.
+"""One registry each for workloads, baselines and search strategies, filled by plugins.
 
 Concrete packages register entries when imported; sdk finds those packages through the
-``paceline.workloads`` and ``paceline.baselines`` entry-point groups, so sdk never imports a
-concrete workload or baseline by name. Classes and submission modules are named by
-``"module:attribute"`` strings and imported only when used.
+``paceline.workloads``, ``paceline.baselines`` and ``paceline.search_strategies`` entry-point
+groups, so sdk never imports a concrete workload, baseline or search by name. Classes and
+submission modules are named by ``"module:attribute"`` strings and imported only when used.
 
     >>> from sdk.registry import workloads
     >>> workloads().names(scale="dev")  # doctest: +SKIP
@@ -65,6 +65,19 @@ class BaselineEntry:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class SearchStrategyEntry:
+    """A registered search strategy for ``paceline tune --search NAME``.
+
+    ``strategy`` is the ``"module:Class"`` string of its class (a subclass of
+    :class:`external_tuning.strategy.SearchStrategy`).
+    """
+
+    name: str
+    strategy: str
+    description: str = ""
+
+
 @dataclass
 class _Registry:
     group: str
@@ -90,7 +103,8 @@ class _Registry:
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(sorted(self.entries)) or "none"
             error = UnknownWorkloadError if self.kind == "workload" else PacelineError
-            raise error(f"Unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {known}.")
+            kinds = self.kind[:-1] + "ies" if self.kind.endswith("y") else self.kind + "s"
+            raise error(f"Unknown {self.kind} {name!r}.{hint} Known {kinds}: {known}.")
         return self.entries[name]
 
     def all(self) -> list[Any]:
@@ -104,6 +118,7 @@ class _Registry:
 
 _WORKLOADS = _Registry("paceline.workloads", "workload")
 _BASELINES = _Registry("paceline.baselines", "baseline")
+_SEARCH_STRATEGIES = _Registry("paceline.search_strategies", "search strategy")
 
 
 class WorkloadRegistry:
@@ -183,8 +198,29 @@ class BaselineRegistry:
         return by_fw[framework]
 
 
+class SearchStrategyRegistry:
+    """Lookup of external-tuning search strategies by name."""
+
+    def register(self, entry: SearchStrategyEntry) -> SearchStrategyEntry:
+        return _SEARCH_STRATEGIES.register(entry)
+
+    def entry(self, name: str) -> SearchStrategyEntry:
+        return _SEARCH_STRATEGIES.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in _SEARCH_STRATEGIES
+
+    def names(self) -> list[str]:
+        return [e.name for e in _SEARCH_STRATEGIES.all()]
+
+    def strategy_class(self, name: str) -> type:
+        """The class of strategy ``name`` (imported now)."""
+        return _import_ref(self.entry(name).strategy)
+
+
 _workload_registry = WorkloadRegistry()
 _baseline_registry = BaselineRegistry()
+_search_strategy_registry = SearchStrategyRegistry()
 
 
 def workloads() -> WorkloadRegistry:
@@ -195,3 +231,8 @@ def workloads() -> WorkloadRegistry:
 def baselines() -> BaselineRegistry:
     """The baseline registry."""
     return _baseline_registry
+
+
+def search_strategies() -> SearchStrategyRegistry:
+    """The search-strategy registry."""
+    return _search_strategy_registry

@@ -118,7 +118,7 @@ def failed_objective(recs: list, rate: float) -> float:
 def test_bad_flags_end_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     sub = write_submission(tmp_path)
     assert main(tune_args(tmp_path, sub, "--shared", "--dry-run")) == 2
-    assert "--shared applies to --search bayesian" in capsys.readouterr().err
+    assert "--shared applies to searches that learn" in capsys.readouterr().err
     listed = tmp_path / "list.json"
     listed.write_text(json.dumps([{"learning_rate": 1e-3}]))
     args = tune_args(tmp_path, sub, "--search", "bayesian", "--dry-run")
