@@ -1,5 +1,8 @@
 """Errors a user can cause. The CLI prints their message as one sentence and exits non-zero."""
 
+import traceback
+from pathlib import Path
+
 
 class PacelineError(Exception):
     """A problem with the user's input (a path, a file, a submission, a flag).
@@ -21,3 +24,14 @@ class SearchSpaceError(PacelineError):
 
 class UnknownWorkloadError(PacelineError):
     """No registered workload has that name at that scale and framework."""
+
+
+def raised_at(exc: BaseException) -> str:
+    """`` (at file.py:12)``: the innermost frame ``exc`` was raised in ('' if none)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+
+
+def describe_exception(exc: BaseException, where: bool = True) -> str:
+    """``ValueError: bad shape (at sub.py:12)``: one line naming an exception (and where)."""
+    return f"{type(exc).__name__}: {exc}{raised_at(exc) if where else ''}"

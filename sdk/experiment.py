@@ -35,7 +35,7 @@ from sdk.runner import (
     record_failure,
     train_once,
 )
-from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
+from sdk.search_space import SearchSpace, generate_search
 from sdk.submission import Submission
 from sdk.trial_status import TrialStatus
 
@@ -132,10 +132,9 @@ def run_trial(
         spec.workload, spec.scale, spec.framework, ruleset_version=table.version,
         **(workload_kwargs or {}),
     )
-    hp = None
-    if spec.hyperparameters is not None:
-        hp = (hyperparameters_from_file(spec.trial_dir) if options.resume else None) or \
-            make_hyperparameters(spec.hyperparameters)
+    hp: Any = spec.hyperparameters  # the runner makes the submission's namedtuple once
+    if hp is not None and options.resume:
+        hp = hyperparameters_from_file(spec.trial_dir) or hp  # as AlgoPerf reloads them
     try:
         return train_once(
             workload, submission, hp, spec.rng_seed, table, options, spec.trial_dir,

@@ -23,16 +23,23 @@ import math
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from sdk import rng as prng
-from sdk.clock import activate, canary_sec, deactivate, measurement_report, trial_clock
-from sdk.errors import PacelineError, SubmissionError
-from sdk.frameworks.adapters import get_adapter
+from sdk.clock import (
+    Normalisation,
+    activate,
+    canary_sec,
+    deactivate,
+    measurement_report,
+    trial_clock,
+)
+from sdk.errors import PacelineError, SubmissionError, describe_exception, raised_at
+from sdk.frameworks.adapters import FrameworkAdapter, get_adapter
 from sdk.rulesets import RulesetTable
 from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
@@ -112,9 +119,15 @@ class TrialResult:
     cpu_share: float | None = None
     measurement_trusted: bool = True
     measurement_note: str = ""
+    # (score, validation/<target_metric>) per eval, as the runner held it (NaN: no value):
+    # the curve of eval_measurements.csv without reading the file back. Not in the JSON
+    # record, so a result read back from paceline_trial.json has none.
+    eval_curve: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["eval_curve"]
+        return data
 
 
 class TrialFailed(PacelineError):
@@ -150,12 +163,6 @@ class _CountingQueue:
     def __next__(self) -> Any:
         self.consumed += 1
         return next(self._queue)
-
-
-def _hparams_dict(hp: Any) -> dict[str, Any] | None:
-    if hp is None:
-        return None
-    return dict(hp._asdict()) if hasattr(hp, "_asdict") else dict(hp)
 
 
 def _is_finite_loss(result: dict[str, float]) -> bool:
@@ -214,42 +221,85 @@ def train_once(
     trial_dir: Path | None,
     study: int = 0,
     trial: int = 1,
-    **kwargs: Any,
+    clock: Callable[[], float] | None = None,
 ) -> TrialResult:
     """Train ``submission`` on ``workload`` once and return the trial's summary.
 
-    A trial that fails on its own (the submission raises, calls ``sys.exit``, returns what
-    the API does not allow, or runs past the watchdog of :mod:`sdk.trial_status`) raises
-    :class:`TrialFailed` after recording itself in ``paceline_trial.json`` as a miss with its
-    reason; the exception carries that record as ``result``. ``kwargs`` go to the training
-    loop (``clock``: a function returning seconds that replaces the trial clock).
+    ``hyperparameters`` is a namedtuple or a mapping (``None`` under self-tuning). The trial
+    is timed with ``options.clock`` (:mod:`sdk.clock`); ``clock``, a function returning
+    seconds, replaces it (tests drive the loop with a simulated clock). A trial that fails on
+    its own (the submission raises, calls ``sys.exit``, returns what the API does not allow,
+    or runs past the watchdog of :mod:`sdk.trial_status`) raises :class:`TrialFailed` after
+    recording itself in ``paceline_trial.json`` as a miss with its reason; the exception
+    carries that record as ``result``.
     """
-    budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
+    t = _Trial(workload, submission, hyperparameters, rng_seed, table, options, trial_dir,
+               study, trial)
     started = time.monotonic()
-    with _crash_log(trial_dir), _Watchdog(watchdog_limit(budget), budget):
-        try:
-            return _train(workload, submission, hyperparameters, rng_seed, table, options,
-                          trial_dir, study, trial, **kwargs)
-        except TrialFailed as exc:
-            _save_traceback(trial_dir, exc)
-            if options.post_mortem:
-                _post_mortem(exc)
-            if exc.result is None:  # failed before its training loop began
-                exc.result = _summarise(
-                    workload, submission, options, table, budget, study, trial,
-                    _fresh_train_state(), [], 0, time.monotonic() - started, exc.status,
-                    str(exc), trial_dir, hyperparameters, rng_seed,
-                )
-                _write_status(trial_dir, exc.status, str(exc), exc.result)
-            raise
+    with _crash_log(trial_dir), _Watchdog(watchdog_limit(t.budget), t.budget), \
+            _failure_recorded(t, started):
+        # ---- untimed setup: framework, clock, logs, seeds (AlgoPerf §3.4), init, resume ----
+        t.open(clock)
+        data_rng, opt_init_rng, model_init_rng, step_keys = t.seeds()
+        t.init(data_rng, opt_init_rng, model_init_rng)
+        t.resume(data_rng)
+        t.start_logs()
+        # the first block of per-step keys (in JAX, with its one-time compilation) is the
+        # runner's bookkeeping, not the submission's work: derive it before the clock starts
+        step_keys(t.step)
+        canary_before = canary_sec() if t.norm is not None and t.norm.canary_sec else None
+
+        # ---- the timed loop -------------------------------------------------------------
+        with t.timed():
+            while t.running():
+                keys = step_keys(t.step)
+                if t.v05:
+                    select_rng, update_rng, eval_rng = keys
+                    prepare_rng = eval_rng
+                else:
+                    select_rng, update_rng, prepare_rng, eval_rng = keys
+                t.train_step(select_rng, update_rng)  # timed: data_selection + update_params
+                if t.end_step():  # an eval is due (eval period, or training ended)
+                    t.prepare_for_eval(prepare_rng)  # timed
+                    if t.may_evaluate() and t.evaluate(eval_rng):
+                        break  # diverged, or stopped early
+                t.state["last_step_end_time"] = t.now()
+                t.tick()
+
+        # ---- untimed end: the last queued steps, final score and checkpoint, the record --
+        return t.finish(canary_before)
 
 
 TRACEBACK_FILE = "paceline_traceback.txt"
 
 
+@contextlib.contextmanager
+def _failure_recorded(t: _Trial, started: float) -> Iterator[None]:
+    """Record a :class:`TrialFailed` raised anywhere in the trial, then let it through.
+
+    One raised inside the timed loop already carries its result (:meth:`_Trial.timed`); one
+    raised before the loop began is recorded with no steps and no evals.
+    """
+    try:
+        yield
+    except TrialFailed as exc:
+        _save_traceback(t.trial_dir, exc)
+        if t.options.post_mortem:
+            _post_mortem(exc)
+        if exc.result is None:  # failed before its training loop began
+            exc.result = t.result(time.monotonic() - started, exc.status, str(exc), blank=True)
+            _write_status(t.trial_dir, exc.status, str(exc), exc.result)
+        raise
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """The submission's exception behind a :class:`TrialFailed` (``None``: none)."""
+    return exc.__cause__ or exc.__context__
+
+
 def _save_traceback(trial_dir: Path | None, exc: TrialFailed) -> None:
     """Write the submission's full traceback beside the trial's logs (``paceline_traceback.txt``)."""
-    cause = exc.__cause__ or exc.__context__
+    cause = _cause(exc)
     if trial_dir is None or cause is None:
         return
     step = exc.result.global_step if exc.result is not None else 0
@@ -265,7 +315,7 @@ def _save_traceback(trial_dir: Path | None, exc: TrialFailed) -> None:
 
 
 def _post_mortem(exc: TrialFailed) -> None:
-    cause = exc.__cause__ or exc.__context__
+    cause = _cause(exc)
     if cause is not None and cause.__traceback__ is not None:
         import pdb
 
@@ -288,297 +338,410 @@ def _fresh_train_state() -> dict[str, Any]:
     }
 
 
-def _train(
-    workload: Any,
-    submission: Submission,
-    hyperparameters: Any,
-    rng_seed: int,
-    table: RulesetTable,
-    options: RunOptions,
-    trial_dir: Path | None,
-    study: int = 0,
-    trial: int = 1,
-    clock: Any = None,
-) -> TrialResult:
-    """The training loop of :func:`train_once` (which adds the watchdog and failure records).
+def _as_hyperparameters(hyperparameters: Any) -> tuple[Any, dict[str, Any] | None]:
+    """``(namedtuple, dict)`` of a trial's hyperparameters, given either (or ``None``)."""
+    if hyperparameters is None:
+        return None, None
+    if hasattr(hyperparameters, "_asdict"):
+        return hyperparameters, dict(hyperparameters._asdict())
+    return make_hyperparameters(dict(hyperparameters)), dict(hyperparameters)
 
-    The trial is timed with ``options.clock`` (:mod:`sdk.clock`); ``clock``, a function
-    returning seconds, replaces it (tests drive the loop with a simulated clock).
+
+class _Trial:
+    """One trial while it runs: its clocks, step, eval results, logger and checkpoint.
+
+    ``train_once`` is the loop; the trial answers it. ``state`` is AlgoPerf's
+    ``train_state`` (a v0.6 submission reads it through a live read-only view and the
+    checkpoint stores it as it is); only the trial's methods write it. ``now`` is the clock
+    submission time is read from (``sdk.clock``: the wall or dev clock, or a test's clock);
+    wall-clock durations (``total_duration``) are read from ``time.time`` under either.
     """
-    framework = workload.framework
-    adapter = get_adapter(framework)
-    adapter.setup(options.threads)
-    prng.set_framework(framework)
-    workload.api_version = submission.api_version
-    v05_api = submission.api_version == "0.5"
-    budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
-    norm = None
-    if clock is None:
-        clock, norm = trial_clock(options.clock, workload.name, framework, options.data_dir,
-                                  options.clock_scale, options.torch_compile)
 
-    logger = TrialLogger(trial_dir, options.tensorboard) if trial_dir is not None else None
-    ckpt_path = trial_dir / adapter.checkpoint_name if trial_dir is not None else None
-    if trial_dir is not None and hyperparameters is not None:
-        logger.write_json("hparams.json", _hparams_dict(hyperparameters))
+    def __init__(self, workload: Any, submission: Submission, hyperparameters: Any,
+                 rng_seed: int, table: RulesetTable, options: RunOptions,
+                 trial_dir: Path | None, study: int, trial: int) -> None:
+        self.workload, self.submission, self.table, self.options = (
+            workload, submission, table, options)
+        self.hyperparameters, self.hparams = _as_hyperparameters(hyperparameters)
+        self.rng_seed, self.trial_dir, self.study, self.trial = rng_seed, trial_dir, study, trial
+        self.budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
+        self.v05 = submission.api_version == "0.5"
+        self.adapter: FrameworkAdapter
+        self.now: Any = None  # the trial's clock, set by open()
+        self.norm: Normalisation | None = None
+        self.logger: TrialLogger | None = None
+        self.ckpt_path: Path | None = None
+        self.meta: dict[str, Any] | None = None
+        self.progress: _Progress | None = None
+        self.state = _fresh_train_state()
+        self.step = 0
+        self.eval_results: list[tuple[int, dict[str, float]]] = []
+        self.preemption_count = 0
+        self.duration_offset = 0.0  # wall seconds of the runs before a preemption
+        self.start_wall = 0.0  # time.time() when the timed loop began
+        self.status, self.reason = TrialStatus.RUNNING, ""
+        self.params: Any = None
+        self.model_state: Any = None
+        self.optimizer_state: Any = None
 
-    # ---- seeds (AlgoPerf §3.4) ------------------------------------------------------------
-    key = prng.PRNGKey(rng_seed)
-    if options.ruleset == "external":
-        key, _ = prng.split(key, 2)
-    data_rng, opt_init_rng, model_init_rng, key = prng.split(key, 4)
-    step_keys = prng.StepKeys(key, 3 if v05_api else 4, framework)
+    # ---- untimed setup --------------------------------------------------------------------
 
-    # ---- untimed setup ------------------------------------------------------------------------
-    batch_size = submission.batch_size(workload.name)
-    eval_batch_size = submission.eval_batch_size(workload.name, workload.eval_batch_size)
-    adapter.seed(model_init_rng)
-    queue = _CountingQueue(
-        workload._build_input_queue(data_rng, "train", options.data_dir, batch_size)
-    )
-    params, model_state = _user_call(
-        "init_model_fn", _init_model, workload=workload, submission=submission,
-        hyperparameters=hyperparameters, key=model_init_rng,
-    )
-    if options.torch_compile and framework == "pytorch":
-        import torch
+    def open(self, clock: Callable[[], float] | None) -> None:
+        """Set up the framework, the trial's clock, its logger and ``hparams.json``."""
+        framework = self.workload.framework
+        self.adapter = get_adapter(framework)
+        self.adapter.setup(self.options.threads)
+        prng.set_framework(framework)
+        self.workload.api_version = self.submission.api_version
+        if clock is None:
+            o = self.options
+            clock, self.norm = trial_clock(o.clock, self.workload.name, framework, o.data_dir,
+                                           o.clock_scale, o.torch_compile)
+        self.now = clock
+        if self.trial_dir is not None:
+            self.logger = TrialLogger(self.trial_dir, self.options.tensorboard)
+            self.ckpt_path = self.trial_dir / self.adapter.checkpoint_name
+            if self.hparams is not None:
+                self.logger.write_json("hparams.json", self.hparams)
 
-        params = torch.compile(params)
-    # the submission sees AlgoPerf's workload API only, never the workload (workload_view.py)
-    submission_view = WorkloadView(workload)
-    optimizer_state = _user_call(
-        "init_optimizer_state", submission.init_optimizer_state, workload=submission_view,
-        model_params=params, model_state=model_state, hyperparameters=hyperparameters,
-        rng=opt_init_rng,
-    )
+    def seeds(self) -> tuple[Any, Any, Any, prng.StepKeys]:
+        """``(data, optimizer init, model init)`` keys and the per-step keys (AlgoPerf §3.4)."""
+        key = prng.PRNGKey(self.rng_seed)
+        if self.options.ruleset == "external":
+            key, _ = prng.split(key, 2)
+        data_rng, opt_init_rng, model_init_rng, key = prng.split(key, 4)
+        step_keys = prng.StepKeys(key, 3 if self.v05 else 4, self.workload.framework)
+        return data_rng, opt_init_rng, model_init_rng, step_keys
 
-    train_state = _fresh_train_state()
-    global_step = 0
-    eval_results: list[tuple[int, dict[str, float]]] = []
-    preemption_count = 0
-    duration_offset = 0.0
-    status, reason = TrialStatus.RUNNING, ""
-
-    if options.resume and ckpt_path is not None and ckpt_path.is_file():
-        payload = adapter.load(ckpt_path)
-        params, model_state, optimizer_state = adapter.restore(
-            payload, params, model_state, optimizer_state
+    def init(self, data_rng: Any, opt_init_rng: Any, model_init_rng: Any) -> None:
+        """Batch sizes, the input queue, the model and the optimizer state (untimed)."""
+        workload, submission = self.workload, self.submission
+        self.batch_size = submission.batch_size(workload.name)
+        self.eval_batch_size = submission.eval_batch_size(workload.name,
+                                                          workload.eval_batch_size)
+        self.adapter.seed(model_init_rng)
+        self.queue = self._input_queue(data_rng)
+        params, self.model_state = _user_call(
+            "init_model_fn", _init_model, workload=workload, submission=submission,
+            hyperparameters=self.hyperparameters, key=model_init_rng,
         )
-        train_state.update(payload["train_state"])
-        global_step = payload["global_step"]
-        eval_results = [tuple(x) for x in payload["eval_results"]]
-        preemption_count = payload["preemption_count"] + 1
-        duration_offset = payload.get("total_duration", 0.0)
-        logger.restore(payload["eval_rows"], payload["all_rows"])
-        queue = _CountingQueue(
-            workload._build_input_queue(data_rng, "train", options.data_dir, batch_size)
+        self.params = self.adapter.compile(params) if self.options.torch_compile else params
+        # the submission sees AlgoPerf's workload API only, never the workload (workload_view.py)
+        self.view = WorkloadView(workload)
+        self.optimizer_state = _user_call(
+            "init_optimizer_state", submission.init_optimizer_state, workload=self.view,
+            model_params=self.params, model_state=self.model_state,
+            hyperparameters=self.hyperparameters, rng=opt_init_rng,
         )
-        _skip(queue, payload["batches_consumed"])
-    if logger is not None:
-        logger.preemption_count = preemption_count
-        attach_train_logger(submission_view, logger)
-        meta = {
+        self.state_view = MappingProxyType(self.state)
+        self.update_kwargs = {"train_state": self.state_view} \
+            if submission.wants_train_state else {}
+        self.prepare = None if self.v05 else submission.prepare_for_eval
+        self.eval_period = workload.eval_period_time_sec
+        self.loss_type = workload.loss_type
+        self.sync_policy = self.adapter.sync_policy
+
+    def _input_queue(self, data_rng: Any) -> _CountingQueue:
+        return _CountingQueue(self.workload._build_input_queue(
+            data_rng, "train", self.options.data_dir, self.batch_size))
+
+    def resume(self, data_rng: Any) -> None:
+        """Continue from the trial's checkpoint (``--resume``), if it has one."""
+        path = self.ckpt_path
+        if not (self.options.resume and path is not None and path.is_file()):
+            return
+        payload = self.adapter.load(path)
+        self.params, self.model_state, self.optimizer_state = self.adapter.restore(
+            payload, self.params, self.model_state, self.optimizer_state
+        )
+        self.state.update(payload["train_state"])
+        self.step = payload["global_step"]
+        self.eval_results = [tuple(x) for x in payload["eval_results"]]
+        self.preemption_count = payload["preemption_count"] + 1
+        self.duration_offset = payload.get("total_duration", 0.0)
+        self.logger.restore(payload["eval_rows"], payload["all_rows"])
+        self.queue = self._input_queue(data_rng)
+        _skip(self.queue, payload["batches_consumed"])
+
+    def start_logs(self) -> None:
+        """Metadata, flags and the "running" record a crash turns into a miss; the bar."""
+        if self.logger is not None:
+            self.logger.preemption_count = self.preemption_count
+            attach_train_logger(self.view, self.logger)
+            self.meta = self._metadata()
+            self.logger.write_json(f"meta_data_{self.preemption_count}.json", self.meta)
+            self.logger.write_json(f"flags_{self.preemption_count}.json", self.options.flags)
+            # the record a crash or the watchdog turns into the trial's miss (record_failure)
+            _write_status(self.trial_dir, TrialStatus.RUNNING, "",
+                          self.result(self.duration_offset, TrialStatus.RUNNING))
+        if self.options.progress:
+            self.progress = _Progress(self.workload, self.budget, self.study, self.trial)
+
+    def _metadata(self) -> dict[str, Any]:
+        workload, submission, clock = self.workload, self.submission, self.now
+        return {
             **workload.metadata(),
             **system_metadata(),
-            "rng_seed": rng_seed,
+            "rng_seed": self.rng_seed,
             "paceline.scale": workload.scale,
-            "paceline.framework": framework,
-            "paceline.ruleset": options.ruleset,
-            "paceline.ruleset_version": table.version,
+            "paceline.framework": workload.framework,
+            "paceline.ruleset": self.options.ruleset,
+            "paceline.ruleset_version": self.table.version,
             "paceline.api_version": submission.api_version,
             "paceline.submission": submission.name,
-            "paceline.budget_sec": budget,
-            "paceline.batch_size": batch_size,
-            "paceline.effective_batch_size": _effective_batch(workload, batch_size),
+            "paceline.budget_sec": self.budget,
+            "paceline.batch_size": self.batch_size,
+            "paceline.effective_batch_size": _effective_batch(workload, self.batch_size),
             "paceline.metric_minimized": workload.metric_minimized,
             "paceline.clock": getattr(clock, "name", "custom"),
             "paceline.clock_scale": getattr(clock, "scale", 1.0),
             "paceline.clock_scale_source": getattr(clock, "source", ""),
         }
-        logger.write_json(f"meta_data_{preemption_count}.json", meta)
-        logger.write_json(f"flags_{preemption_count}.json", options.flags)
-        # the record a crash or the watchdog turns into the trial's miss (record_failure)
-        _write_status(trial_dir, TrialStatus.RUNNING, "", _summarise(
-            workload, submission, options, table, budget, study, trial, train_state,
-            eval_results, global_step, duration_offset, TrialStatus.RUNNING, "", trial_dir,
-            hyperparameters, rng_seed,
-        ))
 
-    view = MappingProxyType(train_state)
-    extra_update_kwargs = {"train_state": view} if submission.wants_train_state else {}
-    prepare_for_eval = None if v05_api else submission.prepare_for_eval
-    eval_period = workload.eval_period_time_sec
-    loss_type = workload.loss_type
-    max_steps = options.max_global_steps
-    sync, now = adapter.sync, clock
-    sync_policy = getattr(adapter, "sync_policy", "step")  # "step", "eval" or "none"
-    sync_each_step, sync_before_eval = sync_policy == "step", sync_policy == "eval"
-    progress = _Progress(workload, budget, study, trial) if options.progress else None
+    # ---- the timed loop -------------------------------------------------------------------
 
-    def checkpoint() -> None:
-        if ckpt_path is None or not options.save_checkpoints:
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        """Start the clock (a resumed trial waits a full eval period for its next eval).
+
+        A :class:`TrialFailed` inside is recorded with what the trial reached; Ctrl-C
+        flushes the logs; the clock is given back either way.
+        """
+        activate(self.now)  # the self-tuning helpers read the trial's clock through it
+        self.start_wall = time.time()
+        start = self.now()
+        self.state["last_step_end_time"] = start
+        if self.state["last_eval_time"]:
+            # resumed: the wall time before the kill does not count towards the next eval
+            self.state["last_eval_time"] = start
+        try:
+            yield
+        except TrialFailed as exc:
+            exc.result = self.result(self.duration(), exc.status, str(exc))
+            self.close(exc.status, str(exc), exc.result)
+            raise
+        except KeyboardInterrupt:
+            if self.progress is not None:
+                self.progress.close()
+            if self.logger is not None:
+                self.logger.flush()
+            raise
+        finally:
+            deactivate(self.now)
+            if hasattr(self.now, "close"):
+                self.now.close()
+
+    def running(self) -> bool:
+        """Whether to take another step: time is left, a target is missing, not complete."""
+        s = self.state
+        return (s["is_time_remaining"]
+                and not (s["validation_goal_reached"] and s["test_goal_reached"])
+                and not s["training_complete"])
+
+    def train_step(self, select_rng: Any, update_rng: Any) -> None:
+        """``data_selection`` and ``update_params`` once; the step counts even if the
+        submission ends training (``TrainingCompleteError``), as in AlgoPerf."""
+        submission = self.submission
+        try:
+            batch = submission.data_selection(
+                workload=self.view, input_queue=self.queue, optimizer_state=self.optimizer_state,
+                current_param_container=self.params, model_state=self.model_state,
+                hyperparameters=self.hyperparameters, global_step=self.step, rng=select_rng,
+            )
+            updated = submission.update_params(
+                workload=self.view, current_param_container=self.params,
+                current_params_types=self.workload.model_params_types,
+                model_state=self.model_state, hyperparameters=self.hyperparameters,
+                batch=batch, loss_type=self.loss_type, optimizer_state=self.optimizer_state,
+                eval_results=self.eval_results, global_step=self.step, rng=update_rng,
+                **self.update_kwargs,
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the trial's own failure
+            if isinstance(exc, TrialFailed):  # the watchdog
+                raise
+            if type(exc).__name__ != "TrainingCompleteError":
+                _reraise_user(exc, "update_params/data_selection")
+            self.end_training(TrialStatus.TRAINING_COMPLETE)
+        else:
+            if type(updated) is not tuple or len(updated) != 3 or updated[1] is None:
+                updated = _checked_triple("update_params", updated)
+            self.optimizer_state, self.params, self.model_state = updated
+        self.step += 1
+        max_steps = self.options.max_global_steps
+        if max_steps is not None and self.step >= max_steps:
+            self.end_training(TrialStatus.MAX_GLOBAL_STEPS)
+
+    def end_training(self, status: TrialStatus) -> None:
+        self.state["training_complete"] = True
+        self.status = status
+
+    def end_step(self) -> bool:
+        """Charge the step to submission time (with the device's wait); whether an eval is due.
+
+        v0.5 checks the budget here, after every step; v0.6 only when an eval is due.
+        """
+        s, now = self.state, self.now
+        if self.sync_policy == "step":
+            self.adapter.sync(self.params)
+        step_end = now()
+        s["accumulated_submission_time"] += step_end - s["last_step_end_time"]
+        eval_due = step_end - s["last_eval_time"] >= self.eval_period or s["training_complete"]
+        if eval_due and self.sync_policy == "eval":
+            # asynchronous dispatch (JAX): wait for the queued steps; the wait is step time
+            self.adapter.sync(self.params)
+            s["accumulated_submission_time"] += now() - step_end
+        if self.table.budget_check_every_step:
+            s["is_time_remaining"] = s["accumulated_submission_time"] < self.budget
+        return eval_due
+
+    def prepare_for_eval(self, rng: Any) -> None:
+        """v0.6's ``prepare_for_eval`` (when the submission has one), timed."""
+        if self.prepare is None:
             return
-        adapter.save(ckpt_path, params, model_state, optimizer_state, {
-            "train_state": dict(train_state),
-            "global_step": global_step,
-            "eval_results": eval_results,
-            "preemption_count": preemption_count,
-            "eval_rows": logger.eval_rows,
-            "all_rows": logger.all_rows,
-            "batches_consumed": queue.consumed,
-            "total_duration": duration_offset + time.time() - global_start_wall,
+        t0 = self.now()
+        self.optimizer_state, self.params, self.model_state = _checked_triple(
+            "prepare_for_eval", _user_call(
+                "prepare_for_eval", self.prepare, workload=self.view,
+                current_param_container=self.params,
+                current_params_types=self.workload.model_params_types,
+                model_state=self.model_state, hyperparameters=self.hyperparameters,
+                loss_type=self.workload.loss_type, optimizer_state=self.optimizer_state,
+                eval_results=self.eval_results, global_step=self.step, rng=rng,
+            ))
+        self.adapter.sync(self.params)
+        self.state["accumulated_submission_time"] += self.now() - t0
+
+    def may_evaluate(self) -> bool:
+        """Whether the due eval runs: within the budget, or (v0.5) the step that crossed it.
+
+        v0.6 checks the budget here, when an eval is due.
+        """
+        in_budget = self.state["accumulated_submission_time"] < self.budget
+        if not self.table.budget_check_every_step:
+            self.state["is_time_remaining"] = in_budget
+        return in_budget or self.table.eval_after_budget_crossing
+
+    def evaluate(self, rng: Any) -> bool:
+        """One untimed evaluation, logged and checkpointed; whether the trial must stop
+        (the loss diverged, or the ``early_stop`` hook says so)."""
+        diverged = self._eval(rng)
+        if diverged and self.options.stop_on_divergence:
+            self.status, self.reason = TrialStatus.DIVERGED, "the loss became NaN or infinite"
+            return True
+        hook = self.options.early_stop
+        why = hook(self.workload, self.budget, self.eval_results) if hook is not None else None
+        if why:
+            self.status, self.reason = TrialStatus.STOPPED_EARLY, why
+            return True
+        return False
+
+    def _eval(self, rng: Any) -> bool:
+        """Evaluate on every split and record the row; whether the loss diverged."""
+        s, now, workload = self.state, self.now, self.workload
+        t0 = now()
+        try:
+            result = workload.eval_model(self.eval_batch_size, self.params, self.model_state,
+                                         rng, self.options.data_dir, None, self.step)
+        except NotImplementedError:
+            raise
+        except RuntimeError as exc:
+            # AlgoPerf logs and skips an eval that fails (e.g. out of memory). Paceline also
+            # waits a full eval period before the next try instead of retrying every step.
+            print(f"paceline: evaluation at step {self.step} failed and is skipped: "
+                  f"{describe_exception(exc, where=False)}", file=sys.stderr)
+            s["last_eval_time"] = now()
+            return False
+        result = {k: int(v) if k.endswith("num_examples") else float(v)
+                  for k, v in result.items()}
+        if not self.options.ignore_targets:
+            s["validation_goal_reached"] |= workload.has_reached_validation_target(result)
+            s["test_goal_reached"] |= workload.has_reached_test_target(result)
+        eval_end = now()
+        s["last_eval_time"] = eval_end
+        s["accumulated_eval_time"] += eval_end - t0
+        result.update({
+            "score": s["accumulated_submission_time"],
+            "total_duration": self.duration(),
+            "accumulated_submission_time": s["accumulated_submission_time"],
+            "accumulated_eval_time": s["accumulated_eval_time"],
+            "accumulated_logging_time": s["accumulated_logging_time"],
+        })
+        self.eval_results.append((self.step, result))
+        if self.logger is not None:
+            t1 = now()
+            self.logger.append_scalar_metrics(result, self.step, is_eval=True)
+            self.checkpoint()
+            s["accumulated_logging_time"] += now() - t1
+        if self.progress is not None:
+            self.progress.eval(s, self.step, result)
+        return not _is_finite_loss(result)
+
+    def tick(self) -> None:
+        if self.progress is not None and not self.step & 63:
+            self.progress.tick(self.state, self.step)
+
+    def checkpoint(self) -> None:
+        """Write the trial's checkpoint (unless there is no trial directory or ``--no-checkpoints``)."""
+        if self.ckpt_path is None or not self.options.save_checkpoints:
+            return
+        self.adapter.save(self.ckpt_path, self.params, self.model_state, self.optimizer_state, {
+            "train_state": dict(self.state),
+            "global_step": self.step,
+            "eval_results": self.eval_results,
+            "preemption_count": self.preemption_count,
+            "eval_rows": self.logger.eval_rows,
+            "all_rows": self.logger.all_rows,
+            "batches_consumed": self.queue.consumed,
+            "total_duration": self.duration(),
         })
 
-    # the first block of per-step keys (in JAX, with its one-time compilation) is the runner's
-    # bookkeeping, not the submission's work: derive it before the clock starts
-    step_keys(global_step)
-    canary_before = canary_sec() if norm is not None and norm.canary_sec else None
+    def duration(self) -> float:
+        """Wall seconds the trial has run, the runs before a preemption included."""
+        return self.duration_offset + time.time() - self.start_wall
 
-    # ---- the timed loop -------------------------------------------------------------------------
-    activate(now)  # the self-tuning helpers read the trial's clock through it
-    global_start_wall = time.time()
-    global_start_time = now()
-    train_state["last_step_end_time"] = global_start_time
-    if train_state["last_eval_time"]:
-        # resumed: the wall time before the kill does not count towards the next eval
-        train_state["last_eval_time"] = global_start_time
-    try:
-        while (
-            train_state["is_time_remaining"]
-            and not (train_state["validation_goal_reached"] and train_state["test_goal_reached"])
-            and not train_state["training_complete"]
-        ):
-            keys = step_keys(global_step)
-            if v05_api:
-                data_select_rng, update_rng, eval_rng = keys
-                prep_eval_rng = eval_rng
-            else:
-                data_select_rng, update_rng, prep_eval_rng, eval_rng = keys
-            try:
-                batch = submission.data_selection(
-                    workload=submission_view, input_queue=queue, optimizer_state=optimizer_state,
-                    current_param_container=params, model_state=model_state,
-                    hyperparameters=hyperparameters, global_step=global_step,
-                    rng=data_select_rng,
-                )
-                updated = submission.update_params(
-                    workload=submission_view, current_param_container=params,
-                    current_params_types=workload.model_params_types, model_state=model_state,
-                    hyperparameters=hyperparameters, batch=batch, loss_type=loss_type,
-                    optimizer_state=optimizer_state, eval_results=eval_results,
-                    global_step=global_step, rng=update_rng, **extra_update_kwargs,
-                )
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 - the trial's own failure
-                if isinstance(exc, TrialFailed):  # the watchdog
-                    raise
-                if type(exc).__name__ != "TrainingCompleteError":
-                    _reraise_user(exc, "update_params/data_selection")
-                train_state["training_complete"] = True
-                status = TrialStatus.TRAINING_COMPLETE
-            else:
-                if type(updated) is not tuple or len(updated) != 3 or updated[1] is None:
-                    updated = _checked_triple("update_params", updated)
-                optimizer_state, params, model_state = updated
-            global_step += 1
-            if max_steps is not None and global_step >= max_steps:
-                train_state["training_complete"] = True
-                status = TrialStatus.MAX_GLOBAL_STEPS
-            if sync_each_step:
-                sync(params)
-            step_end = now()
-            train_state["accumulated_submission_time"] += step_end - train_state["last_step_end_time"]
-            eval_due = step_end - train_state["last_eval_time"] >= eval_period or \
-                train_state["training_complete"]
-            if eval_due and sync_before_eval:
-                # asynchronous dispatch (JAX): wait for the queued steps; the wait is step time
-                sync(params)
-                waited_until = now()
-                train_state["accumulated_submission_time"] += waited_until - step_end
-                step_end = waited_until
-            if table.budget_check_every_step:
-                train_state["is_time_remaining"] = (
-                    train_state["accumulated_submission_time"] < budget
-                )
-            if eval_due:
-                if prepare_for_eval is not None:
-                    t0 = now()
-                    optimizer_state, params, model_state = _checked_triple(
-                        "prepare_for_eval", _user_call(
-                            "prepare_for_eval", prepare_for_eval, workload=submission_view,
-                            current_param_container=params,
-                            current_params_types=workload.model_params_types,
-                            model_state=model_state, hyperparameters=hyperparameters,
-                            loss_type=workload.loss_type, optimizer_state=optimizer_state,
-                            eval_results=eval_results, global_step=global_step,
-                            rng=prep_eval_rng,
-                        ))
-                    sync(params)
-                    train_state["accumulated_submission_time"] += now() - t0
-                in_budget = train_state["accumulated_submission_time"] < budget
-                if not table.budget_check_every_step:
-                    train_state["is_time_remaining"] = in_budget
-                if in_budget or table.eval_after_budget_crossing:
-                    diverged = _evaluate(
-                        workload, params, model_state, eval_rng, eval_batch_size, options,
-                        train_state, eval_results, global_step, global_start_wall,
-                        duration_offset, logger, checkpoint, progress, now,
-                    )
-                    if diverged and options.stop_on_divergence:
-                        status = TrialStatus.DIVERGED
-                        reason = "the loss became NaN or infinite"
-                        break
-                    why = options.early_stop(workload, budget, eval_results) \
-                        if options.early_stop is not None else None
-                    if why:
-                        status, reason = TrialStatus.STOPPED_EARLY, why
-                        break
-            train_state["last_step_end_time"] = now()
-            if progress is not None and not global_step & 63:
-                progress.tick(train_state, global_step)
-    except TrialFailed as exc:
-        exc.result = _summarise(
-            workload, submission, options, table, budget, study, trial, train_state,
-            eval_results, global_step, duration_offset + time.time() - global_start_wall,
-            exc.status, str(exc), trial_dir, hyperparameters, rng_seed,
-        )
-        _finish(logger, trial_dir, exc.status, str(exc), train_state, global_step, progress,
-                exc.result)
-        raise
-    except KeyboardInterrupt:
-        if progress is not None:
-            progress.close()
-        if logger is not None:
-            logger.flush()
-        raise
-    finally:
-        deactivate(now)
-        if hasattr(now, "close"):
-            now.close()
+    # ---- untimed end --------------------------------------------------------------------------
 
-    if sync_before_eval:  # the steps still queued since the last eval are step time too
-        t0 = now()
-        sync(params)
-        train_state["accumulated_submission_time"] += now() - t0
-    if status == TrialStatus.RUNNING:
-        if train_state["validation_goal_reached"] and train_state["test_goal_reached"]:
-            status = TrialStatus.TARGETS_REACHED
-        elif not train_state["is_time_remaining"]:
-            status = TrialStatus.BUDGET_EXHAUSTED
-    if logger is not None:
-        logger.write_final_score(train_state["accumulated_submission_time"], global_step)
-        t0 = now()
-        checkpoint()
-        train_state["accumulated_logging_time"] += now() - t0
-    result = _summarise(
-        workload, submission, options, table, budget, study, trial, train_state, eval_results,
-        global_step, duration_offset + time.time() - global_start_wall, status, reason,
-        trial_dir, hyperparameters, rng_seed,
-    )
-    canary_after = canary_sec() if canary_before is not None else None
-    _record_measurement(result, measurement_report(clock, norm, canary_before, canary_after),
-                        logger, meta if logger is not None else None, preemption_count)
-    _finish(logger, trial_dir, status, reason, train_state, global_step, progress, result)
-    return result
+    def finish(self, canary_before: float | None) -> TrialResult:
+        """The last queued steps, the final status, score and checkpoint; the trial's record."""
+        s = self.state
+        if self.sync_policy == "eval":  # the steps still queued since the last eval are step time
+            t0 = self.now()
+            self.adapter.sync(self.params)
+            s["accumulated_submission_time"] += self.now() - t0
+        if self.status == TrialStatus.RUNNING:
+            if s["validation_goal_reached"] and s["test_goal_reached"]:
+                self.status = TrialStatus.TARGETS_REACHED
+            elif not s["is_time_remaining"]:
+                self.status = TrialStatus.BUDGET_EXHAUSTED
+        if self.logger is not None:
+            self.logger.write_final_score(s["accumulated_submission_time"], self.step)
+            t0 = self.now()
+            self.checkpoint()
+            s["accumulated_logging_time"] += self.now() - t0
+        result = self.result(self.duration(), self.status, self.reason)
+        canary_after = canary_sec() if canary_before is not None else None
+        _record_measurement(result, measurement_report(self.now, self.norm, canary_before,
+                                                       canary_after),
+                            self.logger, self.meta, self.preemption_count)
+        self.close(self.status, self.reason, result)
+        return result
+
+    def close(self, status: str, reason: str, result: TrialResult) -> None:
+        """Close the bar and the logs; write the trial's final record."""
+        if self.progress is not None:
+            self.progress.close()
+        if self.logger is not None:
+            self.logger.flush()
+            self.logger.close()
+        _write_status(self.trial_dir, status, reason, result)
+
+    def result(self, duration: float, status: str | None = None, reason: str = "", *,
+               blank: bool = False) -> TrialResult:
+        """The trial's summary as it stands (``blank``: as before its first step)."""
+        state, evals, step = ((_fresh_train_state(), [], 0) if blank
+                              else (self.state, self.eval_results, self.step))
+        return _summarise(self, state, evals, step, duration,
+                          self.status if status is None else status, reason)
 
 
 def _record_measurement(result: TrialResult, report: dict[str, Any], logger: Any,
@@ -602,12 +765,10 @@ def _effective_batch(workload: Any, batch_size: int) -> int:
 
 def _reraise_user(exc: BaseException, what: str) -> None:
     """Raise :class:`TrialFailed` naming ``what``, the exception and where it was raised."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     if isinstance(exc, SystemExit):
-        raise TrialFailed(f"{what} called sys.exit({exc.code!r}){at}; a submission must "
-                          "return, not end the process.") from None
-    raise TrialFailed(f"{what} raised {type(exc).__name__}: {exc}{at}.") from exc
+        raise TrialFailed(f"{what} called sys.exit({exc.code!r}){raised_at(exc)}; a "
+                          "submission must return, not end the process.") from None
+    raise TrialFailed(f"{what} raised {describe_exception(exc)}.") from exc
 
 
 def _skip(queue: _CountingQueue, n: int) -> None:
@@ -620,55 +781,10 @@ def _skip(queue: _CountingQueue, n: int) -> None:
     queue.consumed = n
 
 
-def _evaluate(workload, params, model_state, eval_rng, eval_batch_size, options, train_state,
-              eval_results, global_step, global_start_time, duration_offset, logger, checkpoint,
-              progress, now) -> bool:  # noqa: ANN001
-    """One untimed evaluation; returns whether the loss diverged.
-
-    ``global_start_time`` is the trial's start in wall time (``total_duration`` is wall time
-    under either clock)."""
-    t0 = now()
-    try:
-        result = workload.eval_model(
-            eval_batch_size, params, model_state, eval_rng, options.data_dir, None, global_step
-        )
-    except NotImplementedError:
-        raise
-    except RuntimeError as exc:
-        # AlgoPerf logs and skips an eval that fails (e.g. out of memory). Paceline also waits
-        # a full eval period before the next try instead of retrying after every step.
-        print(f"paceline: evaluation at step {global_step} failed and is skipped: "
-              f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        train_state["last_eval_time"] = now()
-        return False
-    result = {k: int(v) if k.endswith("num_examples") else float(v) for k, v in result.items()}
-    if not options.ignore_targets:
-        train_state["validation_goal_reached"] |= workload.has_reached_validation_target(result)
-        train_state["test_goal_reached"] |= workload.has_reached_test_target(result)
-    eval_end = now()
-    train_state["last_eval_time"] = eval_end
-    train_state["accumulated_eval_time"] += eval_end - t0
-    result.update({
-        "score": train_state["accumulated_submission_time"],
-        "total_duration": duration_offset + time.time() - global_start_time,
-        "accumulated_submission_time": train_state["accumulated_submission_time"],
-        "accumulated_eval_time": train_state["accumulated_eval_time"],
-        "accumulated_logging_time": train_state["accumulated_logging_time"],
-    })
-    eval_results.append((global_step, result))
-    if logger is not None:
-        t1 = now()
-        logger.append_scalar_metrics(result, global_step, is_eval=True)
-        checkpoint()
-        train_state["accumulated_logging_time"] += now() - t1
-    if progress is not None:
-        progress.eval(train_state, global_step, result)
-    return not _is_finite_loss(result)
-
-
-def _summarise(workload, submission, options, table, budget, study, trial, train_state,
-               eval_results, global_step, total_duration, status, reason, trial_dir,
-               hyperparameters, rng_seed) -> TrialResult:  # noqa: ANN001
+def _summarise(t: _Trial, state: dict[str, Any], eval_results: list, global_step: int,
+               total_duration: float, status: str, reason: str) -> TrialResult:
+    """``t``'s summary from its train state, evals and step count."""
+    workload = t.workload
     metric = workload.target_metric_name
     rows = [r for _, r in eval_results]
     val = [r.get(f"validation/{metric}") for r in rows]
@@ -680,21 +796,24 @@ def _summarise(workload, submission, options, table, budget, study, trial, train
     best = (min(finite) if minimized else max(finite)) if finite else None
     return TrialResult(
         workload=workload.name, framework=workload.framework, scale=workload.scale,
-        ruleset=options.ruleset, ruleset_version=table.version,
-        api_version=submission.api_version, study=study, trial=trial, budget_sec=budget,
-        target_metric=metric, validation_target=workload.validation_target_value,
+        ruleset=t.options.ruleset, ruleset_version=t.table.version,
+        api_version=t.submission.api_version, study=t.study, trial=t.trial,
+        budget_sec=t.budget, target_metric=metric,
+        validation_target=workload.validation_target_value,
         test_target=workload.test_target_value,
         reached_validation_target=i_val is not None,
         reached_test_target=i_test is not None,
         time_to_target_sec=rows[i_val]["score"] if i_val is not None else None,
         test_time_to_target_sec=rows[i_test]["score"] if i_test is not None else None,
         best_validation_metric=best, global_step=global_step,
-        submission_time_sec=train_state["accumulated_submission_time"],
-        eval_time_sec=train_state["accumulated_eval_time"],
-        logging_time_sec=train_state["accumulated_logging_time"],
+        submission_time_sec=state["accumulated_submission_time"],
+        eval_time_sec=state["accumulated_eval_time"],
+        logging_time_sec=state["accumulated_logging_time"],
         total_duration_sec=total_duration, num_evals=len(rows), status=status, reason=reason,
-        trial_dir=str(trial_dir) if trial_dir is not None else None,
-        hyperparameters=_hparams_dict(hyperparameters), rng_seed=rng_seed,
+        trial_dir=str(t.trial_dir) if t.trial_dir is not None else None,
+        hyperparameters=t.hparams, rng_seed=t.rng_seed,
+        eval_curve=tuple((float(r["score"]), math.nan if v is None else float(v))
+                         for r, v in zip(rows, val, strict=True)),
     )
 
 
@@ -711,16 +830,6 @@ def _write_status(trial_dir: Path | None, status: str, reason: str,
         "result": result.to_json() if result is not None else None,
         "updated": time.time(),
     })
-
-
-def _finish(logger, trial_dir, status, reason, train_state, global_step, progress,
-            result=None) -> None:  # noqa: ANN001
-    if progress is not None:
-        progress.close()
-    if logger is not None:
-        logger.flush()
-        logger.close()
-    _write_status(trial_dir, status, reason, result)
 
 
 def record_failure(trial_dir: Path, status: str, reason: str) -> TrialResult | None:

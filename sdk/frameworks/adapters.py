@@ -6,17 +6,59 @@ Checkpoints follow AlgoPerf's content (``algoperf-spec.md`` §3.8): parameters, 
 ``(state, update_fn)`` tuple, or the whole tree), model state, and the runner's bookkeeping.
 They hold tensors and plain data only and are read without unpickling objects
 (:mod:`sdk.frameworks.checkpoints`); each adapter names its file in ``checkpoint_name``.
+
+:class:`FrameworkAdapter` declares the whole of it; the runner asks the adapter and never
+branches on the framework's name.
 """
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from sdk.frameworks import checkpoints as ckpt
+
+# When the runner waits for the device: "step" = after every step (CUDA, as AlgoPerf does),
+# "eval" = only before an eval and at the end, the wait counted as step time (JAX's
+# asynchronous dispatch), "none" = never (a CPU that runs eagerly, nothing queues).
+SyncPolicy = Literal["step", "eval", "none"]
+
+
+class FrameworkAdapter(Protocol):
+    """Everything the runner asks of a framework; both adapters implement all of it."""
+
+    name: str
+    checkpoint_name: str  # the checkpoint's file name in the trial directory
+    sync_policy: SyncPolicy
+
+    def setup(self, threads: int | None) -> None:
+        """Apply the thread count and device settings before the trial starts."""
+
+    def sync(self, params: Any = None) -> None:
+        """Wait until the device has finished the work queued for ``params``."""
+
+    def seed(self, key: Any) -> None:
+        """Seed the framework's global RNG from the model-init key (where it has one)."""
+
+    def compile(self, params: Any) -> Any:
+        """``params`` compiled for ``--torch-compile`` (unchanged where that means nothing)."""
+
+    def params_are_finite(self, params: Any) -> bool:
+        """Whether every parameter is finite."""
+
+    def save(self, path: Path, params: Any, model_state: Any, optimizer_state: Any,
+             extra: dict[str, Any]) -> None:
+        """Write a checkpoint of the trial's state and the runner's bookkeeping ``extra``."""
+
+    def load(self, path: Path) -> dict[str, Any]:
+        """Read a checkpoint written by :meth:`save` (a bad file is one sentence)."""
+
+    def restore(self, payload: dict[str, Any], params: Any, model_state: Any,
+                optimizer_state: Any) -> tuple[Any, Any, Any]:
+        """``(params, model_state, optimizer_state)`` with a loaded checkpoint put back."""
 
 
 def _plain_or_skip(key: str, value: Any, array: Any) -> tuple[bool, Any]:
@@ -31,6 +73,8 @@ def _plain_or_skip(key: str, value: Any, array: Any) -> tuple[bool, Any]:
 
 
 class PyTorchAdapter:
+    """:class:`FrameworkAdapter` for PyTorch (CUDA when available, else the CPU)."""
+
     name = "pytorch"
     checkpoint_name = "checkpoint.pt"
 
@@ -39,9 +83,8 @@ class PyTorchAdapter:
 
         self.torch = torch
         self.cuda = torch.cuda.is_available()
-        # When the runner calls sync(): "step" = after every step (CUDA: wait for the queued
-        # kernels, as AlgoPerf does); "none" = never (the CPU runs eagerly, nothing queues).
-        self.sync_policy = "step" if self.cuda else "none"
+        # CUDA queues kernels: wait after every step; the CPU runs eagerly: never wait
+        self.sync_policy: SyncPolicy = "step" if self.cuda else "none"
 
     def setup(self, threads: int | None) -> None:
         if threads:
@@ -56,6 +99,9 @@ class PyTorchAdapter:
     def seed(self, key: Any) -> None:
         seed = int(np.asarray(key).reshape(-1)[0])
         self.torch.manual_seed(seed)
+
+    def compile(self, params: Any) -> Any:
+        return self.torch.compile(params)
 
     def params_are_finite(self, params: Any) -> bool:
         torch = self.torch
@@ -118,11 +164,13 @@ class PyTorchAdapter:
 
 
 class JaxAdapter:
+    """:class:`FrameworkAdapter` for JAX."""
+
     name = "jax"
     checkpoint_name = "checkpoint.msgpack"
     # JAX dispatches asynchronously, and AlgoPerf's loop does not block on it every step: the
     # runner waits for the queued steps only before an eval (or the end) and times that wait.
-    sync_policy = "eval"
+    sync_policy: SyncPolicy = "eval"
 
     def __init__(self) -> None:
         import jax
@@ -138,6 +186,9 @@ class JaxAdapter:
 
     def seed(self, key: Any) -> None:
         del key  # JAX randomness is explicit
+
+    def compile(self, params: Any) -> Any:
+        return params  # --torch-compile is PyTorch's; XLA compiles JAX code anyway
 
     def params_are_finite(self, params: Any) -> bool:
         leaves = self.jax.tree_util.tree_leaves(params)
@@ -237,7 +288,8 @@ def _unwrap(module: Any) -> Any:
     return getattr(module, "module", module) if hasattr(module, "module") else module
 
 
-def get_adapter(framework: str) -> PyTorchAdapter | JaxAdapter:
+def get_adapter(framework: str) -> FrameworkAdapter:
+    """The adapter for ``framework`` ("pytorch" or "jax")."""
     if framework == "pytorch":
         return PyTorchAdapter()
     if framework == "jax":
