@@ -284,3 +284,24 @@ def test_fidelity_of_a_run_against_its_own_logs_is_perfect(field_run, tmp_path, 
     assert (result["hit_pairs_agree"], result["hit_pairs"]) == (2, 2)
     assert result["score_kendall_tau"] == 1.0 and result["pairwise_accuracy"] == 1.0
     assert "Hit/miss agreement: 2/2" in capsys.readouterr().out
+
+
+def test_fidelity_scores_the_same_runs_against_other_dev_targets(field_run, tmp_path):
+    """--dev-targets replaces the targets the trials ran with: an unreachable mnist target
+    turns both hits into misses, so dev now disagrees with the run's own logs."""
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"workloads": {"mnist": 1.5}}))  # accuracy never 1.5
+    out = tmp_path / "fidelity.json"
+    board = str(field_run["board"])
+    assert main(["leaderboard", "fidelity", board, "--official", board, "--dev-targets",
+                 str(targets), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert (result["hit_pairs_agree"], result["hit_pairs"]) == (0, 2)
+
+
+def test_dev_targets_need_a_run_folder(field_run, tmp_path, capsys):
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"workloads": {"mnist": 0.5}}))
+    assert main(["leaderboard", "fidelity", str(field_run["written"]), "--official",
+                 str(field_run["board"]), "--dev-targets", str(targets)]) == 2
+    assert "--dev-targets needs a run folder" in capsys.readouterr().err
