@@ -35,7 +35,7 @@ from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
 from sdk.time_to_target import first_reaching_index
-from sdk.trial_status import FAILURES
+from sdk.trial_status import FAILURES, TrialStatus
 
 DEFAULT_CAP = get_ruleset(DEFAULT_VERSION).r_max
 # Statuses whose curve says nothing about how close the configuration came: the trial
@@ -88,7 +88,8 @@ class Observation:
             raise ValueError(f"The budget must be positive, got {budget}.")
         if time_to_target is not None and not math.isfinite(time_to_target):
             time_to_target = None
-        status = status or ("targets_reached" if time_to_target is not None else "missed")
+        status = status or (TrialStatus.TARGETS_REACHED if time_to_target is not None
+                            else "missed")
         return cls(workload=workload, status=status, time_to_target=time_to_target,
                    budget=float(budget))
 

@@ -25,11 +25,12 @@ from external_tuning.study import Group
 from sdk.report import format_table
 from sdk.scoring.profiles import benchmark_scores
 from sdk.scoring.time_to_target import TrialTime, median_time, pick_trial
+from sdk.trial_status import TrialStatus
 
 STATUS_REASONS = {
-    "budget_exhausted": "the budget ran out before the target",
-    "max_global_steps": "--max-global-steps was reached before the target",
-    "training_complete": "the submission ended training before the target",
+    TrialStatus.BUDGET_EXHAUSTED: "the budget ran out before the target",
+    TrialStatus.MAX_GLOBAL_STEPS: "--max-global-steps was reached before the target",
+    TrialStatus.TRAINING_COMPLETE: "the submission ended training before the target",
 }
 
 

@@ -119,7 +119,7 @@ def _shorten(text: str, width: int = REASON_WIDTH) -> str:
 
 def failed_trials_note(results: Sequence[Any]) -> str:
     """Which trials failed and where each one's full reason is written ('' if none failed)."""
-    from sdk.trial_status import is_failure
+    from sdk.trial_status import TrialStatus, is_failure
 
     failed = [r for r in results if is_failure(r.status)]
     if not failed:
@@ -131,7 +131,7 @@ def failed_trials_note(results: Sequence[Any]) -> str:
         tb = Path(r.trial_dir or ".") / "paceline_traceback.txt"
         full = f" (traceback: {tb})" if r.trial_dir and tb.is_file() else ""
         lines.append(f"  {r.workload} study {r.study} trial {r.trial}: {r.status}: {where}{full}")
-    if any(r.status == "failed" for r in failed):
+    if any(r.status == TrialStatus.FAILED for r in failed):
         lines.append("Rerun with --pdb (and --jobs 1) to debug a failure where it was raised.")
     return "\n".join(lines)
 
