@@ -7,7 +7,9 @@
     paceline freeze experiments/dev/external_tuning/nadamw_bayesian --points 5 \\
         --out tuning_search_space.json
 
-This module stays light (no torch, jax or Ax at import): `paceline --help` imports it.
+``--search NAME`` is looked up in :func:`sdk.registry.search_strategies` (plug-ins through the
+``paceline.search_strategies`` entry point); the strategy decides what differs between
+searches (:mod:`external_tuning.strategy`). This module stays light (no torch, jax or Ax at import): `paceline --help` imports it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from sdk.cli.command import Command
 from sdk.errors import PacelineError
 
-SEARCHES = ("quasi-random", "bayesian")
+DEFAULT_SEARCH = "quasi-random"
 EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
 
 
@@ -37,9 +39,10 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
                    help="studies per workload (default: the ruleset's, 5 in v0.5, 3 in v0.6)")
     p.add_argument("--trials", type=positive_int(MAX_TRIALS), metavar="M",
                    help="trials per study (default: the ruleset's 5)")
-    p.add_argument("--search", choices=SEARCHES, default="quasi-random",
-                   help="quasi-random: the benchmark's own protocol (default); bayesian: Ax + "
-                        "BoTorch on time-to-target")
+    p.add_argument("--search", default=DEFAULT_SEARCH, metavar="NAME",
+                   help="a registered search strategy: quasi-random, the benchmark's own "
+                        "protocol (default); bayesian: Ax + BoTorch on time-to-target; or a "
+                        "plug-in's (entry point paceline.search_strategies)")
     p.add_argument("--shared", action="store_true",
                    help="bayesian: search one configuration shared by all --workload's, "
                         "judged on all of them")
@@ -67,15 +70,54 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
 def run_tune(args: argparse.Namespace) -> int:
     from sdk.run_context import prepare
 
+    strategy = _check_tune_flags(args)
+    slurm = _key_values(args.slurm)
+    ctx = prepare(args)
+    study = _make_study(args, ctx, strategy)
+    if args.dry_run:
+        return _dry_run(study, args.json)
+    return _run_study(args, ctx, study, slurm)
+
+
+def _check_tune_flags(args: argparse.Namespace) -> Any:
+    """The strategy ``--search`` names, after the flags that need no submission are checked."""
+    from sdk.registry import search_strategies
+
     if args.ruleset != "external":
         raise PacelineError("paceline tune runs the external-tuning ruleset; for self-tuning "
                             "use paceline run --ruleset self.")
-    if args.shared and args.search != "bayesian":
-        raise PacelineError("--shared applies to --search bayesian (quasi-random search "
-                            "already runs the same points on every workload).")
-    slurm = _key_values(args.slurm)
-    ctx = prepare(args)
-    from external_tuning.study import Study, TuneConfig, read_state
+    strategy = search_strategies().strategy_class(args.search)
+    if args.shared and strategy.fixed_plan:
+        raise PacelineError(f"--shared applies to searches that learn from earlier trials "
+                            f"(e.g. --search bayesian); a {args.search} search already runs "
+                            "the same points on every workload.")
+    return strategy
+
+
+def _make_study(args: argparse.Namespace, ctx: Any, strategy: Any) -> Any:
+    """The tuning experiment the flags describe (resumed from its folder if it exists)."""
+    from external_tuning.early_stopping import TargetOutOfReach
+    from external_tuning.study import Study
+
+    root = ctx.root
+    if args.experiment_name is None and args.search != DEFAULT_SEARCH:
+        suffix = args.search.replace("-", "_") + ("_shared" if args.shared else "")
+        root = root.with_name(f"{root.name}_{suffix}")
+    if args.overwrite:
+        _remove_experiment(root, ctx.workloads, args.framework)
+    early = args.early_stopping if args.early_stopping is not None else strategy.early_stopping
+    config = _tune_config(args, ctx, root, early)
+    threads = ctx.options.threads
+    if threads is None and args.workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+    options = replace(ctx.options, resume=True, overwrite=False, progress=False,
+                      threads=threads, early_stop=TargetOutOfReach() if early else None)
+    return Study(config, root, options, workload_facts(config, ctx.table), threads)
+
+
+def _tune_config(args: argparse.Namespace, ctx: Any, root: Path, early: bool) -> Any:
+    """The flags as a :class:`~external_tuning.study.TuneConfig` (sets ``args.workers``)."""
+    from external_tuning.study import TuneConfig, read_state
 
     table = ctx.table
     studies = args.studies if args.studies is not None else table.num_studies
@@ -86,11 +128,6 @@ def run_tune(args: argparse.Namespace) -> int:
         from sdk.parallel import jobs_for
 
         args.workers = jobs_for(None, ctx.options, studies * trials * len(ctx.workloads))
-    root = ctx.root
-    if args.experiment_name is None and args.search == "bayesian":
-        root = root.with_name(root.name + ("_bayesian_shared" if args.shared else "_bayesian"))
-    if args.overwrite:
-        _remove_experiment(root, ctx.workloads, args.framework)
     saved = read_state(root)
     seed = args.seed if args.seed is not None else (saved[0].seed if saved else ctx.seed)
     space = ctx.search_space
@@ -100,8 +137,7 @@ def run_tune(args: argparse.Namespace) -> int:
               f"runs {len(space.points)} trials, not {trials} (as AlgoPerf does).",
               file=sys.stderr)
         trials = len(space.points)
-    early = args.early_stopping if args.early_stopping is not None else args.search == "bayesian"
-    config = TuneConfig(
+    return TuneConfig(
         submission=args.submission, submission_name=ctx.submission.name,
         framework=args.framework, scale=args.scale, ruleset_version=table.version,
         api_version=ctx.submission.api_version, workloads=tuple(ctx.workloads),
@@ -111,29 +147,26 @@ def run_tune(args: argparse.Namespace) -> int:
         workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
         clock=ctx.options.clock, clock_scale=ctx.options.clock_scale,
     )
-    threads = ctx.options.threads
-    if threads is None and args.workers > 1:
-        threads = max(1, (os.cpu_count() or 1) // args.workers)
-    from external_tuning.early_stopping import TargetOutOfReach
 
-    options = replace(ctx.options, resume=True, overwrite=False, progress=False,
-                      threads=threads, early_stop=TargetOutOfReach() if early else None)
-    facts = workload_facts(config, table)
-    study = Study(config, root, options, facts, threads)
-    if args.dry_run:
-        return _dry_run(study, args.json)
+
+def _run_study(args: argparse.Namespace, ctx: Any, study: Any, slurm: dict[str, Any]) -> int:
+    """Run what is left of the experiment, then print its summary."""
     from external_tuning.executors import make_executor
     from external_tuning.progress import StudyProgress
 
+    config, root, table = study.config, study.root, ctx.table
     kind = args.executor or ("inline" if args.workers == 1 else "processes")
-    executor = make_executor(kind, args.workers, threads, root / "submitit", slurm)
+    executor = make_executor(kind, args.workers, study.threads, root / "submitit", slurm)
     print(f"paceline tune: {ctx.submission.name} ({args.framework}) on "
           f"{', '.join(ctx.workloads)} at {args.scale} scale, rules v{table.version}; "
-          f"{args.search} search, {studies} studies x {trials} trials, seed {seed}, "
-          f"{args.workers} worker(s) ({kind}); logs in {root}", file=sys.stderr)
+          f"{args.search} search, {config.num_studies} studies x {config.num_trials} trials, "
+          f"seed {config.seed}, {args.workers} worker(s) ({kind}); logs in {root}",
+          file=sys.stderr)
+    _print_forecast(study, ctx, args.workers)
     progress = StudyProgress(bar=ctx.options.progress)
     try:
-        study.run(executor, on_trial=progress.trial, on_start=progress.start)
+        study.run(executor, on_trial=progress.trial, on_start=progress.start,
+                  on_submit=progress.submitted)
     finally:
         progress.close()
         if args.json:
@@ -145,6 +178,20 @@ def run_tune(args: argparse.Namespace) -> int:
           f"Freeze a search space: paceline freeze {root} --points {table.num_trials} "
           "--out tuning_search_space.json")
     return 0
+
+
+def _print_forecast(study: Any, ctx: Any, workers: int) -> None:
+    """One line before the trials start: how many, their budgets, and the wall time."""
+    from sdk.forecast import Forecast, machine_scale
+
+    pending = study.pending_workloads()
+    if not pending:
+        return
+    budgets = {w: study.facts[w].budget for w in set(pending)}
+    scales = {w: machine_scale(study.options, w, study.config.framework) for w in budgets}
+    forecast = Forecast(tuple(budgets[w] for w in pending), workers, study.options.clock,
+                        tuple(scales[w] for w in pending))
+    print(forecast.line("paceline tune"), file=sys.stderr)
 
 
 def workload_facts(config: Any, table: Any) -> dict[str, Any]:

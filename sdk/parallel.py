@@ -270,9 +270,15 @@ def jobs_for(requested: int | None, options: RunOptions, trials: int) -> int:
 def run_specs(specs: list[TrialSpec], submission: Any, ref: SubmissionRef, table: RulesetTable,
               options: RunOptions, jobs: int, workload_kwargs: dict[str, Any] | None = None,
               on_result: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
-    """Run a plan in this process (``jobs`` 1) or side by side on ``jobs`` workers."""
+    """Run a plan in this process (``jobs`` 1) or side by side on ``jobs`` workers; a plan of
+    several trials is forecast first (:mod:`sdk.forecast`)."""
     from sdk.experiment import run_plan
 
+    if len(specs) > 1:
+        from sdk.forecast import plan_forecast
+
+        forecast = plan_forecast(specs, table, options, jobs, workload_kwargs)
+        print(forecast.line("paceline"), file=sys.stderr)
     if jobs > 1 and len(specs) > 1:
         print(f"paceline: {jobs} trials side by side, one thread each", file=sys.stderr)
         return run_plan_parallel(specs, ref, table, options, jobs, workload_kwargs, on_result)

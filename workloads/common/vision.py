@@ -144,7 +144,7 @@ def save_npz_reproducibly(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def build(folder: Path, source: Path | None = None) -> dict:
     """Write the prepared splits into ``folder`` (the ``data_cache.prepare`` build step)."""
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     source = source or source_dir()
     with tqdm(total=1 + len(SPLITS), desc="fashion_mnist", unit="step", leave=False) as bar:

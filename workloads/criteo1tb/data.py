@@ -42,7 +42,7 @@ def build_dev(folder: Path, examples_per_day: int = clicklog.TRAIN_EXAMPLES_PER_
 
     The sizes can be lowered for tests; the workload reads whatever sizes the files have.
     """
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     model = clicklog.HiddenModel.build()
     bayes = {}

@@ -182,7 +182,7 @@ def build_dev(folder: Path, template_dir: Path = TEMPLATE_DIR,
 
     ``volumes`` can be narrowed (tests); slice draws depend only on the volume's own name.
     """
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     counts: dict[str, int] = dict.fromkeys(SPLITS, 0)
     for split in SPLITS:

@@ -238,7 +238,7 @@ def _pack(graphs: list[tuple], labels: np.ndarray, qm9_index: np.ndarray) -> dic
 def build_dev(folder: Path, num_molecules: int = NUM_MOLECULES, source: Path | None = None,
               progress: bool = True) -> dict:
     """Write the train/validation/test graphs into ``folder``; returns facts for info.json."""
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     table = read_qm9(source)
     values = property_table(table)

@@ -80,7 +80,7 @@ def encode_pairs(tokenizer: BpeTokenizer, pairs: list[tuple[str, str]],
 
 def build_dev(folder: Path, sizes: dict[str, int] | None = None, progress: bool = True) -> dict:
     """Generate, tokenise and write the three splits and the vocabulary into ``folder``."""
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     sizes = {**SPLIT_SIZES, **(sizes or {})}
     bar = tqdm(total=sum(sizes.values()) * 2, desc="wmt: generate + tokenise", unit="pair",

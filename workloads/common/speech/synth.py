@@ -153,7 +153,7 @@ def _speak_chunk(chunk: Sequence[Utterance]) -> list[np.ndarray]:
 def speak_all(utterances: Sequence[Utterance], workers: int = 2,
               desc: str = "synthesising") -> Iterator[np.ndarray]:
     """Waveforms of ``utterances`` in order; chunks of :data:`CHUNK` run in fresh processes."""
-    from tqdm import tqdm
+    from workloads.common.progress import tqdm  # plain lines when not on a terminal
 
     _library_path()
     chunks = [utterances[i : i + CHUNK] for i in range(0, len(utterances), CHUNK)]

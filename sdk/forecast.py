@@ -1,0 +1,125 @@
+"""How long a plan of trials may take, said in one line before the work starts.
+
+    paceline run --workload mnist --submission nadamw --studies 2 --trials 3 --jobs 2
+    paceline tune --workload mnist --submission nadamw       # both print the forecast first
+
+A trial stops at its budget at the latest. Budgets are in the clock's seconds: under the dev
+clock, seconds on the calibration machine, which this machine spends ``1 / scale`` seconds
+on (``scale``, the dev clock's normalisation, :mod:`sdk.clock`; ``--speed-factor X`` sets it
+to ``1 / X``). The estimate hands the trials, in order, to the first free of ``jobs``
+workers. It is an upper bound in the usual case (trials that reach their target stop
+sooner) that leaves out start-up and evaluations, so the line calls it an estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The trials' budgets (clock seconds, in the order they start) and how they run.
+
+    ``scales``: per trial, clock seconds per second on this machine (``None``: not known,
+    1 assumed); empty for 1 everywhere.
+    """
+
+    budgets: tuple[float, ...]
+    jobs: int
+    clock: str = "dev"
+    scales: tuple[float | None, ...] = ()
+
+    def seconds_here(self, i: int) -> float:
+        """Trial ``i``'s whole budget in seconds on this machine."""
+        scale = self.scales[i] if self.scales else None
+        return self.budgets[i] / (scale if scale and scale > 0 else 1.0)
+
+    @property
+    def wall_sec(self) -> float:
+        """Seconds until the last trial ends if every trial runs its whole budget."""
+        free = [0.0] * max(1, self.jobs)
+        for i in range(len(self.budgets)):
+            first = min(range(len(free)), key=free.__getitem__)
+            free[first] += self.seconds_here(i)
+        return max(free)
+
+    def line(self, command: str) -> str:
+        """``paceline run: forecast: 6 trials, budget 120 s each (dev clock), ...``."""
+        n = len(self.budgets)
+        low, high = min(self.budgets), max(self.budgets)
+        each = _seconds(low) if math.isclose(low, high) else f"{_seconds(low)} to {_seconds(high)}"
+        unit = "calibration-machine s" if self.clock == "dev" else "s"
+        jobs = min(self.jobs, n)
+        return (f"{command}: forecast: {n} trial{'s' if n != 1 else ''}, budget {each} {unit} "
+                f"each ({self.clock} clock), {jobs} at a time: about {duration(self.wall_sec)} "
+                f"of wall time at most ({self._basis()})")
+
+    def _basis(self) -> str:
+        if self.clock != "dev":
+            return "an estimate: every trial running its whole budget"
+        known = sorted({s for s in self.scales if s is not None})
+        if not known or len(known) < len(set(self.scales)):
+            return ("an estimate: every trial running its whole budget; this machine's dev "
+                    "clock is not calibrated for every workload yet, taken as the calibration "
+                    "machine's speed there")
+        shown = f"{known[0]:.3g}" if len(known) == 1 else f"{known[0]:.3g} to {known[-1]:.3g}"
+        return (f"an estimate: every trial running its whole budget at this machine's "
+                f"dev-clock normalisation {shown}")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``4 min 24 s``, ``2 h 05 min``."""
+    if not math.isfinite(seconds):
+        return "unknown"
+    total = round(seconds)
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        return f"{total // 60} min {total % 60} s"
+    return f"{total // 3600} h {total % 3600 // 60:02d} min"
+
+
+def budget_sec(workload: str, scale: str, framework: str, table: Any, ruleset: str,
+               workload_kwargs: dict[str, Any] | None = None) -> float:
+    """A trial's budget on ``workload``, in its clock's seconds (the runner's figure)."""
+    from sdk.registry import workloads
+
+    w = workloads().create(workload, scale, framework, ruleset_version=table.version,
+                           **(workload_kwargs or {}))
+    return float(w.max_allowed_runtime_sec) * table.budget_multiplier(ruleset)
+
+
+def machine_scale(options: Any, workload: str, framework: str) -> float | None:
+    """Clock seconds per second on this machine for ``workload`` (``None``: not known)."""
+    if options.clock != "dev":
+        return 1.0
+    if options.clock_scale is not None:
+        return float(options.clock_scale)
+    from sdk.clock import normalisation_for
+
+    try:
+        norm = normalisation_for(workload, framework, options.data_dir)
+    except Exception:  # noqa: BLE001 - a forecast never stops the work; the trial will say why
+        return None
+    return None if norm.source.startswith("none") else norm.scale
+
+
+def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
+                  workload_kwargs: dict[str, Any] | None = None) -> Forecast:
+    """The forecast of running ``specs`` (:class:`sdk.experiment.TrialSpec`) on ``jobs``."""
+    budgets: dict[str, float] = {}
+    scales: dict[str, float | None] = {}
+    for s in specs:
+        if s.workload not in budgets:
+            budgets[s.workload] = budget_sec(s.workload, s.scale, s.framework, table,
+                                             options.ruleset, workload_kwargs)
+            scales[s.workload] = machine_scale(options, s.workload, s.framework)
+    return Forecast(tuple(budgets[s.workload] for s in specs), jobs, options.clock,
+                    tuple(scales[s.workload] for s in specs))
