@@ -166,11 +166,11 @@ def _studies(board: Leaderboard) -> list[dict[str, Any]]:
             times = [st.time_sec for st in wt.studies]
             finite = [t for t in times if math.isfinite(t)]
             spread.append({
-                "workload": w, "median": fmt_time(wt.time_sec),
+                "workload": w, "median": _study_time(wt.time_sec),
                 "hit": f"{len(finite)}/{len(times)}",
                 "min": fmt_time(min(finite)) if finite else "-",
                 "max": fmt_time(max(finite)) if finite else "-",
-                "studies": ", ".join(fmt_time(t) for t in times),
+                "studies": ", ".join(_study_time(t) for t in times),
             })
             for st in wt.studies:
                 shown = st.chosen or _best_trial(st.trials, wt.target.minimized)
@@ -178,12 +178,16 @@ def _studies(board: Leaderboard) -> list[dict[str, Any]]:
                     "workload": w, "study": st.study, "trials": len(st.trials),
                     "chosen": st.chosen.trial if st.chosen else "none reached the target",
                     "shown": shown.trial if shown else "-",
-                    "time": fmt_time(st.time_sec),
+                    "time": _study_time(st.time_sec),
                     "best": _fmt_value(shown.best_value) if shown else "-",
                     "hparams": _hparams(_trial_dir(shown)) if shown else [],
                 })
         out.append({"name": sub.name, "rows": rows, "spread": spread})
     return out
+
+
+def _study_time(seconds: float) -> str:
+    return "missed" if math.isinf(seconds) else fmt_time(seconds)
 
 
 def _best_trial(trials: Sequence[Any], minimized: bool) -> Any | None:
