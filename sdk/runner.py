@@ -39,7 +39,7 @@ from sdk.clock import (
     trial_clock,
 )
 from sdk.errors import PacelineError, SubmissionError, describe_exception, raised_at
-from sdk.frameworks.adapters import FrameworkAdapter, get_adapter
+from sdk.frameworks.adapters import FrameworkAdapter, SyncPolicy, get_adapter
 from sdk.rulesets import RulesetTable
 from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
@@ -383,6 +383,15 @@ class _Trial:
         self.params: Any = None
         self.model_state: Any = None
         self.optimizer_state: Any = None
+        # set by init(): what the loop reads every step
+        self.batch_size = self.eval_batch_size = 0
+        self.queue: _CountingQueue
+        self.view: WorkloadView
+        self.update_kwargs: dict[str, Any] = {}  # train_state for a v0.6 submission
+        self.prepare: Callable[..., Any] | None = None  # prepare_for_eval (v0.6, optional)
+        self.eval_period = 0.0
+        self.loss_type: Any = None
+        self.sync_policy: SyncPolicy = "none"
 
     # ---- untimed setup --------------------------------------------------------------------
 
@@ -433,9 +442,8 @@ class _Trial:
             model_params=self.params, model_state=self.model_state,
             hyperparameters=self.hyperparameters, rng=opt_init_rng,
         )
-        self.state_view = MappingProxyType(self.state)
-        self.update_kwargs = {"train_state": self.state_view} \
-            if submission.wants_train_state else {}
+        if submission.wants_train_state:  # a live read-only view
+            self.update_kwargs = {"train_state": MappingProxyType(self.state)}
         self.prepare = None if self.v05 else submission.prepare_for_eval
         self.eval_period = workload.eval_period_time_sec
         self.loss_type = workload.loss_type
@@ -740,8 +748,38 @@ class _Trial:
         """The trial's summary as it stands (``blank``: as before its first step)."""
         state, evals, step = ((_fresh_train_state(), [], 0) if blank
                               else (self.state, self.eval_results, self.step))
-        return _summarise(self, state, evals, step, duration,
-                          self.status if status is None else status, reason)
+        workload = self.workload
+        metric = workload.target_metric_name
+        rows = [r for _, r in evals]
+        val = [r.get(f"validation/{metric}") for r in rows]
+        test = [r.get(f"test/{metric}") for r in rows]
+        minimized = workload.metric_minimized
+        i_val = first_reaching_index(val, workload.validation_target_value, minimized)
+        i_test = first_reaching_index(test, workload.test_target_value, minimized)
+        finite = [v for v in val if v is not None and math.isfinite(v)]
+        best = (min(finite) if minimized else max(finite)) if finite else None
+        return TrialResult(
+            workload=workload.name, framework=workload.framework, scale=workload.scale,
+            ruleset=self.options.ruleset, ruleset_version=self.table.version,
+            api_version=self.submission.api_version, study=self.study, trial=self.trial,
+            budget_sec=self.budget, target_metric=metric,
+            validation_target=workload.validation_target_value,
+            test_target=workload.test_target_value,
+            reached_validation_target=i_val is not None,
+            reached_test_target=i_test is not None,
+            time_to_target_sec=rows[i_val]["score"] if i_val is not None else None,
+            test_time_to_target_sec=rows[i_test]["score"] if i_test is not None else None,
+            best_validation_metric=best, global_step=step,
+            submission_time_sec=state["accumulated_submission_time"],
+            eval_time_sec=state["accumulated_eval_time"],
+            logging_time_sec=state["accumulated_logging_time"],
+            total_duration_sec=duration, num_evals=len(rows),
+            status=self.status if status is None else status, reason=reason,
+            trial_dir=str(self.trial_dir) if self.trial_dir is not None else None,
+            hyperparameters=self.hparams, rng_seed=self.rng_seed,
+            eval_curve=tuple((float(r["score"]), math.nan if v is None else float(v))
+                             for r, v in zip(rows, val, strict=True)),
+        )
 
 
 def _record_measurement(result: TrialResult, report: dict[str, Any], logger: Any,
@@ -779,42 +817,6 @@ def _skip(queue: _CountingQueue, n: int) -> None:
         for _ in range(n):
             next(inner)
     queue.consumed = n
-
-
-def _summarise(t: _Trial, state: dict[str, Any], eval_results: list, global_step: int,
-               total_duration: float, status: str, reason: str) -> TrialResult:
-    """``t``'s summary from its train state, evals and step count."""
-    workload = t.workload
-    metric = workload.target_metric_name
-    rows = [r for _, r in eval_results]
-    val = [r.get(f"validation/{metric}") for r in rows]
-    test = [r.get(f"test/{metric}") for r in rows]
-    minimized = workload.metric_minimized
-    i_val = first_reaching_index(val, workload.validation_target_value, minimized)
-    i_test = first_reaching_index(test, workload.test_target_value, minimized)
-    finite = [v for v in val if v is not None and math.isfinite(v)]
-    best = (min(finite) if minimized else max(finite)) if finite else None
-    return TrialResult(
-        workload=workload.name, framework=workload.framework, scale=workload.scale,
-        ruleset=t.options.ruleset, ruleset_version=t.table.version,
-        api_version=t.submission.api_version, study=t.study, trial=t.trial,
-        budget_sec=t.budget, target_metric=metric,
-        validation_target=workload.validation_target_value,
-        test_target=workload.test_target_value,
-        reached_validation_target=i_val is not None,
-        reached_test_target=i_test is not None,
-        time_to_target_sec=rows[i_val]["score"] if i_val is not None else None,
-        test_time_to_target_sec=rows[i_test]["score"] if i_test is not None else None,
-        best_validation_metric=best, global_step=global_step,
-        submission_time_sec=state["accumulated_submission_time"],
-        eval_time_sec=state["accumulated_eval_time"],
-        logging_time_sec=state["accumulated_logging_time"],
-        total_duration_sec=total_duration, num_evals=len(rows), status=status, reason=reason,
-        trial_dir=str(t.trial_dir) if t.trial_dir is not None else None,
-        hyperparameters=t.hparams, rng_seed=t.rng_seed,
-        eval_curve=tuple((float(r["score"]), math.nan if v is None else float(v))
-                         for r, v in zip(rows, val, strict=True)),
-    )
 
 
 def _write_status(trial_dir: Path | None, status: str, reason: str,

@@ -123,3 +123,13 @@ def test_train_state_is_a_live_read_only_view():
 def test_v05_api_gets_no_prepare_for_eval_and_no_train_state():
     _, _, module = run(Costs(step=1.0, eval=5.0), api="0.5", max_steps=5)
     assert module.prepare_calls == 0
+
+
+def test_the_result_carries_the_eval_curve_of_the_csv(tmp_path):
+    from sdk.scoring.reader import read_curve
+
+    result, _, _ = run(Costs(step=1.0, eval=5.0, prepare=0.5), max_steps=40, tmp_path=tmp_path)
+    curve = read_curve(tmp_path / "eval_measurements.csv", "validation/loss")
+    assert result.eval_curve == tuple(zip(curve.times, curve.values, strict=True))
+    assert len(result.eval_curve) == result.num_evals > 1
+    assert "eval_curve" not in result.to_json()  # the record on disk stays as it was
