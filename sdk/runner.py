@@ -12,6 +12,10 @@ Read top to bottom, :func:`train_once` is the whole training loop (``algoperf-sp
   when the submission raises ``TrainingCompleteError``.
 
 How the budget edge is treated depends on the ruleset version (see :mod:`sdk.rulesets`).
+What the loop reads and changes (the clocks, step, eval results, logger, checkpoint) belongs
+to one ``_Trial``; what differs between PyTorch and JAX is asked of the framework's adapter
+(:class:`sdk.frameworks.adapters.FrameworkAdapter`). The returned :class:`TrialResult` carries
+the eval curve the runner held (``eval_curve``), besides ``eval_measurements.csv``.
 
     paceline run --workload mnist --framework pytorch --submission nadamw
 """
