@@ -207,3 +207,14 @@ def test_against_baselines_writes_the_report_of_what_was_run(tmp_path, capsys):
     page = out.read_text()
     _check_offline_and_valid(page)
     assert "One submission" in page and "mnist" in page
+
+
+def test_profile_png_colours_do_not_repeat(tmp_path):
+    from sdk.scoring.plot import line_colours, plot_profiles
+
+    for n in (10, 12, 20, 21, 50):
+        assert len({tuple(c) for c in line_colours(n)}) == n
+    ratios = {f"s{i:02d}": {"w": 1.0 + i / 10} for i in range(12)}
+    scores = {s: 1.0 for s in ratios}
+    out = plot_profiles(ratios, scores, tmp_path / "p.png", 4.0, 1)
+    assert out.stat().st_size > 10_000

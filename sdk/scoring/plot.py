@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sdk.errors import PacelineError
 
@@ -29,6 +30,17 @@ def profile_steps(ratios: Mapping[str, float], r_max: float, num_workloads: int
     return xs, ys
 
 
+def line_colours(n: int) -> list[Any]:
+    """``n`` distinct matplotlib colours: tab10, then tab20, then evenly spread hues."""
+    import matplotlib
+
+    for name, size in (("tab10", 10), ("tab20", 20)):
+        if n <= size:
+            return list(matplotlib.colormaps[name].colors[:n])
+    hsv = matplotlib.colormaps["hsv"]
+    return [hsv(i / n) for i in range(n)]
+
+
 def plot_profiles(
     ratios: Mapping[str, Mapping[str, float]],
     scores: Mapping[str, float],
@@ -44,12 +56,13 @@ def plot_profiles(
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(9, 5.5))
     order = sorted(ratios, key=lambda s: -scores.get(s, 0.0))
-    for s in order:
+    rows = math.ceil(len(order) / 3)
+    fig, ax = plt.subplots(figsize=(9, 5.5 + 0.25 * rows))
+    for s, colour in zip(order, line_colours(len(order)), strict=True):
         n = num_workloads or len(ratios[s])
         xs, ys = profile_steps(ratios[s], r_max, n)
-        ax.step(xs, ys, where="post", linewidth=2, alpha=0.85,
+        ax.step(xs, ys, where="post", linewidth=2, alpha=0.85, color=colour,
                 label=f"{s} ({scores.get(s, math.nan):.4f})")
     ax.set_xlim(1.0, r_max)
     ax.set_ylim(-0.02, 1.02)
@@ -57,10 +70,12 @@ def plot_profiles(
     ax.set_ylabel("share of workloads within tau")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    # below the axes, so it never covers a profile however many submissions there are
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=3, fontsize="small",
+              frameon=False)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
     except (OSError, ValueError) as exc:
         raise PacelineError(f"Cannot write the plot to {path} ({exc}).") from None
     finally:
