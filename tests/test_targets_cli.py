@@ -32,6 +32,8 @@ NUMBERS = WorkloadNumbers("accuracy", 0.9125, 0.9, 21.3, 0.25, 5333, False)
     (["mnist", "--algorithms", "adamw", "--search-space", "nadamw=x.json"], "not among"),
     (["mnist", "--runtime", "-3"], "positive"),
     (["mnist", "wmt", "--framework", "jax"], "no jax implementation"),
+    (["mnist", "--official-configuration"], "published no target-setting configuration"),
+    (["ogbg", "--official-configuration", "--algorithms", "nadamw"], "leave out"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(argv: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture) -> None:
@@ -188,3 +190,31 @@ def test_speed_factor_is_a_geometric_mean() -> None:
 
     assert speed_factor([2.0, 0.5]) == 1.0
     assert speed_factor([0.5]) == 2.0  # scale 0.5: a CPU second is half a calibration second
+
+
+@pytest.mark.parametrize("workload", sorted(
+    __import__("workloads.official_target_setting", fromlist=["ALGORITHMS"]).ALGORITHMS))
+def test_official_configuration_is_one_point_the_algorithm_reads(workload: str) -> None:
+    """Each published point names only hyperparameters its algorithm's space has, once."""
+    from sdk.registry import baselines
+    from sdk.search_space import SearchSpace
+    from workloads.official_target_setting import configuration
+
+    algorithm, path = configuration(workload)
+    point = SearchSpace.load(path)
+    space = SearchSpace.load(baselines().entry(algorithm).search_space)
+    names = {p.name for p in point.parameters}
+    allowed = set(space.points[0]) if space.points else {p.name for p in space.parameters}
+    assert names <= allowed
+    assert all(len(p.feasible_points) == 1 for p in point.parameters)
+    opts = cli_targets.official_options(cli_targets.options_from(
+        cli_targets_args(workload)), workload)
+    assert (opts.algorithms, opts.trials) == ((algorithm,), 1)
+
+
+def cli_targets_args(workload: str):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    cli_targets.configure(parser)
+    return parser.parse_args([workload, "--official-configuration"])

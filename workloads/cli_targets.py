@@ -53,6 +53,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "variants: the base's two best)")
     p.add_argument("--search-space", action="append", default=[], metavar="ALGO=JSON",
                    help="use this search space for one algorithm (repeatable)")
+    p.add_argument("--official-configuration", action="store_true",
+                   help="skip the search: run AlgoPerf's published target-setting point of "
+                        "each workload (its algorithm and hyperparameters; "
+                        "workloads/official_target_setting) and rerun it --seeds times")
     p.add_argument("--budget-factor", default="4/3", metavar="F",
                    help="budget = F x target-setting runtime (default 4/3, as AlgoPerf v0.5)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the procedure")
@@ -132,19 +136,38 @@ def options_from(args: argparse.Namespace) -> Any:
     )
 
 
+def official_options(opts: Any, name: str) -> Any:
+    """``opts`` with the search replaced by AlgoPerf's published point for ``name``."""
+    from dataclasses import replace
+
+    from workloads.official_target_setting import configuration
+
+    algorithm, space = configuration(name)
+    return replace(opts, algorithms=(algorithm,), search_spaces={algorithm: str(space)},
+                   trials=1)
+
+
 def run(args: argparse.Namespace) -> int:
     from workloads.target_setting import check_options, set_targets
 
     opts = options_from(args)
     check_options(opts)
+    if args.official_configuration and (args.algorithms or args.search_space):
+        from sdk.errors import PacelineError
+
+        raise PacelineError("--official-configuration picks the algorithm and its point; "
+                            "leave out --algorithms and --search-space.")
     names = resolve(args.workloads)
     from sdk.registry import workloads
 
     for name in names:  # every name must exist in this framework before anything runs
         workloads().workload_class(name, "dev", opts.framework)
+        if args.official_configuration:
+            official_options(opts, name)
     records: dict[str, Any] = {}
     for name in names:
-        record = set_targets(name, opts, known=records)
+        record = set_targets(name, official_options(opts, name) if args.official_configuration
+                             else opts, known=records)
         records[name] = record
         print(describe(record))
         print()
