@@ -1,7 +1,17 @@
-"""Every baseline paceline ships, registered by name (the ``paceline.baselines`` entry point)."""
+"""Every baseline paceline ships, registered by name (the ``paceline.baselines`` entry point).
+
+Each package under ``baselines/`` declares itself as ``BASELINE`` (a
+:class:`baselines.common.Baseline`, or a plain :class:`sdk.registry.BaselineEntry` for a
+submission written out by hand); this module registers every one it finds, so a new baseline
+needs no line here.
+
+    paceline run --workload mnist --submission nadamw
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from sdk.registry import BaselineEntry, baselines
@@ -11,52 +21,16 @@ _HERE = Path(__file__).resolve().parent
 REFERENCE_TIMINGS_DIR = _HERE / "reference_timings"
 
 
-def _modules(package: str) -> dict[str, dict[str, str]]:
-    return {
-        ruleset: {fw: f"baselines.{package}.{fw}_{ruleset}" for fw in ("pytorch", "jax")}
-        for ruleset in ("external", "self")
-    }
+def declared(package: str = "baselines", folder: Path = _HERE) -> list[BaselineEntry]:
+    """The ``BASELINE`` of every package in ``folder``, in name order."""
+    found = []
+    for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda m: m.name):
+        if info.ispkg:
+            entry = getattr(importlib.import_module(f"{package}.{info.name}"), "BASELINE", None)
+            if isinstance(entry, BaselineEntry):
+                found.append(entry)
+    return found
 
 
-baselines().register(BaselineEntry(
-    name="nadamw",
-    modules=_modules("nadamw"),
-    search_space=_HERE / "nadamw" / "tuning_search_space.json",
-    description="AlgoPerf's NAdamW baseline: warmup + cosine decay, decoupled weight decay",
-))
-
-# The other three target-setting algorithms (algoperf-spec.md §9.2), as real submissions with
-# the archived paper baselines' search spaces (§9.3).
-baselines().register(BaselineEntry(
-    name="adamw",
-    modules=_modules("adamw"),
-    search_space=_HERE / "adamw" / "tuning_search_space.json",
-    description="AdamW: warmup + cosine decay, decoupled weight decay (target-setting algorithm)",
-))
-baselines().register(BaselineEntry(
-    name="momentum",
-    modules=_modules("momentum"),
-    search_space=_HERE / "momentum" / "tuning_search_space.json",
-    description="SGD with heavy-ball momentum: warmup + linear decay (target-setting algorithm)",
-))
-baselines().register(BaselineEntry(
-    name="nesterov",
-    modules=_modules("nesterov"),
-    search_space=_HERE / "nesterov" / "tuning_search_space.json",
-    description="SGD with Nesterov momentum: warmup + linear decay (target-setting algorithm)",
-))
-
-# Self-tuning baselines built on paceline's budget-aware helpers (self_tuning/).
-baselines().register(BaselineEntry(
-    name="schedule_free_adamw",
-    modules=_modules("schedule_free_adamw"),
-    search_space=_HERE / "schedule_free_adamw" / "tuning_search_space.json",
-    description="Schedule-free AdamW (the v0.5 self-tuning winner's method): no schedule, "
-                "evaluated at the averaged point",
-))
-baselines().register(BaselineEntry(
-    name="self_tuning_example",
-    modules={"self": {fw: f"baselines.self_tuning_example.{fw}_self" for fw in ("pytorch", "jax")}},
-    description="Self-tuning from paceline's helpers: races NAdamW candidates on the clock, "
-                "then decays the winner in time",
-))
+for _entry in declared():
+    baselines().register(_entry)

@@ -166,22 +166,19 @@ def test_update_rule_matches_the_hand_computed_one(name: str, framework: str) ->
 
 
 def test_jax_schedules_equal_the_python_ones() -> None:
-    from baselines.adamw.jax_impl import lr_schedule as adamw_schedule
-    from baselines.momentum.common import schedule_steps, warmup_linear_decay
-    from baselines.momentum.jax_impl import lr_schedule as sgd_schedule
-    from baselines.nadamw.common import warmup_cosine
+    import jax.numpy as jnp
+
+    from baselines.common.schedules import cosine_schedule, linear_decay_schedule
 
     hint = 200
-    sgd_hp = make_hyperparameters({**POINTS["momentum"], "warmup_factor": 0.1})
-    adam_hp = make_hyperparameters({**POINTS["adamw"], "warmup_factor": 0.1})
-    sgd_jax, adam_jax = sgd_schedule(sgd_hp, hint), adamw_schedule(adam_hp, hint)
-    warmup, decay = schedule_steps(sgd_hp, hint)
+    sgd = linear_decay_schedule(make_hyperparameters({**POINTS["momentum"], "warmup_factor": 0.1}),
+                                hint)
+    adam = cosine_schedule(make_hyperparameters({**POINTS["adamw"], "warmup_factor": 0.1}), hint)
     for step in range(0, hint + 20, 7):
-        assert float(sgd_jax(step)) == pytest.approx(
-            warmup_linear_decay(step, 0.05, warmup, decay, 0.1), rel=1e-5, abs=1e-7)
-        assert float(adam_jax(step)) == pytest.approx(
-            warmup_cosine(step, 0.1, 20, hint), rel=1e-5, abs=1e-7)
-    assert warmup_linear_decay(hint + 50, 0.05, warmup, decay, 0.1) == pytest.approx(0.005)
+        assert float(sgd(jnp.asarray(step))) == pytest.approx(sgd(step), rel=1e-5, abs=1e-7)
+        assert float(adam(jnp.asarray(step))) == pytest.approx(adam(step), rel=1e-5, abs=1e-7)
+    assert adam(10) == pytest.approx(0.05) and adam(hint + 50) == 0.0
+    assert sgd(hint + 50) == pytest.approx(0.005)
 
 
 @pytest.mark.parametrize("name", BASELINES)

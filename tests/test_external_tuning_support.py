@@ -29,8 +29,8 @@ import json
 import os
 import time
 
-from baselines.nadamw import pytorch_impl as base
-from baselines.nadamw.pytorch_impl import data_selection, get_batch_size, prepare_for_eval
+from baselines.nadamw import pytorch_external as base
+from baselines.nadamw.pytorch_external import data_selection, get_batch_size, prepare_for_eval
 
 SLEEP = {sleep!r}
 FAIL_ABOVE = {fail_above!r}

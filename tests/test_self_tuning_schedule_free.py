@@ -41,7 +41,7 @@ W0 = np.linspace(-1.0, 1.0, 6)
 def test_pytorch_update_matches_the_reference():
     import torch
 
-    from baselines.schedule_free_adamw.pytorch_impl import ScheduleFreeAdamW
+    from baselines.schedule_free_adamw.pytorch_optimizer import ScheduleFreeAdamW
 
     p = torch.nn.Parameter(torch.tensor(W0, dtype=torch.float64))
     opt = ScheduleFreeAdamW([p], lr=LR, betas=(B1, B2), eps=EPS, weight_decay=WD,
@@ -65,7 +65,7 @@ def test_pytorch_update_matches_the_reference():
 def test_pytorch_checkpoint_remembers_which_point_the_model_holds():
     import torch
 
-    from baselines.schedule_free_adamw.pytorch_impl import ScheduleFreeAdamW
+    from baselines.schedule_free_adamw.pytorch_optimizer import ScheduleFreeAdamW
 
     def make():
         p = torch.nn.Parameter(torch.tensor(W0, dtype=torch.float64))
@@ -90,7 +90,7 @@ def test_pytorch_checkpoint_remembers_which_point_the_model_holds():
 def test_jax_update_matches_the_reference():
     import jax
 
-    from baselines.schedule_free_adamw import jax_impl as sf
+    from baselines.schedule_free_adamw import jax_optimizer as sf
 
     jax.config.update("jax_enable_x64", True)
     try:
@@ -136,12 +136,12 @@ class _LinearWorkload:
 def test_evaluations_see_the_averaged_point_with_or_without_prepare_for_eval():
     import torch
 
-    from baselines.schedule_free_adamw import pytorch_impl as impl
-    from baselines.schedule_free_adamw.common import SELF_TUNING_POINT
+    from baselines.schedule_free_adamw import BASELINE
+    from baselines.schedule_free_adamw import pytorch_external as impl
 
     torch.manual_seed(0)
     workload, model = _LinearWorkload(torch), torch.nn.Linear(3, 1)
-    hp = SELF_TUNING_POINT._replace(label_smoothing=0.0, dropout_rate=None)
+    hp = BASELINE.fixed_point()._replace(label_smoothing=0.0, dropout_rate=None)
     state = impl.init_optimizer_state(workload, model, None, hp, None)
     opt = state["optimizer"]
     batch = {"inputs": torch.randn(8, 3), "targets": torch.randn(8, 1)}

@@ -29,8 +29,8 @@ import signal
 import sys
 import time
 
-from baselines.nadamw import pytorch_impl as base
-from baselines.nadamw.pytorch_impl import data_selection, get_batch_size, prepare_for_eval
+from baselines.nadamw import pytorch_external as base
+from baselines.nadamw.pytorch_external import data_selection, get_batch_size, prepare_for_eval
 
 MODE = {mode!r}
 FAIL_TRIAL = {fail_trial!r}

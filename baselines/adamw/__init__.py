@@ -9,9 +9,26 @@ learning rate (``torch.optim.AdamW`` / ``optax.adamw``)::
 
 It is NAdamW (:mod:`baselines.nadamw`) without the Nesterov look-ahead, with the same
 schedule: linear warmup over ``warmup_factor * step_hint`` steps, then a cosine to zero at
-``step_hint``. Modules: ``pytorch_external``, ``pytorch_self``, ``jax_external``,
-``jax_self``; the external search space is ``tuning_search_space.json`` (dict form, the paper
+``step_hint``. The external search space is ``tuning_search_space.json`` (dict form, the paper
 baseline's); the self-tuning fixed point is NAdamW's.
 
     paceline run --workload mnist --submission adamw --trials 5
+    paceline run --workload mnist --framework jax --submission adamw --ruleset self
 """
+
+from pathlib import Path
+
+from baselines.common import Baseline
+from baselines.common.schedules import cosine_schedule
+from baselines.nadamw import NADAMW_SELF_TUNING_POINT
+
+BASELINE = Baseline(
+    name="adamw",
+    package=__name__,
+    description="AdamW: warmup + cosine decay, decoupled weight decay (target-setting algorithm)",
+    pytorch="baselines.common.pytorch_optimizers:build_adamw",
+    jax="baselines.common.jax_optimizers:build_adamw",
+    schedule=cosine_schedule,
+    search_space=Path(__file__).with_name("tuning_search_space.json"),
+    self_tuning_point=NADAMW_SELF_TUNING_POINT,
+)

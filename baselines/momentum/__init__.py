@@ -15,8 +15,33 @@ from 0 to ``learning_rate`` over ``warmup_factor * step_hint`` steps, then a lin
 constant. Like AlgoPerf's paper baselines the schedule spans the workload's ``step_hint``;
 ``paceline targets`` sets the step hint of its runs to the target-setting step count.
 
-Modules: ``pytorch_external``, ``pytorch_self``, ``jax_external``, ``jax_self``; the
-external search space is ``tuning_search_space.json`` (dict form, the paper baseline's).
+The external search space is ``tuning_search_space.json`` (dict form, the paper baseline's);
+the self-tuning point is its centre (log scale for the log-scaled ranges, the first listed
+choice otherwise).
 
     paceline run --workload mnist --submission momentum --trials 5
+    paceline run --workload mnist --framework jax --submission momentum --ruleset self
 """
+
+from pathlib import Path
+
+from baselines.common import Baseline
+from baselines.common.schedules import linear_decay_schedule
+
+# The centre of the search space; the nesterov baseline uses it too.
+SGD_SELF_TUNING_POINT = {
+    "learning_rate": 0.31622776601683794, "one_minus_beta1": 0.03872983346207417,
+    "warmup_factor": 0.05, "weight_decay": 2.23606797749979e-06, "label_smoothing": 0.1,
+    "dropout_rate": 0.0, "decay_steps_factor": 0.9, "end_factor": 0.001,
+}
+
+BASELINE = Baseline(
+    name="momentum",
+    package=__name__,
+    description="SGD with heavy-ball momentum: warmup + linear decay (target-setting algorithm)",
+    pytorch="baselines.common.pytorch_optimizers:build_momentum",
+    jax="baselines.common.jax_optimizers:build_momentum",
+    schedule=linear_decay_schedule,
+    search_space=Path(__file__).with_name("tuning_search_space.json"),
+    self_tuning_point=SGD_SELF_TUNING_POINT,
+)

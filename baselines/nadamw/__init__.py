@@ -8,7 +8,34 @@ decay, η_t the scheduled learning rate)::
     θ <- θ - η_t ( m̃ / (1 - β1^t) / (sqrt(v / (1 - β2^t)) + ε) + λ θ )
 
 The schedule rises linearly over ``warmup_factor * step_hint`` steps and then follows a
-cosine to zero at ``step_hint``. Modules: ``pytorch_external``, ``pytorch_self``,
-``jax_external``, ``jax_self``; the external search space is ``tuning_search_space.json``
-(AlgoPerf's five points).
+cosine to zero at ``step_hint``. The external search space is ``tuning_search_space.json``
+(AlgoPerf's five points); the self-tuning point is AlgoPerf's (point 5 without label
+smoothing). The optimizers are in :mod:`baselines.common.pytorch_optimizers` and
+:mod:`baselines.common.jax_optimizers`.
+
+    paceline run --workload mnist --submission nadamw
+    paceline run --workload mnist --framework jax --submission nadamw --ruleset self
 """
+
+from pathlib import Path
+
+from baselines.common import Baseline
+from baselines.common.schedules import cosine_schedule
+
+# AlgoPerf's self-tuning NAdamW point; the adamw baseline uses it too.
+NADAMW_SELF_TUNING_POINT = {
+    "dropout_rate": 0.1, "learning_rate": 0.0017486387539278373,
+    "one_minus_beta1": 0.06733926164, "beta2": 0.9955159689799007,
+    "weight_decay": 0.08121616522670176, "warmup_factor": 0.02, "label_smoothing": 0.0,
+}
+
+BASELINE = Baseline(
+    name="nadamw",
+    package=__name__,
+    description="AlgoPerf's NAdamW baseline: warmup + cosine decay, decoupled weight decay",
+    pytorch="baselines.common.pytorch_optimizers:build_nadamw",
+    jax="baselines.common.jax_optimizers:build_nadamw",
+    schedule=cosine_schedule,
+    search_space=Path(__file__).with_name("tuning_search_space.json"),
+    self_tuning_point=NADAMW_SELF_TUNING_POINT,
+)

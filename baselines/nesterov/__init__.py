@@ -9,8 +9,25 @@ The heavy-ball baseline (:mod:`baselines.momentum`) with Nesterov's look-ahead: 
 
 Same schedule (linear warmup, linear decay to ``end_factor * learning_rate`` over
 ``decay_steps_factor * (step_hint - warmup)`` steps), same search space and fixed point as
-heavy-ball momentum. Modules: ``pytorch_external``, ``pytorch_self``, ``jax_external``,
-``jax_self``.
+heavy-ball momentum.
 
     paceline run --workload mnist --submission nesterov --trials 5
+    paceline run --workload mnist --framework jax --submission nesterov --ruleset self
 """
+
+from pathlib import Path
+
+from baselines.common import Baseline
+from baselines.common.schedules import linear_decay_schedule
+from baselines.momentum import SGD_SELF_TUNING_POINT
+
+BASELINE = Baseline(
+    name="nesterov",
+    package=__name__,
+    description="SGD with Nesterov momentum: warmup + linear decay (target-setting algorithm)",
+    pytorch="baselines.common.pytorch_optimizers:build_nesterov",
+    jax="baselines.common.jax_optimizers:build_nesterov",
+    schedule=linear_decay_schedule,
+    search_space=Path(__file__).with_name("tuning_search_space.json"),
+    self_tuning_point=SGD_SELF_TUNING_POINT,
+)

@@ -25,10 +25,57 @@ swaps back; a runner that never calls ``prepare_for_eval`` (v0.5) gets x back at
 every step (:class:`self_tuning.EvalPointGuard`). Batch-norm statistics are the ones
 accumulated at y (as in the competition submission).
 
-Modules: ``pytorch_self``, ``jax_self`` (the competition's fixed point, plus
-:class:`self_tuning.EndOfBudgetGuard` so the final evaluation always counts),
-``pytorch_external``, ``jax_external`` (search space ``tuning_search_space.json``).
+The optimizers are ``pytorch_optimizer.py`` and ``jax_optimizer.py``. Self-tuning: the
+competition's fixed point, plus :class:`self_tuning.EndOfBudgetGuard` so the final evaluation
+always counts; external tuning: ``tuning_search_space.json``.
 
     paceline run --workload mnist --submission schedule_free_adamw --ruleset self
     paceline run --workload mnist --framework jax --submission schedule_free_adamw
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from baselines.common import Baseline, hyper
+
+# The self-tuning point of the v0.5 competition's winning schedule-free AdamW submission
+# (learning rate 0.0025, beta1 0.9, beta2 0.9955..., weight decay 0.0812..., warmup 2% of
+# 0.75 * step_hint, r 0.75, weight_lr_power 2, label smoothing 0.2, dropout 0.1).
+SELF_TUNING_POINT = {
+    "dropout_rate": 0.1, "label_smoothing": 0.2, "learning_rate": 0.0025,
+    "one_minus_beta1": 0.1, "beta2": 0.9955159689799007, "weight_decay": 0.08121616522670176,
+    "warmup_factor": 0.02 * 0.75, "r": 0.75, "weight_lr_power": 2.0,
+}
+
+# Defaults for the optional fields an external search space may leave out.
+DEFAULTS = {"r": 0.0, "weight_lr_power": 2.0, "label_smoothing": 0.0, "dropout_rate": None}
+
+
+def settings(hyperparameters: Any, step_hint: int) -> dict[str, float]:  # noqa: ANN401
+    """The optimizer settings from a hyperparameter point (warmup in steps of ``step_hint``)."""
+    hp = hyperparameters
+    return {
+        "lr": float(hp.learning_rate),
+        "beta1": 1.0 - float(hp.one_minus_beta1),
+        "beta2": float(hp.beta2),
+        "weight_decay": float(hp.weight_decay),
+        "warmup_steps": int(float(hp.warmup_factor) * step_hint),
+        "r": float(hyper(hp, "r", DEFAULTS["r"])),
+        "weight_lr_power": float(hyper(hp, "weight_lr_power", DEFAULTS["weight_lr_power"])),
+    }
+
+
+BASELINE = Baseline(
+    name="schedule_free_adamw",
+    package=__name__,
+    description="Schedule-free AdamW (the v0.5 self-tuning winner's method): no schedule, "
+                "evaluated at the averaged point",
+    pytorch="baselines.schedule_free_adamw.pytorch_optimizer:build",
+    jax="baselines.schedule_free_adamw.jax_optimizer:build",
+    search_space=Path(__file__).with_name("tuning_search_space.json"),
+    self_tuning_point=SELF_TUNING_POINT,
+    eval_point=True,
+    budget_guard=True,
+)

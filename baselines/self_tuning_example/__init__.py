@@ -27,3 +27,15 @@ the learning rate (in the race: eliminates the candidate).
     paceline run --workload mnist --submission self_tuning_example --ruleset self
     paceline run --workload mnist --framework jax --submission self_tuning_example --ruleset self --ruleset-version 0.6
 """
+
+from sdk.registry import BaselineEntry
+
+# Not a declared optimizer: the race needs its own update functions, written out in
+# ``pytorch_self.py`` and ``jax_self.py`` (on the shared loss/gradient helpers of
+# baselines.common), so the entry names them.
+BASELINE = BaselineEntry(
+    name="self_tuning_example",
+    modules={"self": {fw: f"{__name__}.{fw}_self" for fw in ("pytorch", "jax")}},
+    description="Self-tuning from paceline's helpers: races NAdamW candidates on the clock, "
+                "then decays the winner in time",
+)

@@ -19,8 +19,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from baselines.nadamw.common import get_batch_size  # noqa: F401 - the submission API
-from baselines.nadamw.jax_impl import nadamw
+from baselines.common import get_batch_size  # noqa: F401 - the submission API
+from baselines.common.jax_optimizers import nadamw
+from baselines.common.jax_step import loss_and_grads
+from baselines.common.submission import data_selection  # noqa: F401 - the submission API
 from baselines.self_tuning_example.tuner import (
     SelfTuner,
     batch_size_for,
@@ -30,8 +32,6 @@ from baselines.self_tuning_example.tuner import (
 )
 from sdk import spec
 from self_tuning import BudgetView, JaxStore
-
-LOG_EVERY = 100
 
 
 @dataclass(eq=False)
@@ -66,15 +66,8 @@ def _train_step(workload: Any, transform: optax.GradientTransformation, opt_stat
                 params: Any, model_state: Any, batch: dict[str, Any], rng: Any,
                 dropout: float | None, smoothing: float, lr: jax.Array
                 ) -> tuple[Any, Any, Any, jax.Array]:
-    def loss_of(p: Any) -> tuple[jax.Array, Any]:
-        logits, new_state = workload.model_fn(
-            p, batch, model_state, spec.ForwardPassMode.TRAIN, rng, update_batch_norm=True,
-            dropout_rate=dropout)
-        losses = workload.loss_fn(batch["targets"], logits, batch.get("weights"),
-                                  label_smoothing=smoothing)
-        return losses["summed"] / losses["n_valid_examples"], new_state
-
-    (loss, new_model_state), grads = jax.value_and_grad(loss_of, has_aux=True)(params)
+    loss, new_model_state, grads = loss_and_grads(workload, params, model_state, batch, rng,
+                                                  dropout, smoothing)
     updates, new_opt_state = transform.update(grads, opt_state, params)
     new_params = jax.tree_util.tree_map(lambda p, u: p + lr * u, params, updates)
     return new_opt_state, new_params, new_model_state, loss
@@ -126,20 +119,9 @@ def update_params(workload: spec.Workload, current_param_container: spec.Paramet
     loss_value = float(loss)
     new_params, new_model_state = tuner.after_step(loss_value, (new_params, new_model_state))
     tuner.budget.finish_step()
-    _log(workload, tuner, global_step, {"loss": loss_value, "learning_rate": plan.lr,
-                                         "candidate": arm})
+    tuner.log(workload, global_step, {"loss": loss_value, "learning_rate": plan.lr,
+                                    "candidate": arm})
     return (opt_states, update), new_params, new_model_state
-
-
-def _log(workload: spec.Workload, tuner: SelfTuner, global_step: int,
-         scalars: dict[str, float]) -> None:
-    if workload.metrics_logger is None:
-        return
-    events = tuner.pop_events()
-    if global_step % LOG_EVERY == 0:
-        events.update(scalars)
-    if events:
-        workload.metrics_logger.append_scalar_metrics(events, global_step)
 
 
 def prepare_for_eval(workload: spec.Workload, current_param_container: spec.ParameterContainer,
@@ -154,11 +136,3 @@ def prepare_for_eval(workload: spec.Workload, current_param_container: spec.Para
         (current_param_container, model_state))
     return optimizer_state, params, model_state
 
-
-def data_selection(workload: spec.Workload, input_queue: Any, optimizer_state: Any,
-                   current_param_container: spec.ParameterContainer,
-                   model_state: spec.ModelAuxiliaryState, hyperparameters: Any,
-                   global_step: int, rng: spec.RandomState) -> dict[str, spec.Tensor]:
-    del workload, optimizer_state, current_param_container, model_state, hyperparameters
-    del global_step, rng
-    return next(input_queue)

@@ -15,8 +15,10 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from baselines.nadamw.common import get_batch_size  # noqa: F401 - the submission API
-from baselines.nadamw.pytorch_impl import NAdamW
+from baselines.common import get_batch_size  # noqa: F401 - the submission API
+from baselines.common.pytorch_optimizers import NAdamW
+from baselines.common.pytorch_step import USE_PYTORCH_DDP, loss_and_backward
+from baselines.common.submission import data_selection  # noqa: F401 - the submission API
 from baselines.self_tuning_example.tuner import (
     SelfTuner,
     batch_size_for,
@@ -25,11 +27,7 @@ from baselines.self_tuning_example.tuner import (
     nadamw_candidates,
 )
 from sdk import spec
-from sdk.frameworks.pytorch_utils import pytorch_setup
 from self_tuning import BudgetView, TorchStore
-
-USE_PYTORCH_DDP = pytorch_setup()[0]
-LOG_EVERY = 100
 
 
 def _optimizer(model: torch.nn.Module, candidate: Any) -> NAdamW:
@@ -97,40 +95,18 @@ def update_params(workload: spec.Workload, current_param_container: spec.Paramet
     if plan.reset_optimizer:
         optimizer.state.clear()
     optimizer.zero_grad(set_to_none=True)
-    logits, new_model_state = workload.model_fn(
-        params=model, augmented_and_preprocessed_input_batch=batch, model_state=model_state,
-        mode=spec.ForwardPassMode.TRAIN, rng=rng, update_batch_norm=True,
-        dropout_rate=dropout_rate(candidate))
-    losses = workload.loss_fn(label_batch=batch["targets"], logits_batch=logits,
-                              mask_batch=batch.get("weights"),
-                              label_smoothing=label_smoothing(candidate))
-    summed, n_valid = losses["summed"], losses["n_valid_examples"]
-    if USE_PYTORCH_DDP:
-        import torch.distributed.nn as dist_nn
-
-        summed, n_valid = dist_nn.all_reduce(summed), dist_nn.all_reduce(n_valid)
-    loss = summed / n_valid
-    loss.backward()
+    loss, new_model_state = loss_and_backward(workload, model, model_state, batch, rng,
+                                              dropout_rate(candidate),
+                                              label_smoothing(candidate))
     for group in optimizer.param_groups:
         group["lr"] = plan.lr
     optimizer.step()
     loss_value = float(loss.detach())
     model = tuner.after_step(loss_value, model)
     tuner.budget.finish_step()
-    _log(workload, tuner, global_step, {"loss": loss_value, "learning_rate": plan.lr,
-                                         "candidate": plan.arm})
+    tuner.log(workload, global_step, {"loss": loss_value, "learning_rate": plan.lr,
+                                    "candidate": plan.arm})
     return optimizer_state, model, new_model_state
-
-
-def _log(workload: spec.Workload, tuner: SelfTuner, global_step: int,
-         scalars: dict[str, float]) -> None:
-    if workload.metrics_logger is None:
-        return
-    events = tuner.pop_events()
-    if global_step % LOG_EVERY == 0:
-        events.update(scalars)
-    if events:
-        workload.metrics_logger.append_scalar_metrics(events, global_step)
 
 
 def prepare_for_eval(workload: spec.Workload, current_param_container: spec.ParameterContainer,
@@ -144,11 +120,3 @@ def prepare_for_eval(workload: spec.Workload, current_param_container: spec.Para
     model = optimizer_state["tuner"].state_for_eval(current_param_container)
     return optimizer_state, model, model_state
 
-
-def data_selection(workload: spec.Workload, input_queue: Any, optimizer_state: Any,
-                   current_param_container: spec.ParameterContainer,
-                   model_state: spec.ModelAuxiliaryState, hyperparameters: Any,
-                   global_step: int, rng: spec.RandomState) -> dict[str, spec.Tensor]:
-    del workload, optimizer_state, current_param_container, model_state, hyperparameters
-    del global_step, rng
-    return next(input_queue)

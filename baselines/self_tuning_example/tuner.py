@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from baselines.nadamw.common import get_batch_size, hyper
+from baselines.common import get_batch_size, hyper
 from sdk.frameworks.checkpoints import checkpointable
 from sdk.rulesets import base_workload_name
 from self_tuning import (
@@ -32,6 +32,7 @@ from self_tuning import (
     warmup_cosine,
 )
 
+LOG_EVERY = 100
 NADAMW_SPACE = Path(__file__).resolve().parents[1] / "nadamw" / "tuning_search_space.json"
 
 
@@ -170,6 +171,16 @@ class SelfTuner:
         """Scalars worth logging once (race winner, restarts), cleared when read."""
         events, self._events = self._events, {}
         return events
+
+    def log(self, workload: Any, global_step: int, scalars: dict[str, float]) -> None:
+        """Log the pending events, and ``scalars`` every ``LOG_EVERY`` steps."""
+        if workload.metrics_logger is None:
+            return
+        events = self.pop_events()
+        if global_step % LOG_EVERY == 0:
+            events.update(scalars)
+        if events:
+            workload.metrics_logger.append_scalar_metrics(events, global_step)
 
     def state_for_eval(self, state: Any) -> Any:
         """During the race, evaluations see the leading candidate (v0.6 ``prepare_for_eval``)."""

@@ -1,8 +1,9 @@
-"""Schedule-free AdamW for PyTorch: the optimizer and the AlgoPerf submission functions.
+"""Schedule-free AdamW for PyTorch: the optimizer (see the package docstring for the update).
 
-``optimizer_state = {"optimizer": ScheduleFreeAdamW, "eval_point": EvalPointGuard}``; the
-optimizer's ``state_dict`` holds z, v, the averaging sums and which point the model holds, so
-a checkpoint restored in either mode resumes correctly.
+The optimizer's ``state_dict`` holds z, v, the averaging sums and which point the model holds,
+so a checkpoint restored in either mode resumes correctly.
+
+    paceline run --workload mnist --framework pytorch --submission schedule_free_adamw
 """
 
 from __future__ import annotations
@@ -11,15 +12,8 @@ import math
 from typing import Any
 
 import torch
-import torch.distributed.nn as dist_nn
 
-from baselines.schedule_free_adamw.common import get_batch_size, hyper, settings
-from sdk import spec
-from sdk.frameworks.pytorch_utils import pytorch_setup
-from self_tuning import EvalPointGuard
-
-USE_PYTORCH_DDP = pytorch_setup()[0]
-LOG_EVERY = 500
+from baselines.schedule_free_adamw import settings
 
 
 class ScheduleFreeAdamW(torch.optim.Optimizer):
@@ -123,85 +117,10 @@ class ScheduleFreeAdamW(torch.optim.Optimizer):
         return loss
 
 
-def init_optimizer_state(workload: spec.Workload, model_params: spec.ParameterContainer,
-                         model_state: spec.ModelAuxiliaryState,
-                         hyperparameters: spec.Hyperparameters,
-                         rng: spec.RandomState) -> spec.OptimizerState:
-    del model_state, rng
-    s = settings(hyperparameters, workload.step_hint)
-    optimizer = ScheduleFreeAdamW(
-        model_params.parameters(), lr=s["lr"], betas=(s["beta1"], s["beta2"]),
-        weight_decay=s["weight_decay"], warmup_steps=s["warmup_steps"], r=s["r"],
-        weight_lr_power=s["weight_lr_power"],
-    )
-    return {"optimizer": optimizer, "eval_point": EvalPointGuard()}
 
-
-def _to_eval(optimizer: ScheduleFreeAdamW) -> Any:
-    def swap(model: Any) -> Any:
-        optimizer.eval()
-        return model
-
-    return swap
-
-
-def update_params(workload: spec.Workload, current_param_container: spec.ParameterContainer,
-                  current_params_types: spec.ParameterTypeTree,
-                  model_state: spec.ModelAuxiliaryState, hyperparameters: spec.Hyperparameters,
-                  batch: dict[str, spec.Tensor], loss_type: spec.LossType,
-                  optimizer_state: spec.OptimizerState, eval_results: list,
-                  global_step: int, rng: spec.RandomState) -> spec.UpdateReturn:
-    del current_params_types, loss_type, eval_results
-    model = current_param_container
-    optimizer: ScheduleFreeAdamW = optimizer_state["optimizer"]
-    optimizer.train()
-    optimizer.zero_grad(set_to_none=True)
-    logits, new_model_state = workload.model_fn(
-        params=model, augmented_and_preprocessed_input_batch=batch, model_state=model_state,
-        mode=spec.ForwardPassMode.TRAIN, rng=rng, update_batch_norm=True,
-        dropout_rate=hyper(hyperparameters, "dropout_rate", None),
-    )
-    losses = workload.loss_fn(
-        label_batch=batch["targets"], logits_batch=logits, mask_batch=batch.get("weights"),
-        label_smoothing=hyper(hyperparameters, "label_smoothing", 0.0),
-    )
-    summed, n_valid = losses["summed"], losses["n_valid_examples"]
-    if USE_PYTORCH_DDP:
-        summed = dist_nn.all_reduce(summed)
-        n_valid = dist_nn.all_reduce(n_valid)
-    loss = summed / n_valid
-    loss.backward()
-    clip = hyper(hyperparameters, "grad_clip", None)
-    if clip is not None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip)
-    optimizer.step()
-    model = optimizer_state["eval_point"].after_update(model, _to_eval(optimizer))
-    if workload.metrics_logger is not None and global_step % LOG_EVERY == 0:
-        workload.metrics_logger.append_scalar_metrics({"loss": float(loss.item())}, global_step)
-    return optimizer_state, model, new_model_state
-
-
-def prepare_for_eval(workload: spec.Workload, current_param_container: spec.ParameterContainer,
-                     current_params_types: spec.ParameterTypeTree,
-                     model_state: spec.ModelAuxiliaryState,
-                     hyperparameters: spec.Hyperparameters, loss_type: spec.LossType,
-                     optimizer_state: spec.OptimizerState, eval_results: list,
-                     global_step: int, rng: spec.RandomState) -> spec.UpdateReturn:
-    del workload, current_params_types, hyperparameters, loss_type, eval_results
-    del global_step, rng
-    model = optimizer_state["eval_point"].prepare_for_eval(
-        current_param_container, _to_eval(optimizer_state["optimizer"]))
-    return optimizer_state, model, model_state
-
-
-def data_selection(workload: spec.Workload, input_queue: Any, optimizer_state: Any,
-                   current_param_container: spec.ParameterContainer,
-                   model_state: spec.ModelAuxiliaryState, hyperparameters: Any,
-                   global_step: int, rng: spec.RandomState) -> dict[str, spec.Tensor]:
-    del workload, optimizer_state, current_param_container, model_state, hyperparameters
-    del global_step, rng
-    return next(input_queue)
-
-
-__all__ = ["ScheduleFreeAdamW", "get_batch_size", "init_optimizer_state", "update_params",
-           "prepare_for_eval", "data_selection"]
+def build(params: Any, hyperparameters: Any, step_hint: int) -> ScheduleFreeAdamW:  # noqa: ANN401
+    """The optimizer from a point (warmup in steps of ``step_hint``)."""
+    s = settings(hyperparameters, step_hint)
+    return ScheduleFreeAdamW(params, lr=s["lr"], betas=(s["beta1"], s["beta2"]),
+                             weight_decay=s["weight_decay"], warmup_steps=s["warmup_steps"],
+                             r=s["r"], weight_lr_power=s["weight_lr_power"])
