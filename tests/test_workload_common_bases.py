@@ -146,7 +146,7 @@ class _FlaxScaleByRate(nn.Module):
 
 
 class _JaxFamily(jax_base.JaxWorkloadMixin, _Family):
-    def _make_module(self) -> nn.Module:
+    def _build_model(self) -> nn.Module:
         return _FlaxScaleByRate()
 
     def _sample_input(self) -> jax.Array:

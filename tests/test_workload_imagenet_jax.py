@@ -60,7 +60,7 @@ def test_official_vit_counts(variant: str | None, expected: int) -> None:
 def test_dev_models_match_pytorch_in_size(name: str) -> None:
     jw = workloads().create(name, "dev", "jax")
     tw = workloads().create(name, "dev", "pytorch")
-    jax_count = _count(_shapes(jw._make_module(), 28, 1)["params"])
+    jax_count = _count(_shapes(jw._build_model(), 28, 1)["params"])
     assert jax_count == sum(p.numel() for p in tw._build_model().parameters())
 
 

@@ -68,7 +68,7 @@ class JaxWorkloadMixin:
     """The JAX half of a workload: ``init_model_fn``, input queues, ``model_fn``, evaluation.
 
     Put it first among the bases (``class FooJaxWorkload(JaxWorkloadMixin, FooWorkload)``).
-    A family class adds ``_make_module()`` (its Flax module), ``_sample_input()`` (inputs of
+    A family class adds ``_build_model()`` (its Flax module), ``_sample_input()`` (inputs of
     the right shapes for ``init``), ``is_output_params``, ``loss_fn`` and a jitted
     ``_eval_batch_sums(params, batch, model_state, rng)`` returning summed metrics. The
     family's framework-neutral workload provides ``_numpy_train_batches(data_rng, data_dir,
@@ -83,7 +83,7 @@ class JaxWorkloadMixin:
     framework = "jax"
 
     # ---- the model ------------------------------------------------------------------------
-    def _make_module(self) -> Any:
+    def _build_model(self) -> Any:
         """The Flax module of this workload (built once, from ``self.model_config``)."""
         raise NotImplementedError
 
@@ -93,7 +93,7 @@ class JaxWorkloadMixin:
 
     @functools.cached_property
     def _module(self) -> Any:
-        return self._make_module()
+        return self._build_model()
 
     @property
     def _default_dropout_rate(self) -> float:

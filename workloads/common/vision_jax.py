@@ -2,7 +2,7 @@
 eval sums of a softmax classifier (also MNIST's), and the dev ImageNet workload mixin
 (``model_fn`` with batch-norm state, padded eval batches).
 
-A dev ImageNet family class adds ``_make_module()`` (a Flax module from
+A dev ImageNet family class adds ``_build_model()`` (a Flax module from
 ``self.model_config``) and ``is_output_params``.
 
     paceline run --scale dev --framework jax --workload imagenet_resnet --submission nadamw

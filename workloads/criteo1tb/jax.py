@@ -28,7 +28,7 @@ def sigmoid_bce(logits: jax.Array, targets: jax.Array) -> jax.Array:
 class Criteo1TbJaxWorkload(JaxWorkloadMixin, Criteo1TbWorkload):
     """DLRM-small; the eval metric is the summed BCE over the split's examples."""
 
-    def _make_module(self) -> DlrmSmall:
+    def _build_model(self) -> DlrmSmall:
         return DlrmSmall(self.model_config)
 
     def _sample_input(self) -> jax.Array:

@@ -21,7 +21,7 @@ from workloads.fastmri.workload import FastMriWorkload
 class FastMriJaxWorkload(JaxWorkloadMixin, FastMriWorkload):
     """U-Net reconstruction; eval metrics are SSIM and the L1 loss, averaged per slice."""
 
-    def _make_module(self) -> UNet:
+    def _build_model(self) -> UNet:
         return UNet(self.model_config)
 
     def _sample_input(self) -> jax.Array:

@@ -20,7 +20,7 @@ class ImagenetResNetJaxDev(JaxImageWorkloadMixin, ImagenetResNetWorkload):
     scale = "dev"
     _default_dropout_rate = 0.0  # no dropout, as the official model
 
-    def _make_module(self) -> nn.Module:
+    def _build_model(self) -> nn.Module:
         return ResNet(self.model_config)
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:

@@ -21,7 +21,7 @@ class ImagenetVitJaxDev(JaxImageWorkloadMixin, ImagenetVitWorkload):
 
     scale = "dev"
 
-    def _make_module(self) -> nn.Module:
+    def _build_model(self) -> nn.Module:
         return ViT(self.model_config)
 
     def _call_kwargs(self, train: bool, dropout_rate: float) -> dict[str, Any]:

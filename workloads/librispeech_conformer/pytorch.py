@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from torch import nn
 
 from sdk import spec
@@ -19,8 +18,8 @@ from workloads.librispeech_conformer.workload import LibrispeechConformerWorkloa
 class LibrispeechConformerPyTorch(SpeechTorchWorkload, LibrispeechConformerWorkload):
     DROPOUT_RATE = config.DROPOUT_RATE
 
-    def build_model(self, mean: np.ndarray, std: np.ndarray) -> nn.Module:
-        return ConformerModel(self.model_config, mean, std)
+    def _build_model(self) -> nn.Module:
+        return ConformerModel(self.model_config, *self._frontend_stats())
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key in ("lin.weight", "lin.bias")

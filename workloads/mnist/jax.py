@@ -29,7 +29,7 @@ class MnistNet(nn.Module):
 class MnistJaxWorkload(JaxClassifierMixin, MnistWorkload):
     """The MLP above; no dropout and no model state."""
 
-    def _make_module(self) -> MnistNet:
+    def _build_model(self) -> MnistNet:
         return MnistNet()
 
     def _sample_input(self) -> jax.Array:

@@ -44,7 +44,7 @@ def batch_to_jax(batch: dict[str, Any], api_version: str) -> dict[str, Any]:
 class OgbgJaxWorkload(JaxWorkloadMixin, OgbgWorkload):
     """The GNN on padded graph batches; eval metrics come from all logits of the split."""
 
-    def _make_module(self) -> GNN:
+    def _build_model(self) -> GNN:
         return GNN(self.model_config)
 
     def _sample_input(self) -> GraphsTuple:

@@ -2,13 +2,12 @@
 
 Logits and labels are ``(values, paddings)`` tuples, as in AlgoPerf: ``model_fn`` returns
 ``((logits [B, T, V], logit_paddings [B, T]), None)``; ``loss_fn`` takes
-``label_batch = (ids [B, L], id_paddings [B, L])``. A family adds :meth:`build_model` and
-:meth:`is_output_params`.
+``label_batch = (ids [B, L], id_paddings [B, L])``. A family adds ``_build_model()`` (its
+model, normalised by ``self._frontend_stats()``) and :meth:`is_output_params`.
 """
 
 from __future__ import annotations
 
-import abc
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,10 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from sdk import spec
-from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from workloads.common.speech import metrics, text
 from workloads.common.speech.workload import SpeechWorkload
-from workloads.common.torch_base import TorchWorkloadMixin, device, seed_torch
+from workloads.common.torch_base import TorchWorkloadMixin, device
 
 
 def to_torch_nested(batch: dict[str, Any], dev: torch.device) -> dict[str, Any]:
@@ -38,20 +36,6 @@ class SpeechTorchWorkload(TorchWorkloadMixin, SpeechWorkload):
 
     framework = "pytorch"
     DROPOUT_RATE: ClassVar[float] = 0.1
-
-    @abc.abstractmethod
-    def build_model(self, mean: np.ndarray, std: np.ndarray) -> nn.Module:
-        """The model for this workload's config with the given front-end normalisation."""
-
-    def init_model_fn(self, rng: spec.RandomState, dropout_rate: float | None = None,
-                      aux_dropout_rate: float | None = None) -> spec.ModelInitState:
-        if dropout_rate is not None or aux_dropout_rate is not None:
-            self.set_init_dropout(dropout_rate, aux_dropout_rate)
-        seed_torch(rng)
-        model = self.build_model(*self._frontend_stats()).to(device())
-        self._param_shapes = pytorch_param_shapes(model)
-        self._param_types = pytorch_param_types(self._param_shapes)
-        return model, None
 
     def _dropout_rates(self, dropout_rate: float | None) -> tuple[float, float]:
         """(residual/FF/attention rate, input rate). A v0.5 submission's init-time
