@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sdk.references import find_reference_file, load_reference, reference_spread, reference_times
+from sdk import references
+from sdk.references import load_reference, reference_spread, reference_times
 from sdk.report import format_table
 
 
@@ -23,7 +24,7 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
     """The score table of ``runs`` (name -> SubmissionTimes) and the references, as text."""
     from sdk.scoring import score_times
 
-    path = find_reference_file(scale, ruleset, version)
+    path = references.find_reference_file(scale, ruleset, version)  # looked up per call
     if path is None:
         return (f"No reference timings ship for {scale} scale, {ruleset} tuning, rules "
                 f"v{version}, so no benchmark score: build them with `paceline reference "
