@@ -167,7 +167,7 @@ class TrialRecord:
     hyperparameters: dict[str, Any]
     observations: dict[str, Observation] = field(default_factory=dict)
     objective: float | None = None
-    source: str = ""  # "quasi-random" or "bayesian"
+    source: str = ""  # how the strategy chose the point ("quasi-random", "bayesian", ...)
 
     @property
     def complete(self) -> bool:
