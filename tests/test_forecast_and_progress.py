@@ -113,3 +113,22 @@ def test_paceline_data_prepare_on_a_non_terminal_stderr_has_no_carriage_return(
     err = capfd.readouterr().err
     assert "\r" not in err and "fashion_mnist: 4/4 step" in err
     assert json.loads(next(tmp_path.rglob("info.json")).read_text())
+
+
+def test_run_and_tune_print_the_forecast_before_the_first_trial(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from test_external_tuning_support import tune_args, write_submission
+
+    from sdk.cli.main import main
+
+    assert main(["run", "--workload", "mnist", "--submission", "nadamw", "--studies", "1",
+                 "--trials", "2", "--max-global-steps", "5", "--seed", "0",
+                 "--experiment-dir", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    forecast = err.index("paceline: forecast: 2 trials, budget ")
+    assert forecast < err.index("  mnist study 0 trial 1:") and "estimate" in err
+
+    sub = write_submission(tmp_path)
+    assert main(tune_args(tmp_path, sub, "--studies", "1", "--trials", "2", steps=5)) == 0
+    err = capsys.readouterr().err
+    assert "paceline tune: forecast: 2 trials, budget " in err and "1 at a time" in err
