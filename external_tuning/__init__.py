@@ -6,7 +6,8 @@
         --out tuning_search_space.json
 
 From Python: :class:`Tuner` (ask/tell, save/load), :class:`Observation` (what a trial did),
-:class:`QuasiRandomSearch` and :class:`BayesianSearch` (the strategies), :class:`Study`
+:class:`SearchStrategy` (what a search decides; subclass it for a plug-in),
+:class:`QuasiRandomSearch` and :class:`BayesianSearch` (the built-in ones), :class:`Study`
 (the resumable, parallel protocol behind ``paceline tune``), :class:`Freezer` (the simulation
 behind ``paceline freeze``). Names are imported on first use, so importing the package stays
 cheap (the CLI imports it on every start).
@@ -20,7 +21,7 @@ from typing import Any
 _EXPORTS = {
     "Tuner": "external_tuning.tuner",
     "Suggestion": "external_tuning.tuner",
-    "SearchStrategy": "external_tuning.tuner",
+    "SearchStrategy": "external_tuning.strategy",
     "Observation": "external_tuning.observations",
     "TrialRecord": "external_tuning.observations",
     "imputed_time": "external_tuning.observations",
