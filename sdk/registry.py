@@ -46,6 +46,8 @@ class WorkloadEntry:
     prepare: str | None = None
     # official AlgoPerf variant (held-out candidate) rather than a paceline random variant
     official_variant: bool = True
+    # "module:NAME" of the family's perturbation space for random held-out variants
+    perturbation_space: str | None = None
 
     def frameworks(self, scale: str) -> list[str]:
         return sorted(self.classes.get(scale, {}))

@@ -1,26 +1,17 @@
-"""Registry entries of the ogbg family: the base workload and its official variants."""
+"""Registry rows of the ogbg family: the base workload and its official variants."""
 
-from sdk.registry import WorkloadEntry, workloads
+from workloads.common.variants import Row, register_family
 
-_CLASSES = {
-    "ogbg": "OgbgPyTorchDev",
-    "ogbg_gelu": "OgbgGeluPyTorchDev",
-    "ogbg_silu": "OgbgSiluPyTorchDev",
-    "ogbg_model_size": "OgbgModelSizePyTorchDev",
-}
-_DESCRIPTIONS = {
-    "ogbg": "graph network on QM9 molecules, multi-task binary properties (ogbg-molpcba)",
-    "ogbg_gelu": "ogbg with GELU activations",
-    "ogbg_silu": "ogbg with SiLU activations",
-    "ogbg_model_size": "ogbg with half the latent width, two-layer MLPs, fewer steps",
-}
+ROWS = (
+    Row("ogbg", "graph network on QM9 molecules, multi-task binary properties (ogbg-molpcba)",
+        {"dev": {"pytorch": "OgbgPyTorchDev", "jax": "OgbgJaxDev"}}),
+    Row("ogbg_gelu", "ogbg with GELU activations",
+        {"dev": {"pytorch": "OgbgGeluPyTorchDev", "jax": "OgbgGeluJaxDev"}}),
+    Row("ogbg_silu", "ogbg with SiLU activations",
+        {"dev": {"pytorch": "OgbgSiluPyTorchDev", "jax": "OgbgSiluJaxDev"}}),
+    Row("ogbg_model_size", "ogbg with half the latent width, two-layer MLPs, fewer steps",
+        {"dev": {"pytorch": "OgbgModelSizePyTorchDev", "jax": "OgbgModelSizeJaxDev"}}),
+)
 
-for _name, _cls in _CLASSES.items():
-    workloads().register(WorkloadEntry(
-        name=_name,
-        classes={"dev": {"pytorch": f"workloads.ogbg.pytorch:{_cls}",
-                         "jax": f"workloads.ogbg.jax:{_cls.replace('PyTorch', 'Jax')}"}},
-        base=None if _name == "ogbg" else "ogbg",
-        description=_DESCRIPTIONS[_name],
-        prepare="workloads.ogbg.data:prepare",
-    ))
+register_family("ogbg", ROWS, prepare="workloads.ogbg.data:prepare",
+                perturbation_space="workloads.ogbg.config:PERTURBATION_SPACE")

@@ -1,4 +1,5 @@
-"""ogbg in JAX/Flax (dev scale): the workload class and its official variants.
+"""ogbg in JAX/Flax (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload ogbg --framework jax --submission nadamw
 
@@ -18,8 +19,9 @@ import numpy as np
 from sdk import spec
 from sdk.errors import PacelineError
 from workloads.common.jax_base import JaxWorkloadMixin, masked_loss, unreplicate_for_api
-from workloads.ogbg import config
+from workloads.common.variants import row_classes
 from workloads.ogbg.batching import GraphsTuple
+from workloads.ogbg.entries import ROWS
 from workloads.ogbg.metrics import eval_metrics
 from workloads.ogbg.model_jax import GNN
 from workloads.ogbg.workload import OgbgWorkload
@@ -90,20 +92,4 @@ class OgbgJaxWorkload(JaxWorkloadMixin, OgbgWorkload):
                             np.concatenate(weights))
 
 
-class OgbgJaxDev(OgbgJaxWorkload):
-    scale = "dev"
-
-
-class OgbgGeluJaxDev(OgbgJaxDev):
-    name = "ogbg_gelu"
-    variant_overrides = config.VARIANTS["ogbg_gelu"]["dev"]
-
-
-class OgbgSiluJaxDev(OgbgJaxDev):
-    name = "ogbg_silu"
-    variant_overrides = config.VARIANTS["ogbg_silu"]["dev"]
-
-
-class OgbgModelSizeJaxDev(OgbgJaxDev):
-    name = "ogbg_model_size"
-    variant_overrides = config.VARIANTS["ogbg_model_size"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, OgbgJaxWorkload)

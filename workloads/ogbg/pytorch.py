@@ -1,4 +1,5 @@
-"""ogbg in PyTorch (dev scale): the workload class and its official variants.
+"""ogbg in PyTorch (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload ogbg --framework pytorch --submission nadamw
 """
@@ -13,8 +14,9 @@ import torch.nn.functional as F
 
 from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, device, masked_loss
-from workloads.ogbg import config
+from workloads.common.variants import row_classes
 from workloads.ogbg.batching import GraphsTuple
+from workloads.ogbg.entries import ROWS
 from workloads.ogbg.metrics import eval_metrics
 from workloads.ogbg.model_pytorch import GNN
 from workloads.ogbg.workload import OgbgWorkload
@@ -79,20 +81,4 @@ class OgbgPyTorchWorkload(TorchWorkloadMixin, OgbgWorkload):
                             np.concatenate(weights))
 
 
-class OgbgPyTorchDev(OgbgPyTorchWorkload):
-    scale = "dev"
-
-
-class OgbgGeluPyTorchDev(OgbgPyTorchDev):
-    name = "ogbg_gelu"
-    variant_overrides = config.VARIANTS["ogbg_gelu"]["dev"]
-
-
-class OgbgSiluPyTorchDev(OgbgPyTorchDev):
-    name = "ogbg_silu"
-    variant_overrides = config.VARIANTS["ogbg_silu"]["dev"]
-
-
-class OgbgModelSizePyTorchDev(OgbgPyTorchDev):
-    name = "ogbg_model_size"
-    variant_overrides = config.VARIANTS["ogbg_model_size"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, OgbgPyTorchWorkload)

@@ -1,4 +1,5 @@
-"""The framework-neutral half of the ogbg workload: numbers, sizes, batches.
+"""The framework-neutral half of the ogbg workload: its tables (numbers, sizes, batch sizes,
+variants) and its batches.
 
     paceline run --workload ogbg --submission nadamw
     paceline run --workload ogbg_model_size --submission nadamw
@@ -14,15 +15,14 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from sdk.rulesets import WorkloadNumbers
-from sdk.workload import PacelineWorkload
-from workloads.common.batching import dev_batch_size
+from workloads.common.family import FamilyWorkload
 from workloads.ogbg import config, data
 from workloads.ogbg.batching import GraphSplit, TrainGraphBatches, eval_graph_batches
 from workloads.ogbg.numbers import DEV_NUMBERS
 
 # Evaluations use the first 2,500 graphs of each split (a tenth of a run's time at most).
-DEV_SIZES = {"eval_train": 2500, "validation": 2500, "test": 2500}
+DEV_SIZES = {"train": round(data.NUM_MOLECULES * data.SPLIT_FRACTIONS["train"]),
+             "eval_train": 2500, "validation": 2500, "test": 2500}
 OFFICIAL_SIZES = {"train": 350_343, "eval_train": 43_793, "validation": 43_793,
                   "test": 43_793}
 # Batch sizes: the NAdamW baseline's official ogbg batch (algoperf-spec.md §9.1) and the dev
@@ -41,70 +41,20 @@ def load_splits(data_dir: str | None) -> dict[str, GraphSplit]:
     return _SPLITS[key]
 
 
-class OgbgWorkload(PacelineWorkload):
-    """ogbg at dev scale; framework subclasses add the model, variants set overrides."""
+class OgbgWorkload(FamilyWorkload):
+    """ogbg at dev scale; framework subclasses add the model, registry rows the variants."""
 
     name = "ogbg"
+    dev_numbers = DEV_NUMBERS
+    sizes = {"dev": DEV_SIZES, "official": OFFICIAL_SIZES}
+    batch = BATCH
+    # Upstream quirk kept for compatibility: the loss is sigmoid BCE, the property says
+    # softmax (algoperf-spec.md §2.4).
+    loss = spec.LossType.SOFTMAX_CROSS_ENTROPY
+    variants, variants_by_scale = config.VARIANTS, True
 
-    @classmethod
-    def numbers_for(cls, version: str) -> WorkloadNumbers:
-        if cls.scale != "dev":
-            return cls.official_numbers(version)
-        return DEV_NUMBERS[cls.name][version]
-
-    @property
-    def model_config(self) -> config.GnnConfig:
-        if "_model_config" not in self.__dict__:
-            self._model_config = config.make_config(self.scale, self.model_overrides)
-        return self._model_config
-
-    # ---- sizes --------------------------------------------------------------------------
-    @property
-    def loss_type(self) -> spec.LossType:
-        # Upstream quirk kept for compatibility: the loss is sigmoid BCE, the property says
-        # softmax (algoperf-spec.md §2.4).
-        return spec.LossType.SOFTMAX_CROSS_ENTROPY
-
-    def _size(self, split: str) -> int:
-        if self.scale != "dev":
-            return OFFICIAL_SIZES[split]
-        if split == "train":
-            return round(data.NUM_MOLECULES * data.SPLIT_FRACTIONS["train"])
-        return DEV_SIZES[split]
-
-    @property
-    def num_train_examples(self) -> int:
-        return self._size("train")
-
-    @property
-    def num_eval_train_examples(self) -> int:
-        return self._size("eval_train")
-
-    @property
-    def num_validation_examples(self) -> int:
-        return self._size("validation")
-
-    @property
-    def num_test_examples(self) -> int:
-        return self._size("test")
-
-    @property
-    def eval_batch_size(self) -> int:
-        return BATCH["dev_eval"] if self.scale == "dev" else BATCH["official_eval"]
-
-    @property
-    def train_mean(self) -> float:
-        raise NotImplementedError
-
-    @property
-    def train_stddev(self) -> float:
-        raise NotImplementedError
-
-    def effective_batch_size(self, requested: int) -> int:
-        """Dev scale: ``requested * 128 / 512`` graphs (the baseline's 512 -> 128)."""
-        if self.scale != "dev":
-            return int(requested)
-        return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
+    def _make_config(self) -> config.GnnConfig:
+        return config.make_config(self.scale, self.model_overrides)
 
     # ---- batches --------------------------------------------------------------------------
     def _split(self, split: str, data_dir: str | None) -> GraphSplit:
