@@ -32,9 +32,10 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         del path, target
         package, _, leaf = fullname.rpartition(".")
         baseline = getattr(sys.modules.get(package), "BASELINE", None)
-        if not isinstance(baseline, Baseline) or _split(leaf) is None:
+        which = _split(leaf)
+        if not isinstance(baseline, Baseline) or which is None:
             return None
-        framework, ruleset = _split(leaf)
+        framework, ruleset = which
         if framework not in baseline.modules.get(ruleset, {}):
             return None
         return importlib.util.spec_from_loader(fullname, self,

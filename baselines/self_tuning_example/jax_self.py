@@ -135,4 +135,3 @@ def prepare_for_eval(workload: spec.Workload, current_param_container: spec.Para
     params, model_state = optimizer_state[1].tuner.state_for_eval(
         (current_param_container, model_state))
     return optimizer_state, params, model_state
-

@@ -119,4 +119,3 @@ def prepare_for_eval(workload: spec.Workload, current_param_container: spec.Para
     del global_step, rng
     model = optimizer_state["tuner"].state_for_eval(current_param_container)
     return optimizer_state, model, model_state
-
