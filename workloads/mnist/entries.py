@@ -1,16 +1,11 @@
-"""Registry entries of the MNIST family."""
+"""Registry row of the MNIST family (AlgoPerf's development workload, not scored)."""
 
-from sdk.registry import WorkloadEntry, workloads
+from workloads.common.variants import Row, register_family
 
-workloads().register(WorkloadEntry(
-    name="mnist",
-    classes={
-        "dev": {"pytorch": "workloads.mnist.pytorch:MnistPyTorchDev",
-                "jax": "workloads.mnist.jax:MnistJaxDev"},
-        "official": {"pytorch": "workloads.mnist.pytorch:MnistPyTorchOfficial",
-                     "jax": "workloads.mnist.jax:MnistJaxOfficial"},
-    },
-    scored=False,
-    description="AlgoPerf's development workload: MLP on MNIST digits",
-    prepare="workloads.mnist.data:prepare",
-))
+ROWS = (
+    Row("mnist", "AlgoPerf's development workload: MLP on MNIST digits",
+        {"dev": {"pytorch": "MnistPyTorchDev", "jax": "MnistJaxDev"},
+         "official": {"pytorch": "MnistPyTorchOfficial", "jax": "MnistJaxOfficial"}}),
+)
+
+register_family("mnist", ROWS, prepare="workloads.mnist.data:prepare", scored=False)

@@ -1,4 +1,5 @@
-"""MNIST in JAX/Flax (both scales).
+"""MNIST in JAX/Flax (both scales): the workload class; the registry rows (``entries.py``)
+make its dev and official classes.
 
     paceline run --workload mnist --framework jax --submission nadamw
 """
@@ -7,27 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from sdk import spec
+from workloads.common.variants import row_classes
 from workloads.common.vision_jax import JaxClassifierMixin
+from workloads.mnist.entries import ROWS
+from workloads.mnist.model_jax import MnistNet
 from workloads.mnist.workload import MnistWorkload
 
 
-class MnistNet(nn.Module):
-    """Dense 128 -> sigmoid -> Dense 10 on flattened pixels (101,770 parameters)."""
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = x.reshape((x.shape[0], -1))
-        x = nn.sigmoid(nn.Dense(128)(x))
-        return nn.Dense(10)(x)
-
-
 class MnistJaxWorkload(JaxClassifierMixin, MnistWorkload):
-    """The MLP above; no dropout and no model state."""
+    """The MLP of ``model_jax``; no dropout and no model state."""
 
     def _build_model(self) -> MnistNet:
         return MnistNet()
@@ -53,9 +46,4 @@ class MnistJaxWorkload(JaxClassifierMixin, MnistWorkload):
         return logits, model_state
 
 
-class MnistJaxDev(MnistJaxWorkload):
-    scale = "dev"
-
-
-class MnistJaxOfficial(MnistJaxWorkload):
-    scale = "official"
+__getattr__ = row_classes(__name__, ROWS, MnistJaxWorkload)

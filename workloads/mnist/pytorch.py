@@ -1,41 +1,24 @@
-"""MNIST in PyTorch (both scales).
+"""MNIST in PyTorch (both scales): the workload class; the registry rows (``entries.py``)
+make its dev and official classes.
 
     paceline run --workload mnist --submission nadamw
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
 from torch import nn
 
 from sdk import spec
-from sdk.frameworks.init_utils import pytorch_default_init
+from workloads.common.variants import row_classes
 from workloads.common.vision_torch_workload import TorchClassifierMixin
+from workloads.mnist.entries import ROWS
+from workloads.mnist.model_pytorch import MnistNet
 from workloads.mnist.workload import MnistWorkload
 
 
-class MnistNet(nn.Module):
-    """Flatten 28x28 -> Linear 784->128 -> sigmoid -> Linear 128->10 (101,770 parameters)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(OrderedDict([
-            ("layer1", nn.Linear(28 * 28, 128)),
-            ("layer1_sig", nn.Sigmoid()),
-            ("layer2", nn.Linear(128, 10)),
-        ]))
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                pytorch_default_init(module)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.reshape(x.shape[0], -1))
-
-
 class MnistPyTorchWorkload(TorchClassifierMixin, MnistWorkload):
-    """The MLP above; no dropout and no model state."""
+    """The MLP of ``model_pytorch``; no dropout and no model state."""
 
     _default_dropout_rate = 0.0  # MNIST has no dropout
 
@@ -50,9 +33,4 @@ class MnistPyTorchWorkload(TorchClassifierMixin, MnistWorkload):
         return param_key.startswith("net.layer2.")
 
 
-class MnistPyTorchDev(MnistPyTorchWorkload):
-    scale = "dev"
-
-
-class MnistPyTorchOfficial(MnistPyTorchWorkload):
-    scale = "official"
+__getattr__ = row_classes(__name__, ROWS, MnistPyTorchWorkload)
