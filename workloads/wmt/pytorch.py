@@ -1,4 +1,5 @@
-"""wmt in PyTorch (dev scale): the workload class and its official variants.
+"""wmt in PyTorch (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload wmt --framework pytorch --submission nadamw
 """
@@ -13,9 +14,10 @@ import torch.nn.functional as F
 
 from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, device, to_torch
-from workloads.wmt import config
+from workloads.common.variants import row_classes
 from workloads.wmt.bleu import corpus_bleu
 from workloads.wmt.bpe import EOS
+from workloads.wmt.entries import ROWS
 from workloads.wmt.model_pytorch import Transformer, greedy_decode
 from workloads.wmt.workload import WmtWorkload
 
@@ -86,20 +88,4 @@ def translate(workload: WmtPyTorchWorkload, model: Transformer, sources: list[st
     return [tokenizer.decode(row) for row in decoded.cpu().numpy()]
 
 
-class WmtPyTorchDev(WmtPyTorchWorkload):
-    scale = "dev"
-
-
-class WmtPostLnPyTorchDev(WmtPyTorchDev):
-    name = "wmt_post_ln"
-    variant_overrides = config.VARIANTS["wmt_post_ln"]
-
-
-class WmtAttentionTempPyTorchDev(WmtPyTorchDev):
-    name = "wmt_attention_temp"
-    variant_overrides = config.VARIANTS["wmt_attention_temp"]
-
-
-class WmtGluTanhPyTorchDev(WmtPyTorchDev):
-    name = "wmt_glu_tanh"
-    variant_overrides = config.VARIANTS["wmt_glu_tanh"]
+__getattr__ = row_classes(__name__, ROWS, WmtPyTorchWorkload)

@@ -1,4 +1,5 @@
-"""The framework-neutral half of the wmt workload: numbers, sizes, batches.
+"""The framework-neutral half of the wmt workload: its tables (sizes, batch sizes, variants;
+numbers in numbers.py) and its batches.
 
     paceline run --workload wmt --submission nadamw
     paceline run --workload wmt_post_ln --submission nadamw
@@ -14,16 +15,15 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from sdk.rulesets import WorkloadNumbers
-from sdk.workload import PacelineWorkload
-from workloads.common.batching import dev_batch_size
+from workloads.common.family import FamilyWorkload
 from workloads.wmt import config, data
 from workloads.wmt.batching import PairSplit, TrainPackedBatches, eval_pair_batches
 from workloads.wmt.bpe import BpeTokenizer
 from workloads.wmt.numbers import DEV_NUMBERS
 
 # Evaluations translate the first sentences of each split (a tenth of a run's time at most).
-DEV_SIZES = {"eval_train": 100, "validation": 300, "test": 300}
+DEV_SIZES = {"train": data.SPLIT_SIZES["train"], "eval_train": 100, "validation": 300,
+             "test": 300}
 OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
                   "test": 3_003}
 # Batch sizes in rows: the NAdamW baseline's official wmt batch (algoperf-spec.md §9.1) and
@@ -44,71 +44,23 @@ def load_splits(data_dir: str | None) -> tuple[dict[str, PairSplit], BpeTokenize
     return _DATA[key]
 
 
-class WmtWorkload(PacelineWorkload):
-    """wmt at dev scale; framework subclasses add the model, variants set overrides."""
+class WmtWorkload(FamilyWorkload):
+    """wmt at dev scale; framework subclasses add the model, registry rows the variants."""
 
     name = "wmt"
+    dev_numbers = DEV_NUMBERS
+    sizes = {"dev": DEV_SIZES, "official": OFFICIAL_SIZES}
+    batch = BATCH
+    loss = spec.LossType.SOFTMAX_CROSS_ENTROPY
+    variants = config.VARIANTS
 
-    @classmethod
-    def numbers_for(cls, version: str) -> WorkloadNumbers:
-        if cls.scale != "dev":
-            return cls.official_numbers(version)
-        return DEV_NUMBERS[cls.name][version]
-
-    @property
-    def model_config(self) -> config.TransformerConfig:
-        if "_model_config" not in self.__dict__:
-            vocab = data.VOCAB_SIZE if self.scale == "dev" else None
-            self._model_config = config.make_config(self.scale, self.model_overrides, vocab)
-            if self.scale == "dev" and self._model_config.max_len < data.MAX_LEN:
-                raise PacelineError(f"wmt max_len must be at least {data.MAX_LEN} at dev "
-                                    "scale (the longest sequence).")
-        return self._model_config
-
-    @property
-    def loss_type(self) -> spec.LossType:
-        return spec.LossType.SOFTMAX_CROSS_ENTROPY
-
-    def _size(self, split: str) -> int:
-        if self.scale != "dev":
-            return OFFICIAL_SIZES[split]
-        if split == "train":
-            return data.SPLIT_SIZES["train"]
-        return DEV_SIZES[split]
-
-    @property
-    def num_train_examples(self) -> int:
-        return self._size("train")
-
-    @property
-    def num_eval_train_examples(self) -> int:
-        return self._size("eval_train")
-
-    @property
-    def num_validation_examples(self) -> int:
-        return self._size("validation")
-
-    @property
-    def num_test_examples(self) -> int:
-        return self._size("test")
-
-    @property
-    def eval_batch_size(self) -> int:
-        return BATCH["dev_eval"] if self.scale == "dev" else BATCH["official_eval"]
-
-    @property
-    def train_mean(self) -> float:
-        raise NotImplementedError
-
-    @property
-    def train_stddev(self) -> float:
-        raise NotImplementedError
-
-    def effective_batch_size(self, requested: int) -> int:
-        """Dev scale: ``requested * 32 / 128`` rows of 64 tokens (the baseline's 128 -> 32)."""
-        if self.scale != "dev":
-            return int(requested)
-        return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
+    def _make_config(self) -> config.TransformerConfig:
+        vocab = data.VOCAB_SIZE if self.scale == "dev" else None
+        cfg = config.make_config(self.scale, self.model_overrides, vocab)
+        if self.scale == "dev" and cfg.max_len < data.MAX_LEN:
+            raise PacelineError(f"wmt max_len must be at least {data.MAX_LEN} at dev "
+                                "scale (the longest sequence).")
+        return cfg
 
     # ---- batches --------------------------------------------------------------------------
     def _split(self, split: str, data_dir: str | None) -> PairSplit:
