@@ -54,9 +54,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--search-space", action="append", default=[], metavar="ALGO=JSON",
                    help="use this search space for one algorithm (repeatable)")
     p.add_argument("--official-configuration", action="store_true",
-                   help="skip the search: run AlgoPerf's published target-setting point of "
-                        "each workload (its algorithm and hyperparameters; "
-                        "workloads/official_target_setting) and rerun it --seeds times")
+                   help="set only the targets, with AlgoPerf's published target-setting "
+                        "point of each workload (its algorithm and hyperparameters; "
+                        "workloads/official_target_setting) rerun --seeds times for the "
+                        "calibrated step count; budgets, eval periods and step hints stay")
     p.add_argument("--budget-factor", default="4/3", metavar="F",
                    help="budget = F x target-setting runtime (default 4/3, as AlgoPerf v0.5)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the procedure")
@@ -144,7 +145,7 @@ def official_options(opts: Any, name: str) -> Any:
 
     algorithm, space = configuration(name)
     return replace(opts, algorithms=(algorithm,), search_spaces={algorithm: str(space)},
-                   trials=1)
+                   trials=1, keep_speed=True)
 
 
 def run(args: argparse.Namespace) -> int:

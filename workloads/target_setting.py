@@ -121,6 +121,10 @@ class TargetOptions:
     # clocks are normalised to. "wall" reproduces the records made before the dev clock.
     clock: str = "dev"
     jobs: int = 1  # runs side by side (one single-threaded run per worker process)
+    # Only the targets are set: runs take the calibrated step count (step hint / budget
+    # factor) and the budget, eval period and step hint stay as calibrated (the speed
+    # calibration sets those; the algorithm setting the targets does not).
+    keep_speed: bool = False
 
     @property
     def run_threads(self) -> int | None:
@@ -512,6 +516,12 @@ def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
         budget = subject.base_numbers.max_allowed_runtime_sec
         period = subject.base_numbers.eval_period_time_sec
         hint = subject.base_numbers.step_hint
+    elif opts.keep_speed:  # targets only: the calibrated steps, budget, period and hint
+        current = subject.current
+        budget, period = current.max_allowed_runtime_sec, current.eval_period_time_sec
+        hint = current.step_hint
+        steps = max(1, round(hint / factor))
+        runtime = steps * step_time
     else:
         budget = round(factor * runtime, 1)
         period = eval_period_for(probe["eval_time_sec"], budget)
@@ -710,6 +720,9 @@ def canonical_command(plan: Plan, opts: TargetOptions) -> str:
     """The command that reruns this calibration with every choice spelled out."""
     parts = ["paceline", "targets", plan.workload, "--scale", "dev",
              "--framework", plan.framework]
+    if opts.keep_speed:  # the published point, the calibrated steps
+        return " ".join([*parts, "--official-configuration", "--seeds", str(plan.seeds),
+                         "--seed", str(plan.seed), "--clock", opts.clock])
     parts += ["--steps", str(plan.steps)] if opts.steps is not None else \
         ["--runtime", f"{plan.runtime_sec:g}"]
     parts += ["--trials", str(plan.trials), "--seeds", str(plan.seeds),
