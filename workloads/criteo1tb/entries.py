@@ -1,26 +1,19 @@
-"""Registry entries of the criteo1tb family: the base workload and its official variants."""
+"""Registry rows of the criteo1tb family: the base workload and its official variants."""
 
-from sdk.registry import WorkloadEntry, workloads
+from workloads.common.variants import Row, register_family
 
-_CLASSES = {
-    "criteo1tb": "Criteo1TbPyTorchDev",
-    "criteo1tb_layernorm": "Criteo1TbLayerNormPyTorchDev",
-    "criteo1tb_resnet": "Criteo1TbResNetPyTorchDev",
-    "criteo1tb_embed_init": "Criteo1TbEmbedInitPyTorchDev",
-}
-_DESCRIPTIONS = {
-    "criteo1tb": "DLRM-small click-through prediction on a generated Criteo-style click log",
-    "criteo1tb_layernorm": "criteo1tb with LayerNorm after every MLP activation and on embeddings",
-    "criteo1tb_resnet": "criteo1tb with residual MLPs and no dot interaction (DLRMResNet)",
-    "criteo1tb_embed_init": "criteo1tb with the embedding table initialised U[0, 1)",
-}
+ROWS = (
+    Row("criteo1tb",
+        "DLRM-small click-through prediction on a generated Criteo-style click log",
+        {"dev": {"pytorch": "Criteo1TbPyTorchDev", "jax": "Criteo1TbJaxDev"}}),
+    Row("criteo1tb_layernorm",
+        "criteo1tb with LayerNorm after every MLP activation and on embeddings",
+        {"dev": {"pytorch": "Criteo1TbLayerNormPyTorchDev", "jax": "Criteo1TbLayerNormJaxDev"}}),
+    Row("criteo1tb_resnet", "criteo1tb with residual MLPs and no dot interaction (DLRMResNet)",
+        {"dev": {"pytorch": "Criteo1TbResNetPyTorchDev", "jax": "Criteo1TbResNetJaxDev"}}),
+    Row("criteo1tb_embed_init", "criteo1tb with the embedding table initialised U[0, 1)",
+        {"dev": {"pytorch": "Criteo1TbEmbedInitPyTorchDev", "jax": "Criteo1TbEmbedInitJaxDev"}}),
+)
 
-for _name, _cls in _CLASSES.items():
-    workloads().register(WorkloadEntry(
-        name=_name,
-        classes={"dev": {"pytorch": f"workloads.criteo1tb.pytorch:{_cls}",
-                         "jax": f"workloads.criteo1tb.jax:{_cls.replace('PyTorch', 'Jax')}"}},
-        base=None if _name == "criteo1tb" else "criteo1tb",
-        description=_DESCRIPTIONS[_name],
-        prepare="workloads.criteo1tb.data:prepare",
-    ))
+register_family("criteo1tb", ROWS, prepare="workloads.criteo1tb.data:prepare",
+                perturbation_space="workloads.criteo1tb.config:PERTURBATION_SPACE")

@@ -1,4 +1,5 @@
-"""criteo1tb in JAX/Flax (dev scale): the workload class and its official variants.
+"""criteo1tb in JAX/Flax (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload criteo1tb --framework jax --submission nadamw
 """
@@ -13,7 +14,8 @@ import jax.numpy as jnp
 
 from sdk import spec
 from workloads.common.jax_base import JaxWorkloadMixin, masked_loss
-from workloads.criteo1tb import config
+from workloads.common.variants import row_classes
+from workloads.criteo1tb.entries import ROWS
 from workloads.criteo1tb.model_jax import DlrmSmall, output_param_key
 from workloads.criteo1tb.workload import Criteo1TbWorkload
 
@@ -53,20 +55,4 @@ class Criteo1TbJaxWorkload(JaxWorkloadMixin, Criteo1TbWorkload):
         return {"loss": self.loss_fn(batch["targets"], logits, batch["weights"])["summed"]}
 
 
-class Criteo1TbJaxDev(Criteo1TbJaxWorkload):
-    scale = "dev"
-
-
-class Criteo1TbLayerNormJaxDev(Criteo1TbJaxDev):
-    name = "criteo1tb_layernorm"
-    variant_overrides = config.VARIANTS["criteo1tb_layernorm"]["dev"]
-
-
-class Criteo1TbResNetJaxDev(Criteo1TbJaxDev):
-    name = "criteo1tb_resnet"
-    variant_overrides = config.VARIANTS["criteo1tb_resnet"]["dev"]
-
-
-class Criteo1TbEmbedInitJaxDev(Criteo1TbJaxDev):
-    name = "criteo1tb_embed_init"
-    variant_overrides = config.VARIANTS["criteo1tb_embed_init"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, Criteo1TbJaxWorkload)

@@ -1,4 +1,5 @@
-"""criteo1tb in PyTorch (dev scale): the workload class and its official variants.
+"""criteo1tb in PyTorch (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload criteo1tb --framework pytorch --submission nadamw
 """
@@ -12,7 +13,8 @@ import torch.nn.functional as F
 
 from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, masked_loss
-from workloads.criteo1tb import config
+from workloads.common.variants import row_classes
+from workloads.criteo1tb.entries import ROWS
 from workloads.criteo1tb.model_pytorch import DlrmSmall, output_param_names
 from workloads.criteo1tb.workload import Criteo1TbWorkload
 
@@ -48,20 +50,4 @@ class Criteo1TbPyTorchWorkload(TorchWorkloadMixin, Criteo1TbWorkload):
         return {"loss": summed.to(torch.float64)}
 
 
-class Criteo1TbPyTorchDev(Criteo1TbPyTorchWorkload):
-    scale = "dev"
-
-
-class Criteo1TbLayerNormPyTorchDev(Criteo1TbPyTorchDev):
-    name = "criteo1tb_layernorm"
-    variant_overrides = config.VARIANTS["criteo1tb_layernorm"]["dev"]
-
-
-class Criteo1TbResNetPyTorchDev(Criteo1TbPyTorchDev):
-    name = "criteo1tb_resnet"
-    variant_overrides = config.VARIANTS["criteo1tb_resnet"]["dev"]
-
-
-class Criteo1TbEmbedInitPyTorchDev(Criteo1TbPyTorchDev):
-    name = "criteo1tb_embed_init"
-    variant_overrides = config.VARIANTS["criteo1tb_embed_init"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, Criteo1TbPyTorchWorkload)
