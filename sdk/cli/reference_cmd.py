@@ -21,6 +21,7 @@ import platform
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from sdk.cli.command import Command
 from sdk.cli.validate import (
@@ -34,7 +35,13 @@ from sdk.cli.validate import (
 )
 from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
-from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
+from sdk.rulesets import (
+    DEFAULT_VERSION,
+    RULESETS,
+    VERSION_CHOICES,
+    resolve_version,
+    version_label,
+)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -45,7 +52,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="repeatable; 'suite' = every scored workload (default)")
     build.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
     build.add_argument("--ruleset", choices=RULESETS, default="external")
-    build.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    build.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                       default=DEFAULT_VERSION)
     build.add_argument("--scale", choices=["dev"], default="dev")
     build.add_argument("--studies", type=positive_int(MAX_STUDIES), default=1)
     build.add_argument("--trials", type=positive_int(MAX_TRIALS), default=1)
@@ -69,7 +77,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--out", metavar="FILE", help="default: the kit's reference file")
     show = sub.add_parser("show", help="print the reference timings")
     show.add_argument("--ruleset", choices=RULESETS, default="external")
-    show.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    show.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                      default=DEFAULT_VERSION)
     show.add_argument("--scale", choices=["dev"], default="dev")
     show.add_argument("--variants", action="store_true", help="the held-out variants' file")
     show.add_argument("--file", metavar="FILE")
@@ -90,7 +99,7 @@ def _show(args: argparse.Namespace) -> int:
         args.scale, args.ruleset, args.ruleset_version, kind=kind)
     if path is None:
         raise PacelineError(f"No reference timings for {args.scale} scale, {args.ruleset} "
-                            f"tuning, rules v{args.ruleset_version}; build them with "
+                            f"tuning, rules {version_label(args.ruleset_version)}; build them with "
                             "`paceline reference build`.")
     data = load_reference(path)
     times = reference_times(data)
@@ -101,10 +110,33 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_path(args: argparse.Namespace) -> Path:
+    """Where the built file goes: --out, else the kit's reference file for these rules."""
+    from sdk.references import file_name, reference_dirs
+
+    if args.out:
+        return Path(args.out)
+    dirs = reference_dirs()
+    if not dirs:
+        raise PacelineError("No reference-timings folder is registered; pass --out FILE.")
+    return dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version,
+                               kind="variants" if args.variants else "")
+
+
+def _timing_entry(summary: Any) -> dict[str, Any]:
+    """One baseline's timing of one workload, as the reference file stores it."""
+    return {
+        "time_to_target_sec": _finite(summary.time_sec),
+        "study_times": [_finite(study.time_sec) for study in summary.studies],
+        "budget_sec": summary.target.budget_sec,
+        "metric": summary.target.metric,
+        "target": summary.target.value,
+    }
+
+
 def _build(args: argparse.Namespace) -> int:
     from sdk.experiment import plan_trials
     from sdk.parallel import SubmissionRef, jobs_for, run_specs
-    from sdk.references import file_name, reference_dirs
     from sdk.rulesets import get_ruleset
     from sdk.run_context import clock_options, default_search_space, resolve_workloads
     from sdk.runner import RunOptions
@@ -114,17 +146,10 @@ def _build(args: argparse.Namespace) -> int:
 
     check_output_path(args.out, "--out")
     check_output_dir(args.experiment_dir, "--experiment-dir")
-    if args.out:
-        out = Path(args.out)
-    else:
-        dirs = reference_dirs()
-        if not dirs:
-            raise PacelineError("No reference-timings folder is registered; pass --out FILE.")
-        out = dirs[0] / file_name(args.scale, args.ruleset, args.ruleset_version,
-                                  kind="variants" if args.variants else "")
+    out = _out_path(args)
     table = get_ruleset(args.ruleset_version)
     timing = clock_options(args)
-    workloads = resolve_workloads(args.workload or ["suite"], args.scale)
+    workloads = resolve_workloads(args.workload or ["suite"], args.scale, table.base_workloads)
     if args.variants:
         workloads = _official_variants(workloads, args.scale, args.framework)
     # dev runs carry their own targets; the rules only need the names they know
@@ -149,18 +174,10 @@ def _build(args: argparse.Namespace) -> int:
         run_specs(specs, submission, SubmissionRef(baseline, args.framework, args.ruleset),
                   table, options, jobs)
         times = load_submission_times(root, rules, framework=args.framework)
-        result[baseline] = {}
-        for workload in workloads:
-            summary = times.workloads.get(workload)
-            if summary is None:
-                raise PacelineError(f"{baseline} left no logs for {workload} under {root}.")
-            result[baseline][workload] = {
-                "time_to_target_sec": _finite(summary.time_sec),
-                "study_times": [_finite(study.time_sec) for study in summary.studies],
-                "budget_sec": summary.target.budget_sec,
-                "metric": summary.target.metric,
-                "target": summary.target.value,
-            }
+        missing = [w for w in workloads if w not in times.workloads]
+        if missing:
+            raise PacelineError(f"{baseline} left no logs for {missing[0]} under {root}.")
+        result[baseline] = {w: _timing_entry(times.workloads[w]) for w in workloads}
     command = "paceline " + " ".join(shlex.quote(a)
                                      for a in getattr(args, "_argv", sys.argv[1:]))
     for entries in result.values():
