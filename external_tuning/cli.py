@@ -25,6 +25,7 @@ from typing import Any
 
 from sdk.cli.command import Command
 from sdk.errors import PacelineError
+from sdk.rulesets import version_label
 
 DEFAULT_SEARCH = "quasi-random"
 EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
@@ -158,7 +159,8 @@ def _run_study(args: argparse.Namespace, ctx: Any, study: Any, slurm: dict[str, 
     kind = args.executor or ("inline" if args.workers == 1 else "processes")
     executor = make_executor(kind, args.workers, study.threads, root / "submitit", slurm)
     print(f"paceline tune: {ctx.submission.name} ({args.framework}) on "
-          f"{', '.join(ctx.workloads)} at {args.scale} scale, rules v{table.version}; "
+          f"{', '.join(ctx.workloads)} at {args.scale} scale, "
+          f"rules {version_label(table.version)}; "
           f"{args.search} search, {config.num_studies} studies x {config.num_trials} trials, "
           f"seed {config.seed}, {args.workers} worker(s) ({kind}); logs in {root}",
           file=sys.stderr)
@@ -293,7 +295,7 @@ def _write_summary(path: str, study: Any, config: Any, root: Path) -> None:
 
 def configure_freeze(p: argparse.ArgumentParser) -> None:
     from sdk.cli.validate import MAX_DRAWS, MAX_STUDIES, MAX_TRIALS, bounded_int, positive_int
-    from sdk.rulesets import DEFAULT_VERSION, VERSIONS
+    from sdk.rulesets import DEFAULT_VERSION, VERSION_CHOICES, resolve_version
 
     p.add_argument("studies", nargs="+", metavar="STUDY_DIR",
                    help="tuning experiments in AlgoPerf's layout (paceline tune's folders, or "
@@ -304,7 +306,8 @@ def configure_freeze(p: argparse.ArgumentParser) -> None:
                    help="freeze a box (min/max per hyperparameter) instead of a list of points")
     p.add_argument("--out", required=True, metavar="JSON",
                    help="where to write the frozen search space")
-    p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default=DEFAULT_VERSION,
                    help="studies per workload and r_max of the simulated benchmark")
     p.add_argument("--sim-studies", type=positive_int(MAX_STUDIES), metavar="N",
                    help="studies the simulated benchmark runs (default: the ruleset's)")

@@ -45,6 +45,7 @@ import numpy as np
 from external_tuning.evidence import Evidence, WorkloadModel, free_parameters, load_evidence
 from external_tuning.report import point_key, short, varying
 from sdk.errors import PacelineError
+from sdk.rulesets import version_label
 from sdk.search_space import Choice, Range, SearchSpace, generate_search
 
 MIN_GAIN = 1e-3  # a point that adds less expected score than this is not worth a trial
@@ -339,7 +340,7 @@ def freeze_command(args: argparse.Namespace) -> int:
     n_trials = len(evidence.runs)
     print(f"paceline freeze: {n_trials} trials of {len(evidence.points)} configurations on "
           f"{', '.join(evidence.workloads)}; simulating {args.samples} benchmark runs of "
-          f"{studies} studies (rules v{rules.version}, r_max {rules.r_max:g}).",
+          f"{studies} studies (rules {version_label(rules.version)}, r_max {rules.r_max:g}).",
           file=sys.stderr)
     freezer = Freezer(evidence, rules.r_max, studies, args.samples, args.seed, reference)
     chosen, steps = freezer.choose_points(args.points)

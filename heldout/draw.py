@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from sdk import rng as prng
 from sdk.errors import PacelineError
-from sdk.rulesets import HELD_OUT_CANDIDATES, get_ruleset
+from sdk.rulesets import HELD_OUT_CANDIDATES, get_ruleset, version_label
 from sdk.scoring import sample_held_out_workloads
 
 Candidates = Mapping[str, Sequence[str]]
@@ -26,7 +26,7 @@ def official_seed(version: str = "0.5") -> int:
     """The seed the benchmark drew its held-out workloads with."""
     seed = get_ruleset(version).held_out_seed
     if seed is None:
-        raise PacelineError(f"Rules v{version} have no held-out workloads; use 0.5.")
+        raise PacelineError(f"Rules {version_label(version)} have no held-out workloads; use 0.5.")
     return seed
 
 

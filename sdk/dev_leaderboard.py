@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
+from sdk.rulesets import version_label
 
 FORMAT = "paceline-dev-leaderboard/1"
 STATUSES = ("ran", "failed", "skipped")
@@ -228,7 +229,7 @@ def rank_in_field(name: str, times: Mapping[str, float], data: Mapping[str, Any]
                      _opt(entry.get("official_score"), 3), _opt(entry.get("official_rank"), 0),
                      *[_secs(table[e][w]) for w in wanted]])
     head = (f"{name} ranks {place[label]} of {len(scores)} among the dev leaderboard's real "
-            f"entries over {', '.join(wanted)} (rules v{data['ruleset_version']}, "
+            f"entries over {', '.join(wanted)} (rules {version_label(data['ruleset_version'])}, "
             f"{data['ruleset']} tuning):")
     return head + "\n" + format_table(
         ["rank", "entry", "dev score", "framework", "official score", "official rank",
@@ -256,8 +257,8 @@ def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
     """
     path = find_dev_leaderboard(ruleset, version)
     if path is None:
-        return (f"No dev leaderboard ships for {ruleset} tuning, rules v{version}; build one "
-                "with `paceline leaderboard run ... --write` (docs/fidelity.md).")
+        return (f"No dev leaderboard ships for {ruleset} tuning, rules {version_label(version)}; "
+                "build one with `paceline leaderboard run ... --write` (docs/fidelity.md).")
     data = load_dev_leaderboard(path)
     out = []
     for name, times in runs.items():

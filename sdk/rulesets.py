@@ -9,8 +9,19 @@ step hints) lives here and nowhere else.
     3.0
 
 Version "0.5" is the benchmark paper / first competition (arXiv 2306.07179, tag v0.5.0);
-"0.6" is the current rules (rolling leaderboard). Paceline defaults to "0.5", as the user's
-design card asks; pass ``--ruleset-version 0.6`` for the current rules.
+"0.6" is the rolling leaderboard's rules of tag v0.6.0 (8-GPU V100 budgets); "a100-2026" is
+AlgoPerf's main branch since PR #904 (January 2026), the rules the 2026 self-tuning round was
+scored under: nine base workloads (``finewebedu_lm`` added), 4x A100-40GB budgets, step hints
+and eval periods. AlgoPerf itself still calls these numbers "0.6" (its targets file says
+``benchmark_version: 0.6``), so paceline names them by the hardware the budgets were timed on
+and the year, which stays true when a later version arrives; ``latest`` always means the
+newest version paceline knows (the last of :data:`VERSIONS`).
+
+    >>> resolve_version("latest")
+    'a100-2026'
+
+Paceline defaults to "0.5", as the user's design card asks; pass ``--ruleset-version 0.6`` or
+``--ruleset-version latest`` for the current rules.
 """
 
 from __future__ import annotations
@@ -19,11 +30,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-RulesetVersion = Literal["0.5", "0.6"]
+RulesetVersion = Literal["0.5", "0.6", "a100-2026"]
 Ruleset = Literal["external", "self"]
 
 DEFAULT_VERSION: RulesetVersion = "0.5"
-VERSIONS: tuple[str, ...] = ("0.5", "0.6")
+# Oldest first: the last one is the newest, the one ``latest`` names.
+VERSIONS: tuple[str, ...] = ("0.5", "0.6", "a100-2026")
+LATEST = "latest"
+# What a --ruleset-version flag accepts: every version and the ``latest`` alias.
+VERSION_CHOICES: tuple[str, ...] = (*VERSIONS, LATEST)
 RULESETS: tuple[str, ...] = ("external", "self")
 
 BASE_WORKLOADS: tuple[str, ...] = (
@@ -36,6 +51,29 @@ BASE_WORKLOADS: tuple[str, ...] = (
     "ogbg",
     "wmt",
 )
+# The base workloads of version a100-2026, in AlgoPerf's order (workload_targets_latest_9wl.json).
+A100_2026_BASE_WORKLOADS: tuple[str, ...] = (
+    "criteo1tb",
+    "fastmri",
+    "imagenet_resnet",
+    "imagenet_vit",
+    "librispeech_conformer",
+    "librispeech_deepspeech",
+    "finewebedu_lm",
+    "ogbg",
+    "wmt",
+)
+
+
+def resolve_version(version: str | float) -> str:
+    """The version a name stands for: ``"latest"`` is the newest one paceline knows."""
+    key = str(version)
+    return VERSIONS[-1] if key == LATEST else key
+
+
+def version_label(version: str) -> str:
+    """How text names a version: "v0.6" for a numbered one, the name itself ("a100-2026")."""
+    return f"v{version}" if str(version)[:1].isdigit() else str(version)
 
 
 @dataclass(frozen=True)
@@ -43,12 +81,13 @@ class WorkloadNumbers:
     """The rule-fixed numbers of one workload under one ruleset version.
 
     ``max_allowed_runtime_sec`` is the *external-tuning* budget; self-tuning multiplies it by
-    :attr:`RulesetTable.self_tuning_budget_multiplier`.
+    :attr:`RulesetTable.self_tuning_budget_multiplier`. ``test_target_value`` is ``None`` for a
+    workload the rules give no test target (finewebedu_lm).
     """
 
     target_metric_name: str
     validation_target_value: float
-    test_target_value: float
+    test_target_value: float | None
     max_allowed_runtime_sec: float
     eval_period_time_sec: float
     step_hint: int
@@ -77,6 +116,8 @@ class RulesetTable:
     strip_framework_suffix_in_scoring: bool
     held_out_seed: int | None
     workloads: MappingProxyType = field(repr=False)
+    # the workloads the score averages over (the performance profile divides by their number)
+    base_workloads: tuple[str, ...] = BASE_WORKLOADS
 
     def budget_sec(self, workload: str, ruleset: Ruleset) -> float:
         """The submission-time budget in seconds for an official workload."""
@@ -119,6 +160,25 @@ _BUDGETS = {
     "wmt": (48151, 133333, 43336, 120000, 840),
     "mnist": (60, 7813, 60, 7813, 10),
 }
+
+# Version a100-2026 (AlgoPerf main after PR #904, 4x A100-40GB): (runtime, step hint, eval
+# period), exactly as every meta_data_0.json of the 2026 self-tuning round records them
+# (rolling_a100_scoring_branch/logs/self_tuning/*/study_*/*/trial_1/: 17 submissions, 456
+# files, one value per workload). Eval periods are now about budget / 25.
+_A100_2026_BUDGETS = {
+    "criteo1tb": (8915, 10666, 356),
+    "fastmri": (2745, 18094, 110),
+    "imagenet_resnet": (49918, 195999, 1996),
+    "imagenet_vit": (64292, 167999, 2571),
+    "librispeech_conformer": (43680, 76000, 1747),
+    "librispeech_deepspeech": (36949, 38400, 1447),
+    "finewebedu_lm": (31967, 72000, 2571),
+    "ogbg": (11303, 52000, 452),
+    "wmt": (16114, 120000, 644),
+    "mnist": (60, 7813, 10),  # development workload (not scored), as in v0.6
+}
+# finewebedu_lm: validation perplexity, minimised; AlgoPerf sets no test target (None).
+_A100_2026_TARGETS = {"finewebedu_lm": ("ppl", 22.2995, None, True)}
 
 # Official held-out variants (algoperf-spec.md §7.1): (validation target, test target).
 # Tag v0.5.0 had higher WMT validation targets (attention_temp 29.8611, glu_tanh 29.6517),
@@ -190,6 +250,7 @@ OFFICIAL_HELD_OUT_WORKLOADS: dict[str, tuple[str, ...]] = {
         "criteo1tb_embed_init",
     ),
     "0.6": (),
+    "a100-2026": (),
 }
 
 
@@ -198,7 +259,7 @@ def base_workload_name(name: str) -> str:
 
     Mirrors AlgoPerf's substring rule, so ``imagenet_resnet_silu`` -> ``imagenet_resnet``.
     """
-    for base in (*BASE_WORKLOADS, "mnist"):
+    for base in (*BASE_WORKLOADS, "finewebedu_lm", "mnist"):
         if base in name:
             return base
     return name
@@ -206,10 +267,16 @@ def base_workload_name(name: str) -> str:
 
 def _workload_table(version: str) -> dict[str, WorkloadNumbers]:
     table: dict[str, WorkloadNumbers] = {}
-    for name, (metric, val, test, minimized) in _TARGETS.items():
-        r05, h05, r06, h06, period = _BUDGETS[name]
-        runtime, hint = (r05, h05) if version == "0.5" else (r06, h06)
-        table[name] = _numbers(metric, val, test, runtime, period, hint, minimized)
+    if version == "a100-2026":
+        targets = {**_TARGETS, **_A100_2026_TARGETS}
+        for name, (runtime, hint, period) in _A100_2026_BUDGETS.items():
+            metric, val, test, minimized = targets[name]
+            table[name] = _numbers(metric, val, test, runtime, period, hint, minimized)
+    else:
+        for name, (metric, val, test, minimized) in _TARGETS.items():
+            r05, h05, r06, h06, period = _BUDGETS[name]
+            runtime, hint = (r05, h05) if version == "0.5" else (r06, h06)
+            table[name] = _numbers(metric, val, test, runtime, period, hint, minimized)
     for name, (val, test) in VARIANT_TARGETS.items():
         base = table[base_workload_name(name)]
         if version == "0.5":
@@ -259,14 +326,33 @@ _TABLES = {
         held_out_seed=None,
         workloads=MappingProxyType(_workload_table("0.6")),
     ),
+    # The 0.6 protocol (3 studies, self-tuning x1.5, no held-out workloads, the v0.6 budget
+    # edge and API) with the A100 numbers and the ninth workload.
+    "a100-2026": RulesetTable(
+        version="a100-2026",
+        num_studies=3,
+        num_trials=5,
+        self_tuning_budget_multiplier=1.5,
+        uses_held_out_workloads=False,
+        held_out_ratio_cap=4.0,
+        r_max=4.0,
+        tau_grid_points=100,
+        budget_check_every_step=False,
+        eval_after_budget_crossing=False,
+        has_prepare_for_eval=True,
+        strip_framework_suffix_in_scoring=True,
+        held_out_seed=None,
+        workloads=MappingProxyType(_workload_table("a100-2026")),
+        base_workloads=A100_2026_BASE_WORKLOADS,
+    ),
 }
 
 
 def get_ruleset(version: str | float = DEFAULT_VERSION) -> RulesetTable:
-    """The table for a ruleset version ("0.5" or "0.6")."""
-    key = str(version)
+    """The table for a ruleset version ("0.5", "0.6", "a100-2026", or "latest")."""
+    key = resolve_version(version)
     if key not in _TABLES:
         raise ValueError(
-            f"Unknown ruleset version {version!r}; choose one of {', '.join(VERSIONS)}."
+            f"Unknown ruleset version {version!r}; choose one of {', '.join(VERSION_CHOICES)}."
         )
     return _TABLES[key]

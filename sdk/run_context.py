@@ -30,14 +30,21 @@ class RunContext:
     workload_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_workloads(names: list[str] | None, scale: str) -> list[str]:
-    """Expand 'suite' (scored workloads at ``scale``) and 'all'; check every name exists."""
+def resolve_workloads(names: list[str] | None, scale: str,
+                      base_workloads: tuple[str, ...] | None = None) -> list[str]:
+    """Expand 'suite' (scored workloads at ``scale``) and 'all'; check every name exists.
+
+    With ``base_workloads`` (the rules' scored workloads), 'suite' is those of them that exist
+    at ``scale``, and one line on stderr names the ones that do not exist there yet.
+    """
     registry = workloads()
     out: list[str] = []
     for name in names or ["mnist"]:
         if name in ("suite", "all"):
             found = registry.names(scale=scale, scored=True if name == "suite" else None,
                                    variants=False)
+            if name == "suite" and base_workloads is not None:
+                found = _suite_of_the_rules(found, base_workloads, scale)
             if not found:
                 raise PacelineError(f"No {'scored ' if name == 'suite' else ''}workloads are "
                                     f"registered at {scale} scale yet.")
@@ -49,6 +56,17 @@ def resolve_workloads(names: list[str] | None, scale: str) -> list[str]:
             raise PacelineError(f"Workload {name!r} has no {scale} scale (available: {have}).")
         out.append(name)
     return list(dict.fromkeys(out))
+
+
+def _suite_of_the_rules(found: list[str], base_workloads: tuple[str, ...],
+                        scale: str) -> list[str]:
+    """The registered scored workloads the rules score; says which of theirs are missing."""
+    missing = [w for w in base_workloads if w not in found]
+    if missing:
+        have = len(base_workloads) - len(missing)
+        print(f"paceline: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no "
+              f"{scale} workload yet; the suite runs the other {have}.", file=sys.stderr)
+    return [w for w in found if w in base_workloads]
 
 
 def dev_clock_override(value: float | None, scale: str) -> float | None:
@@ -129,7 +147,7 @@ def prepare(args: argparse.Namespace) -> RunContext:
     check_run_flags(args)
     timing = clock_options(args)
     table = get_ruleset(args.ruleset_version)
-    names = resolve_workloads(args.workload, args.scale)
+    names = resolve_workloads(args.workload, args.scale, table.base_workloads)
     for name in names:
         workloads().workload_class(name, args.scale, args.framework)  # fails early, clearly
     submission = load_submission(args.submission, args.framework, args.ruleset)

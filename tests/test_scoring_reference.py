@@ -184,7 +184,8 @@ def test_published_v05_leaderboards_with_the_held_out_rule(ruleset):
 
 
 @pytest.mark.parametrize(("version", "filename"), [
-    ("0.5", "workload_targets_v05.json"), ("0.6", "workload_targets_v06_8wl_DERIVED.json")])
+    ("0.5", "workload_targets_v05.json"), ("0.6", "workload_targets_v06_8wl_DERIVED.json"),
+    ("a100-2026", "workload_targets_latest_9wl.json")])
 def test_built_in_targets_equal_the_reference_targets_files(reference_logs, version, filename):
     """Every base workload and variant target in code matches AlgoPerf's frozen targets."""
     raw = json.loads((reference_logs / "workload_targets" / filename).read_text())
@@ -197,3 +198,28 @@ def test_built_in_targets_equal_the_reference_targets_files(reference_logs, vers
         ours, theirs = rules.targets[w], raw["workloads"][w]
         assert ours.metric == theirs["target_metric_name"], w
         assert ours.value == pytest.approx(theirs["validation_target_value"], abs=1e-12), w
+
+
+def test_latest_rules_score_the_rolling_a100_logs_without_a_targets_file(reference_logs,
+                                                                          tmp_path, capsys):
+    """`--ruleset-version latest` holds the 2026 round's nine workloads, budgets and targets."""
+    spec = _expected(reference_logs)["rolling_a100_self_tuning"]
+    out = tmp_path / "scores.json"
+    rc = main(["score", str(reference_logs / spec["logs"]), "--self-tuning",
+               "--ruleset-version", "latest", "--baseline", "nadamw", "--json", str(out)])
+    capsys.readouterr()
+    assert rc == 0
+    data = json.loads(out.read_text())
+    assert data["ruleset_version"] == "a100-2026"
+    expected = spec["reference_unrounded"]
+    assert set(data["submissions"]) == set(expected)
+    for submission, value in expected.items():
+        assert data["submissions"][submission]["score"] == pytest.approx(value, abs=TOLERANCE)
+    speedups = {s: v["speedup"] for s, v in data["submissions"].items()}
+    assert speedups["nadamw"]["geomean"] == pytest.approx(1.0)
+    for submission, speedup in speedups.items():
+        per_workload = speedup["per_workload"]
+        assert set(per_workload) == set(data["base_workloads"]), submission
+        assert "finewebedu_lm" in per_workload
+        assert all(math.isfinite(v) and v > 0 for v in per_workload.values()), submission
+

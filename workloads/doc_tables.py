@@ -25,7 +25,6 @@ from pathlib import Path
 BEGIN = "<!-- paceline-numbers: begin -->"
 END = "<!-- paceline-numbers: end -->"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-VERSIONS = ("0.5", "0.6")
 
 
 def _registry():
@@ -88,7 +87,9 @@ def index_table() -> str:
 
 
 def family_table(family: str) -> str:
-    """The numbers of a family's base and variants under both ruleset versions."""
+    """The numbers of a family's base and variants under every ruleset version."""
+    from sdk.rulesets import VERSIONS, version_label
+
     registry = _registry()
     names = [family] + sorted(n for n in registry.names(scale="dev")
                               if registry.entry(n).base == family)
@@ -103,7 +104,7 @@ def family_table(family: str) -> str:
         cls = _class(name)
         for version in VERSIONS:
             n = cls.numbers_for(version)
-            rows.append(f"| `{name}` | v{version} | {_target(n)} | "
+            rows.append(f"| `{name}` | {version_label(version)} | {_target(n)} | "
                         f"{n.max_allowed_runtime_sec:g} | {n.eval_period_time_sec:g} | "
                         f"{n.step_hint} | {source(name)} |")
     return "\n".join(rows)

@@ -46,12 +46,13 @@ from typing import Any
 from sdk import rng as prng
 from sdk.errors import PacelineError
 from sdk.registry import baselines, workloads
-from sdk.rulesets import WorkloadNumbers, get_ruleset
+from sdk.rulesets import VERSIONS, WorkloadNumbers, get_ruleset
 from sdk.runner import RunOptions, TrialFailed, read_status, train_once
 from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
 from sdk.spec import TrainingCompleteError
 from sdk.submission import load_submission
 from sdk.trial_logs import EVAL_FILE, atomic_write_json, is_trial_dir, system_metadata
+from sdk.trial_status import FAILURES, TrialStatus
 
 
 @dataclass(frozen=True)
@@ -437,7 +438,7 @@ def run_many(subject: Subject, plan: Plan, runs: list[RunArgs], opts: TargetOpti
 
 
 def _usable(record: TrialRecord) -> bool:
-    return record.status not in ("failed", "diverged", "running") and \
+    return record.status not in FAILURES | {TrialStatus.RUNNING} and \
         record.best_validation is not None
 
 
@@ -620,8 +621,8 @@ def versions_of(name: str, v05: WorkloadNumbers) -> dict[str, WorkloadNumbers]:
 
     try:
         return dev_numbers_by_version(name, v05)
-    except KeyError:  # not an AlgoPerf workload: no official v0.6 ratios, numbers unchanged
-        return {"0.5": v05, "0.6": v05}
+    except KeyError:  # not an AlgoPerf workload: no official ratios, numbers unchanged
+        return dict.fromkeys(VERSIONS, v05)
 
 
 def _framework_version(framework: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sdk.cli.command import Command
 from sdk.errors import PacelineError
-from sdk.rulesets import DEFAULT_VERSION, VERSIONS
+from sdk.rulesets import DEFAULT_VERSION, VERSION_CHOICES, resolve_version
 
 SMOKE_STEPS = 20
 # hyperparameters the runner itself reads (model initialisation), so never "unused"
@@ -44,7 +44,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch",
                    help="which framework's baseline to check when given a baseline name")
     p.add_argument("--ruleset", choices=["external", "self"], default="external")
-    p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default=DEFAULT_VERSION,
                    help="rules the --smoke run follows")
     p.add_argument("--workload", action="append", metavar="NAME",
                    help="also ask get_batch_size about this workload (repeatable; mnist and "

@@ -39,7 +39,7 @@ from sdk.cli.validate import (
 )
 from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
-from sdk.rulesets import RULESETS, VERSIONS
+from sdk.rulesets import RULESETS, VERSION_CHOICES, resolve_version, version_label
 
 SUMMARY_FILE = "leaderboard.json"
 SUMMARY_FORMAT = "paceline-leaderboard-run/1"
@@ -55,7 +55,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="a folder of AlgoPerf submission folders (each with submission.py),"
                             " e.g. a clone's submissions/self_tuning, or one such folder")
     run_p.add_argument("--ruleset", choices=RULESETS, default="self")
-    run_p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION)
+    run_p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                       default=DEFAULT_VERSION)
     run_p.add_argument("--workload", action="append", metavar="NAME",
                        help="workload to run; repeat for several (default: 'suite', the scored "
                             "dev workloads)")
@@ -108,7 +109,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                             "leaderboard file")
     fid_p.add_argument("--official", required=True, metavar="LOGS_DIR",
                        help="official logs: a folder of entry folders in AlgoPerf's layout")
-    fid_p.add_argument("--official-version", choices=VERSIONS, default=None,
+    fid_p.add_argument("--official-version", choices=VERSION_CHOICES, type=resolve_version,
+                       default=None,
                        help="rules the official logs are scored under (default: the dev run's)")
     fid_p.add_argument("--official-targets", metavar="JSON",
                        help="targets file for the official logs (default: the rules' tables)")
@@ -153,7 +155,7 @@ def run_leaderboard(args: argparse.Namespace) -> int:
             raise PacelineError(f"No entry named {', '.join(unknown)} under {args.path} "
                                 f"(entries: {', '.join(e.name for e in entries)}).")
         entries = [e for e in entries if e.name in args.entry]
-    workloads = _workloads(args.workload)
+    workloads = _workloads(args.workload, args.ruleset_version)
     seed = args.seed if args.seed is not None else random_seed()
     folder = board_dir(args.experiment_dir, args.ruleset, args.ruleset_version)
     summary = _read_summary(folder) or {}
@@ -166,8 +168,8 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     summary["workloads"] = list(dict.fromkeys([*summary.get("workloads", []), *workloads]))
     records = summary.setdefault("entries", {})
     print(f"paceline leaderboard: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} on "
-          f"{', '.join(workloads)}, {args.ruleset} tuning, rules v{args.ruleset_version}, seed "
-          f"{seed}; logs in {folder}", file=sys.stderr)
+          f"{', '.join(workloads)}, {args.ruleset} tuning, rules "
+          f"{version_label(args.ruleset_version)}, seed {seed}; logs in {folder}", file=sys.stderr)
     # A field that mixes frameworks runs every entry in worker processes, so that no entry
     # finds the other framework already started in this process (sdk/clock.py).
     isolate = len({e.framework for e in entries if e.framework}) > 1
@@ -209,10 +211,11 @@ def board_dir(experiment_dir: str | Path, ruleset: str, version: str) -> Path:
     return Path(experiment_dir) / "leaderboard" / f"{ruleset}_v{version}"
 
 
-def _workloads(names: list[str] | None) -> list[str]:
+def _workloads(names: list[str] | None, version: str) -> list[str]:
+    from sdk.rulesets import get_ruleset
     from sdk.run_context import resolve_workloads
 
-    return resolve_workloads(names or ["suite"], "dev")
+    return resolve_workloads(names or ["suite"], "dev", get_ruleset(version).base_workloads)
 
 
 def _run_argv(entry: Any, args: argparse.Namespace, workloads: list[str], seed: int,
@@ -488,8 +491,8 @@ def file_text(data: dict[str, Any]) -> str:
         rows.append([e["dev_rank"], name, e["framework"], f"{e['dev_score']:.3f}",
                      "-" if e.get("official_score") is None else f"{e['official_score']:.3f}",
                      e.get("official_rank") or "-", *cells])
-    out = [f"Dev leaderboard ({data['ruleset']} tuning, rules v{data['ruleset_version']}; "
-           f"built with: {data['command']}):",
+    out = [f"Dev leaderboard ({data['ruleset']} tuning, rules "
+           f"{version_label(data['ruleset_version'])}; built with: {data['command']}):",
            format_table(["rank", "entry", "framework", "dev score", "official score",
                          "official rank", *[f"{w}(s)" for w in workloads]], rows)]
     others = [f"{n}: {e['status']}: {e.get('reason')}" for n, e in sorted(data["entries"].items())

@@ -99,8 +99,8 @@ def _show(args: argparse.Namespace) -> int:
         args.scale, args.ruleset, args.ruleset_version, kind=kind)
     if path is None:
         raise PacelineError(f"No reference timings for {args.scale} scale, {args.ruleset} "
-                            f"tuning, rules {version_label(args.ruleset_version)}; build them with "
-                            "`paceline reference build`.")
+                            f"tuning, rules {version_label(args.ruleset_version)}; build "
+                            "them with `paceline reference build`.")
     data = load_reference(path)
     times = reference_times(data)
     workloads = sorted({w for t in times.values() for w in t})

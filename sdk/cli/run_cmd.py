@@ -26,7 +26,13 @@ from sdk.cli.validate import (
 )
 from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
-from sdk.rulesets import DEFAULT_VERSION, RULESETS, VERSIONS
+from sdk.rulesets import (
+    DEFAULT_VERSION,
+    RULESETS,
+    VERSION_CHOICES,
+    resolve_version,
+    version_label,
+)
 
 
 def add_common_run_flags(p: argparse.ArgumentParser) -> None:
@@ -40,9 +46,10 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tuning-search-space", metavar="JSON",
                    help="search space (external tuning; default: a baseline's own space)")
     p.add_argument("--ruleset", choices=RULESETS, default="external")
-    p.add_argument("--ruleset-version", choices=VERSIONS, default=DEFAULT_VERSION,
-                   help=f"AlgoPerf rules to follow (default {DEFAULT_VERSION}, the "
-                        "benchmark paper's)")
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default=DEFAULT_VERSION,
+                   help=f"AlgoPerf rules to follow; 'latest' is the newest (default "
+                        f"{DEFAULT_VERSION}, the benchmark paper's)")
     p.add_argument("--scale", choices=["dev", "official"], default="dev")
     p.add_argument("--seed", type=int, help="base seed (default: random, recorded in logs)")
     p.add_argument("--experiment-dir", default="experiments", metavar="DIR")
@@ -107,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
                         ctx.search_space, args.studies, args.trials, ctx.seed, ctx.root)
     print(f"paceline: {ctx.submission.name} ({args.framework}, API v{ctx.submission.api_version})"
           f" on {', '.join(ctx.workloads)} at {args.scale} scale, {args.ruleset} tuning, rules "
-          f"v{ctx.table.version}; {len(specs)} trial(s), seed {ctx.seed}; logs in {ctx.root}",
+          f"{version_label(ctx.table.version)}; {len(specs)} trial(s), seed {ctx.seed}; "
+          f"logs in {ctx.root}",
           file=sys.stderr)
     results = []
 

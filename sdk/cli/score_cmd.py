@@ -21,15 +21,16 @@ import sys
 from sdk.cli.command import Command
 from sdk.cli.validate import check_output_paths
 from sdk.errors import PacelineError
-from sdk.rulesets import DEFAULT_VERSION, VERSIONS
+from sdk.rulesets import DEFAULT_VERSION, VERSION_CHOICES, resolve_version
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("dirs", nargs="+", metavar="DIR",
                    help="a submission folder, or a folder of submission folders")
-    p.add_argument("--ruleset-version", choices=VERSIONS, default=None,
-                   help="AlgoPerf rules to score under (default: what paceline runs recorded "
-                        f"in their meta_data, else {DEFAULT_VERSION})")
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default=None,
+                   help="AlgoPerf rules to score under; 'latest' is the newest (default: what "
+                        f"paceline runs recorded in their meta_data, else {DEFAULT_VERSION})")
     p.add_argument("--self-tuning", action=argparse.BooleanOptionalAction, default=None,
                    help="score under the self-tuning ruleset, or not (default: what paceline "
                         "runs recorded, else external tuning)")

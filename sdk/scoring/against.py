@@ -17,6 +17,7 @@ from typing import Any
 from sdk import references
 from sdk.references import load_reference, reference_spread, reference_times
 from sdk.report import format_table
+from sdk.rulesets import version_label
 
 
 def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str,
@@ -27,8 +28,8 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
     path = references.find_reference_file(scale, ruleset, version)  # looked up per call
     if path is None:
         return (f"No reference timings ship for {scale} scale, {ruleset} tuning, rules "
-                f"v{version}, so no benchmark score: build them with `paceline reference "
-                "build --baselines nadamw ...`.")
+                f"{version_label(version)}, so no benchmark score: build them with "
+                "`paceline reference build --baselines nadamw ...`.")
     data = load_reference(path)
     table = {name: {w: times.times.get(w, math.inf) for w in workloads}
              for name, times in runs.items()}

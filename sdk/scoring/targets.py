@@ -33,7 +33,7 @@ from typing import Any
 
 from sdk.errors import PacelineError
 from sdk.input_files import read_json
-from sdk.rulesets import BASE_WORKLOADS, OFFICIAL_HELD_OUT_WORKLOADS, get_ruleset
+from sdk.rulesets import OFFICIAL_HELD_OUT_WORKLOADS, get_ruleset
 from sdk.time_to_target import is_minimized
 
 
@@ -113,6 +113,9 @@ def scoring_rules(
     (3, 0.28098)
     >>> scoring_rules("0.6", base_workloads=("mnist",)).base_workloads
     ('mnist',)
+    >>> latest = scoring_rules("latest", self_tuning=True)
+    >>> latest.version, len(latest.base_workloads), latest.targets["finewebedu_lm"].budget_sec
+    ('a100-2026', 9, 47950.5)
     """
     try:
         table = get_ruleset(version)
@@ -132,7 +135,7 @@ def scoring_rules(
     rules = ScoringRules(
         version=table.version,
         self_tuning=self_tuning,
-        base_workloads=BASE_WORKLOADS,
+        base_workloads=table.base_workloads,
         held_out_workloads=OFFICIAL_HELD_OUT_WORKLOADS[table.version]
         if table.uses_held_out_workloads else (),
         num_studies=table.num_studies,
