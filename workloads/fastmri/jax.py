@@ -1,4 +1,5 @@
-"""fastmri in JAX/Flax (dev scale): the workload class and its official variants.
+"""fastmri in JAX/Flax (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload fastmri --framework jax --submission nadamw
 """
@@ -13,7 +14,8 @@ import jax.numpy as jnp
 
 from sdk import spec
 from workloads.common.jax_base import JaxWorkloadMixin, masked_loss
-from workloads.fastmri import config
+from workloads.common.variants import row_classes
+from workloads.fastmri.entries import ROWS
 from workloads.fastmri.model_jax import UNet, ssim
 from workloads.fastmri.workload import FastMriWorkload
 
@@ -49,20 +51,4 @@ class FastMriJaxWorkload(JaxWorkloadMixin, FastMriWorkload):
         return {"ssim": (per_example * weights).sum(), "loss": loss}
 
 
-class FastMriJaxDev(FastMriJaxWorkload):
-    scale = "dev"
-
-
-class FastMriModelSizeJaxDev(FastMriJaxDev):
-    name = "fastmri_model_size"
-    variant_overrides = config.VARIANTS["fastmri_model_size"]["dev"]
-
-
-class FastMriTanhJaxDev(FastMriJaxDev):
-    name = "fastmri_tanh"
-    variant_overrides = config.VARIANTS["fastmri_tanh"]["dev"]
-
-
-class FastMriLayerNormJaxDev(FastMriJaxDev):
-    name = "fastmri_layernorm"
-    variant_overrides = config.VARIANTS["fastmri_layernorm"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, FastMriJaxWorkload)

@@ -1,4 +1,5 @@
-"""fastmri in PyTorch (dev scale): the workload class and its official variants.
+"""fastmri in PyTorch (dev scale): the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload fastmri --framework pytorch --submission nadamw
 """
@@ -12,7 +13,8 @@ import torch.nn.functional as F
 
 from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, masked_loss
-from workloads.fastmri import config
+from workloads.common.variants import row_classes
+from workloads.fastmri.entries import ROWS
 from workloads.fastmri.model_pytorch import UNet, output_param_names
 from workloads.fastmri.ssim import ssim
 from workloads.fastmri.workload import FastMriWorkload
@@ -47,20 +49,4 @@ class FastMriPyTorchWorkload(TorchWorkloadMixin, FastMriWorkload):
                 "loss": loss.to(torch.float64)}
 
 
-class FastMriPyTorchDev(FastMriPyTorchWorkload):
-    scale = "dev"
-
-
-class FastMriModelSizePyTorchDev(FastMriPyTorchDev):
-    name = "fastmri_model_size"
-    variant_overrides = config.VARIANTS["fastmri_model_size"]["dev"]
-
-
-class FastMriTanhPyTorchDev(FastMriPyTorchDev):
-    name = "fastmri_tanh"
-    variant_overrides = config.VARIANTS["fastmri_tanh"]["dev"]
-
-
-class FastMriLayerNormPyTorchDev(FastMriPyTorchDev):
-    name = "fastmri_layernorm"
-    variant_overrides = config.VARIANTS["fastmri_layernorm"]["dev"]
+__getattr__ = row_classes(__name__, ROWS, FastMriPyTorchWorkload)
