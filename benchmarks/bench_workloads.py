@@ -30,6 +30,7 @@ from typing import Any
 
 from sdk.registry import workloads
 from sdk.report import format_table
+from sdk.rulesets import VERSION_CHOICES, resolve_version
 from workloads.target_setting import eval_rows, timing_from_rows
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +118,8 @@ def main() -> None:
                    help="default: mnist and every scored dev workload")
     p.add_argument("--framework", choices=["pytorch", "jax"], default="pytorch")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ruleset-version", choices=["0.5", "0.6"], default="0.5")
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default="0.5")
     p.add_argument("--threads", type=int)
     p.add_argument("--speed-factor", type=float)
     p.add_argument("--keep", metavar="DIR", help="keep the run's logs in DIR")
