@@ -157,3 +157,13 @@ def test_latest_scores_under_the_newest_rules(tmp_path, capsys):
     data = json.loads(Path(out).read_text())
     assert data["ruleset_version"] == VERSIONS[-1]
     assert len(data["base_workloads"]) == 9
+
+
+def test_the_scoring_docs_list_the_a100_2026_numbers_of_the_tables():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "scoring.md").read_text()
+    table = get_ruleset("a100-2026")
+    for name in table.base_workloads:
+        n = table.workloads[name]
+        row = (f"| {name} | {n.max_allowed_runtime_sec} | {n.step_hint} | "
+               f"{n.eval_period_time_sec} | {n.target_metric_name} ")
+        assert row in text, name
