@@ -29,7 +29,6 @@ import os
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any, Protocol
 
 from external_tuning.observations import Observation
 from sdk.clock import limit_thread_pools
-from sdk.errors import PacelineError
+from sdk.errors import PacelineError, describe_exception
 from sdk.experiment import TrialSpec
 from sdk.runner import RunOptions, crash_reason, record_failure
 from sdk.trial_status import TrialStatus, watchdog_limit
@@ -158,12 +157,11 @@ def run_trial_job(job: TrialJob) -> TrialOutcome:
         except PacelineError as exc:
             return TrialOutcome(job.key, None, fatal=str(exc))
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - the trial's own miss
-            frames = traceback.extract_tb(exc.__traceback__)
-            at = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-            reason = f"{type(exc).__name__}: {exc}{at}"
+            reason = describe_exception(exc)
             record_failure(spec.trial_dir, TrialStatus.FAILED, reason)
             return TrialOutcome(job.key, failed_observation(job, reason))
-    curve = read_curve(spec.trial_dir, result.target_metric)
+    # the curve the runner held (a result read back from disk has none: read its CSV)
+    curve = tuple(result.eval_curve) or read_curve(spec.trial_dir, result.target_metric)
     reached = result.time_to_target_sec
     if reached is not None and reached > result.budget_sec:
         reached = None  # v0.5's eval after the budget: the scorer does not count it
