@@ -118,6 +118,8 @@ class RulesetTable:
     workloads: MappingProxyType = field(repr=False)
     # the workloads the score averages over (the performance profile divides by their number)
     base_workloads: tuple[str, ...] = BASE_WORKLOADS
+    # the machine the budgets are seconds of: budgets of two versions compare only on the same one
+    hardware: str = "8x V100 16GB"
 
     def budget_sec(self, workload: str, ruleset: Ruleset) -> float:
         """The submission-time budget in seconds for an official workload."""
@@ -164,7 +166,8 @@ _BUDGETS = {
 # Version a100-2026 (AlgoPerf main after PR #904, 4x A100-40GB): (runtime, step hint, eval
 # period), exactly as every meta_data_0.json of the 2026 self-tuning round records them
 # (rolling_a100_scoring_branch/logs/self_tuning/*/study_*/*/trial_1/: 17 submissions, 456
-# files, one value per workload). Eval periods are now about budget / 25.
+# files, one value per workload). Eval periods are now a 25th of the budget (finewebedu_lm:
+# a 12th).
 _A100_2026_BUDGETS = {
     "criteo1tb": (8915, 10666, 356),
     "fastmri": (2745, 18094, 110),
@@ -344,6 +347,7 @@ _TABLES = {
         held_out_seed=None,
         workloads=MappingProxyType(_workload_table("a100-2026")),
         base_workloads=A100_2026_BASE_WORKLOADS,
+        hardware="4x A100 40GB",
     ),
 }
 

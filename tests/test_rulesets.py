@@ -92,6 +92,7 @@ def test_a100_2026_numbers_are_those_the_official_runs_recorded(reference_logs):
 
 
 def test_dev_numbers_follow_the_official_ratios_of_every_version():
+    """v0.6 (same hardware as v0.5): budget ratio; a100-2026 (A100s): the step-hint ratio."""
     registry = workloads()
     old = get_ruleset("0.5")
     for name in registry.names(scale="dev", scored=True):
@@ -100,12 +101,19 @@ def test_dev_numbers_follow_the_official_ratios_of_every_version():
         base = registry.entry(name).base or name
         for version in VERSIONS[1:]:
             new, official = cls.numbers_for(version), get_ruleset(version).workloads[base]
-            ratio = official.max_allowed_runtime_sec / old.workloads[base].max_allowed_runtime_sec
+            hint_ratio = official.step_hint / old.workloads[base].step_hint
+            ratio = (official.max_allowed_runtime_sec /
+                     old.workloads[base].max_allowed_runtime_sec if version == "0.6"
+                     else hint_ratio)
             assert new.max_allowed_runtime_sec == round(v05.max_allowed_runtime_sec * ratio, 2)
-            assert new.step_hint == int(
-                v05.step_hint * official.step_hint / old.workloads[base].step_hint)
+            assert new.step_hint == int(v05.step_hint * hint_ratio)
             assert new.validation_target_value == v05.validation_target_value
             assert new.eval_period_time_sec == v05.eval_period_time_sec
+        # the A100 budgets buy the steps of v0.6: on the unchanged dev machine, v0.6's budgets
+        v06, a100 = cls.numbers_for("0.6"), cls.numbers_for("a100-2026")
+        assert a100.step_hint == v06.step_hint, name
+        assert a100.max_allowed_runtime_sec == pytest.approx(v06.max_allowed_runtime_sec,
+                                                             rel=1e-3), name
 
 
 def test_the_dev_suite_of_the_latest_rules_says_finewebedu_lm_is_missing(capsys):
