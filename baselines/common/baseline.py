@@ -58,8 +58,8 @@ class Baseline(BaselineEntry):
     ``description``; ``modules`` is filled in from ``package``):
 
     Args:
-        package: the module that holds the declaration as ``BASELINE`` (pass ``__name__``);
-            the submission modules are made under it.
+        package: the package whose ``__init__.py`` holds the declaration as ``BASELINE``
+            (pass ``__name__``); the submission modules are made under it.
         pytorch: ``(params, hyperparameters, step_hint) -> torch.optim.Optimizer``, or its
             ``"module:function"`` name (imported when a trial starts).
         jax: ``(learning_rate, hyperparameters, step_hint) -> optax.GradientTransformation``
@@ -71,8 +71,10 @@ class Baseline(BaselineEntry):
         self_tuning_point: the hyperparameters of the self-tuning ruleset (no point: no
             self-tuning submission).
         eval_point: the optimizer evaluates at another point than it trains at (schedule-free):
-            the PyTorch optimizer has ``train()``/``eval()``, the JAX builder returns an object
-            with ``init``, ``to_train``, ``to_eval`` that is itself the update function.
+            the PyTorch optimizer has ``train()``/``eval()``; the JAX builder returns the update
+            function itself, returning new parameters, with ``init``, ``to_train``,
+            ``to_eval``, an ``eval_point`` guard and ``extras`` (see
+            ``baselines/schedule_free_adamw/jax_optimizer.py``).
         budget_guard: the self-tuning submission stops training while a final evaluation
             still counts (:class:`self_tuning.EndOfBudgetGuard`).
     """

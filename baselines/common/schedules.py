@@ -1,8 +1,9 @@
 """The baselines' learning-rate schedules, each written once for Python steps and JAX counts.
 
 A schedule is a function ``step -> learning rate``. Called with a Python int it returns a
-float (the PyTorch step sets it on the optimizer before each update); called with a JAX array
-(optax's update count) it returns a float32 array, so optax can trace it. A baseline names
+float (the PyTorch step sets it on the optimizer before each update, the JAX step logs it);
+called with a JAX array (optax's update count) it returns a float32 array, so optax can
+trace it. A baseline names
 its schedule as a function of the hyperparameters and the workload's ``step_hint``
 (:func:`cosine_schedule`, :func:`linear_decay_schedule`).
 
@@ -46,16 +47,30 @@ def _numbers(step: Any) -> tuple[Any, Any]:
 
 
 def warmup_cosine(peak: float, warmup_steps: int, total_steps: int) -> Schedule:
-    """Linear warmup from 0 to ``peak``, then a cosine to 0 at ``total_steps`` (then 0)."""
+    """Linear warmup from 0 to ``peak``, then a cosine to 0 at ``total_steps`` (then 0).
+
+    For JAX counts this is optax's own ``linear_schedule`` and ``cosine_decay_schedule``
+    joined at ``warmup_steps``, the arithmetic the NAdamW baseline has always traced.
+    """
     decay = max(total_steps - warmup_steps, 1)
 
-    def schedule(step: Any) -> Any:
-        xp, t = _numbers(step)
-        k = xp.clip(t - warmup_steps, 0, decay)
-        return xp.where(t < warmup_steps, peak * t / max(warmup_steps, 1),
-                        peak * 0.5 * (1.0 + xp.cos(xp.pi * k / decay)))
+    def schedule(step: Any) -> Any:  # noqa: ANN401
+        if not isinstance(step, int | float):
+            return _optax_warmup_cosine(peak, warmup_steps, decay)(step)
+        if step < warmup_steps:
+            return peak * step / warmup_steps
+        k = min(step - warmup_steps, decay)
+        return peak * 0.5 * (1.0 + math.cos(math.pi * k / decay))
 
     return schedule
+
+
+def _optax_warmup_cosine(peak: float, warmup_steps: int, decay_steps: int) -> Schedule:
+    import optax
+
+    return optax.join_schedules([optax.linear_schedule(0.0, peak, max(warmup_steps, 1)),
+                                 optax.cosine_decay_schedule(peak, decay_steps)],
+                                [warmup_steps])
 
 
 def warmup_linear_decay(peak: float, warmup_steps: int, decay_steps: int,
