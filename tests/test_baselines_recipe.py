@@ -1,6 +1,7 @@
 """The "Adding a baseline" walk-through of docs/baselines.md stays true: its file and search
 space, written to a temporary package, register through the catalog's discovery and train a
-few MNIST steps in both frameworks and both rulesets. A fast test (not marked slow).
+few MNIST steps in both frameworks and both rulesets; and every shipped declaration is found
+and makes valid AlgoPerf modules. Fast tests (not marked slow).
 
     .venv/bin/python -m pytest tests/test_baselines_recipe.py -q
 """
@@ -87,3 +88,17 @@ def test_the_recipe_trains_on_mnist(example: Any, ruleset: str, framework: str,
     with open(tmp_path / "eval_measurements.csv", newline="") as f:
         losses = [float(row["validation/loss"]) for row in csv.DictReader(f)]
     assert losses and all(math.isfinite(x) for x in losses)
+
+
+def test_every_shipped_baseline_is_found_and_makes_valid_submissions() -> None:
+    from baselines.catalog import declared
+
+    names = [entry.name for entry in declared()]
+    assert names == ["adamw", "momentum", "nadamw", "nesterov", "schedule_free_adamw",
+                     "self_tuning_example"]
+    for entry in declared():
+        for ruleset, by_framework in entry.modules.items():
+            for framework in by_framework:
+                sub = load_submission(entry.name, framework, ruleset)
+                assert sub.check() == [], (entry.name, ruleset, framework)
+                assert sub.batch_size("mnist") == 16
