@@ -25,9 +25,9 @@ from tests.test_workload_imagenet_common import ALL, NADAMW_FIRST_POINT
 from workloads.common import vision
 from workloads.imagenet_resnet import config as resnet_config
 from workloads.imagenet_resnet import workload as base_workload
-from workloads.imagenet_resnet.jax_model import ResNet
+from workloads.imagenet_resnet.model_jax import ResNet
 from workloads.imagenet_vit import config as vit_config
-from workloads.imagenet_vit.jax_model import ViT
+from workloads.imagenet_vit.model_jax import ViT
 
 KEY = jax.random.PRNGKey(0)
 

@@ -16,7 +16,7 @@ from sdk import spec
 from sdk.registry import workloads
 from workloads.common.vision_torch import build_on_meta, count_parameters
 from workloads.imagenet_resnet import config
-from workloads.imagenet_resnet.torch_model import ResNet
+from workloads.imagenet_resnet.model_pytorch import ResNet
 
 RNG = np.array([0, 5], dtype=np.uint32)
 

@@ -15,7 +15,7 @@ from sdk import spec
 from sdk.registry import workloads
 from workloads.common.vision_torch import build_on_meta, count_parameters
 from workloads.imagenet_vit import config
-from workloads.imagenet_vit.torch_model import ViT, posemb_sincos_2d
+from workloads.imagenet_vit.model_pytorch import ViT, posemb_sincos_2d
 
 RNG = np.array([0, 9], dtype=np.uint32)
 OFFICIAL_COUNTS = {None: 22_122_472, "imagenet_vit_glu": 50_452_456,

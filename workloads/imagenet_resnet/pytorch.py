@@ -1,4 +1,5 @@
-"""``imagenet_resnet`` and its official variants in PyTorch (dev scale).
+"""``imagenet_resnet`` in PyTorch (dev scale): the workload class; the
+registry rows (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --scale dev --workload imagenet_resnet --submission nadamw
     paceline run --scale dev --workload imagenet_resnet_silu --submission nadamw
@@ -9,16 +10,16 @@ from __future__ import annotations
 from torch import nn
 
 from sdk import spec
+from workloads.common.variants import row_classes
 from workloads.common.vision_torch_workload import TorchImageWorkloadMixin
-from workloads.imagenet_resnet import config
-from workloads.imagenet_resnet.torch_model import ResNet
+from workloads.imagenet_resnet.entries import ROWS
+from workloads.imagenet_resnet.model_pytorch import ResNet
 from workloads.imagenet_resnet.workload import ImagenetResNetWorkload
 
 
-class ImagenetResNetPyTorchDev(TorchImageWorkloadMixin, ImagenetResNetWorkload):
+class ImagenetResNetPyTorchWorkload(TorchImageWorkloadMixin, ImagenetResNetWorkload):
     """ResNet (bottleneck, BN, v1.5) on Fashion-MNIST; no dropout, as the official model."""
 
-    scale = "dev"
     _default_dropout_rate = 0.0  # no dropout, as the official model
     channels_last = True
 
@@ -29,16 +30,4 @@ class ImagenetResNetPyTorchDev(TorchImageWorkloadMixin, ImagenetResNetWorkload):
         return param_key in ("fc.weight", "fc.bias")
 
 
-class ImagenetResNetSiLUPyTorchDev(ImagenetResNetPyTorchDev):
-    name = "imagenet_resnet_silu"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetResNetGELUPyTorchDev(ImagenetResNetPyTorchDev):
-    name = "imagenet_resnet_gelu"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetResNetLargeBNScalePyTorchDev(ImagenetResNetPyTorchDev):
-    name = "imagenet_resnet_large_bn_init"
-    variant_overrides = config.VARIANTS[name]
+__getattr__ = row_classes(__name__, ROWS, ImagenetResNetPyTorchWorkload)

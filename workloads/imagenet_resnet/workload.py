@@ -15,9 +15,9 @@ import numpy as np
 from sdk import spec
 from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
-from sdk.workload import PacelineWorkload
 from workloads.common import vision
-from workloads.common.batching import TrainBatches, dev_batch_size, eval_batches
+from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.family import FamilyWorkload
 from workloads.common.image_augment import Augmentation, augment, mixup
 from workloads.imagenet_resnet import config
 from workloads.imagenet_resnet.numbers import DEV_NUMBERS
@@ -37,23 +37,24 @@ DEV_MEAN, DEV_STD = (72.93,), (90.02,)
 DEV_AUGMENTATION = Augmentation(crop_padding=2, flip=True)
 
 
-class ImageClassificationWorkload(PacelineWorkload):
+class ImageClassificationWorkload(FamilyWorkload):
     """Image classification on Fashion-MNIST standing in for ImageNet (dev scale only).
 
-    A family subclass sets the class attributes below; framework subclasses implement the
+    A family subclass sets ``dev_numbers``, ``dev_augmentation``, ``dev_config`` and
+    ``variants`` (and may change the ``batch`` table); framework subclasses implement the
     model. ``model_config`` is the family's dev config with ``model_overrides`` applied.
     """
 
-    dev_numbers: ClassVar[dict[str, dict[str, WorkloadNumbers]]] = {}
+    sizes = {"dev": DEV_SIZES}
+    batch = {"official_reference": OFFICIAL_REFERENCE_BATCH,
+             "dev_reference": DEV_REFERENCE_BATCH, "dev_eval": DEV_EVAL_BATCH}
+    loss = spec.LossType.SOFTMAX_CROSS_ENTROPY
     dev_augmentation: ClassVar[Augmentation] = Augmentation()
-    dev_reference_batch: ClassVar[int] = DEV_REFERENCE_BATCH
-    official_reference_batch: ClassVar[int] = OFFICIAL_REFERENCE_BATCH
     dev_config: ClassVar[Any] = None
-    perturbation_space: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.model_config = config_with_overrides(self.dev_config, self.model_overrides)
+        self.model_config  # noqa: B018 - bad model overrides fail here, with one sentence
 
     @classmethod
     def numbers_for(cls, version: str) -> WorkloadNumbers:
@@ -61,31 +62,10 @@ class ImageClassificationWorkload(PacelineWorkload):
             raise PacelineError(f"No dev-scale numbers for {cls.name!r}.")
         return cls.dev_numbers[cls.name][version]
 
+    def _make_config(self) -> Any:
+        return config_with_overrides(self.dev_config, self.model_overrides)
+
     # ---- AlgoPerf properties ---------------------------------------------------------------
-    @property
-    def loss_type(self) -> spec.LossType:
-        return spec.LossType.SOFTMAX_CROSS_ENTROPY
-
-    @property
-    def num_train_examples(self) -> int:
-        return DEV_SIZES["train"]
-
-    @property
-    def num_eval_train_examples(self) -> int:
-        return DEV_SIZES["eval_train"]
-
-    @property
-    def num_validation_examples(self) -> int:
-        return DEV_SIZES["validation"]
-
-    @property
-    def num_test_examples(self) -> int:
-        return DEV_SIZES["test"]
-
-    @property
-    def eval_batch_size(self) -> int:
-        return DEV_EVAL_BATCH
-
     @property
     def train_mean(self) -> tuple[float, ...]:
         return DEV_MEAN
@@ -97,10 +77,6 @@ class ImageClassificationWorkload(PacelineWorkload):
     @property
     def num_classes(self) -> int:
         return vision.NUM_CLASSES
-
-    def effective_batch_size(self, requested: int) -> int:
-        """The official batch size scaled by ``dev_reference / official_reference``."""
-        return dev_batch_size(requested, self.official_reference_batch, self.dev_reference_batch)
 
     # ---- data --------------------------------------------------------------------------------
     def _data(self, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
@@ -196,8 +172,8 @@ class ImagenetResNetWorkload(ImageClassificationWorkload):
     """``imagenet_resnet`` at dev scale: a bottleneck ResNet on Fashion-MNIST."""
 
     name = "imagenet_resnet"
-    dev_reference_batch = RESNET_DEV_REFERENCE_BATCH
+    batch = {**ImageClassificationWorkload.batch, "dev_reference": RESNET_DEV_REFERENCE_BATCH}
     dev_numbers = DEV_NUMBERS
     dev_augmentation = DEV_AUGMENTATION
     dev_config = config.DEV
-    perturbation_space = config.PERTURBATION_SPACE
+    variants = config.VARIANTS

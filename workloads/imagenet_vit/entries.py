@@ -1,28 +1,17 @@
-"""Registry entries of the ImageNet-ViT family (base workload and official variants)."""
+"""Registry rows of the ImageNet-ViT family (base workload and official variants)."""
 
-from sdk.registry import WorkloadEntry, workloads
+from workloads.common.variants import Row, register_family
 
-_PT, _JAX = "workloads.imagenet_vit.pytorch", "workloads.imagenet_vit.jax"
-_PREPARE = "workloads.imagenet_vit.data:prepare"
+ROWS = (
+    Row("imagenet_vit", "ViT-S/16 on ImageNet; dev: a small ViT on Fashion-MNIST",
+        {"dev": {"pytorch": "ImagenetVitPyTorchDev", "jax": "ImagenetVitJaxDev"}}),
+    Row("imagenet_vit_glu", "imagenet_vit with GLU feed-forward blocks",
+        {"dev": {"pytorch": "ImagenetVitGluPyTorchDev", "jax": "ImagenetVitGluJaxDev"}}),
+    Row("imagenet_vit_post_ln", "imagenet_vit with post-LayerNorm blocks",
+        {"dev": {"pytorch": "ImagenetVitPostLNPyTorchDev", "jax": "ImagenetVitPostLNJaxDev"}}),
+    Row("imagenet_vit_map", "imagenet_vit with a multi-head attention pooling head",
+        {"dev": {"pytorch": "ImagenetVitMapPyTorchDev", "jax": "ImagenetVitMapJaxDev"}}),
+)
 
-workloads().register(WorkloadEntry(
-    name="imagenet_vit",
-    classes={"dev": {"pytorch": f"{_PT}:ImagenetVitPyTorchDev",
-                     "jax": f"{_JAX}:ImagenetVitJaxDev"}},
-    description="ViT-S/16 on ImageNet; dev: a small ViT on Fashion-MNIST",
-    prepare=_PREPARE,
-))
-
-for _name, _cls, _what in (
-    ("imagenet_vit_glu", "ImagenetVitGlu", "GLU feed-forward blocks"),
-    ("imagenet_vit_post_ln", "ImagenetVitPostLN", "post-LayerNorm blocks"),
-    ("imagenet_vit_map", "ImagenetVitMap", "a multi-head attention pooling head"),
-):
-    workloads().register(WorkloadEntry(
-        name=_name,
-        classes={"dev": {"pytorch": f"{_PT}:{_cls}PyTorchDev",
-                         "jax": f"{_JAX}:{_cls}JaxDev"}},
-        base="imagenet_vit",
-        description=f"imagenet_vit with {_what}",
-        prepare=_PREPARE,
-    ))
+register_family("imagenet_vit", ROWS, prepare="workloads.imagenet_vit.data:prepare",
+                perturbation_space="workloads.imagenet_vit.config:PERTURBATION_SPACE")

@@ -1,4 +1,5 @@
-"""``imagenet_vit`` and its official variants in JAX/Flax (dev scale).
+"""``imagenet_vit`` in JAX/Flax (dev scale): the workload class; the
+registry rows (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --scale dev --framework jax --workload imagenet_vit --submission nadamw
 """
@@ -10,16 +11,16 @@ from typing import Any
 import flax.linen as nn
 
 from sdk import spec
+from workloads.common.variants import row_classes
 from workloads.common.vision_jax import JaxImageWorkloadMixin
-from workloads.imagenet_vit import config
-from workloads.imagenet_vit.jax_model import ViT
+from workloads.imagenet_vit.entries import ROWS
+from workloads.imagenet_vit.model_jax import ViT
 from workloads.imagenet_vit.workload import ImagenetVitWorkload
 
 
-class ImagenetVitJaxDev(JaxImageWorkloadMixin, ImagenetVitWorkload):
+class ImagenetVitJaxWorkload(JaxImageWorkloadMixin, ImagenetVitWorkload):
     """ViT (no class token, sin-cos positions, GAP head) on Fashion-MNIST; no model state."""
 
-    scale = "dev"
 
     def _build_model(self) -> nn.Module:
         return ViT(self.model_config)
@@ -31,16 +32,4 @@ class ImagenetVitJaxDev(JaxImageWorkloadMixin, ImagenetVitWorkload):
         return "head" in str(param_key) and "MAPHead" not in str(param_key)
 
 
-class ImagenetVitGluJaxDev(ImagenetVitJaxDev):
-    name = "imagenet_vit_glu"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetVitPostLNJaxDev(ImagenetVitJaxDev):
-    name = "imagenet_vit_post_ln"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetVitMapJaxDev(ImagenetVitJaxDev):
-    name = "imagenet_vit_map"
-    variant_overrides = config.VARIANTS[name]
+__getattr__ = row_classes(__name__, ROWS, ImagenetVitJaxWorkload)

@@ -1,4 +1,5 @@
-"""``imagenet_vit`` and its official variants in PyTorch (dev scale).
+"""``imagenet_vit`` in PyTorch (dev scale): the workload class; the
+registry rows (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --scale dev --workload imagenet_vit --submission nadamw
     paceline run --scale dev --workload imagenet_vit_map --submission nadamw
@@ -10,13 +11,14 @@ import torch
 from torch import nn
 
 from sdk import spec
+from workloads.common.variants import row_classes
 from workloads.common.vision_torch_workload import TorchImageWorkloadMixin
-from workloads.imagenet_vit import config
-from workloads.imagenet_vit.torch_model import ViT
+from workloads.imagenet_vit.entries import ROWS
+from workloads.imagenet_vit.model_pytorch import ViT
 from workloads.imagenet_vit.workload import ImagenetVitWorkload
 
 
-class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
+class ImagenetVitPyTorchWorkload(TorchImageWorkloadMixin, ImagenetVitWorkload):
     """ViT (no class token, sin-cos positions, GAP head) on Fashion-MNIST.
 
     Dropout (default ``model_config.dropout_rate``, 0.0 as the official) acts after the
@@ -24,7 +26,6 @@ class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
     branches.
     """
 
-    scale = "dev"
 
     def _build_model(self) -> nn.Module:
         return ViT(self.model_config)
@@ -36,16 +37,4 @@ class ImagenetVitPyTorchDev(TorchImageWorkloadMixin, ImagenetVitWorkload):
         return param_key in ("head.weight", "head.bias")
 
 
-class ImagenetVitGluPyTorchDev(ImagenetVitPyTorchDev):
-    name = "imagenet_vit_glu"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetVitPostLNPyTorchDev(ImagenetVitPyTorchDev):
-    name = "imagenet_vit_post_ln"
-    variant_overrides = config.VARIANTS[name]
-
-
-class ImagenetVitMapPyTorchDev(ImagenetVitPyTorchDev):
-    name = "imagenet_vit_map"
-    variant_overrides = config.VARIANTS[name]
+__getattr__ = row_classes(__name__, ROWS, ImagenetVitPyTorchWorkload)

@@ -28,4 +28,4 @@ class ImagenetVitWorkload(ImageClassificationWorkload):
     dev_numbers = DEV_NUMBERS
     dev_augmentation = DEV_AUGMENTATION
     dev_config = config.DEV
-    perturbation_space = config.PERTURBATION_SPACE
+    variants = config.VARIANTS
