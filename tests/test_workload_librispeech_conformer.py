@@ -19,7 +19,7 @@ from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
 from sdk.submission import load_submission
 from workloads.common.speech import data
 from workloads.librispeech_conformer import config
-from workloads.librispeech_conformer.model import ConformerModel
+from workloads.librispeech_conformer.model_pytorch import ConformerModel
 
 NAMES = ["librispeech_conformer", "librispeech_conformer_attention_temperature",
          "librispeech_conformer_layernorm", "librispeech_conformer_gelu"]

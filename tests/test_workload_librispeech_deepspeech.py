@@ -19,7 +19,7 @@ from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
 from sdk.submission import load_submission
 from workloads.common.speech import data
 from workloads.librispeech_deepspeech import config
-from workloads.librispeech_deepspeech.model import DeepspeechModel
+from workloads.librispeech_deepspeech.model_pytorch import DeepspeechModel
 
 NAMES = ["librispeech_deepspeech", "librispeech_deepspeech_tanh",
          "librispeech_deepspeech_no_resnet", "librispeech_deepspeech_norm_and_spec_aug"]

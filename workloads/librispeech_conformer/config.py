@@ -61,6 +61,16 @@ DEV = ConformerConfig(
     batch_norm_momentum=0.05,
 )
 
+# The official held-out variants (the same changes at both scales).
+VARIANTS: dict[str, dict[str, Any]] = {
+    # attention outputs multiplied by 1.6
+    "librispeech_conformer_attention_temperature": {"attention_temperature": 1.6},
+    # no LayerNorm at the end of each Conformer block
+    "librispeech_conformer_layernorm": {"use_post_layer_norm": False},
+    # GELU instead of swish (tanh approximation in FF, exact in the conv module)
+    "librispeech_conformer_gelu": {"activation_function_name": "gelu"},
+}
+
 # Knobs a random held-out variant may change, in AlgoPerf's search-space JSON form
 # (sdk.search_space.SearchSpace.from_json reads it). Every combination builds and trains.
 PERTURBATION_SPACE: dict[str, dict[str, Any]] = {

@@ -57,6 +57,19 @@ DEV = DeepspeechConfig(
     batch_norm_momentum=0.05,
 )
 
+# The official held-out variants (the same changes at both scales; norm_and_spec_aug also
+# halves the eval batch, see entries.py).
+VARIANTS: dict[str, dict[str, Any]] = {
+    # tanh instead of ReLU in the subsampling convolutions and the FFN layers
+    "librispeech_deepspeech_tanh": {"use_tanh": True},
+    # no residual connections around the LSTM and FFN layers
+    "librispeech_deepspeech_no_resnet": {"enable_residual_connections": False},
+    # LayerNorm instead of BatchNorm, no decoder LayerNorm, 4 frequency and 15 time masks
+    "librispeech_deepspeech_norm_and_spec_aug": {
+        "layernorm_everywhere": True, "enable_decoder_layer_norm": False,
+        "freq_mask_count": 4, "time_mask_count": 15},
+}
+
 # Knobs a random held-out variant may change, in AlgoPerf's search-space JSON form
 # (sdk.search_space.SearchSpace.from_json reads it). Every combination builds and trains.
 PERTURBATION_SPACE: dict[str, dict[str, Any]] = {

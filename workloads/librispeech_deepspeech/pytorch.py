@@ -1,4 +1,5 @@
-"""The DeepSpeech workloads in PyTorch, both scales: the base workload and its official variants.
+"""The DeepSpeech workloads in PyTorch, both scales: the workload class; the registry rows
+(``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload librispeech_deepspeech_no_resnet --submission nadamw
     paceline run --workload librispeech_deepspeech --scale official --data-dir ~/data/librispeech
@@ -10,12 +11,16 @@ from torch import nn
 
 from sdk import spec
 from workloads.common.speech.torch_workload import SpeechTorchWorkload
+from workloads.common.variants import row_classes
 from workloads.librispeech_deepspeech import config
-from workloads.librispeech_deepspeech.model import DeepspeechModel
+from workloads.librispeech_deepspeech.entries import ROWS
+from workloads.librispeech_deepspeech.model_pytorch import DeepspeechModel
 from workloads.librispeech_deepspeech.workload import LibrispeechDeepspeechWorkload
 
 
-class LibrispeechDeepspeechPyTorch(SpeechTorchWorkload, LibrispeechDeepspeechWorkload):
+class LibrispeechDeepspeechPyTorchWorkload(SpeechTorchWorkload, LibrispeechDeepspeechWorkload):
+    """The family model on the shared speech pipeline; CTC loss and WER from the base."""
+
     DROPOUT_RATE = config.DROPOUT_RATE
 
     def _build_model(self) -> nn.Module:
@@ -25,57 +30,4 @@ class LibrispeechDeepspeechPyTorch(SpeechTorchWorkload, LibrispeechDeepspeechWor
         return param_key in ("lin.weight", "lin.bias")
 
 
-class LibrispeechDeepspeechPyTorchDev(LibrispeechDeepspeechPyTorch):
-    scale = "dev"
-
-
-class LibrispeechDeepspeechPyTorchOfficial(LibrispeechDeepspeechPyTorch):
-    scale = "official"
-
-
-class _Tanh:
-    """tanh instead of ReLU in the subsampling convolutions and the FFN layers."""
-
-    name = "librispeech_deepspeech_tanh"
-    variant_overrides = {"use_tanh": True}
-
-
-class _NoResnet:
-    """No residual connections around the LSTM and FFN layers."""
-
-    name = "librispeech_deepspeech_no_resnet"
-    variant_overrides = {"enable_residual_connections": False}
-
-
-class _NormAndSpecAug:
-    """LayerNorm instead of BatchNorm, no decoder LayerNorm, 4 frequency and 15 time masks,
-    half the eval batch size."""
-
-    name = "librispeech_deepspeech_norm_and_spec_aug"
-    variant_overrides = {"layernorm_everywhere": True, "enable_decoder_layer_norm": False,
-                         "freq_mask_count": 4, "time_mask_count": 15}
-    eval_batch_divisor = 2
-
-
-class TanhPyTorchDev(_Tanh, LibrispeechDeepspeechPyTorchDev):
-    pass
-
-
-class TanhPyTorchOfficial(_Tanh, LibrispeechDeepspeechPyTorchOfficial):
-    pass
-
-
-class NoResnetPyTorchDev(_NoResnet, LibrispeechDeepspeechPyTorchDev):
-    pass
-
-
-class NoResnetPyTorchOfficial(_NoResnet, LibrispeechDeepspeechPyTorchOfficial):
-    pass
-
-
-class NormAndSpecAugPyTorchDev(_NormAndSpecAug, LibrispeechDeepspeechPyTorchDev):
-    pass
-
-
-class NormAndSpecAugPyTorchOfficial(_NormAndSpecAug, LibrispeechDeepspeechPyTorchOfficial):
-    pass
+__getattr__ = row_classes(__name__, ROWS, LibrispeechDeepspeechPyTorchWorkload)

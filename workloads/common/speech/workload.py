@@ -1,22 +1,22 @@
 """The framework-neutral half both LibriSpeech families share: splits, sizes, batches.
 
-A family subclass sets ``name``, its numbers table (``DEV_NUMBERS``) and its model config;
-a framework subclass adds the model, loss and evaluation.
+A family subclass sets ``name``, its numbers (``dev_numbers``), its config module and its
+``variants``; a framework subclass adds the model, loss and evaluation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from sdk.rulesets import WorkloadNumbers
-from sdk.workload import PacelineWorkload
-from workloads.common.batching import TrainBatches, dev_batch_size
+from workloads.common.batching import TrainBatches
+from workloads.common.family import FamilyWorkload
 from workloads.common.speech import data, official, text
 
 # Dev sizes (the data recipe fixes train/validation/test; eval_train is a fixed train subset).
@@ -34,64 +34,29 @@ PAD_MULTIPLE = 1600
 EVAL_TRAIN_SEED = 7  # picks the fixed train subset evaluated as ``eval_train``
 
 
-class SpeechWorkload(PacelineWorkload):
+class SpeechWorkload(FamilyWorkload):
     """LibriSpeech: CTC over characters of espeak-ng speech (dev) or over SentencePiece
     pieces of AlgoPerf's preprocessed LibriSpeech (official)."""
 
-    # {workload name: {ruleset version: numbers}}, set by each family
-    DEV_NUMBERS: ClassVar[dict[str, dict[str, WorkloadNumbers]]] = {}
+    sizes = {"dev": DEV_SIZES, "official": OFFICIAL_SIZES}
+    batch = BATCH
+    loss = spec.LossType.CTC_LOSS
+    # the family's config module: DEV and OFFICIAL configs, make_config(base, overrides)
+    config_module: ClassVar[ModuleType]
     # norm_and_spec_aug halves the eval batch (officially 256 -> 128; dev 32 -> 16)
     eval_batch_divisor: ClassVar[int] = 1
 
-    @classmethod
-    def numbers_for(cls, version: str) -> WorkloadNumbers:
-        if cls.scale != "dev":
-            return cls.official_numbers(version)
-        return cls.DEV_NUMBERS[cls.name][version]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model_config  # noqa: B018 - bad model overrides fail here, with one sentence
 
-    # ---- sizes ------------------------------------------------------------------------------
-    @property
-    def loss_type(self) -> spec.LossType:
-        return spec.LossType.CTC_LOSS
-
-    @property
-    def _sizes(self) -> dict[str, int]:
-        return DEV_SIZES if self.scale == "dev" else OFFICIAL_SIZES
-
-    @property
-    def num_train_examples(self) -> int:
-        return self._sizes["train"]
-
-    @property
-    def num_eval_train_examples(self) -> int:
-        return self._sizes["eval_train"]
-
-    @property
-    def num_validation_examples(self) -> int:
-        return self._sizes["validation"]
-
-    @property
-    def num_test_examples(self) -> int:
-        return self._sizes["test"]
+    def _make_config(self) -> Any:
+        base = self.config_module.DEV if self.scale == "dev" else self.config_module.OFFICIAL
+        return self.config_module.make_config(base, self.model_overrides)
 
     @property
     def eval_batch_size(self) -> int:
-        size = BATCH["dev_eval"] if self.scale == "dev" else BATCH["official_eval"]
-        return size // self.eval_batch_divisor
-
-    @property
-    def train_mean(self) -> Any:
-        raise NotImplementedError  # normalisation happens inside the model, as officially
-
-    @property
-    def train_stddev(self) -> Any:
-        raise NotImplementedError
-
-    def effective_batch_size(self, requested: int) -> int:
-        """Dev scale: ``requested * 8 / 256`` utterances (the baseline's 256 -> 8)."""
-        if self.scale != "dev":
-            return int(requested)
-        return dev_batch_size(requested, BATCH["official_reference"], BATCH["dev_reference"])
+        return self.batch[f"{self.scale}_eval"] // self.eval_batch_divisor
 
     # ---- data ---------------------------------------------------------------------------------
     def _speech_data(self, data_dir: str | None) -> data.SpeechData:
