@@ -1,7 +1,8 @@
 """Seeded random held-out variants, drawn from each family's documented perturbation space.
 
-Each family's ``workloads/<family>/config.py`` defines ``PERTURBATION_SPACE``: which model
-knobs a random variant may change and over what values. A knob is written one of three ways
+Each family's registry entry names its perturbation space (``perturbation_space``, usually
+``workloads/<family>/config.py:PERTURBATION_SPACE``): which model knobs a random variant may
+change and over what values. A knob is written one of three ways
 (families use whichever reads best next to their config):
 
 * choices: ``{"choices": (...)}`` or ``{"feasible_points": [...]}``;
@@ -126,18 +127,17 @@ def _knob(name: str, raw: Any, where: str) -> Knob:
 
 
 def perturbation_space(base: str) -> dict[str, Knob]:
-    """The normalised perturbation space of ``base``'s family (``workloads.<base>.config``)."""
-    module_name = f"workloads.{base}.config"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        raise PacelineError(f"The {base} family has no config module ({module_name}), so it "
-                            "defines no perturbation space for random variants.") from None
-    raw = getattr(module, "PERTURBATION_SPACE", None)
+    """The normalised perturbation space of ``base``'s family, named by its registry entry."""
+    ref = workloads().entry(base).perturbation_space
+    if not ref:
+        raise PacelineError(f"The {base} family registers no perturbation space, so it has "
+                            "no random variants yet.")
+    module_name, _, attr = ref.partition(":")
+    raw = getattr(importlib.import_module(module_name), attr, None)
     if not isinstance(raw, dict) or not raw:
-        raise PacelineError(f"{module_name} defines no PERTURBATION_SPACE, so {base} has no "
-                            "random variants yet.")
-    return {name: _knob(name, spec, module_name) for name, spec in raw.items()}
+        raise PacelineError(f"{ref} is not a perturbation space (a dict of knobs), so {base} "
+                            "has no random variants yet.")
+    return {name: _knob(name, spec, ref) for name, spec in raw.items()}
 
 
 # ---- drawing --------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def generate(
     config = base_config(base, scale, framework)
     unknown = [n for n in names if config is not None and not hasattr(config, n)]
     if unknown:
-        raise PacelineError(f"{base}'s PERTURBATION_SPACE names {', '.join(unknown)}, which "
+        raise PacelineError(f"{base}'s perturbation space names {', '.join(unknown)}, which "
                             "its model config does not have.")
     rng = np.random.default_rng(prng.derive_seed(seed, "heldout-random-variants", base))
     out: list[RandomVariant] = []
