@@ -15,7 +15,7 @@ from sdk.cli.main import main
 from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
 from workloads import calibration_record as cr
-from workloads import cli_targets
+from workloads.target_setting import cli as cli_targets
 
 NUMBERS = WorkloadNumbers("accuracy", 0.9125, 0.9, 21.3, 0.25, 5333, False)
 

@@ -15,8 +15,8 @@ import pytest
 from sdk.cli.main import main
 from sdk.errors import PacelineError
 from sdk.registry import WorkloadEntry, workloads
-from workloads import target_setting as ts
 from workloads.mnist.pytorch import MnistPyTorchDev
+from workloads.target_setting import procedure as ts
 
 
 def _record(kind: str, best: float | None, test: float | None, status: str = "max_global_steps",

@@ -107,7 +107,7 @@ def resolve(names: list[str]) -> list[str]:
 
 def options_from(args: argparse.Namespace) -> Any:
     from sdk.errors import PacelineError
-    from workloads.target_setting import TargetOptions, parse_factor
+    from workloads.target_setting.procedure import TargetOptions, parse_factor
 
     if args.scale != "dev":
         raise PacelineError("Target setting calibrates dev workloads; the official targets "
@@ -149,7 +149,7 @@ def official_options(opts: Any, name: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workloads.target_setting import check_options, set_targets
+    from workloads.target_setting.procedure import check_options, set_targets
 
     opts = options_from(args)
     check_options(opts)
@@ -192,7 +192,7 @@ def write(name: str, record: dict[str, Any]) -> None:
         rewrite_block,
         write_record,
     )
-    from workloads.target_setting import numbers_from_record
+    from workloads.target_setting.procedure import numbers_from_record
 
     path = write_record(name, record)
     numbers = numbers_from_record(record)
@@ -231,7 +231,7 @@ def sync_variants(base: str, numbers: Any, command: str) -> list[str]:
             continue
         own = read_record(variant)
         if own is not None:
-            from workloads.target_setting import numbers_from_record
+            from workloads.target_setting.procedure import numbers_from_record
 
             mine = numbers_from_record(own)
             new = replace(numbers, validation_target_value=mine.validation_target_value,
