@@ -305,3 +305,19 @@ def test_dev_targets_need_a_run_folder(field_run, tmp_path, capsys):
     assert main(["leaderboard", "fidelity", str(field_run["written"]), "--official",
                  str(field_run["board"]), "--dev-targets", str(targets)]) == 2
     assert "--dev-targets needs a run folder" in capsys.readouterr().err
+
+
+def test_current_dev_targets_are_the_ones_paceline_ships(field_run, tmp_path):
+    """'current' scores the runs against the dev targets in the code now: unchanged since the
+    runs, so the result equals scoring them as they ran."""
+    out = tmp_path / "fidelity.json"
+    board = str(field_run["board"])
+    assert main(["leaderboard", "fidelity", board, "--official", board, "--dev-targets",
+                 "current", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert (result["hit_pairs_agree"], result["hit_pairs"]) == (2, 2)
+
+
+def test_dev_targets_without_write_are_refused(tmp_path, capsys):
+    assert main(["leaderboard", "run", str(tmp_path), "--dev-targets", "current"]) == 2
+    assert "--dev-targets is used by --write" in capsys.readouterr().err

@@ -46,6 +46,12 @@ SUMMARY_FORMAT = "paceline-leaderboard-run/1"
 DEFAULT_VERSION = "0.6"  # the rolling leaderboard's rules
 
 
+DEV_TARGETS_HELP = ("score the dev runs against these targets instead of the ones they ran "
+                    "with: a targets JSON, or 'current' for the dev targets paceline ships "
+                    "now (a run stops at its own target, so only targets no harder than "
+                    "those are measured fairly)")
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     run_p = sub.add_parser("run", help="run every AlgoPerf submission folder under PATH on "
@@ -94,6 +100,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                             "workload_targets_latest_9wl.json for the rolling A100 logs)")
     run_p.add_argument("--write", metavar="FILE",
                        help="write the dev leaderboard file (docs/fidelity.md) here")
+    run_p.add_argument("--dev-targets", metavar="JSON|current",
+                       help="with --write: " + DEV_TARGETS_HELP)
     run_p.set_defaults(_action=run_leaderboard)
 
     show_p = sub.add_parser("show", help="print the dev leaderboard of a `leaderboard run`")
@@ -114,10 +122,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                        help="rules the official logs are scored under (default: the dev run's)")
     fid_p.add_argument("--official-targets", metavar="JSON",
                        help="targets file for the official logs (default: the rules' tables)")
-    fid_p.add_argument("--dev-targets", metavar="JSON",
-                       help="score the dev runs against these targets instead of the ones "
-                            "they ran with (a run stops at its own target, so only targets "
-                            "no harder than those are measured fairly)")
+    fid_p.add_argument("--dev-targets", metavar="JSON|current", help=DEV_TARGETS_HELP)
     fid_p.add_argument("--leave-out-failed", action="store_true",
                        help="leave out entries that failed at dev (default: they count as "
                             "missing every workload they tried)")
@@ -145,6 +150,9 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     check_output_paths(args, "write")
     check_output_dir(args.experiment_dir, "--experiment-dir")
     _check_official(args.official, args.official_targets)
+    if args.dev_targets and not args.write:
+        raise PacelineError("--dev-targets is used by --write (the times in the dev "
+                            "leaderboard file); add --write FILE, or drop --dev-targets.")
     if args.official and not args.write:
         raise PacelineError("--official is used by --write (the official scores and ranks in "
                             "the dev leaderboard file); add --write FILE, or drop --official.")
@@ -188,7 +196,8 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     if partial:
         print("Scored, but not every trial ran:\n  " + "\n  ".join(partial))
     if args.write:
-        data = build_dev_leaderboard(folder, args.official, args.official_targets)
+        data = build_dev_leaderboard(folder, args.official, args.official_targets,
+                                     args.dev_targets)
         from sdk.trial_logs import atomic_write_json
 
         atomic_write_json(Path(args.write), data)
@@ -371,17 +380,41 @@ def load_run(path: str | Path) -> dict[str, Any]:
     return summary
 
 
+CURRENT_TARGETS = "current"
+
+
 def dev_rules(summary: dict[str, Any], targets: str | None = None) -> Any:
     """Scoring rules over the run's workloads (no held-out rule: variants are not run).
 
     ``targets``: a targets JSON that replaces the dev targets the trials recorded (to ask how
-    the same runs would score against other targets, e.g. candidate dev targets).
+    the same runs would score against other targets, e.g. candidate dev targets), or
+    ``"current"`` for the dev targets paceline ships now (runs made before a recalibration).
     """
     from sdk.scoring import scoring_rules
+    from sdk.scoring.targets import apply_targets
 
-    return scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
-                         targets_file=targets, base_workloads=tuple(summary["workloads"]),
-                         held_out_workloads=())
+    rules = scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
+                          targets_file=None if targets == CURRENT_TARGETS else targets,
+                          base_workloads=tuple(summary["workloads"]), held_out_workloads=())
+    if targets == CURRENT_TARGETS:
+        rules = apply_targets(rules, _current_dev_targets(summary), source="targets (current)")
+    return rules
+
+
+def _current_dev_targets(summary: dict[str, Any]) -> dict[str, Any]:
+    """The dev targets shipped now for the run's workloads and rules version."""
+    from sdk.registry import workloads
+
+    out = {}
+    for name in summary["workloads"]:
+        entry = workloads().entry(name)
+        framework = entry.frameworks("dev")[0]
+        n = workloads().workload_class(name, "dev", framework).numbers_for(
+            summary["ruleset_version"])
+        out[name] = {"target_metric_name": n.target_metric_name,
+                     "validation_target_value": n.validation_target_value,
+                     "metric_minimized": n.metric_minimized}
+    return {"workloads": out}
 
 
 def dev_times(summary: dict[str, Any], targets: str | None = None) -> dict[str, Any]:
@@ -515,13 +548,14 @@ def official_board(logs: str | Path, version: str, ruleset: str,
 
 
 def build_dev_leaderboard(folder: str | Path, official: str | None,
-                          official_targets: str | None) -> dict[str, Any]:
+                          official_targets: str | None,
+                          dev_targets: str | None = None) -> dict[str, Any]:
     """The dev leaderboard file's content (sdk/dev_leaderboard.py) from a run's folder."""
     from sdk.dev_leaderboard import FORMAT, ranks, scores_of
 
     summary = load_run(folder)
     workloads = list(summary["workloads"])
-    times = dev_times(summary)
+    times = dev_times(summary, dev_targets)
     table = {n: {w: t.times.get(w, math.inf) for w in workloads} for n, t in times.items()}
     scores = scores_of(table, workloads)
     place = ranks(scores)
