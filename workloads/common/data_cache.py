@@ -75,6 +75,17 @@ def readable_dir(name: str, data_dir: str | os.PathLike) -> Path:
     return folder if is_prepared(folder) else user_dir(data_dir)
 
 
+def source_dir(name: str, data_dir: str | None, prepare: Callable[[], Path]) -> Path:
+    """Where a family reads ``name`` from: ``readable_dir`` of a ``data_dir``, which must
+    exist, or else the cache, built by ``prepare()`` if needed."""
+    if not data_dir:
+        return prepare()
+    folder = readable_dir(name, data_dir)
+    if not folder.is_dir():
+        raise PacelineError(f"--data-dir {folder} does not exist.")
+    return folder
+
+
 def is_prepared(folder: Path) -> bool:
     return (folder / MARKER).is_file()
 

@@ -98,12 +98,7 @@ def load(data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     Without ``data_dir`` the cache is prepared first if needed; a given ``data_dir`` must
     already hold the day files, itself or in the ``criteo1tb`` folder paceline prepared in it.
     """
-    if data_dir:
-        folder = data_cache.readable_dir(NAME, data_dir)
-        if not folder.is_dir():
-            raise PacelineError(f"--data-dir {folder} does not exist.")
-    else:
-        folder = prepare()
+    folder = data_cache.source_dir(NAME, data_dir, prepare)
     days = [_read_day(folder, d) for d in range(NUM_DAYS)]
     train = {k: np.concatenate([d[k] for d in days[:-1]]) for k in ARRAYS}
     last = days[-1]

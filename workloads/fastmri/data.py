@@ -256,10 +256,6 @@ def read_split(folder: Path, split: str) -> dict[str, np.ndarray]:
 
 def load(data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     """The three splits as raw arrays; without ``data_dir`` the cache is prepared if needed."""
-    if data_dir:  # the user's own slices, or the folder paceline prepared in data_dir
-        folder = data_cache.readable_dir(NAME, data_dir)
-        if not folder.is_dir():
-            raise PacelineError(f"--data-dir {folder} does not exist.")
-    else:
-        folder = prepare()
+    # the user's own slices, or the folder paceline prepared in data_dir, or the cache
+    folder = data_cache.source_dir(NAME, data_dir, prepare)
     return {split: read_split(folder, split) for split in SPLITS}
