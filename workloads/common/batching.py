@@ -88,6 +88,12 @@ def eval_batches(arrays: dict[str, np.ndarray], batch_size: int,
         yield batch
 
 
+def data_seed(data_rng: Any) -> int:
+    """The non-negative 31-bit seed a workload's numpy pipeline draws from (the first word of
+    AlgoPerf's data key)."""
+    return int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+
+
 def dev_batch_size(requested: int, official_reference: int, dev_reference: int) -> int:
     """The batch size a dev workload uses when a submission asks for ``requested``.
 

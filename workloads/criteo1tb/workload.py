@@ -16,7 +16,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.criteo1tb import clicklog, config, data
 from workloads.criteo1tb.numbers import DEV_NUMBERS
@@ -96,7 +96,7 @@ class Criteo1TbWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         return TrainBatches(self._splits(data_dir)["train"],
                             self.effective_batch_size(global_batch_size), seed)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.fastmri import config, data
 from workloads.fastmri import kspace as ks
@@ -134,7 +134,7 @@ class FastMriWorkload(FamilyWorkload):
                              global_batch_size: int) -> TrainBatches:
         """Shuffled, repeated training batches; each slice keeps one random mask per trial
         (drawn from ``data_rng`` and the slice index, as upstream's per-example seeds)."""
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         train = self._raw(data_dir)["train"]
         width = train["kspace"].shape[-1]
         uniforms = np.stack([np.random.default_rng([seed, 0, i]).random(width)

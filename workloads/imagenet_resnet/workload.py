@@ -16,7 +16,7 @@ from sdk import spec
 from sdk.errors import PacelineError
 from sdk.rulesets import WorkloadNumbers
 from workloads.common import vision
-from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.common.image_augment import Augmentation, augment, mixup
 from workloads.imagenet_resnet import config
@@ -93,7 +93,7 @@ class ImageClassificationWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         batch_size = self.effective_batch_size(global_batch_size)
         return AugmentedBatches(self._data(data_dir)["train"], batch_size, seed,
                                 self._augment_batch)

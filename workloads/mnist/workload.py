@@ -10,7 +10,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.rulesets import WorkloadNumbers
-from workloads.common.batching import TrainBatches, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.mnist import data
 from workloads.mnist.numbers import DEV_NUMBERS
@@ -53,7 +53,7 @@ class MnistWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         return TrainBatches(self._data(data_dir)["train"], global_batch_size, seed)
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sdk import spec
 from sdk.errors import PacelineError
+from workloads.common.batching import data_seed
 from workloads.common.family import FamilyWorkload
 from workloads.ogbg import config, data
 from workloads.ogbg.batching import GraphSplit, TrainGraphBatches, eval_graph_batches
@@ -65,7 +64,7 @@ class OgbgWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainGraphBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         return TrainGraphBatches(self._split("train", data_dir),
                                  self.effective_batch_size(global_batch_size), seed)
 

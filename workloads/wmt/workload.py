@@ -15,6 +15,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
+from workloads.common.batching import data_seed
 from workloads.common.family import FamilyWorkload
 from workloads.wmt import config, data
 from workloads.wmt.batching import PairSplit, TrainPackedBatches, eval_pair_batches
@@ -74,7 +75,7 @@ class WmtWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainPackedBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         return TrainPackedBatches(self._split("train", data_dir),
                                   self.effective_batch_size(global_batch_size),
                                   data.MAX_LEN, seed)

@@ -15,7 +15,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from workloads.common.batching import TrainBatches
+from workloads.common.batching import TrainBatches, data_seed
 from workloads.common.family import FamilyWorkload
 from workloads.common.speech import data, official, text
 
@@ -98,7 +98,7 @@ class SpeechWorkload(FamilyWorkload):
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainBatches:
-        seed = int(np.asarray(data_rng).reshape(-1)[0]) & 0x7FFFFFFF
+        seed = data_seed(data_rng)
         size = self.effective_batch_size(global_batch_size)
         if self.scale != "dev":
             source = self._official_split("train", data_dir)
