@@ -6,6 +6,7 @@ provenance record and the generated numbers block, and the speed factor.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -218,3 +219,30 @@ def cli_targets_args(workload: str):
     parser = argparse.ArgumentParser()
     cli_targets.configure(parser)
     return parser.parse_args([workload, "--official-configuration"])
+
+
+def _fake_record(tmp_path: Path, firsts: list[float], median_best: float) -> dict:
+    trials = []
+    for i, first in enumerate(firsts):
+        trial = tmp_path / f"rerun_{i}"
+        trial.mkdir()
+        (trial / "eval_measurements.csv").write_text(
+            f"global_step,validation/ssim\n1,{first}\n100,{median_best}\n")
+        trials.append({"kind": "rerun", "trial_dir": str(trial)})
+    return {"workload": "fastmri", "trials": trials,
+            "numbers": {"0.5": {"target_metric_name": "ssim"}},
+            "derivation": {"median_best_validation": median_best}}
+
+
+@pytest.mark.parametrize("best, used", [(0.72, True), (0.30, False)])
+def test_a_published_point_sets_the_target_only_if_it_trains_at_dev_scale(
+        tmp_path: Path, capsys: pytest.CaptureFixture, best: float, used: bool) -> None:
+    """Share of the way from the untrained model (first evals, median 0.2) to the current
+    target 0.75: 0.72 is 95% of it, 0.30 only 18%, under the 50% a target needs."""
+    record = _fake_record(tmp_path, [0.1, 0.2, 0.3], best)
+    current = dataclasses.replace(NUMBERS, target_metric_name="ssim",
+                                  validation_target_value=0.75)
+    assert cli_targets.official_transfers(record, current) is used
+    share = record["official_configuration"]["transfer_share"]
+    assert share == pytest.approx((best - 0.2) / (0.75 - 0.2))
+    assert ("does not train at dev scale" in capsys.readouterr().out) is not used

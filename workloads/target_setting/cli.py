@@ -148,6 +148,46 @@ def official_options(opts: Any, name: str) -> Any:
                    trials=1, keep_speed=True)
 
 
+# A published configuration sets the dev target only if it gets at least this share of the way
+# from the untrained model to the workload's current (tuned) dev target: one that does not
+# train at dev scale measures nothing an entry would face.
+MIN_TRANSFER = 0.5
+
+
+def transfer_share(record: dict[str, Any], current: float) -> tuple[float, float]:
+    """``(share, untrained)``: how far the reruns' median best value got from the untrained
+    model (the median of the reruns' first evaluation) towards ``current``."""
+    import statistics
+
+    from workloads.target_setting.procedure import eval_rows
+
+    column = f"validation/{record['numbers']['0.5']['target_metric_name']}"
+    firsts = [rows[0][column] for t in record["trials"] if t["kind"] == "rerun"
+              for rows in [eval_rows(Path(t["trial_dir"]))] if rows and column in rows[0]]
+    untrained = statistics.median(firsts) if firsts else float("nan")
+    reached = record["derivation"]["median_best_validation"]
+    if current == untrained:
+        return float("inf"), untrained
+    return (reached - untrained) / (current - untrained), untrained
+
+
+def official_transfers(record: dict[str, Any], current: Any) -> bool:
+    """Whether the published point trains at dev scale (else say so: the target stays)."""
+    share, untrained = transfer_share(record, current.validation_target_value)
+    record["official_configuration"] = {"transfer_share": share, "untrained": untrained,
+                                        "tuned_target": current.validation_target_value,
+                                        "min_transfer": MIN_TRANSFER,
+                                        "used": share >= MIN_TRANSFER}
+    if share >= MIN_TRANSFER:
+        return True
+    metric = record["numbers"]["0.5"]["target_metric_name"]
+    print(f"{record['workload']}: the published configuration got {share:.0%} of the way from "
+          f"the untrained model ({metric} {untrained:.4g}) to the current target "
+          f"({current.validation_target_value:.4g}), under {MIN_TRANSFER:.0%}: it does not "
+          "train at dev scale, so the current target stays (nothing written).")
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
     from workloads.target_setting.procedure import check_options, set_targets
 
@@ -167,16 +207,18 @@ def run(args: argparse.Namespace) -> int:
             official_options(opts, name)
     records: dict[str, Any] = {}
     for name in names:
+        current = workloads().workload_class(name, "dev", opts.framework).numbers_for("0.5")
         record = set_targets(name, official_options(opts, name) if args.official_configuration
                              else opts, known=records)
         records[name] = record
         print(describe(record))
+        keep = args.official_configuration and not official_transfers(record, current)
         print()
         if args.json:
             from sdk.trial_logs import atomic_write_json
 
             atomic_write_json(Path(args.json), {"workloads": records})
-        if args.write:
+        if args.write and not keep:
             write(name, record)
     if len(records) > 1:
         print(summary_table(list(records.values())))
