@@ -189,6 +189,7 @@ def official_transfers(record: dict[str, Any], current: Any) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workloads.calibration_record import read_record
     from workloads.target_setting.procedure import check_options, set_targets
 
     opts = options_from(args)
@@ -208,8 +209,11 @@ def run(args: argparse.Namespace) -> int:
     records: dict[str, Any] = {}
     for name in names:
         current = workloads().workload_class(name, "dev", opts.framework).numbers_for("0.5")
+        previous = read_record(name) if args.official_configuration else None
         record = set_targets(name, official_options(opts, name) if args.official_configuration
                              else opts, known=records)
+        if previous and previous.get("speed"):  # only targets change: so does not the speed
+            record["speed"] = previous["speed"]
         records[name] = record
         print(describe(record))
         keep = args.official_configuration and not official_transfers(record, current)
