@@ -1,0 +1,101 @@
+"""The walk-throughs of docs/extending.md, built from the page's own code blocks: the CLI
+command is found through a fake ``paceline.commands`` entry point and run by ``main``; the
+workload variant row is registered in a temporary registry and its class built.
+
+    pytest tests/test_extending_docs.py -q
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdk import registry
+from sdk.cli.main import main
+from workloads.common.variants import Row, register_family, row_classes
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
+
+
+def doc_block(section: str, language: str) -> str:
+    """The first ``language`` code block of the doc's ``## section``."""
+    text = DOC.read_text().split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    found = re.search(rf"```{language}\n(.*?)```", text, re.S)
+    assert found, f"no {language} block in {section!r}"
+    return found.group(1)
+
+
+# ---- a CLI command -------------------------------------------------------------------------
+@pytest.fixture
+def command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The doc's command module on sys.path, announced by a fake entry point."""
+    toml = doc_block("Adding a CLI command", "toml").splitlines()
+    assert toml[0] == '[project.entry-points."paceline.commands"]'
+    name, _, ref = (part.strip().strip('"') for part in toml[1].partition(" = "))
+    module = ref.partition(":")[0]
+    (tmp_path / f"{module}.py").write_text(doc_block("Adding a CLI command", "python"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake = metadata.EntryPoint(name, ref, "paceline.commands")
+    real = metadata.entry_points
+
+    def entry_points(**kwargs: str) -> object:
+        found = list(real(**kwargs))
+        return found + [fake] if kwargs.get("group") == fake.group else found
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    return name
+
+
+def test_the_doc_command_runs_by_name(command: str, capsys: pytest.CaptureFixture) -> None:
+    assert main([command, "--budget", "3600", "--step-time", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert out == "14400 steps fit in 3600 s.\n"
+    assert out.strip() in DOC.read_text(), "the doc shows what the command prints"
+
+
+@pytest.mark.parametrize("argv", [["--budget", "3600", "--step-time", "0"],
+                                  ["--budget", "an hour", "--step-time", "0.25"]])
+def test_bad_input_to_the_doc_command_is_one_sentence_and_exit_2(
+        command: str, argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert main([command, *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"paceline {command}: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+    if argv[-1] == "0":
+        assert err.strip() in DOC.read_text(), "the doc shows the error as printed"
+
+
+# ---- a workload variant --------------------------------------------------------------------
+@pytest.fixture
+def variant(monkeypatch: pytest.MonkeyPatch) -> Iterator[Row]:
+    """The doc's row, registered with mnist's in a temporary registry and made by the factory."""
+    import workloads.mnist.pytorch as mnist_pytorch
+    from workloads.mnist.entries import ROWS
+
+    row = eval(doc_block("Adding a workload variant", "python"), {"Row": Row})  # noqa: S307
+    assert isinstance(row, Row)
+    monkeypatch.setattr(registry, "_WORKLOADS",
+                        registry._Registry("paceline.workloads", "workload", _loaded=True))
+    register_family("mnist", (*ROWS, row), prepare="workloads.mnist.data:prepare", scored=False)
+    monkeypatch.setattr(mnist_pytorch, "__getattr__", row_classes(
+        mnist_pytorch.__name__, (*ROWS, row), mnist_pytorch.MnistPyTorchWorkload))
+    yield row
+    vars(mnist_pytorch).pop(row.classes["dev"]["pytorch"], None)
+
+
+def test_the_doc_variant_is_one_row_the_registry_resolves(variant: Row) -> None:
+    entry = registry.workloads().entry(variant.name)
+    assert entry.base == "mnist" and not entry.scored
+    assert variant.name in registry.workloads().names(scale="dev", variants=True)
+    cls = registry.workloads().workload_class(variant.name, "dev", "pytorch")
+    assert cls.__name__ == variant.classes["dev"]["pytorch"]
+    assert (cls.name, cls.scale, cls.framework) == (variant.name, "dev", "pytorch")
+    workload = cls()
+    assert workload.eval_batch_size == variant.attributes["batch"]["dev_eval"]
+    model, _ = workload.init_model_fn(np.array([0, 1]))
+    assert sum(p.numel() for p in model.parameters()) > 0
