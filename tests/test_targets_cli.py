@@ -221,7 +221,7 @@ def cli_targets_args(workload: str):
     return parser.parse_args([workload, "--official-configuration"])
 
 
-def _fake_record(tmp_path: Path, firsts: list[float], median_best: float) -> dict:
+def _reruns_record(tmp_path: Path, firsts: list[float], median_best: float) -> dict:
     trials = []
     for i, first in enumerate(firsts):
         trial = tmp_path / f"rerun_{i}"
@@ -239,7 +239,7 @@ def test_a_published_point_sets_the_target_only_if_it_trains_at_dev_scale(
         tmp_path: Path, capsys: pytest.CaptureFixture, best: float, used: bool) -> None:
     """Share of the way from the untrained model (first evals, median 0.2) to the current
     target 0.75: 0.72 is 95% of it, 0.30 only 18%, under the 50% a target needs."""
-    record = _fake_record(tmp_path, [0.1, 0.2, 0.3], best)
+    record = _reruns_record(tmp_path, [0.1, 0.2, 0.3], best)
     current = dataclasses.replace(NUMBERS, target_metric_name="ssim",
                                   validation_target_value=0.75)
     assert cli_targets.official_transfers(record, current) is used
