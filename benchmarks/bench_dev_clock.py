@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.registry import workloads
-from sdk.report import format_table
+from sdk.text_tables import format_table
 
 CONTENTION_TOLERANCE = 0.10
 FRAMEWORK_TOLERANCE = 0.15

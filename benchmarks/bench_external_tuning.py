@@ -143,7 +143,7 @@ def main() -> None:
         for search in SEARCHES:
             print(f"== {search}, seed {seed}", file=sys.stderr, flush=True)
             walls[(search, seed)] = run_one(args, search, seed, space)
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     runs: list[dict[str, Any]] = []
     for w in args.workload:

@@ -36,9 +36,9 @@ def speed(repeats: int = 3) -> None:
 
     from heldout.analysis import analyse
     from heldout.draw import draw_seeds
-    from sdk.report import format_table
     from sdk.rulesets import BASE_WORKLOADS, HELD_OUT_CANDIDATES
     from sdk.scoring import scoring_rules
+    from sdk.text_tables import format_table
 
     rng = np.random.default_rng(0)
     names = list(BASE_WORKLOADS) + [v for vs in HELD_OUT_CANDIDATES.values() for v in vs]
@@ -164,12 +164,12 @@ def _mini(args: argparse.Namespace) -> None:
     from heldout.report import format_report
     from sdk.experiment import plan_trials
     from sdk.registry import baselines, workloads
-    from sdk.report import format_table
     from sdk.rulesets import get_ruleset
     from sdk.runner import RunOptions, TrialFailed, read_status, train_once
     from sdk.scoring import scoring_rules
     from sdk.search_space import SearchSpace, make_hyperparameters
     from sdk.submission import load_submission
+    from sdk.text_tables import format_table
     from workloads.target_setting import eval_rows, round_easier
 
     steps = args.mini_steps
@@ -270,7 +270,7 @@ def _mini(args: argparse.Namespace) -> None:
 
 
 def robustness(args: argparse.Namespace) -> None:
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     if args.mini_steps:
         return _mini(args)

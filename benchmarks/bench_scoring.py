@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sdk.report import format_table  # noqa: E402
 from sdk.scoring import load_submissions_times, score_submissions, scoring_rules  # noqa: E402
+from sdk.text_tables import format_table  # noqa: E402
 
 LOGS = Path(os.environ.get("PACELINE_REFERENCE_LOGS",
                            REPO.parent / "shared" / "algoperf_reference_logs"))

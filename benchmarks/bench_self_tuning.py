@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from sdk.registry import workloads
-from sdk.report import format_table
 from sdk.rulesets import VERSIONS, get_ruleset
+from sdk.text_tables import format_table
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ("nadamw", "schedule_free_adamw", "self_tuning_example")

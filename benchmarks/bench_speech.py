@@ -65,7 +65,7 @@ def bench(name: str, threads: int, steps: int, data_dir: str | None) -> dict:
 
 def main() -> None:
     from sdk.registry import workloads
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
     from workloads.common.speech import data
 
     names = [n for n in workloads().names(scale="dev") if n.startswith("librispeech")]

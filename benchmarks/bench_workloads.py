@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from sdk.registry import workloads
-from sdk.report import format_table
 from sdk.rulesets import VERSION_CHOICES, resolve_version
+from sdk.text_tables import format_table
 from workloads.target_setting import eval_rows, timing_from_rows
 
 REPO = Path(__file__).resolve().parents[1]

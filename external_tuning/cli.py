@@ -260,7 +260,7 @@ def _dry_run(study: Any, json_out: str | None) -> int:
 
             atomic_write_text(Path(json_out), text)
         return 0
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     rows = []
     for s in plan["studies"]:

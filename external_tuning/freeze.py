@@ -408,7 +408,7 @@ def explain(freezer: Freezer, chosen: list[Candidate], steps: list[dict[str, Any
 
 
 def text(result: dict[str, Any], workloads: list[str]) -> str:
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     sim = result["simulation"]
     lines = [f"Expected external-tuning score {result['expected_score']:.3f} "

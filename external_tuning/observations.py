@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
-from sdk.time_to_target import first_reaching_index
+from sdk.target_reach import first_reaching_index
 from sdk.trial_status import FAILURES, TrialStatus
 
 DEFAULT_CAP = get_ruleset(DEFAULT_VERSION).r_max

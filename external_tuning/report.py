@@ -22,9 +22,9 @@ from typing import Any
 
 from external_tuning.observations import Observation, imputed_time
 from external_tuning.study import Group
-from sdk.report import format_table
 from sdk.scoring.profiles import benchmark_scores
 from sdk.scoring.time_to_target import TrialTime, median_time, pick_trial
+from sdk.text_tables import format_table
 from sdk.trial_status import TrialStatus
 
 STATUS_REASONS = {

@@ -117,7 +117,7 @@ def _write_json(path: str | None, data: object) -> None:
 def _draw(args: argparse.Namespace) -> int:
     from heldout.catalog import official_catalog
     from heldout.draw import draw, official_seed
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     seed = official_seed("0.5") if args.draw_seed is None else args.draw_seed
     held_out = draw(seed)
@@ -141,7 +141,7 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _catalog(args: argparse.Namespace) -> int:
     from heldout.catalog import official_catalog
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     entries = official_catalog()
     rows = [[e.name, e.dataset, e.candidate, f"{e.validation_target:g}", f"{e.test_target:g}",
@@ -164,7 +164,7 @@ def _variants(args: argparse.Namespace) -> int:
     from heldout.catalog import base_workloads
     from heldout.perturb import generate, perturbation_space
     from heldout.simulate import parse_changes
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     changes = parse_changes(args.variant_changes)
     bases = base_workloads(args.variant_bases, args.scale, args.framework)

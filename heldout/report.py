@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from heldout.analysis import Analysis, BaseResult
-from sdk.report import format_table
+from sdk.text_tables import format_table
 
 RISK_MARGIN = 0.75  # a variant above this share of the cap is "close to the 4x cap"
 

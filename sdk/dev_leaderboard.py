@@ -211,7 +211,7 @@ def rank_in_field(name: str, times: Mapping[str, float], data: Mapping[str, Any]
     each entry's official score and rank are shown beside. A hook for `paceline run --ruleset
     self` and `paceline score` (not wired into them yet).
     """
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     wanted = [w for w in (workloads or list(times)) if w in data["workloads"]]
     if not wanted:

@@ -47,7 +47,7 @@ from sdk.frameworks.adapters import FrameworkAdapter, SyncPolicy, get_adapter
 from sdk.rulesets import RulesetTable
 from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
-from sdk.time_to_target import first_reaching_index
+from sdk.target_reach import first_reaching_index
 from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
 from sdk.trial_status import CRASH_LOG, TrialStatus, watchdog_limit
 from sdk.workload_view import WorkloadView, attach_train_logger

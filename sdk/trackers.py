@@ -113,7 +113,7 @@ class TrialTrackers:
                              self.meta.get("workload.metric_minimized"))
         if isinstance(flag, bool):
             return flag
-        from sdk.time_to_target import is_minimized
+        from sdk.target_reach import is_minimized
 
         try:
             return is_minimized(self.metric or "")

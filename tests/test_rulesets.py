@@ -96,6 +96,8 @@ def test_dev_numbers_follow_the_official_ratios_of_every_version():
     registry = workloads()
     old = get_ruleset("0.5")
     for name in registry.names(scale="dev", scored=True):
+        if not registry.entry(name).official_variant:
+            continue  # a random variant another test registered in this process
         cls = registry.workload_class(name, "dev", registry.entry(name).frameworks("dev")[0])
         v05 = cls.numbers_for("0.5")
         base = registry.entry(name).base or name

@@ -21,7 +21,7 @@ from sdk.scoring import (
     speedups,
 )
 from sdk.scoring.time_to_target import first_reaching
-from sdk.time_to_target import first_reaching_index
+from sdk.target_reach import first_reaching_index
 
 V05 = scoring_rules("0.5")
 V06 = scoring_rules("0.6")

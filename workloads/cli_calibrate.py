@@ -70,8 +70,8 @@ def speed_factor(scales: list[float]) -> float:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sdk.report import format_table
     from sdk.run_context import hold_to_one_thread
+    from sdk.text_tables import format_table
     from workloads.dev_clock import cache_path, normalisation, read_cache
 
     names = chosen_workloads(args.workloads, args.framework)

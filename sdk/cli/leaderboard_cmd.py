@@ -434,8 +434,8 @@ def dev_times(summary: dict[str, Any], targets: str | None = None) -> dict[str, 
 
 def show_text(folder: str | Path) -> str:
     """The dev leaderboard of a run as text: rank, score, time per workload, what failed."""
-    from sdk.report import format_table
     from sdk.scoring import score_submissions
+    from sdk.text_tables import format_table
 
     summary = load_run(folder)
     times = dev_times(summary)
@@ -509,7 +509,7 @@ def show_leaderboard(args: argparse.Namespace) -> int:
 
 def file_text(data: dict[str, Any]) -> str:
     """A dev leaderboard file as a table."""
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     workloads = list(data["workloads"])
     ran = {n: e for n, e in data["entries"].items() if e["status"] == "ran"}

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from sdk.references import find_reference_file, load_reference, reference_times
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     kind = "variants" if args.variants else ""
     path = Path(args.file) if args.file else find_reference_file(

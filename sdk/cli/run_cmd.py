@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = prepare(args)
     from sdk.experiment import plan_trials
     from sdk.parallel import jobs_for, run_specs, submission_ref
-    from sdk.report import failed_trials_note, measurement_note, trials_table, workloads_table
+    from sdk.text_tables import failed_trials_note, measurement_note, trials_table, workloads_table
     from sdk.trial_status import TrialStatus, is_failure
 
     if args.studies < 1 or args.trials < 1:

@@ -16,8 +16,8 @@ from typing import Any
 
 from sdk import references
 from sdk.references import load_reference, reference_spread, reference_times
-from sdk.report import format_table
 from sdk.rulesets import version_label
+from sdk.text_tables import format_table
 
 
 def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str,

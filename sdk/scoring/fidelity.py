@@ -239,7 +239,7 @@ def _time(value: float) -> str:
 def format_report(report: FidelityReport, dev: TimesTable | None = None,
                   official: TimesTable | None = None) -> str:
     """The fidelity tables as text (with the per-entry times when the tables are given)."""
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     out = []
     if dev is not None and official is not None:

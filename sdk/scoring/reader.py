@@ -380,7 +380,7 @@ def read_curve(path: Path, metric_column: str, what: str = "") -> Curve:
             if metric_column not in index:
                 raise PacelineError(
                     f"{path} has no column {metric_column!r}{what}; it has "
-                    f"{', '.join(sorted(index)) or 'no columns'}."
+                    f"{', '.join(_shown(c) for c in sorted(index)) or 'no columns'}."
                 )
             time_column = next((c for c in TIME_COLUMNS if c in index), None)
             if time_column is None:
@@ -470,3 +470,8 @@ def declared_rules(trees: Iterable[SubmissionTree]) -> dict[str, set[Any]]:
                     out.setdefault(key, set()).add(str(meta[key]))
             break
     return out
+
+
+def _shown(column: str) -> str:
+    """A column name as one line: names with control characters are quoted (``repr``)."""
+    return column if column.isprintable() else repr(column)

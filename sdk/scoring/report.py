@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sdk.report import format_table
 from sdk.scoring.leaderboard import Leaderboard
+from sdk.text_tables import format_table
 
 # Header abbreviations so a row of nine workloads fits a terminal.
 _PREFIXES = ("imagenet_", "librispeech_")

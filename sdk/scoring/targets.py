@@ -34,7 +34,7 @@ from typing import Any
 from sdk.errors import PacelineError
 from sdk.input_files import read_json
 from sdk.rulesets import OFFICIAL_HELD_OUT_WORKLOADS, get_ruleset
-from sdk.time_to_target import is_minimized
+from sdk.target_reach import is_minimized
 
 
 @dataclass(frozen=True)

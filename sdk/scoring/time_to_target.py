@@ -2,7 +2,7 @@
 
 * Trial: the submission time (``score`` column) of the first eval whose validation metric is
   at or beyond the target (``<=`` when minimised, ``>=`` otherwise; NaN never reaches it, the
-  rule of :mod:`sdk.time_to_target`). Never reached: infinite.
+  rule of :mod:`sdk.target_reach`). Never reached: infinite.
   With ``enforce_budget`` (the default) an eval after the budget does not count; the reference
   scorer does not check the budget (it relies on runs stopping there), which changes no
   published score.

@@ -298,7 +298,7 @@ def sync_variants(base: str, numbers: Any, command: str) -> list[str]:
 
 def describe(record: dict[str, Any]) -> str:
     """The runs and the derived numbers of one workload, as text tables."""
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     metric = record["numbers"]["0.5"]["target_metric_name"]
     trials = format_table(
@@ -324,7 +324,7 @@ def describe(record: dict[str, Any]) -> str:
 
 
 def summary_table(records: list[dict[str, Any]]) -> str:
-    from sdk.report import format_table
+    from sdk.text_tables import format_table
 
     rows = []
     for r in records:

@@ -70,7 +70,7 @@ def _best(metric: str, trials: list[Any]) -> float | None:
     values = [t.best_validation_metric for t in trials if t.best_validation_metric is not None]
     if not values:
         return None
-    from sdk.time_to_target import is_minimized
+    from sdk.target_reach import is_minimized
 
     return min(values) if is_minimized(metric) else max(values)
 
