@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         previous = read_record(name) if args.official_configuration else None
         record = set_targets(name, official_options(opts, name) if args.official_configuration
                              else opts, known=records)
-        if previous and previous.get("speed"):  # only targets change: so does not the speed
+        if previous and previous.get("speed"):  # only the targets change, not the speed
             record["speed"] = previous["speed"]
         records[name] = record
         print(describe(record))
