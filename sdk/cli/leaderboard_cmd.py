@@ -407,8 +407,9 @@ def _current_dev_targets(summary: dict[str, Any]) -> dict[str, Any]:
 
     out = {}
     for name in summary["workloads"]:
-        entry = workloads().entry(name)
-        framework = entry.frameworks("dev")[0]
+        if name not in workloads() or not workloads().entry(name).frameworks("dev"):
+            continue  # no dev workload: the trials' own targets stand
+        framework = workloads().entry(name).frameworks("dev")[0]
         n = workloads().workload_class(name, "dev", framework).numbers_for(
             summary["ruleset_version"])
         out[name] = {"target_metric_name": n.target_metric_name,
