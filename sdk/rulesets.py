@@ -26,7 +26,7 @@ Paceline defaults to "0.5", as the user's design card asks; pass ``--ruleset-ver
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -296,6 +296,23 @@ def _workload_table(version: str) -> dict[str, WorkloadNumbers]:
     return table
 
 
+_V06 = RulesetTable(
+    version="0.6",
+    num_studies=3,
+    num_trials=5,
+    self_tuning_budget_multiplier=1.5,
+    uses_held_out_workloads=False,
+    held_out_ratio_cap=4.0,
+    r_max=4.0,
+    tau_grid_points=100,
+    budget_check_every_step=False,
+    eval_after_budget_crossing=False,
+    has_prepare_for_eval=True,
+    strip_framework_suffix_in_scoring=True,
+    held_out_seed=None,
+    workloads=MappingProxyType(_workload_table("0.6")),
+)
+
 _TABLES = {
     "0.5": RulesetTable(
         version="0.5",
@@ -313,38 +330,12 @@ _TABLES = {
         held_out_seed=3438810845,
         workloads=MappingProxyType(_workload_table("0.5")),
     ),
-    "0.6": RulesetTable(
-        version="0.6",
-        num_studies=3,
-        num_trials=5,
-        self_tuning_budget_multiplier=1.5,
-        uses_held_out_workloads=False,
-        held_out_ratio_cap=4.0,
-        r_max=4.0,
-        tau_grid_points=100,
-        budget_check_every_step=False,
-        eval_after_budget_crossing=False,
-        has_prepare_for_eval=True,
-        strip_framework_suffix_in_scoring=True,
-        held_out_seed=None,
-        workloads=MappingProxyType(_workload_table("0.6")),
-    ),
+    "0.6": _V06,
     # The 0.6 protocol (3 studies, self-tuning x1.5, no held-out workloads, the v0.6 budget
     # edge and API) with the A100 numbers and the ninth workload.
-    "a100-2026": RulesetTable(
+    "a100-2026": replace(
+        _V06,
         version="a100-2026",
-        num_studies=3,
-        num_trials=5,
-        self_tuning_budget_multiplier=1.5,
-        uses_held_out_workloads=False,
-        held_out_ratio_cap=4.0,
-        r_max=4.0,
-        tau_grid_points=100,
-        budget_check_every_step=False,
-        eval_after_budget_crossing=False,
-        has_prepare_for_eval=True,
-        strip_framework_suffix_in_scoring=True,
-        held_out_seed=None,
         workloads=MappingProxyType(_workload_table("a100-2026")),
         base_workloads=A100_2026_BASE_WORKLOADS,
         hardware="4x A100 40GB",
