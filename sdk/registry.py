@@ -48,6 +48,9 @@ class WorkloadEntry:
     official_variant: bool = True
     # "module:NAME" of the family's perturbation space for random held-out variants
     perturbation_space: str | None = None
+    # "module:function" that checks official data: check(data_dir: Path) -> list[str], one
+    # sentence per thing missing or unusable (empty: the directory is usable)
+    official_data_check: str | None = None
 
     def frameworks(self, scale: str) -> list[str]:
         return sorted(self.classes.get(scale, {}))

@@ -43,8 +43,13 @@ class Row:
 
 
 def register_family(family: str, rows: Sequence[Row], prepare: str, scored: bool = True,
-                    perturbation_space: str | None = None) -> None:
-    """Register every row of ``family``; the first row is the base workload."""
+                    perturbation_space: str | None = None,
+                    official_data_check: str | None = None) -> None:
+    """Register every row of ``family``; the first row is the base workload.
+
+    ``official_data_check`` is ``"module:function"``, ``check(data_dir) -> list[str]``: what an
+    official data directory lacks for this family (``paceline data check --scale official``).
+    """
     for row in rows:
         workloads().register(WorkloadEntry(
             name=row.name,
@@ -55,6 +60,7 @@ def register_family(family: str, rows: Sequence[Row], prepare: str, scored: bool
             description=row.description,
             prepare=prepare,
             perturbation_space=perturbation_space,
+            official_data_check=official_data_check,
         ))
 
 
