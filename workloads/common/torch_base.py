@@ -18,6 +18,10 @@ from workloads.common.batching import ALL_EXAMPLES, device_input_queue
 
 
 def device() -> torch.device:
+    """The workload's device; under ``with torch.device("meta")`` the meta device, so
+    ``init_model_fn`` builds shapes only (``paceline workloads`` counts parameters that way)."""
+    if torch.get_default_device().type == "meta":
+        return torch.get_default_device()
     return pytorch_setup()[2]
 
 
