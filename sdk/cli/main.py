@@ -28,6 +28,7 @@ BUILTIN_COMMANDS = {
     "check": "sdk.cli.check_cmd:COMMAND",
     "score": "sdk.cli.score_cmd:COMMAND",
     "reference": "sdk.cli.reference_cmd:COMMAND",
+    "workloads": "sdk.cli.workloads_cmd:COMMAND",
 }
 
 

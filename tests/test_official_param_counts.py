@@ -1,0 +1,110 @@
+"""Official-scale models have AlgoPerf's parameter counts, as `paceline workloads` reports them.
+
+    nice -n 15 .venv/bin/python -m pytest -q tests/test_official_param_counts.py
+
+``ALGOPERF_PARAMETERS`` is the one table: a family that gains an official scale (or a new
+framework at it) appends its rows, one per ``(workload, framework)``, with the count AlgoPerf's
+own model has (trainable parameters: ``sum(p.numel())`` over ``model.parameters()`` in PyTorch,
+the leaves of ``params`` in JAX, as AlgoPerf's ``tests/test_num_params.py`` counts them). A
+registered official class without a row fails ``test_every_official_workload_has_a_row``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from sdk.cli.main import main
+from sdk.param_count import count_row, workload_rows
+from sdk.registry import workloads
+
+# (workload, framework) -> AlgoPerf's parameter count of the official model.
+ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
+    # MLP 784-128-10: algoperf/workloads/mnist/mnist_pytorch/workload.py (and mnist_jax)
+    ("mnist", "pytorch"): 101_770,
+    ("mnist", "jax"): 101_770,
+    # Conformer, 4 layers of width 512:
+    # algoperf/workloads/librispeech_conformer/librispeech_pytorch/models.py
+    ("librispeech_conformer", "pytorch"): 32_321_792,
+    ("librispeech_conformer_attention_temperature", "pytorch"): 32_321_792,
+    ("librispeech_conformer_gelu", "pytorch"): 32_321_792,
+    ("librispeech_conformer_layernorm", "pytorch"): 32_317_696,
+    # DeepSpeech: algoperf/workloads/librispeech_deepspeech/librispeech_pytorch/models.py
+    ("librispeech_deepspeech", "pytorch"): 18_393_600,
+    ("librispeech_deepspeech_no_resnet", "pytorch"): 18_393_600,
+    ("librispeech_deepspeech_tanh", "pytorch"): 18_393_600,
+    ("librispeech_deepspeech_norm_and_spec_aug", "pytorch"): 18_392_576,
+}
+
+OFFICIAL = [(name, fw) for name in workloads().names()
+            for fw in workloads().entry(name).frameworks("official")
+            if workloads().entry(name).classes["official"][fw].startswith("workloads.")]
+
+
+@pytest.mark.parametrize("name, framework", sorted(ALGOPERF_PARAMETERS))
+def test_official_count_matches_algoperf(name: str, framework: str) -> None:
+    if framework not in workloads().entry(name).frameworks("official"):
+        pytest.fail(f"{name} has a row for {framework} but no official {framework} class")
+    row = count_row(name, "official", framework)
+    assert row.note == ""
+    assert row.parameters == ALGOPERF_PARAMETERS[(name, framework)]
+
+
+@pytest.mark.parametrize("name, framework", OFFICIAL)
+def test_every_official_workload_has_a_row(name: str, framework: str) -> None:
+    assert (name, framework) in ALGOPERF_PARAMETERS, (
+        f"add AlgoPerf's parameter count of {name} ({framework}) to ALGOPERF_PARAMETERS")
+
+
+def test_counting_allocates_no_parameter_memory() -> None:
+    """A PyTorch model counted on the meta device holds no storage (the count is of shapes)."""
+    import numpy as np
+    import torch
+
+    w = workloads().create("librispeech_conformer", "official", "pytorch")
+    with torch.device("meta"):
+        model, _ = w.init_model_fn(np.zeros(2, np.uint32))
+    assert {p.device.type for p in model.parameters()} == {"meta"}
+
+
+def test_a_failing_count_is_a_note_in_its_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sdk.param_count as pc
+
+    def broken(workload: object) -> int:
+        raise RuntimeError("needs data at init\nsecond line")
+
+    monkeypatch.setitem(pc.COUNTERS, "pytorch", broken)
+    row = count_row("mnist", "official", "pytorch")
+    assert row.parameters is None
+    assert row.note == "cannot be counted without allocating: RuntimeError: needs data at init"
+
+
+def test_cli_lists_and_writes_json(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "counts.json"
+    assert main(["workloads", "--scale", "official", "--framework", "pytorch",
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "MnistPyTorchOfficial" in table and "32,321,792" in table
+    rows = json.loads(out.read_text())["workloads"]
+    assert {r["scale"] for r in rows} == {"official"}
+    assert {r["framework"] for r in rows} == {"pytorch"}
+    mnist = next(r for r in rows if r["name"] == "mnist")
+    assert mnist["parameters"] == 101_770 and mnist["base"] is None
+    variant = next(r for r in rows if r["name"] == "librispeech_deepspeech_tanh")
+    assert variant["base"] == "librispeech_deepspeech"
+
+
+def test_dev_rows_cover_both_frameworks() -> None:
+    rows = workload_rows(scale="dev", framework=None)
+    mnist = {r.framework: r.parameters for r in rows if r.name == "mnist"}
+    assert mnist == {"pytorch": 101_770, "jax": 101_770}
+    assert all(r.parameters is None or (r.parameters > 0 and math.isfinite(r.parameters))
+               for r in rows)
+
+
+def test_cli_refuses_an_unwritable_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["workloads", "--scale", "dev", "--json", "/no/such/folder/x.json"]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err
