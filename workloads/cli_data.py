@@ -3,9 +3,11 @@
     paceline data prepare              # every registered workload with dev data
     paceline data prepare mnist fastmri
     paceline data list
+    paceline data check --scale official --data-dir DIR [--workload W ...]
 
 Deterministic (fixed seeds), safe to interrupt and rerun (a dataset is swapped in only when
-complete). The cache is ``$PACELINE_DATA_DIR`` or ``~/.cache/paceline/data``.
+complete). The cache is ``$PACELINE_DATA_DIR`` or ``~/.cache/paceline/data``. ``check``
+asks each family whether DIR holds usable official data (:mod:`sdk.cli.data_check`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import sys
 import time
 
+from sdk.cli import data_check
 from sdk.cli.command import Command
 
 
@@ -26,6 +29,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                       help="build into DIR/<dataset> instead of the cache (the rest of DIR "
                            "is left alone)")
     sub.add_parser("list", help="show which datasets are prepared and where")
+    data_check.configure(sub.add_parser(
+        "check", help="say per workload family whether DIR holds usable official data"))
 
 
 def _datasets() -> dict[str, object]:
@@ -44,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from sdk.registry import _import_ref, workloads
     from workloads.common import data_cache
 
+    if args.action == "check":
+        return data_check.run(args)
     datasets = _datasets()
     if args.action == "list":
         print(f"cache: {data_cache.cache_root()}")
