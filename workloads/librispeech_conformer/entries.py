@@ -22,4 +22,5 @@ ROWS = (
 )
 
 register_family("librispeech_conformer", ROWS, prepare=PREPARE,
-                perturbation_space="workloads.librispeech_conformer.config:PERTURBATION_SPACE")
+                perturbation_space="workloads.librispeech_conformer.config:PERTURBATION_SPACE",
+                official_data_check="workloads.common.speech.official:check_official")

@@ -25,4 +25,5 @@ ROWS = (
 )
 
 register_family("librispeech_deepspeech", ROWS, prepare=PREPARE,
-                perturbation_space="workloads.librispeech_deepspeech.config:PERTURBATION_SPACE")
+                perturbation_space="workloads.librispeech_deepspeech.config:PERTURBATION_SPACE",
+                official_data_check="workloads.common.speech.official:check_official")

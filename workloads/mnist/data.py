@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import math
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,9 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+# The full official files: 60,000 training and 10,000 test digits of 28 x 28 pixels.
+OFFICIAL_SHAPES = {"train_images": (60_000, 28, 28), "train_labels": (60_000,),
+                   "test_images": (10_000, 28, 28), "test_labels": (10_000,)}
 
 
 def _normalise(pixels: np.ndarray) -> np.ndarray:
@@ -93,6 +97,37 @@ def load_official(folder: Path) -> dict[str, dict[str, np.ndarray]]:
         "validation": {"inputs": _normalise(train_x[cut:]), "targets": train_y[cut:]},
         "test": {"inputs": _normalise(test_x), "targets": test_y},
     }
+
+
+def check_official(data_dir: Path) -> list[str]:
+    """What ``data_dir`` lacks for official MNIST, one sentence each (empty: usable).
+
+    The registry's ``official_data_check`` hook (``paceline data check --scale official``):
+    each idx file must be there (plain or ``.gz``), readable, unsigned-byte, with the full
+    official shape (60,000 training and 10,000 test digits of 28 x 28) and all its bytes.
+    """
+    folder = Path(data_dir)
+    return [problem for key in IDX_FILES if (problem := _idx_problem(folder, key))]
+
+
+def _idx_problem(folder: Path, key: str) -> str | None:
+    stem = IDX_FILES[key]
+    path = next((folder / n for n in (stem, stem + ".gz") if (folder / n).is_file()), None)
+    if path is None:
+        return f"{stem}[.gz] is missing from {folder}."
+    try:
+        raw = gzip.open(path).read() if path.name.endswith(".gz") else path.read_bytes()
+    except (OSError, EOFError) as exc:
+        return f"{path} cannot be read ({exc})."
+    ndim = raw[3] if len(raw) >= 4 else 0
+    if len(raw) < 4 + 4 * ndim or raw[:3] != b"\x00\x00\x08" or ndim == 0:
+        return f"{path} is not an unsigned-byte idx file."
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if shape != OFFICIAL_SHAPES[key]:
+        return f"{path} holds shape {shape}; official MNIST's is {OFFICIAL_SHAPES[key]}."
+    if len(raw) != 4 + 4 * ndim + math.prod(shape):
+        return f"{path} is truncated or has trailing bytes."
+    return None
 
 
 def load(scale: str, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:

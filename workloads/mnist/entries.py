@@ -8,4 +8,5 @@ ROWS = (
          "official": {"pytorch": "MnistPyTorchOfficial", "jax": "MnistJaxOfficial"}}),
 )
 
-register_family("mnist", ROWS, prepare="workloads.mnist.data:prepare", scored=False)
+register_family("mnist", ROWS, prepare="workloads.mnist.data:prepare", scored=False,
+                official_data_check="workloads.mnist.data:check_official")

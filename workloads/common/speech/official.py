@@ -185,3 +185,54 @@ class SentencePieceVocab:
 def load_vocab(data_dir: Path, path: str | None = None) -> SentencePieceVocab:
     """The SentencePiece model at ``path`` or ``<data_dir>/spm_model.vocab``."""
     return SentencePieceVocab.from_file(Path(path) if path else data_dir / VOCAB_FILE)
+
+
+def check_official(data_dir: Path) -> list[str]:
+    """What ``data_dir`` lacks for the official LibriSpeech workloads, one sentence each.
+
+    The registry's ``official_data_check`` hook of both LibriSpeech families (``paceline data
+    check --scale official``): every subset's CSV with at least one utterance, both ``.npy``
+    files of every utterance it lists, the first utterance of each subset loadable (1-D, within
+    the padded lengths), and a readable ``spm_model.vocab``. Empty: the folder is usable.
+    """
+    folder = Path(data_dir)
+    problems = [p for names in SPLITS.values() for name in names
+                if (p := _subset_problem(folder, name))]
+    try:
+        SentencePieceVocab.from_file(folder / VOCAB_FILE)
+    except PacelineError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def _subset_problem(folder: Path, name: str) -> str | None:
+    """Why subset ``name`` cannot be read from ``folder`` (``None``: it can)."""
+    path = folder / f"{name}.csv"
+    if not path.is_file():
+        return f"{path} is missing (AlgoPerf's librispeech_preprocess.py writes it)."
+    try:
+        with open(path, newline="") as f:
+            ids = [row[1] for row in list(csv.reader(f))[1:] if len(row) > 1]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return f"{path} cannot be read as a CSV ({exc})."
+    if not ids:
+        return f"{path} lists no utterances (a header row, then ids in the second column)."
+    lacking = [uid for uid in ids for kind in ("audio", "targets")
+               if not (folder / name / f"{uid}_{kind}.npy").is_file()]
+    if lacking:
+        return (f"{folder / name} lacks the .npy files of {len(set(lacking)):,} of the "
+                f"{len(ids):,} utterances {path.name} lists (first: {lacking[0]}).")
+    return _utterance_problem(folder / name, ids[0])
+
+
+def _utterance_problem(subset: Path, uid: str) -> str | None:
+    """Why utterance ``uid`` of ``subset`` cannot be batched (``None``: it can)."""
+    for kind, limit in (("audio", MAX_SAMPLES), ("targets", MAX_TARGETS)):
+        path = subset / f"{uid}_{kind}.npy"
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            return f"{path} is not a readable .npy array ({exc})."
+        if array.ndim != 1 or not 0 < len(array) <= limit:
+            return f"{path} has shape {array.shape}; a 1-D array of 1 to {limit:,} values fits."
+    return None
