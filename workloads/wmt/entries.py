@@ -4,14 +4,18 @@ from workloads.common.variants import Row, register_family
 
 ROWS = (
     Row("wmt", "encoder-decoder Transformer translating a generated language into English (BLEU)",
-        {"dev": {"pytorch": "WmtPyTorchDev"}}),
+        {"dev": {"pytorch": "WmtPyTorchDev"}, "official": {"pytorch": "WmtPyTorchOfficial"}}),
     Row("wmt_post_ln", "wmt with post-LayerNorm layers",
-        {"dev": {"pytorch": "WmtPostLnPyTorchDev"}}),
+        {"dev": {"pytorch": "WmtPostLnPyTorchDev"},
+         "official": {"pytorch": "WmtPostLnPyTorchOfficial"}}),
     Row("wmt_attention_temp", "wmt with attention temperature 4",
-        {"dev": {"pytorch": "WmtAttentionTempPyTorchDev"}}),
+        {"dev": {"pytorch": "WmtAttentionTempPyTorchDev"},
+         "official": {"pytorch": "WmtAttentionTempPyTorchOfficial"}}),
     Row("wmt_glu_tanh", "wmt with tanh-GLU feed-forward blocks",
-        {"dev": {"pytorch": "WmtGluTanhPyTorchDev"}}),
+        {"dev": {"pytorch": "WmtGluTanhPyTorchDev"},
+         "official": {"pytorch": "WmtGluTanhPyTorchOfficial"}}),
 )
 
 register_family("wmt", ROWS, prepare="workloads.wmt.data:prepare",
-                perturbation_space="workloads.wmt.config:PERTURBATION_SPACE")
+                perturbation_space="workloads.wmt.config:PERTURBATION_SPACE",
+                official_data_check="workloads.wmt.official_data:check")

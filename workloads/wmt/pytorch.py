@@ -1,7 +1,11 @@
-"""wmt in PyTorch (dev scale): the workload class; the registry rows
-(``entries.py``) make the classes of the base workload and its official variants.
+"""wmt in PyTorch (both scales): the workload class; the registry rows (``entries.py``)
+make the classes of the base workload and its official variants.
 
     paceline run --workload wmt --framework pytorch --submission nadamw
+    paceline run --workload wmt --scale official --data-dir ~/data/wmt --submission nadamw
+
+Evaluation decodes greedily at dev scale and, officially, with AlgoPerf's beam search
+(beam_search.py), detokenising with AlgoPerf's SentencePiece model.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import torch.nn.functional as F
 from sdk import spec
 from workloads.common.torch_base import TorchWorkloadMixin, device, to_torch
 from workloads.common.variants import row_classes
+from workloads.wmt import official_data
+from workloads.wmt.beam_search import beam_search
 from workloads.wmt.bleu import corpus_bleu
 from workloads.wmt.bpe import EOS
 from workloads.wmt.entries import ROWS
@@ -34,6 +40,21 @@ class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
     def _model_inputs(self, batch: dict[str, Any]) -> dict[str, Any]:
         """The Transformer reads the whole batch (sources, targets, positions, segments)."""
         return batch
+
+    def model_fn(self, params: Transformer,
+                 augmented_and_preprocessed_input_batch: dict[str, Any], model_state: Any,
+                 mode: spec.ForwardPassMode, rng: spec.RandomState, update_batch_norm: bool,
+                 dropout_rate: float | None = None) -> tuple[torch.Tensor, Any]:
+        """The logits. Officially, as AlgoPerf's algoperf/workloads/wmt/wmt_pytorch/
+        workload.py: TRAIN leaves the model in whatever mode it is in (upstream switches to
+        eval mode for EVAL and never back; dropout is on again only once the submission calls
+        ``model.train()``, as AlgoPerf's baselines do in ``update_params``)."""
+        if self.scale == "dev" or mode != spec.ForwardPassMode.TRAIN:
+            return super().model_fn(params, augmented_and_preprocessed_input_batch,
+                                    model_state, mode, rng, update_batch_norm, dropout_rate)
+        rate = self.resolve_dropout(dropout_rate, self._default_dropout_rate)
+        with torch.enable_grad():
+            return params(augmented_and_preprocessed_input_batch, rate), model_state
 
     def loss_fn(self, label_batch: torch.Tensor, logits_batch: torch.Tensor,
                 mask_batch: torch.Tensor | None = None,
@@ -67,13 +88,21 @@ class WmtPyTorchWorkload(TorchWorkloadMixin, WmtWorkload):
                 loss += float(self.loss_fn(batch["targets"], logits, weights)["summed"])
                 correct += float(((logits.argmax(-1) == batch["targets"]) * weights).sum())
                 tokens += float(weights.sum())
-                decoded = greedy_decode(params, batch["inputs"], self.model_config.max_len,
-                                        EOS)
-                hypotheses += [tokenizer.decode(row) for row in decoded.cpu().numpy()]
+                hypotheses += [tokenizer.decode(row) for row in self._translate(params, batch)]
                 references += [tokenizer.decode(row) for row in batch["targets"].cpu().numpy()]
         tokens = max(tokens, 1.0)
         return {"loss": loss / tokens, "accuracy": correct / tokens,
                 "bleu": corpus_bleu(hypotheses, references)}
+
+    def _translate(self, model: Transformer, batch: dict[str, torch.Tensor]) -> np.ndarray:
+        """Token ids of the translations of ``batch["inputs"]``: greedy at dev scale, beam
+        search (4 beams, up to 256 positions) officially."""
+        if self.scale == "dev":
+            decoded = greedy_decode(model, batch["inputs"], self.model_config.max_len, EOS)
+        else:
+            decoded = beam_search(model, batch["inputs"], eos=official_data.EOS,
+                                  max_len=official_data.MAX_LEN)
+        return decoded.cpu().numpy()
 
 
 def translate(workload: WmtPyTorchWorkload, model: Transformer, sources: list[str],

@@ -1,8 +1,10 @@
 """The framework-neutral half of the wmt workload: its tables (sizes, batch sizes, variants;
-numbers in numbers.py) and its batches.
+numbers in numbers.py) and its batches, from the generated dev corpus or, at official scale,
+from AlgoPerf's WMT data (official_data.py).
 
     paceline run --workload wmt --submission nadamw
     paceline run --workload wmt_post_ln --submission nadamw
+    paceline run --workload wmt --scale official --data-dir ~/data/wmt --submission nadamw
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sdk import spec
 from sdk.errors import PacelineError
 from workloads.common.batching import data_seed
 from workloads.common.family import FamilyWorkload
-from workloads.wmt import config, data
+from workloads.wmt import config, data, official_data
 from workloads.wmt.batching import PairSplit, TrainPackedBatches, eval_pair_batches
 from workloads.wmt.bpe import BpeTokenizer
 from workloads.wmt.numbers import DEV_NUMBERS
@@ -33,7 +35,21 @@ OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
 BATCH = {"official_reference": 128, "dev_reference": 32, "dev_eval": 300,
          "official_eval": 128}
 
+EVAL_TRAIN_SEED = 0  # seeds the shuffle buffer that picks the official eval_train pairs
+
 _DATA: dict[str, tuple[dict[str, PairSplit], BpeTokenizer]] = {}
+_OFFICIAL: dict[str, official_data.OfficialWmt] = {}
+
+
+def load_official(data_dir: str | None) -> official_data.OfficialWmt:
+    """AlgoPerf's WMT data in ``data_dir`` (tokenizer loaded once per folder)."""
+    if not data_dir:
+        raise PacelineError("The official wmt workloads need --data-dir with AlgoPerf's WMT "
+                            "data (see docs/workloads/wmt.md).")
+    key = str(Path(data_dir).expanduser())
+    if key not in _OFFICIAL:
+        _OFFICIAL[key] = official_data.OfficialWmt(Path(key))
+    return _OFFICIAL[key]
 
 
 def load_splits(data_dir: str | None) -> tuple[dict[str, PairSplit], BpeTokenizer]:
@@ -65,21 +81,25 @@ class WmtWorkload(FamilyWorkload):
 
     # ---- batches --------------------------------------------------------------------------
     def _split(self, split: str, data_dir: str | None) -> PairSplit:
-        if self.scale != "dev":
-            raise PacelineError("The wmt workload has no official-scale data pipeline yet "
-                                "(it would read TFDS wmt17/wmt14); use --scale dev.")
         return load_splits(data_dir)[0]["train" if split == "eval_train" else split]
 
-    def tokenizer(self, data_dir: str | None) -> BpeTokenizer:
+    def tokenizer(self, data_dir: str | None) -> BpeTokenizer | official_data.Tokenizer:
+        if self.scale != "dev":
+            return load_official(data_dir).tokenizer
         return load_splits(data_dir)[1]
 
-    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
-                             global_batch_size: int) -> TrainPackedBatches:
+    def _numpy_train_batches(self, data_rng: Any, data_dir: str | None, global_batch_size: int
+                             ) -> TrainPackedBatches | official_data.TrainStream:
         seed = data_seed(data_rng)
-        return TrainPackedBatches(self._split("train", data_dir),
-                                  self.effective_batch_size(global_batch_size),
-                                  data.MAX_LEN, seed)
+        rows = self.effective_batch_size(global_batch_size)
+        if self.scale != "dev":
+            return official_data.TrainStream(load_official(data_dir), rows, seed)
+        return TrainPackedBatches(self._split("train", data_dir), rows, data.MAX_LEN, seed)
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None) -> Iterator[dict[str, np.ndarray]]:
-        return eval_pair_batches(self._split(split, data_dir), batch_size, num_examples)
+        if self.scale == "dev":
+            return eval_pair_batches(self._split(split, data_dir), batch_size, num_examples)
+        pairs = load_official(data_dir).eval_pairs(split, num_examples, EVAL_TRAIN_SEED)
+        return (official_data.pad_batch(pairs[i : i + batch_size])
+                for i in range(0, len(pairs), batch_size))
