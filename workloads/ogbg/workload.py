@@ -1,8 +1,9 @@
 """The framework-neutral half of the ogbg workload: its tables (numbers, sizes, batch sizes,
-variants) and its batches.
+variants) and its batches, from the dev data or (official scale) TFDS ogbg_molpcba.
 
     paceline run --workload ogbg --submission nadamw
     paceline run --workload ogbg_model_size --submission nadamw
+    paceline run --scale official --workload ogbg --submission nadamw --data-dir DIR
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from sdk import spec
-from sdk.errors import PacelineError
 from workloads.common.batching import data_seed
 from workloads.common.family import FamilyWorkload
-from workloads.ogbg import config, data
-from workloads.ogbg.batching import GraphSplit, TrainGraphBatches, eval_graph_batches
+from workloads.ogbg import config, data, official_data
+from workloads.ogbg.batching import (
+    OFFICIAL_AVG_EDGES_PER_GRAPH,
+    OFFICIAL_AVG_NODES_PER_GRAPH,
+    GraphSplit,
+    TrainGraphBatches,
+    eval_graph_batches,
+)
 from workloads.ogbg.numbers import DEV_NUMBERS
 
 # Evaluations use the first 2,500 graphs of each split (a tenth of a run's time at most).
@@ -40,6 +46,17 @@ def load_splits(data_dir: str | None) -> dict[str, GraphSplit]:
     return _SPLITS[key]
 
 
+def load_official_split(data_dir: str | None, split: str) -> GraphSplit:
+    """One split of TFDS ogbg_molpcba (``official_data``), batched with the official budgets,
+    loaded once per data folder and split."""
+    key = f"official:{official_data.version_dir(data_dir)}:{split}"
+    if key not in _SPLITS:
+        _SPLITS[key] = {split: GraphSplit(official_data.load_split(data_dir, split),
+                                          OFFICIAL_AVG_NODES_PER_GRAPH,
+                                          OFFICIAL_AVG_EDGES_PER_GRAPH)}
+    return _SPLITS[key][split]
+
+
 class OgbgWorkload(FamilyWorkload):
     """ogbg at dev scale; framework subclasses add the model, registry rows the variants."""
 
@@ -57,10 +74,10 @@ class OgbgWorkload(FamilyWorkload):
 
     # ---- batches --------------------------------------------------------------------------
     def _split(self, split: str, data_dir: str | None) -> GraphSplit:
-        if self.scale != "dev":
-            raise PacelineError("The ogbg workload has no official-scale data pipeline yet "
-                                "(it would read TFDS ogbg_molpcba); use --scale dev.")
-        return load_splits(data_dir)["train" if split == "eval_train" else split]
+        name = "train" if split == "eval_train" else split
+        if self.scale == "official":
+            return load_official_split(data_dir, name)
+        return load_splits(data_dir)[name]
 
     def _numpy_train_batches(self, data_rng: Any, data_dir: str | None,
                              global_batch_size: int) -> TrainGraphBatches:
