@@ -1,13 +1,19 @@
-"""The framework-neutral half of the ImageNet workloads at dev scale: numbers, splits, sizes,
-batch-size rule and the input pipeline. ``imagenet_vit`` builds on this class, as in AlgoPerf.
+"""The framework-neutral half of the ImageNet workloads: numbers, splits, sizes, batch-size
+rule and the input pipelines (dev: Fashion-MNIST; official: AlgoPerf's ImageNet layout, read
+by :mod:`workloads.imagenet_resnet.official_data`). ``imagenet_vit`` builds on this class, as
+in AlgoPerf.
 
     paceline run --scale dev --workload imagenet_resnet --submission nadamw
+    paceline run --scale official --workload imagenet_resnet --data-dir ~/data/imagenet/pytorch
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Iterator
 from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,7 +25,7 @@ from workloads.common import vision
 from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.common.image_augment import Augmentation, augment, mixup
-from workloads.imagenet_resnet import config
+from workloads.imagenet_resnet import config, official_data
 from workloads.imagenet_resnet.numbers import DEV_NUMBERS
 
 # The NAdamW baseline's official batch size for ImageNet, and the dev sizes it maps to: the
@@ -35,22 +41,33 @@ DEV_MEAN, DEV_STD = (72.93,), (90.02,)
 # Official: random-resized crop and flip; dev: a 2-pixel pad-and-crop and flip (a stronger crop
 # costs more accuracy than a minute-long run can win back).
 DEV_AUGMENTATION = Augmentation(crop_padding=2, flip=True)
+# Official sizes (AlgoPerf algoperf/workloads/imagenet_resnet/workload.py): ImageNet train and
+# val, ImageNet-v2 as the test set; eval_train is validation rounded up to the eval batch.
+OFFICIAL_SIZES = {"train": 1_281_167, "validation": 50_000, "test": 10_000}
+RESNET_OFFICIAL_EVAL_BATCH = 1024
+EVAL_TRAIN_SEED = 0  # picks the fixed train subset evaluated as ``eval_train`` (official)
 
 
 class ImageClassificationWorkload(FamilyWorkload):
-    """Image classification on Fashion-MNIST standing in for ImageNet (dev scale only).
+    """ImageNet classification: Fashion-MNIST standing in for it at dev scale, AlgoPerf's
+    ImageNet files at official scale.
 
-    A family subclass sets ``dev_numbers``, ``dev_augmentation``, ``dev_config`` and
-    ``variants`` (and may change the ``batch`` table); framework subclasses implement the
-    model. ``model_config`` is the family's dev config with ``model_overrides`` applied.
+    A family subclass sets ``dev_numbers``, ``dev_augmentation``, ``dev_config``,
+    ``official_config``, ``official_vit_augmentation`` and ``variants`` (and may change the
+    ``batch`` table); framework subclasses implement the model. ``model_config`` is the
+    family's config at this scale with ``model_overrides`` applied.
     """
 
-    sizes = {"dev": DEV_SIZES}
+    sizes = {"dev": DEV_SIZES, "official": OFFICIAL_SIZES}
     batch = {"official_reference": OFFICIAL_REFERENCE_BATCH,
-             "dev_reference": DEV_REFERENCE_BATCH, "dev_eval": DEV_EVAL_BATCH}
+             "dev_reference": DEV_REFERENCE_BATCH, "dev_eval": DEV_EVAL_BATCH,
+             "official_eval": RESNET_OFFICIAL_EVAL_BATCH}
     loss = spec.LossType.SOFTMAX_CROSS_ENTROPY
     dev_augmentation: ClassVar[Augmentation] = Augmentation()
     dev_config: ClassVar[Any] = None
+    official_config: ClassVar[Any] = None
+    # ViT trains with RandAugment and mixup officially; ResNet with crop and flip only
+    official_vit_augmentation: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,25 +75,34 @@ class ImageClassificationWorkload(FamilyWorkload):
 
     @classmethod
     def numbers_for(cls, version: str) -> WorkloadNumbers:
+        if cls.scale != "dev":
+            return cls.official_numbers(version)
         if cls.name not in cls.dev_numbers:
             raise PacelineError(f"No dev-scale numbers for {cls.name!r}.")
         return cls.dev_numbers[cls.name][version]
 
     def _make_config(self) -> Any:
-        return config_with_overrides(self.dev_config, self.model_overrides)
+        base = self.dev_config if self.scale == "dev" else self.official_config
+        return config_with_overrides(base, self.model_overrides)
 
     # ---- AlgoPerf properties ---------------------------------------------------------------
+    def _size(self, split: str) -> int:
+        if self.scale != "dev" and split == "eval_train":
+            validation, batch = self._size("validation"), self.eval_batch_size
+            return math.ceil(validation / batch) * batch
+        return super()._size(split)
+
     @property
     def train_mean(self) -> tuple[float, ...]:
-        return DEV_MEAN
+        return DEV_MEAN if self.scale == "dev" else official_data.MEAN_RGB
 
     @property
     def train_stddev(self) -> tuple[float, ...]:
-        return DEV_STD
+        return DEV_STD if self.scale == "dev" else official_data.STDDEV_RGB
 
     @property
     def num_classes(self) -> int:
-        return vision.NUM_CLASSES
+        return vision.NUM_CLASSES if self.scale == "dev" else official_data.NUM_CLASSES
 
     # ---- data --------------------------------------------------------------------------------
     def _data(self, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
@@ -95,6 +121,12 @@ class ImageClassificationWorkload(FamilyWorkload):
                              global_batch_size: int) -> TrainBatches:
         seed = data_seed(data_rng)
         batch_size = self.effective_batch_size(global_batch_size)
+        if self.scale != "dev":
+            folder = self._official_folder(data_dir, official_data.TRAIN_DIR)
+            make = functools.partial(official_data.train_batch, folder,
+                                     self.official_vit_augmentation)
+            return AugmentedBatches({"images": np.arange(len(folder)), "labels": folder.labels},
+                                    batch_size, seed, make)
         return AugmentedBatches(self._data(data_dir)["train"], batch_size, seed,
                                 self._augment_batch)
 
@@ -109,10 +141,49 @@ class ImageClassificationWorkload(FamilyWorkload):
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None, pad: bool = False) -> Iterator[dict[str, np.ndarray]]:
+        if self.scale != "dev":
+            return self._official_eval_batches(split, num_examples, batch_size, data_dir, pad)
+        return self._dev_eval_batches(split, num_examples, batch_size, data_dir, pad)
+
+    def _dev_eval_batches(self, split: str, num_examples: int, batch_size: int,
+                          data_dir: str | None, pad: bool) -> Iterator[dict[str, np.ndarray]]:
         source = self._data(data_dir)["train" if split == "eval_train" else split]
         for batch in eval_batches(source, batch_size, num_examples, pad=pad):
             yield {"inputs": self._normalise(batch["images"]),
                    "targets": np.array(batch["labels"]), "weights": batch["weights"]}
+
+
+    # ---- official data ---------------------------------------------------------------------
+    def _official_dir(self, data_dir: str | None) -> Path:
+        if not data_dir:
+            raise PacelineError(f"The official {self.name} workload needs --data-dir with "
+                                "AlgoPerf's ImageNet (its imagenet/pytorch folder: train/, "
+                                "val/, imagenet_v2/; docs/workloads/imagenet_resnet.md).")
+        return Path(data_dir).expanduser()
+
+    def _official_folder(self, data_dir: str | None, name: str) -> official_data.ImageFolder:
+        """The train or val image folder, listed once per data directory."""
+        root = self._official_dir(data_dir) / name
+        cache = self.__dict__.setdefault("_official_folders", {})
+        if str(root) not in cache:
+            cache[str(root)] = official_data.ImageFolder(root)
+        return cache[str(root)]
+
+    def _official_eval_batches(self, split: str, num_examples: int, batch_size: int,
+                               data_dir: str | None, pad: bool) -> Iterator[dict[str, np.ndarray]]:
+        """validation: val/ in order; eval_train: a fixed random subset of train/ (both with
+        the eval crop, as upstream's PyTorch pipeline); test: ImageNet-v2."""
+        if split == "test":
+            return official_data.imagenet_v2_batches(self._official_dir(data_dir),
+                                                     num_examples, batch_size, pad)
+        if split == "eval_train":
+            folder = self._official_folder(data_dir, official_data.TRAIN_DIR)
+            order = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(folder))
+            indices = order[:num_examples]
+        else:
+            folder = self._official_folder(data_dir, official_data.VAL_DIR)
+            indices = np.arange(min(num_examples, len(folder)))
+        return official_data.folder_eval_batches(folder, indices, batch_size, pad)
 
 
 class AugmentedBatches(TrainBatches):
@@ -176,4 +247,5 @@ class ImagenetResNetWorkload(ImageClassificationWorkload):
     dev_numbers = DEV_NUMBERS
     dev_augmentation = DEV_AUGMENTATION
     dev_config = config.DEV
+    official_config = config.OFFICIAL
     variants = config.VARIANTS
