@@ -12,10 +12,11 @@ choice ``paceline tune`` makes because of it, so a new strategy is one module:
 * :meth:`~SearchStrategy.in_flight_limit`: how many of one tuner's trials run at once;
 * ``early_stopping``: whether ``paceline tune`` stops hopeless trials unless told otherwise.
 
-A strategy is registered by name in :func:`sdk.registry.search_strategies`; a plug-in
-package names its module under the ``paceline.search_strategies`` entry-point group, and the
-module registers itself when imported (see docs/external_tuning.md, "Adding a search
-strategy"):
+A strategy is registered by name in :func:`sdk.registry.search_strategies` by its module,
+when imported. The built-in ones are the modules of :mod:`external_tuning.strategies`, which
+imports all of them; a plug-in package names its module under the
+``paceline.search_strategies`` entry-point group (see docs/external_tuning.md, "Adding a
+search strategy"):
 
     paceline tune --workload mnist --submission nadamw --search NAME --dry-run
 """

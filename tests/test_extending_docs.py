@@ -99,3 +99,48 @@ def test_the_doc_variant_is_one_row_the_registry_resolves(variant: Row) -> None:
     assert workload.eval_batch_size == variant.attributes["batch"]["dev_eval"]
     model, _ = workload.init_model_fn(np.array([0, 1]))
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+# ---- a built-in search strategy ---------------------------------------------------------------
+STRATEGY_DOC = DOC.parent / "external_tuning.md"
+
+
+def test_a_module_in_a_strategies_package_is_found_by_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk-through's module saved in a package built like external_tuning/strategies/
+    (which imports every module it holds) is registered with no other file changed."""
+    import importlib
+
+    text = STRATEGY_DOC.read_text().split("## Adding a search strategy\n", 1)[1]
+    module = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert '"my_searches:RandomSearch"' in module
+    package = tmp_path / "my_strategies"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from external_tuning.strategies import import_modules\n\n"
+        "MODULES = import_modules(__name__, __path__)\n")
+    (package / "random_search.py").write_text(
+        module.replace('"my_searches:', '"my_strategies.random_search:'))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry._SEARCH_STRATEGIES, "entries",
+                        dict(registry._SEARCH_STRATEGIES.entries))
+    assert importlib.import_module("my_strategies").MODULES == ["my_strategies.random_search"]
+    cls = registry.search_strategies().strategy_class("random")
+    assert cls.__module__ == "my_strategies.random_search" and cls.__name__ == "RandomSearch"
+
+
+def test_builtin_strategies_need_no_entry_point_of_their_own() -> None:
+    """paceline declares one entry point, the package; each of its modules registers a strategy."""
+    import tomllib
+
+    import external_tuning.strategies as builtin
+
+    project = tomllib.loads((DOC.parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"]["paceline.search_strategies"] == {
+        "paceline": "external_tuning.strategies"}
+    files = sorted(p.stem for p in Path(builtin.__file__).parent.glob("*.py")
+                   if p.stem != "__init__")
+    assert builtin.MODULES == [f"external_tuning.strategies.{f}" for f in files]
+    owners = {registry.search_strategies().entry(n).strategy.partition(":")[0]
+              for n in registry.search_strategies().names()}
+    assert set(builtin.MODULES) <= owners

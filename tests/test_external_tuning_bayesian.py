@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from test_external_tuning_support import SPACE, records, state, tune_args, write_submission
 
-from external_tuning.quasi_random import planned_points
+from external_tuning.strategies.quasi_random import planned_points
 from external_tuning.study import tuner_seed
 from sdk import registry
 from sdk.cli.main import main

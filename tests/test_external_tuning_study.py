@@ -27,7 +27,7 @@ from test_external_tuning_support import (
     write_submission,
 )
 
-from external_tuning.quasi_random import planned_points
+from external_tuning.strategies.quasi_random import planned_points
 from sdk import rng as prng
 from sdk.cli.main import main
 from sdk.experiment import plan_trials

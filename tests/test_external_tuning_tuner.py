@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from external_tuning import Observation, Tuner
-from external_tuning.quasi_random import planned_points
+from external_tuning.strategies.quasi_random import planned_points
 from sdk.errors import PacelineError
 from sdk.search_space import SearchSpace
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from external_tuning.observations import TrialRecord
-from external_tuning.quasi_random import continuation, planned_points
+from external_tuning.strategies.quasi_random import continuation, planned_points
 from external_tuning.strategy import Preview, SearchStrategy
 from sdk import rng as prng
 from sdk.errors import PacelineError
@@ -268,5 +268,5 @@ class BayesianSearch(SearchStrategy):
 
 
 search_strategies().register(SearchStrategyEntry(
-    "bayesian", "external_tuning.bayesian:BayesianSearch",
+    "bayesian", "external_tuning.strategies.bayesian:BayesianSearch",
     "Ax + BoTorch on time-to-target, started from the benchmark's quasi-random points"))

@@ -82,5 +82,5 @@ class QuasiRandomSearch(SearchStrategy):
 
 
 search_strategies().register(SearchStrategyEntry(
-    "quasi-random", "external_tuning.quasi_random:QuasiRandomSearch",
+    "quasi-random", "external_tuning.strategies.quasi_random:QuasiRandomSearch",
     "the benchmark's protocol: AlgoPerf's quasi-random point set in a seeded order"))
