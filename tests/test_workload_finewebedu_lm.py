@@ -58,15 +58,15 @@ def torch_weights_into_flax(model: model_pytorch.DecoderLM) -> dict:
         return x.detach().numpy()
 
     params = {"embed": {"embedding": t(model.embed.weight)},
-              "out_norm": {"scale": t(model.out_norm.weight)}}
+              "ln_out": {"scale": t(model.ln_out.weight)}}
     for i, layer in enumerate(model.layers):
-        q, k, v = (t(w).T for w in layer.attn.qkv.weight.chunk(3, dim=0))
+        q, k, v = (t(w).T for w in layer.attention.in_proj.weight.chunk(3, dim=0))
         params[f"layer_{i}"] = {
-            "attn_norm": {"scale": t(layer.attn_norm.weight)},
-            "mlp_norm": {"scale": t(layer.mlp_norm.weight)},
-            "attn": {"query": {"kernel": q}, "key": {"kernel": k}, "value": {"kernel": v},
-                     "out": {"kernel": t(layer.attn.out.weight).T},
-                     "attn_scale": t(layer.attn.attn_scale)},
+            "ln_attn": {"scale": t(layer.ln_attn.weight)},
+            "ln_mlp": {"scale": t(layer.ln_mlp.weight)},
+            "attention": {"query": {"kernel": q}, "key": {"kernel": k}, "value": {"kernel": v},
+                     "out": {"kernel": t(layer.attention.out.weight).T},
+                     "attn_scale": t(layer.attention.attn_scale)},
             "mlp": {"fc1": {"kernel": t(layer.mlp.fc1.weight).T},
                     "fc2": {"kernel": t(layer.mlp.fc2.weight).T}},
         }

@@ -14,6 +14,7 @@ FAMILIES = (
     "mnist",
     "criteo1tb",
     "fastmri",
+    "finewebedu_lm",
     "imagenet_resnet",
     "imagenet_vit",
     "librispeech_conformer",

@@ -37,6 +37,7 @@ BATCH_SIZES = {
     "librispeech_deepspeech": 256,
     "ogbg": 512,
     "wmt": 128,
+    "finewebedu_lm": 64,  # AlgoPerf's reference algorithms' get_batch_size
     "mnist": 16,
 }
 

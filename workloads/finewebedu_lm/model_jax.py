@@ -103,8 +103,8 @@ class Block(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         cfg = self.cfg
-        attn_norm, mlp_norm = _norm(cfg, "attn_norm"), _norm(cfg, "mlp_norm")
-        attn, mlp = Attention(cfg, name="attn"), FeedForward(cfg, name="mlp")
+        attn_norm, mlp_norm = _norm(cfg, "ln_attn"), _norm(cfg, "ln_mlp")
+        attn, mlp = Attention(cfg, name="attention"), FeedForward(cfg, name="mlp")
         if cfg.pre_ln:
             x = x + attn(attn_norm(x))
             return x + mlp(mlp_norm(x))
@@ -126,7 +126,7 @@ class DecoderLM(nn.Module):
         for i in range(cfg.num_layers):
             x = Block(cfg, name=f"layer_{i}")(x)
         if cfg.pre_ln:
-            x = _norm(cfg, "out_norm")(x)
+            x = _norm(cfg, "ln_out")(x)
         if cfg.tie_embeddings:
             return embed.attend(x)
         return _dense(cfg, cfg.vocab_size, "lm_head", cfg.init_std)(x)

@@ -47,7 +47,7 @@ class Attention(nn.Module):
     def __init__(self, cfg: LmConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.qkv = nn.Linear(cfg.model_dim, 3 * cfg.model_dim, bias=False)
+        self.in_proj = nn.Linear(cfg.model_dim, 3 * cfg.model_dim, bias=False)
         self.out = nn.Linear(cfg.model_dim, cfg.model_dim, bias=False)
         if cfg.qk_norm:
             self.attn_scale = nn.Parameter(torch.tensor(math.log2(cfg.seq_len ** 2
@@ -57,7 +57,7 @@ class Attention(nn.Module):
         cfg = self.cfg
         batch, length, width = x.shape
         q, k, v = (t.view(batch, length, cfg.num_heads, cfg.head_dim)
-                   for t in self.qkv(x).split(width, dim=-1))
+                   for t in self.in_proj(x).split(width, dim=-1))
         q, k = apply_rope(q, tables), apply_rope(k, tables)
         scale = None
         if cfg.qk_norm:
@@ -95,17 +95,17 @@ class Block(nn.Module):
     def __init__(self, cfg: LmConfig) -> None:
         super().__init__()
         self.pre_ln = cfg.pre_ln
-        self.attn_norm = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps)
-        self.attn = Attention(cfg)
-        self.mlp_norm = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps)
+        self.ln_attn = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps)
+        self.attention = Attention(cfg)
+        self.ln_mlp = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps)
         self.mlp = FeedForward(cfg)
 
     def forward(self, x: torch.Tensor, tables: torch.Tensor) -> torch.Tensor:
         if self.pre_ln:
-            x = x + self.attn(self.attn_norm(x), tables)
-            return x + self.mlp(self.mlp_norm(x))
-        x = self.attn_norm(x + self.attn(x, tables))
-        return self.mlp_norm(x + self.mlp(x))
+            x = x + self.attention(self.ln_attn(x), tables)
+            return x + self.mlp(self.ln_mlp(x))
+        x = self.ln_attn(x + self.attention(x, tables))
+        return self.ln_mlp(x + self.mlp(x))
 
 
 class DecoderLM(nn.Module):
@@ -116,7 +116,7 @@ class DecoderLM(nn.Module):
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.model_dim)
         self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_layers)])
-        self.out_norm = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps) if cfg.pre_ln else None
+        self.ln_out = nn.RMSNorm(cfg.model_dim, eps=cfg.norm_eps) if cfg.pre_ln else None
         self.lm_head = (None if cfg.tie_embeddings
                         else nn.Linear(cfg.model_dim, cfg.vocab_size, bias=False))
         self.register_buffer("rope", rope_tables(cfg.head_dim, cfg.seq_len, cfg.rope_theta),
@@ -126,7 +126,7 @@ class DecoderLM(nn.Module):
     def _init_weights(self) -> None:
         residual_std = self.cfg.init_std / math.sqrt(2 * self.cfg.num_layers)
         for name, p in self.named_parameters():
-            if name.endswith(("fc2.weight", "attn.out.weight")):
+            if name.endswith(("fc2.weight", "attention.out.weight")):
                 nn.init.normal_(p, std=residual_std)
             elif p.dim() == 2:
                 nn.init.normal_(p, std=self.cfg.init_std)
@@ -136,8 +136,8 @@ class DecoderLM(nn.Module):
         tables = self.rope.to(x.device)
         for layer in self.layers:
             x = layer(x, tables)
-        if self.out_norm is not None:
-            x = self.out_norm(x)
+        if self.ln_out is not None:
+            x = self.ln_out(x)
         if self.lm_head is None:
             return x @ self.embed.weight.to(x.dtype).t()
         return self.lm_head(x)
