@@ -119,6 +119,23 @@ def test_parameter_counts_equal_algoperfs(name):
         official.validation_target_value, official.test_target_value)
 
 
+def test_decoder_inputs_shift_the_whole_packed_row_as_upstream():
+    """A segment's first decoder input is the previous segment's last token (not 0)."""
+    torch.manual_seed(0)
+    model = Transformer(config.make_config("official", TINY)).eval()
+    row = {"inputs": torch.tensor([[5, 2, 6, 2]]), "targets": torch.tensor([[7, 8, 9, 2]]),
+           "inputs_segmentation": torch.tensor([[1, 1, 2, 2]]),
+           "targets_segmentation": torch.tensor([[1, 1, 2, 2]]),
+           "inputs_position": torch.tensor([[0, 1, 0, 1]]),
+           "targets_position": torch.tensor([[0, 1, 0, 1]])}
+    other = {**row, "targets": torch.tensor([[7, 11, 9, 2]])}
+    first_of_second = model(row, 0.0)[0, 2], model(other, 0.0)[0, 2]
+    assert not torch.allclose(*first_of_second)
+    dev_style = Transformer(config.make_config("official", {**TINY, "shift_per_segment": True}))
+    dev_style.load_state_dict(model.state_dict())
+    torch.testing.assert_close(dev_style.eval()(row, 0.0)[0, 2], dev_style(other, 0.0)[0, 2])
+
+
 # ---- the reader -------------------------------------------------------------------------------
 def test_reader_follows_algoperfs_layout_and_tokenisation(official_dir):
     data = official_data.OfficialWmt(official_dir)

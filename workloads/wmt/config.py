@@ -47,6 +47,9 @@ class TransformerConfig:
     attention_dropout: bool = True  # PyTorch upstream also drops attention probabilities
     embedding_init_std: float = 1.0  # N(0, std) init of the shared embedding
     init_gain: float = 1.0  # multiplies the xavier-uniform bound of every Linear
+    # Decoder inputs of packed rows restart at 0 for every segment. Upstream (both frameworks)
+    # shifts the whole packed row, so a segment's first input is the previous one's EOS.
+    shift_per_segment: bool = True
 
     def check(self) -> TransformerConfig:
         """Raise PacelineError if a knob is out of range; return self."""
@@ -66,8 +69,8 @@ class TransformerConfig:
         return self
 
 
-# AlgoPerf's model (official-workloads.md §8).
-OFFICIAL = TransformerConfig()
+# AlgoPerf's model (AlgoPerf algoperf/workloads/wmt/wmt_pytorch/models.py).
+OFFICIAL = TransformerConfig(shift_per_segment=False)
 
 # Dev scale: 2+2 layers of width 96 (MLP width = model width, as upstream) over the generated
 # task's 1,024-piece vocabulary.

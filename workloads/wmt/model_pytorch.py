@@ -235,7 +235,8 @@ class Transformer(nn.Module):
     def decode(self, memory: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor,
                positions: torch.Tensor | None = None, in_segments: torch.Tensor | None = None,
                out_segments: torch.Tensor | None = None, rate: float = 0.0) -> torch.Tensor:
-        decoder_in = shift_right(targets, out_segments)
+        decoder_in = shift_right(targets, out_segments if self.config.shift_per_segment
+                                 else None)
         # the padding mask comes from the targets; the shifted-in BOS (0) must stay visible
         self_bias = attention_bias(targets, targets, out_segments, out_segments, causal=True)
         cross_bias = attention_bias(targets, inputs, out_segments, in_segments)
