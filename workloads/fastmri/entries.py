@@ -4,15 +4,20 @@ from workloads.common.variants import Row, register_family
 
 ROWS = (
     Row("fastmri", "U-Net reconstruction of 4x-undersampled single-coil MRI (brain templates)",
-        {"dev": {"pytorch": "FastMriPyTorchDev", "jax": "FastMriJaxDev"}}),
+        {"dev": {"pytorch": "FastMriPyTorchDev", "jax": "FastMriJaxDev"},
+         "official": {"pytorch": "FastMriPyTorchOfficial"}}),
     Row("fastmri_model_size", "fastmri with twice the channels and one pooling level fewer",
-        {"dev": {"pytorch": "FastMriModelSizePyTorchDev", "jax": "FastMriModelSizeJaxDev"}}),
+        {"dev": {"pytorch": "FastMriModelSizePyTorchDev", "jax": "FastMriModelSizeJaxDev"},
+         "official": {"pytorch": "FastMriModelSizePyTorchOfficial"}}),
     Row("fastmri_tanh", "fastmri with tanh instead of leaky-ReLU activations",
-        {"dev": {"pytorch": "FastMriTanhPyTorchDev", "jax": "FastMriTanhJaxDev"}}),
+        {"dev": {"pytorch": "FastMriTanhPyTorchDev", "jax": "FastMriTanhJaxDev"},
+         "official": {"pytorch": "FastMriTanhPyTorchOfficial"}}),
     Row("fastmri_layernorm",
         "fastmri with layer norm instead of instance norm in the conv blocks",
-        {"dev": {"pytorch": "FastMriLayerNormPyTorchDev", "jax": "FastMriLayerNormJaxDev"}}),
+        {"dev": {"pytorch": "FastMriLayerNormPyTorchDev", "jax": "FastMriLayerNormJaxDev"},
+         "official": {"pytorch": "FastMriLayerNormPyTorchOfficial"}}),
 )
 
 register_family("fastmri", ROWS, prepare="workloads.fastmri.data:prepare",
-                perturbation_space="workloads.fastmri.config:PERTURBATION_SPACE")
+                perturbation_space="workloads.fastmri.config:PERTURBATION_SPACE",
+                official_data_check="workloads.fastmri.official_data:check")

@@ -3,6 +3,10 @@ variants; numbers in numbers.py) and the input pipeline.
 
     paceline run --workload fastmri --submission nadamw
     paceline run --workload fastmri_tanh --submission nadamw
+    paceline run --workload fastmri --scale official --data-dir DIR --submission nadamw
+
+At official scale the slices come from AlgoPerf's knee_singlecoil HDF5 volumes in ``DIR``
+(``official_data``), processed per batch as upstream.
 
 Batches are ``{"inputs", "targets"}`` ``[B, H, W]`` float32 (normalised zero-filled input and
 fully sampled target), ``"mean"``, ``"std"``, ``"volume_max"`` ``[B]`` float32, and in
@@ -19,10 +23,9 @@ from typing import Any
 import numpy as np
 
 from sdk import spec
-from sdk.errors import PacelineError
 from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
-from workloads.fastmri import config, data
+from workloads.fastmri import config, data, official_data
 from workloads.fastmri import kspace as ks
 from workloads.fastmri.numbers import DEV_NUMBERS
 
@@ -36,6 +39,7 @@ DEV_SIZES = {"train": 312, "validation": 72, "test": 66}
 EVAL_TRAIN_SEED = 7  # fixes which training slices form eval_train
 
 _ARRAYS: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+_OFFICIAL: dict[str, dict[str, official_data.OfficialSplit]] = {}
 
 
 def _key(data_dir: str | None) -> str:
@@ -48,6 +52,14 @@ def load_raw(data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     if key not in _ARRAYS:
         _ARRAYS[key] = data.load(data_dir)
     return _ARRAYS[key]
+
+
+def load_official(data_dir: str | None) -> dict[str, official_data.OfficialSplit]:
+    """The official splits' volume index, read once per data folder."""
+    key = _key(data_dir)
+    if key not in _OFFICIAL:
+        _OFFICIAL[key] = official_data.load_index(data_dir)
+    return _OFFICIAL[key]
 
 
 def examples(raw: dict[str, np.ndarray], uniforms: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,7 +95,10 @@ class FastMriWorkload(FamilyWorkload):
             return min(_round_up(self._size("validation"), self.eval_batch_size),
                        self._size("train"))
         if self.scale != "dev":
-            return OFFICIAL_SIZES[split]
+            # upstream's fixed counts until the data is indexed (then the folder's own: the
+            # same for the full data set, fewer for a partial one)
+            index = _OFFICIAL.get(_key(self._data_dir))
+            return len(index[split]) if index else OFFICIAL_SIZES[split]
         loaded = _ARRAYS.get(_key(self._data_dir))
         return len(loaded[split]["target"]) if loaded else DEV_SIZES[split]
 
@@ -99,12 +114,33 @@ class FastMriWorkload(FamilyWorkload):
     _data_dir: str | None = None
 
     def _raw(self, data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
-        if self.scale != "dev":
-            raise PacelineError("The fastmri workload has no official-scale data pipeline yet "
-                                "(it would read the knee_singlecoil h5 files); use --scale "
-                                "dev.")
         self._data_dir = data_dir
         return load_raw(data_dir)
+
+    def _official(self, data_dir: str | None) -> dict[str, official_data.OfficialSplit]:
+        index = load_official(data_dir)
+        self._data_dir = data_dir
+        return index
+
+    def _official_eval_arrays(self, split: str, data_dir: str | None
+                              ) -> dict[str, np.ndarray]:
+        """An official evaluation split, processed once and kept (as upstream caches it).
+
+        As upstream, validation and test use one fixed mask (drawn from seed 0) for every
+        slice of a given k-space width; ``eval_train`` is a fixed subset of the training
+        slices, each with its own mask. The draws are numpy's, not TensorFlow's stateless
+        Philox, so the masked columns differ from upstream's while following the same rule.
+        """
+        index = self._official(data_dir)
+        if split != "eval_train":
+            return official_data.all_examples(
+                index[split], np.arange(len(index[split])),
+                lambda i, width: np.random.default_rng(ks.EVAL_MASK_SEED).random(width))
+        train = index["train"]
+        pick = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(train))
+        return official_data.all_examples(
+            train, np.sort(pick[:self.num_eval_train_examples]),
+            lambda i, width: np.random.default_rng([EVAL_TRAIN_SEED, 0, i]).random(width))
 
     def _eval_arrays(self, split: str, data_dir: str | None) -> dict[str, np.ndarray]:
         """Model-ready arrays of an evaluation split, built once per data folder.
@@ -117,6 +153,8 @@ class FastMriWorkload(FamilyWorkload):
         """
         cache = self.__dict__.setdefault("_eval_cache", {})
         key = (split, data_dir or "")
+        if key not in cache and self.scale != "dev":
+            cache[key] = self._official_eval_arrays(split, data_dir)
         if key not in cache:
             raw = self._raw(data_dir)
             source = raw["train" if split == "eval_train" else split]
@@ -135,12 +173,27 @@ class FastMriWorkload(FamilyWorkload):
         """Shuffled, repeated training batches; each slice keeps one random mask per trial
         (drawn from ``data_rng`` and the slice index, as upstream's per-example seeds)."""
         seed = data_seed(data_rng)
+        if self.scale != "dev":
+            return self._official_train_batches(seed, data_dir, global_batch_size)
         train = self._raw(data_dir)["train"]
         width = train["kspace"].shape[-1]
         uniforms = np.stack([np.random.default_rng([seed, 0, i]).random(width)
                              for i in range(len(train["target"]))])
         return TrainBatches(examples(train, uniforms),
                             self.effective_batch_size(global_batch_size), seed)
+
+    def _official_train_batches(self, seed: int, data_dir: str | None,
+                                global_batch_size: int) -> TrainBatches:
+        """Shuffled, repeated batches read from the training volumes as they are drawn; each
+        slice keeps one mask per trial (from the data seed and its index, as upstream folds
+        the example index into the data key)."""
+        train = self._official(data_dir)["train"]
+
+        def uniforms(index: int, width: int) -> np.ndarray:
+            return np.random.default_rng([seed, 0, index]).random(width)
+
+        return TrainBatches({"index": np.arange(len(train))}, global_batch_size, seed,
+                            transform=lambda b: train.examples(b["index"], uniforms))
 
     def _eval_batches(self, split: str, num_examples: int, batch_size: int,
                       data_dir: str | None) -> Iterator[dict[str, np.ndarray]]:
