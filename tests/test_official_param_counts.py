@@ -36,6 +36,11 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("librispeech_deepspeech_no_resnet", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_tanh", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_norm_and_spec_aug", "pytorch"): 18_392_576,
+    # U-Net: algoperf/workloads/fastmri/fastmri_pytorch/models.py
+    ("fastmri", "pytorch"): 7_756_097,
+    ("fastmri_model_size", "pytorch"): 7_692_929,
+    ("fastmri_tanh", "pytorch"): 7_756_097,
+    ("fastmri_layernorm", "pytorch"): 7_761_985,
 }
 
 OFFICIAL = [(name, fw) for name in workloads().names()
