@@ -189,9 +189,10 @@ SEARCH_SPACE = [{"dropout_rate": 0.1, "label_smoothing": 0.0, "learning_rate": 1
                  "warmup_factor": 0.05}]
 
 
-def official_run(tmp_path: Path, data_dir: Path, name: str, framework: str) -> Path:
+def official_run(tmp_path: Path, data_dir: Path, name: str, framework: str,
+                 submission: str = SUBMISSION) -> Path:
     """`paceline run --scale official` for three steps; returns the trial folder."""
-    (tmp_path / "tiny_nadamw.py").write_text(SUBMISSION)
+    (tmp_path / "tiny_nadamw.py").write_text(submission)
     (tmp_path / "space.json").write_text(json.dumps(SEARCH_SPACE))
     code = main(["run", "--scale", "official", "--workload", name, "--framework", framework,
                  "--submission", str(tmp_path / "tiny_nadamw.py"), "--tuning-search-space",

@@ -6,16 +6,16 @@ from workloads.common.variants import Row, register_family
 ROWS = (
     Row("ogbg", "graph network on QM9 molecules, multi-task binary properties (ogbg-molpcba)",
         {"dev": {"pytorch": "OgbgPyTorchDev", "jax": "OgbgJaxDev"},
-         "official": {"pytorch": "OgbgPyTorchOfficial"}}),
+         "official": {"pytorch": "OgbgPyTorchOfficial", "jax": "OgbgJaxOfficial"}}),
     Row("ogbg_gelu", "ogbg with GELU activations",
         {"dev": {"pytorch": "OgbgGeluPyTorchDev", "jax": "OgbgGeluJaxDev"},
-         "official": {"pytorch": "OgbgGeluPyTorchOfficial"}}),
+         "official": {"pytorch": "OgbgGeluPyTorchOfficial", "jax": "OgbgGeluJaxOfficial"}}),
     Row("ogbg_silu", "ogbg with SiLU activations",
         {"dev": {"pytorch": "OgbgSiluPyTorchDev", "jax": "OgbgSiluJaxDev"},
-         "official": {"pytorch": "OgbgSiluPyTorchOfficial"}}),
+         "official": {"pytorch": "OgbgSiluPyTorchOfficial", "jax": "OgbgSiluJaxOfficial"}}),
     Row("ogbg_model_size", "ogbg with half the latent width, two-layer MLPs, fewer steps",
         {"dev": {"pytorch": "OgbgModelSizePyTorchDev", "jax": "OgbgModelSizeJaxDev"},
-         "official": {"pytorch": "OgbgModelSizePyTorchOfficial"}}),
+         "official": {"pytorch": "OgbgModelSizePyTorchOfficial", "jax": "OgbgModelSizeJaxOfficial"}}),
 )
 
 register_family("ogbg", ROWS, prepare="workloads.ogbg.data:prepare",

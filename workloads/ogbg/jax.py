@@ -1,7 +1,9 @@
-"""ogbg in JAX/Flax (dev scale): the workload class; the registry rows
+"""ogbg in JAX/Flax (both scales): the workload class; the registry rows
 (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload ogbg --framework jax --submission nadamw
+    paceline run --scale official --workload ogbg --framework jax --submission nadamw \
+        --data-dir DIR
 
 Batches have fixed shapes (padded graph budgets), so the model compiles once for training and
 once per eval batch shape.
