@@ -1,7 +1,9 @@
-"""criteo1tb in JAX/Flax (dev scale): the workload class; the registry rows
+"""criteo1tb in JAX/Flax (both scales): the workload class; the registry rows
 (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload criteo1tb --framework jax --submission nadamw
+    paceline run --workload criteo1tb --framework jax --scale official --data-dir DIR \
+        --submission nadamw
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ class Criteo1TbJaxWorkload(JaxWorkloadMixin, Criteo1TbWorkload):
                          rng: Any) -> dict[str, jax.Array]:
         logits, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
                                   update_batch_norm=False)
-        return {"loss": self.loss_fn(batch["targets"], logits, batch["weights"])["summed"]}
+        summed = self.loss_fn(batch["targets"], logits, batch["weights"])["summed"]
+        if self.scale == "dev":
+            return {"loss": summed}
+        # Officially the mean is over the split's real rows (padding has weight 0): on the
+        # complete data these are upstream's num_examples, on a partial copy its own rows.
+        return {"loss": summed, "num_examples": batch["weights"].sum()}
 
 
 __getattr__ = row_classes(__name__, ROWS, Criteo1TbJaxWorkload)

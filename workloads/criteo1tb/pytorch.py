@@ -1,7 +1,8 @@
-"""criteo1tb in PyTorch (dev scale): the workload class; the registry rows
+"""criteo1tb in PyTorch (both scales): the workload class; the registry rows
 (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload criteo1tb --framework pytorch --submission nadamw
+    paceline run --workload criteo1tb --scale official --data-dir DIR --submission nadamw
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ class Criteo1TbPyTorchWorkload(TorchWorkloadMixin, Criteo1TbWorkload):
         logits, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
                                   update_batch_norm=False)
         summed = self.loss_fn(batch["targets"], logits, batch["weights"])["summed"]
-        return {"loss": summed.to(torch.float64)}
+        if self.scale == "dev":
+            return {"loss": summed.to(torch.float64)}
+        # Officially the mean is over the split's real rows (padding has weight 0): on the
+        # complete data these are upstream's num_examples, on a partial copy its own rows.
+        return {"loss": summed.to(torch.float64),
+                "num_examples": batch["weights"].sum().to(torch.float64)}
 
 
 __getattr__ = row_classes(__name__, ROWS, Criteo1TbPyTorchWorkload)
