@@ -1,4 +1,4 @@
-"""The official held-out variants (algoperf-spec.md §7.1) and where each one is available.
+"""The official held-out variants (AlgoPerf's algoperf/workloads/workloads.py) and where each one is available.
 
 The list of 24 and their official targets come from :mod:`sdk.rulesets`; what exists at each
 scale and framework comes from the workload registry, so a variant appears here as soon as

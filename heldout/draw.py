@@ -1,6 +1,6 @@
 """The benchmark's held-out draw, and new draws for local simulation.
 
-The v0.5 protocol (algoperf-spec.md §7.2): one variant per dataset, drawn in the candidate
+The v0.5 protocol (AlgoPerf's scoring/algoperf_v05/generate_held_out_workloads.py): one variant per dataset, drawn in the candidate
 table's dataset order with ``numpy.random.default_rng(seed).integers(len(candidates))``; the
 official seed 3438810845 gives the six published held-out workloads. The draw itself is
 :func:`sdk.scoring.sample_held_out_workloads`; this module adds seeds for new draws and the

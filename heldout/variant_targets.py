@@ -1,7 +1,7 @@
 """Targets for random variants, from the target-setting procedure (:mod:`workloads.target_setting`).
 
 A random variant keeps its base workload's budget, eval period and step hint, as the
-official variants do (algoperf-spec.md §7.1); only its validation and test targets are new.
+official variants do (AlgoPerf's algoperf/workloads/workloads.py); only its validation and test targets are new.
 Two rules, both built from the target-setting procedure's own pieces:
 
 * ``quick`` (default): the procedure in its smallest form. Probe the variant's step time,

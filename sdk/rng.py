@@ -3,7 +3,7 @@
 AlgoPerf proxies ``PRNGKey``/``split``/``fold_in`` to ``jax.random`` for JAX runs and to a
 numpy emulation for PyTorch runs, where a key is an ``int32`` array of shape ``(2,)`` with
 values in ``[0, 2**31 - 1)``. Paceline keeps those types and the order of splits
-(``algoperf-spec.md`` §3.4), but its numpy emulation is a counter-based hash (SplitMix64)
+(AlgoPerf's ``algoperf/random_utils.py``), but its numpy emulation is a counter-based hash (SplitMix64)
 instead of a fresh ``numpy.random.RandomState`` per call: the values differ from AlgoPerf's,
 they are just as deterministic, and deriving a step's keys costs well under a microsecond
 instead of about 100 µs, which keeps the runner's per-step overhead negligible.

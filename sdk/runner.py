@@ -1,6 +1,6 @@
 """The timed runner: one trial exactly as AlgoPerf's ``train_once`` runs it.
 
-Read top to bottom, :func:`train_once` is the whole training loop (``algoperf-spec.md`` §3.5):
+Read top to bottom, :func:`train_once` is the whole training loop (AlgoPerf's ``submission_runner.py``):
 
 * untimed: building the input queue, model init, optimizer init, evaluations, logging,
   checkpoints;

@@ -1,6 +1,6 @@
 """Tuning search spaces in AlgoPerf's JSON forms, and AlgoPerf's quasi-random search.
 
-Two JSON forms are accepted (``algoperf-spec.md`` §4.1):
+Two JSON forms are accepted (AlgoPerf's ``algoperf/halton.py``):
 
 * a dict ``{name: {"min": a, "max": b, "scaling": "log"|"linear"}}`` or
   ``{name: {"feasible_points": [...]}}``, sampled with a scrambled, shifted Halton sequence;

@@ -1,7 +1,7 @@
 """The AlgoPerf submission and workload API (v0.6, with the v0.5 differences noted).
 
 Names, enum values, signatures and semantics follow AlgoPerf's ``algoperf/spec.py``
-(``algoperf-spec.md`` §1-2). Inside a paceline run ``from algoperf import spec`` and
+(AlgoPerf's ``algoperf/spec.py``). Inside a paceline run ``from algoperf import spec`` and
 ``from algorithmic_efficiency import spec`` both resolve to this module, so a submission and
 paceline's workloads share one set of enums and types.
 

@@ -2,7 +2,7 @@
 
 A submission is a Python file (or a registered baseline's name) that defines
 ``get_batch_size``, ``init_optimizer_state``, ``update_params``, ``data_selection`` and, from
-v0.6, optionally ``prepare_for_eval`` (``algoperf-spec.md`` §1).
+v0.6, optionally ``prepare_for_eval`` (AlgoPerf's ``submission_runner.py``).
 
     >>> sub = load_submission("path/to/submission.py")  # doctest: +SKIP
     >>> sub.batch_size("imagenet_resnet_silu")           # doctest: +SKIP

@@ -2,7 +2,7 @@
 the scorer share.
 
 The scorer compares non-strictly (``<=`` for minimised metrics, ``>=`` for maximised ones),
-unlike the runner's stopping test, which is strict (``algoperf-spec.md`` §3.5, §8.3).
+unlike the runner's stopping test, which is strict (AlgoPerf's ``submission_runner.py`` and ``scoring/performance_profile.py``).
 NaN never reaches a target.
 """
 

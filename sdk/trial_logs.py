@@ -1,6 +1,6 @@
 """Per-trial files in AlgoPerf's formats, written so that none is ever half-written.
 
-A trial directory holds (``algoperf-spec.md`` §3.3, §3.7):
+A trial directory holds (AlgoPerf's ``submission_runner.py`` and ``algoperf/logger_utils.py``):
 
 * ``eval_measurements.csv``: one row per evaluation, columns sorted alphabetically;
 * ``measurements.csv``: eval rows, scalars the submission logged, and a final ``score`` row;

@@ -1,5 +1,5 @@
 """The reference scorer's own test data (``scoring_test_data/``) reads and scores as its
-unit tests and the facts in algoperf-spec.md §8.7 say.
+unit tests and the facts in AlgoPerf's scoring/test_scoring_utils.py and scoring/test_data/ say.
 
     .venv/bin/python -m pytest tests/test_scoring_test_data.py -q
 """

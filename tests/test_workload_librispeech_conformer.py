@@ -23,7 +23,7 @@ from workloads.librispeech_conformer.model_pytorch import ConformerModel
 
 NAMES = ["librispeech_conformer", "librispeech_conformer_attention_temperature",
          "librispeech_conformer_layernorm", "librispeech_conformer_gelu"]
-OFFICIAL_PARAMS = {  # official-workloads.md §0, measured on AlgoPerf's PyTorch models
+OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_conformer/librispeech_pytorch/models.py, measured on AlgoPerf's PyTorch models
     "librispeech_conformer": 32_321_792,
     "librispeech_conformer_attention_temperature": 32_321_792,
     "librispeech_conformer_layernorm": 32_317_696,

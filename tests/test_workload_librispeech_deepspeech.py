@@ -23,7 +23,7 @@ from workloads.librispeech_deepspeech.model_pytorch import DeepspeechModel
 
 NAMES = ["librispeech_deepspeech", "librispeech_deepspeech_tanh",
          "librispeech_deepspeech_no_resnet", "librispeech_deepspeech_norm_and_spec_aug"]
-OFFICIAL_PARAMS = {  # official-workloads.md §0, AlgoPerf's PyTorch models
+OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_deepspeech/librispeech_pytorch/models.py, AlgoPerf's PyTorch models
     "librispeech_deepspeech": 18_393_600,
     "librispeech_deepspeech_tanh": 18_393_600,
     "librispeech_deepspeech_no_resnet": 18_393_600,

@@ -24,7 +24,7 @@ from sdk.registry import BaselineEntry
 FRAMEWORKS = ("pytorch", "jax")
 RULESETS = ("external", "self")
 
-# AlgoPerf's baseline batch sizes (algoperf-spec.md §9.1), shared by every baseline; other
+# AlgoPerf's baseline batch sizes (algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py), shared by every baseline; other
 # names raise ValueError so the runner retries with the base workload's name.
 BATCH_SIZES = {
     "criteo1tb": 262_144,

@@ -9,7 +9,7 @@ momentum, as in AlgoPerf's target-setting and paper baselines (``torch.optim.SGD
     b <- β b + g̃                  (b starts at 0)
     θ <- θ - η_t b                (heavy ball; Nesterov: θ <- θ - η_t (g̃ + β b))
 
-Schedule (the target-setting algorithms' shape, ``algoperf-spec.md`` §9.2): a linear warmup
+Schedule (the target-setting algorithms' shape, AlgoPerf's ``algorithms/target_setting_algorithms/``): a linear warmup
 from 0 to ``learning_rate`` over ``warmup_factor * step_hint`` steps, then a linear decay to
 ``end_factor * learning_rate`` over ``decay_steps_factor * (step_hint - warmup)`` steps, then
 constant. Like AlgoPerf's paper baselines the schedule spans the workload's ``step_hint``;

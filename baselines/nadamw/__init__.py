@@ -1,4 +1,4 @@
-"""NAdamW with linear warmup and cosine decay: AlgoPerf's baseline (``algoperf-spec.md`` §9.1).
+"""NAdamW with linear warmup and cosine decay: AlgoPerf's baseline (``algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py``).
 
 Per parameter θ with gradient g at step t (β1 = 1 - one_minus_beta1, ε = 1e-8, λ = weight
 decay, η_t the scheduled learning rate)::

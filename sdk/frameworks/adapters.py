@@ -1,7 +1,7 @@
 """What the runner needs from a framework: setup, device sync, seeding, checkpoints.
 
 ``get_adapter("pytorch")`` or ``get_adapter("jax")``; each imports its framework on first use.
-Checkpoints follow AlgoPerf's content (``algoperf-spec.md`` §3.8): parameters, optimizer state
+Checkpoints follow AlgoPerf's content (``algoperf/checkpoint_utils.py``): parameters, optimizer state
 (PyTorch: the ``state_dict()`` of every value that has one; JAX: element 0 of a
 ``(state, update_fn)`` tuple, or the whole tree), model state, and the runner's bookkeeping.
 They hold tensors and plain data only and are read without unpickling objects

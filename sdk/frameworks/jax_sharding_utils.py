@@ -1,7 +1,7 @@
 """Data/parameter placement helpers with the names of AlgoPerf v0.6's ``jax_sharding_utils``.
 
 Batches are sharded along their first axis over a 1-D mesh named ``'batch'`` and parameters
-are replicated, as in AlgoPerf v0.6 (``algoperf-spec.md`` §2.4).
+are replicated, as in AlgoPerf v0.6 (``algoperf/jax_sharding_utils.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The 4x rule and the v0.5 held-out rule, applied to a times table before ratios are taken.
 
-A base workload keeps its time only if (algoperf-spec.md §7.3, the reference scorer's order):
+A base workload keeps its time only if (AlgoPerf's scoring/performance_profile.py, the reference scorer's order):
 
 1. a held-out variant's time counts only where its base workload reached the target;
 2. every time more than ``cap`` (4) times the fastest submission's on that workload (base or

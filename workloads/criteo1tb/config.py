@@ -101,7 +101,7 @@ class DlrmConfig:
         return self
 
 
-# AlgoPerf's DLRM-small (official-workloads.md §1).
+# AlgoPerf's DLRM-small (algoperf/workloads/criteo1tb/criteo1tb_pytorch/models.py).
 OFFICIAL = DlrmConfig()
 
 # Dev scale: the same structure with every width halved and a table of 2^14 rows (the dev
@@ -116,7 +116,7 @@ DEV = DlrmConfig(vocab_size=16_384, embed_dim=64, mlp_bottom_dims=(256, 128, 64)
                  mlp_top_dims=(512, 512, 256, 128, 1),
                  embedding_init_multiplier=1.0 / OFFICIAL.vocab_size**0.5)
 
-# The official held-out variants (algoperf-spec.md §7.1) at each scale.
+# The official held-out variants (AlgoPerf's algoperf/workloads/criteo1tb/criteo1tb_pytorch/workload.py) at each scale.
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "criteo1tb_layernorm": {"official": {"use_layer_norm": True},
                             "dev": {"use_layer_norm": True}},

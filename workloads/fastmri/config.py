@@ -76,13 +76,13 @@ class UNetConfig:
         return self
 
 
-# AlgoPerf's U-Net (official-workloads.md §2).
+# AlgoPerf's U-Net (algoperf/workloads/fastmri/fastmri_pytorch/models.py).
 OFFICIAL = UNetConfig()
 
 # Dev scale: the same four-level structure with a quarter of the channels (8), on 64x64 images.
 DEV = UNetConfig(num_channels=8)
 
-# The official held-out variants (algoperf-spec.md §7.1) at each scale. fastmri_model_size
+# The official held-out variants (AlgoPerf's algoperf/workloads/fastmri/fastmri_pytorch/workload.py) at each scale. fastmri_model_size
 # doubles the channels and drops a level at both scales.
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "fastmri_model_size": {"official": {"num_channels": 64, "num_pool_layers": 3},

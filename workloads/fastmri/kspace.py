@@ -1,6 +1,6 @@
 """Single-coil k-space, AlgoPerf's column masks and the zero-filled input, in numpy.
 
-One function per step of the official fastMRI input pipeline (official-workloads.md §2):
+One function per step of the official fastMRI input pipeline (AlgoPerf's algoperf/workloads/fastmri/input_pipeline.py):
 ``column_mask`` (centre fraction 0.08, 4x acceleration, random other columns),
 ``zero_filled_magnitude`` (mask, centred inverse FFT scaled by sqrt(H*W), centre crop,
 magnitude) and ``normalise`` (instance mean/std of the zero-filled image, clip to +-6). The dev

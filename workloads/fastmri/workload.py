@@ -29,7 +29,7 @@ from workloads.fastmri import config, data, official_data
 from workloads.fastmri import kspace as ks
 from workloads.fastmri.numbers import DEV_NUMBERS
 
-# Batch sizes: the NAdamW baseline's official fastmri batch (algoperf-spec.md §9.1) and the
+# Batch sizes: the NAdamW baseline's official fastmri batch (AlgoPerf's algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py) and the
 # dev size it maps to; other requests scale proportionally (workloads.common.batching).
 BATCH = {"official_reference": 32, "dev_reference": 8, "dev_eval": 32, "official_eval": 256}
 OFFICIAL_SIZES = {"train": 34_742, "validation": 3_554, "test": 3_581}

@@ -83,7 +83,7 @@ DEV = ResNetConfig(
     stage_depths=(1, 1, 1, 1),
 )
 
-# Official held-out variants (algoperf-spec.md section 7.1) as model changes.
+# Official held-out variants (AlgoPerf's algoperf/workloads/imagenet_resnet/imagenet_pytorch/workload.py) as model changes.
 VARIANTS: dict[str, dict[str, object]] = {
     "imagenet_resnet_silu": {"activation": "silu"},
     "imagenet_resnet_gelu": {"activation": "gelu"},

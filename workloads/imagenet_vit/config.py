@@ -93,7 +93,7 @@ DEV = ViTConfig(
     mlp_dim=256,
 )
 
-# Official held-out variants (algoperf-spec.md section 7.1) as model changes.
+# Official held-out variants (AlgoPerf's algoperf/workloads/imagenet_vit/imagenet_pytorch/workload.py) as model changes.
 VARIANTS: dict[str, dict[str, object]] = {
     "imagenet_vit_glu": {"use_glu": True},
     "imagenet_vit_post_ln": {"post_layer_norm": True},

@@ -64,13 +64,13 @@ class GnnConfig:
         return self
 
 
-# AlgoPerf's model (official-workloads.md §7).
+# AlgoPerf's model (algoperf/workloads/ogbg/ogbg_pytorch/models.py).
 OFFICIAL = GnnConfig()
 
 # Dev scale: the same structure, narrower and shallower, for the dev tasks (see data.TASKS).
 DEV = GnnConfig(num_tasks=32, latent_dim=64, hidden_dims=(64,), num_message_passing_steps=3)
 
-# The official held-out variants (algoperf-spec.md §7.1) at each scale. ogbg_model_size
+# The official held-out variants (AlgoPerf's algoperf/workloads/ogbg/ogbg_pytorch/workload.py) at each scale. ogbg_model_size
 # halves the latent width, doubles the MLP depth and drops 2 of 5 steps; dev keeps the
 # proportions (2 of 3 steps).
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {

@@ -4,7 +4,7 @@ For each task that has at least one 0 label and one 1 label, the average precisi
 the sigmoid probabilities is taken over the *labelled* examples; the metric is the mean over
 those tasks (NaN when there are none). As upstream, the "has a 0 label" check counts the
 missing labels too (they are stored as 0), so a task whose labelled examples are all positive
-gets AP 1.0 instead of being skipped (official-workloads.md §11, quirk 6).
+gets AP 1.0 instead of being skipped (AlgoPerf's algoperf/workloads/ogbg/metrics.py).
 
 AP is sklearn's ``average_precision_score``: the sum over distinct score thresholds (highest
 first) of the recall gained times the precision at that threshold.

@@ -30,7 +30,7 @@ DEV_SIZES = {"train": round(data.NUM_MOLECULES * data.SPLIT_FRACTIONS["train"]),
              "eval_train": 2500, "validation": 2500, "test": 2500}
 OFFICIAL_SIZES = {"train": 350_343, "eval_train": 43_793, "validation": 43_793,
                   "test": 43_793}
-# Batch sizes: the NAdamW baseline's official ogbg batch (algoperf-spec.md §9.1) and the dev
+# Batch sizes: the NAdamW baseline's official ogbg batch (AlgoPerf's algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py) and the dev
 # size it maps to; other requests scale proportionally (workloads.common.batching).
 BATCH = {"official_reference": 512, "dev_reference": 128, "dev_eval": 1024,
          "official_eval": 32_768}
@@ -65,7 +65,7 @@ class OgbgWorkload(FamilyWorkload):
     sizes = {"dev": DEV_SIZES, "official": OFFICIAL_SIZES}
     batch = BATCH
     # Upstream quirk kept for compatibility: the loss is sigmoid BCE, the property says
-    # softmax (algoperf-spec.md §2.4).
+    # softmax (AlgoPerf's algoperf/workloads/ogbg/workload.py).
     loss = spec.LossType.SOFTMAX_CROSS_ENTROPY
     variants, variants_by_scale = config.VARIANTS, True
 

@@ -77,7 +77,7 @@ OFFICIAL = TransformerConfig(shift_per_segment=False)
 DEV = TransformerConfig(vocab_size=1024, d_model=96, num_heads=4, mlp_dim=96,
                         num_encoder_layers=2, num_decoder_layers=2, max_len=64)
 
-# The official held-out variants (algoperf-spec.md §7.1), the same change at both scales.
+# The official held-out variants (AlgoPerf's algoperf/workloads/wmt/wmt_pytorch/workload.py), the same change at both scales.
 VARIANTS: dict[str, dict[str, Any]] = {
     "wmt_post_ln": {"pre_ln": False},
     "wmt_attention_temp": {"attention_temperature": 4.0},

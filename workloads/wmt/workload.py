@@ -29,7 +29,7 @@ DEV_SIZES = {"train": data.SPLIT_SIZES["train"], "eval_train": 100, "validation"
              "test": 300}
 OFFICIAL_SIZES = {"train": 5_906_184, "eval_train": 3_072, "validation": 3_000,
                   "test": 3_003}
-# Batch sizes in rows: the NAdamW baseline's official wmt batch (algoperf-spec.md §9.1) and
+# Batch sizes in rows: the NAdamW baseline's official wmt batch (AlgoPerf's algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py) and
 # the dev size it maps to; other requests scale proportionally (workloads.common.batching).
 # Dev rows hold data.MAX_LEN tokens (official: 256).
 BATCH = {"official_reference": 128, "dev_reference": 32, "dev_eval": 300,

@@ -35,7 +35,7 @@ VOCAB_FILE = "spm_model.vocab"
 _LOADERS = 8  # threads reading an official batch's .npy files
 
 # AlgoPerf's per-bin log-mel normalisation, measured on LibriSpeech (the official front end's
-# constants; official-workloads.md §5, first entries -7.6048 / 3.4353).
+# constants; AlgoPerf's algoperf/workloads/librispeech_conformer/librispeech_pytorch/preprocessor.py, first entries -7.6048 / 3.4353).
 LOGMEL_MEAN = (
     -7.604782, -7.120623, -6.886425, -6.870577, -6.966772, -7.108409, -6.952803, -6.783994,
     -6.619552, -6.487627, -6.412066, -6.394048, -6.424487, -6.399371, -6.515827, -6.713800,

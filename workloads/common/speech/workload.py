@@ -22,9 +22,9 @@ from workloads.common.speech import data, official, text
 # Dev sizes (the data recipe fixes train/validation/test; eval_train is a fixed train subset).
 DEV_SIZES = {"train": data.RECIPE.train, "eval_train": 128,
              "validation": data.RECIPE.validation, "test": data.RECIPE.test}
-# Official sizes (algoperf-spec.md §6.1); eval_train = validation rounded up to the eval batch.
+# Official sizes (AlgoPerf's algoperf/workloads/librispeech_conformer/workload.py); eval_train = validation rounded up to the eval batch.
 OFFICIAL_SIZES = {"train": 263_840, "eval_train": 5_376, "validation": 5_348, "test": 2_472}
-# Batch sizes: the NAdamW baseline's official LibriSpeech batch (algoperf-spec.md §9.1) and
+# Batch sizes: the NAdamW baseline's official LibriSpeech batch (AlgoPerf's algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py) and
 # the dev size it maps to; other requests scale proportionally (workloads.common.batching).
 BATCH = {"official_reference": 256, "dev_reference": 8, "dev_eval": 32,
          "official_eval": 256}
