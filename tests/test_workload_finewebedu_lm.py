@@ -102,3 +102,150 @@ def test_bad_overrides_are_one_sentence() -> None:
         config.make_config("dev", {"width": 3})
     with pytest.raises(PacelineError, match="num_heads"):
         config.make_config("dev", {"num_heads": 3})
+
+
+# ---- the dev corpus ------------------------------------------------------------------------
+@pytest.mark.slow  # parses every standard-library source file
+def test_the_corpus_is_the_python_documentation_split_by_document_name() -> None:
+    from workloads.finewebedu_lm import data
+
+    topics = dict(data.topic_documents())
+    assert "topic:for" in topics and "for" in topics["topic:for"]
+    names = [name for name, _ in data.module_documents()]
+    assert "module:json" in names and not any(".test." in n or "idlelib" in n for n in names)
+    assert data.split_of("module:json") == data.split_of("module:json")
+    splits = {data.split_of(n) for n in names}
+    assert splits == {"train", "validation"}
+
+
+def test_the_bpe_is_byte_level_and_documents_end_in_eos() -> None:
+    from workloads.finewebedu_lm import data
+
+    texts = ["Return the sum of two numbers.", "A list is a mutable sequence. Ünïcode too."]
+    tokenizer = data.train_tokenizer(texts * 20, vocab_size=300)
+    tokens = data.encode(tokenizer, texts)
+    eos = tokenizer.token_to_id(data.EOS_TEXT)
+    assert tokens.dtype == np.uint16 and list(tokens).count(eos) == 2 and tokens[-1] == eos
+    first = list(tokens).index(eos)
+    assert tokenizer.decode([int(t) for t in tokens[:first]]) == texts[0]
+
+
+# ---- windows and batches -------------------------------------------------------------------
+def test_windows_cross_pieces_and_targets_are_the_next_tokens() -> None:
+    from workloads.finewebedu_lm.windows import TokenStream, WindowSplit
+
+    stream = TokenStream([np.arange(0, 7), np.arange(7, 8), np.arange(8, 23)])
+    split = WindowSplit(stream, seq_len=4)
+    assert len(stream) == 23 and split.num_windows == 4  # 23 // 5; the partial last dropped
+    rows = split.rows([1, 3])
+    np.testing.assert_array_equal(rows["inputs"], [[5, 6, 7, 8], [15, 16, 17, 18]])
+    np.testing.assert_array_equal(rows["targets"], [[6, 7, 8, 9], [16, 17, 18, 19]])
+
+
+def test_eval_batches_pad_the_last_batch_with_zero_weights() -> None:
+    from workloads.finewebedu_lm.windows import TokenStream, WindowSplit, eval_windows
+
+    split = WindowSplit(TokenStream([np.arange(50)]), seq_len=4)  # 10 windows
+    batches = list(eval_windows(split, batch_size=4, num_examples=7))
+    assert [b["inputs"].shape for b in batches] == [(4, 4), (4, 4)]
+    assert batches[1]["weights"].sum() == 3 * 4 and batches[1]["weights"][3].sum() == 0
+
+
+def test_training_batches_are_a_seeded_shuffle_of_whole_windows() -> None:
+    from workloads.finewebedu_lm.windows import TokenStream, TrainWindows, WindowSplit
+
+    split = WindowSplit(TokenStream([np.arange(100)]), seq_len=4)
+    a, b = TrainWindows(split, 3, seed=7), TrainWindows(split, 3, seed=7)
+    first = [next(a)["inputs"] for _ in range(7)]
+    np.testing.assert_array_equal(np.concatenate(first), np.concatenate(
+        [next(b)["inputs"] for _ in range(7)]))
+    starts = sorted(int(row[0]) for row in np.concatenate(first)[:20])
+    assert starts == list(range(0, 100, 5))  # each window once per epoch
+    assert "weights" not in next(a)
+
+
+# ---- the official data: AlgoPerf's save_to_disk folders --------------------------------------
+def write_shards(folder, rows_per_shard: list[list[list[int]]], listed: bool = True) -> None:
+    """A Hugging Face ``save_to_disk`` folder: Arrow IPC stream shards with ``input_ids``."""
+    import json
+
+    import pyarrow as pa
+
+    folder.mkdir(parents=True)
+    names = []
+    for i, rows in enumerate(rows_per_shard):
+        name = f"data-{i:05d}-of-{len(rows_per_shard):05d}.arrow"
+        table = pa.table({"input_ids": pa.array(rows, pa.list_(pa.int32()))})
+        with pa.OSFile(str(folder / name), "wb") as sink, \
+                pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=2)
+        names.append({"filename": name})
+    if listed:
+        (folder / "state.json").write_text(json.dumps({"_data_files": names}))
+    (folder / "dataset_info.json").write_text("{}")
+
+
+def official_tokens(start: int, lengths: list[int]) -> list[list[int]]:
+    out = []
+    for n in lengths:
+        out.append(list(range(start, start + n)))
+        start += n
+    return out
+
+
+@pytest.fixture()
+def official_dir(tmp_path):
+    """train: 3 shards, 2,100 tokens; val: 1 shard, 3,075 tokens (3 windows of 1,025)."""
+    write_shards(tmp_path / "train", [official_tokens(0, [700, 300]),
+                                      official_tokens(1000, [600]),
+                                      official_tokens(1600, [250, 250])])
+    write_shards(tmp_path / "val", [official_tokens(0, [1000, 2075])], listed=False)
+    return tmp_path
+
+
+def test_official_reader_streams_the_shards_in_order(official_dir) -> None:
+    from workloads.finewebedu_lm import official_data
+
+    stream = official_data.token_stream(official_dir, "train")
+    assert len(stream) == 2100
+    np.testing.assert_array_equal(stream.take(990, 20), np.arange(990, 1010))
+    assert official_data.check(official_dir) == []
+    assert official_data.token_stream(official_dir, "validation").take(3000, 3).tolist() == [
+        3000, 3001, 3002]
+
+
+def test_official_check_names_what_is_missing(tmp_path) -> None:
+    from workloads.finewebedu_lm import official_data
+
+    write_shards(tmp_path / "finewebedu" / "train", [official_tokens(0, [10])])
+    (tmp_path / "finewebedu" / "train" / "data-00000-of-00001.arrow").unlink()
+    missing = official_data.check(tmp_path)
+    assert len(missing) == 2 and "data-00000-of-00001.arrow" in missing[0]
+    assert "val" in missing[1]
+    with pytest.raises(PacelineError, match="No finewebedu_lm validation shards"):
+        official_data.token_stream(tmp_path, "validation")
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "jax"])
+def test_official_workload_reads_test_written_shards(official_dir, framework: str) -> None:
+    from sdk.registry import workloads
+
+    w = workloads().create("finewebedu_lm", "official", framework, ruleset_version="latest")
+    assert (w.eval_batch_size, w.num_eval_train_examples, w.num_validation_examples) == (
+        256, 10_000, 100_000)
+    assert (w.target_metric_name, w.validation_target_value) == ("ppl", 22.2995)
+    batches = list(w._eval_batches("validation", 100_000, 4, str(official_dir)))
+    assert len(batches) == 1 and batches[0]["inputs"].shape == (4, 1024)
+    assert batches[0]["weights"].sum() == 3 * 1024
+    np.testing.assert_array_equal(batches[0]["targets"][2, :3], [2051, 2052, 2053])
+    train = w._numpy_train_batches(np.array([0, 1], np.uint32), str(official_dir), 2)
+    assert next(train)["inputs"].shape == (2, 1024)
+
+
+def test_official_numbers_exist_only_in_the_rules_that_have_the_workload() -> None:
+    from sdk.registry import workloads
+
+    cls = workloads().workload_class("finewebedu_lm", "official", "pytorch")
+    assert cls.numbers_for("a100-2026").step_hint == 72_000
+    with pytest.raises(PacelineError, match="Rules 0.5 have no finewebedu_lm"):
+        cls.numbers_for("0.5")

@@ -25,7 +25,7 @@ from workloads.finewebedu_lm.windows import TokenStream, TrainWindows, WindowSpl
 
 # Windows of seq_len + 1 tokens. Dev: train is every window of the prepared corpus; the
 # evaluations read the first windows of each split (a tenth of a run's time at most).
-DEV_SIZES = {"eval_train": 128, "validation": 256}
+DEV_SIZES = {"eval_train": 64, "validation": 128}
 # AlgoPerf algoperf/workloads/finewebedu_lm/workload.py; no test split.
 OFFICIAL_SIZES = {"train": 8_749_870, "eval_train": 10_000, "validation": 100_000}
 # Batch sizes in windows: the baselines' official finewebedu_lm batch (AlgoPerf's
