@@ -36,6 +36,10 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("librispeech_deepspeech_no_resnet", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_tanh", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_norm_and_spec_aug", "pytorch"): 18_392_576,
+    # decoder-only LM, 12 layers of width 1024, tied GPT-2 embedding:
+    # algoperf/workloads/finewebedu_lm/finewebedu_lm_pytorch/models.py (and _jax/models.py)
+    ("finewebedu_lm", "pytorch"): 252_815_372,
+    ("finewebedu_lm", "jax"): 252_815_372,
     # U-Net: algoperf/workloads/fastmri/fastmri_pytorch/models.py
     ("fastmri", "pytorch"): 7_756_097,
     ("fastmri_model_size", "pytorch"): 7_692_929,

@@ -242,10 +242,20 @@ def test_official_workload_reads_test_written_shards(official_dir, framework: st
     assert next(train)["inputs"].shape == (2, 1024)
 
 
-def test_official_numbers_exist_only_in_the_rules_that_have_the_workload() -> None:
+def test_official_numbers_are_the_2026_rules() -> None:
     from sdk.registry import workloads
 
     cls = workloads().workload_class("finewebedu_lm", "official", "pytorch")
     assert cls.numbers_for("a100-2026").step_hint == 72_000
-    with pytest.raises(PacelineError, match="Rules 0.5 have no finewebedu_lm"):
-        cls.numbers_for("0.5")
+    assert cls.numbers_for("0.5") == cls.numbers_for("a100-2026")  # older rules lack it
+
+
+@pytest.mark.parametrize("version, included", [("0.5", False), ("0.6", False),
+                                               ("a100-2026", True), ("latest", True)])
+def test_the_dev_suite_of_the_2026_rules_only_includes_it(version: str, included: bool) -> None:
+    from sdk.rulesets import get_ruleset, resolve_version
+    from sdk.run_context import resolve_workloads
+
+    rules = get_ruleset(resolve_version(version))
+    suite = resolve_workloads(["suite"], "dev", rules.base_workloads)
+    assert ("finewebedu_lm" in suite) is included

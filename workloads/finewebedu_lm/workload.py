@@ -16,7 +16,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from sdk.rulesets import WorkloadNumbers
+from sdk.rulesets import LATEST, WorkloadNumbers, get_ruleset, resolve_version
 from workloads.common.batching import data_seed
 from workloads.common.family import FamilyWorkload
 from workloads.finewebedu_lm import config, data, official_data
@@ -63,20 +63,14 @@ class FinewebeduLmWorkload(FamilyWorkload):
 
     @classmethod
     def numbers_for(cls, version: str) -> WorkloadNumbers:
-        """Official: the rules' numbers (a100-2026 on; earlier versions lack the workload).
-        Dev: one calibrated table, whatever the version (only a100-2026's suite holds it)."""
+        """One table for every version: the calibrated one at dev scale; at official scale
+        the rules' numbers, those of the newest rules for a version that predates the
+        workload (0.5, 0.6). Only the suites of rules that hold it (a100-2026) include it."""
         if cls.scale == "dev":
             return cls.dev_numbers[cls.name]
-        if cls.name not in cls._ruleset_workloads(version):
-            raise PacelineError(f"Rules {version} have no {cls.name}; use --ruleset-version "
-                                "latest.")
+        if cls.name not in get_ruleset(version).workloads:
+            version = resolve_version(LATEST)
         return cls.official_numbers(version)
-
-    @staticmethod
-    def _ruleset_workloads(version: str) -> Any:
-        from sdk.rulesets import get_ruleset
-
-        return get_ruleset(version).workloads
 
     def _make_config(self) -> config.LmConfig:
         vocab = data.VOCAB_SIZE if self.scale == "dev" else None
