@@ -45,6 +45,16 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("fastmri_model_size", "pytorch"): 7_692_929,
     ("fastmri_tanh", "pytorch"): 7_756_097,
     ("fastmri_layernorm", "pytorch"): 7_761_985,
+    # DLRM-small and DLRMResNet: algoperf/workloads/criteo1tb/criteo1tb_pytorch/models.py
+    # (and criteo1tb_jax/models.py)
+    ("criteo1tb", "pytorch"): 539_267_457,
+    ("criteo1tb", "jax"): 539_267_457,
+    ("criteo1tb_layernorm", "pytorch"): 539_275_137,
+    ("criteo1tb_layernorm", "jax"): 539_275_137,
+    ("criteo1tb_resnet", "pytorch"): 538_121_473,
+    ("criteo1tb_resnet", "jax"): 538_121_473,
+    ("criteo1tb_embed_init", "pytorch"): 539_267_457,
+    ("criteo1tb_embed_init", "jax"): 539_267_457,
 }
 
 OFFICIAL = [(name, fw) for name in workloads().names()
