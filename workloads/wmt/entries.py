@@ -4,16 +4,20 @@ from workloads.common.variants import Row, register_family
 
 ROWS = (
     Row("wmt", "encoder-decoder Transformer translating a generated language into English (BLEU)",
-        {"dev": {"pytorch": "WmtPyTorchDev"}, "official": {"pytorch": "WmtPyTorchOfficial"}}),
+        {"dev": {"pytorch": "WmtPyTorchDev"},
+         "official": {"pytorch": "WmtPyTorchOfficial", "jax": "WmtJaxOfficial"}}),
     Row("wmt_post_ln", "wmt with post-LayerNorm layers",
         {"dev": {"pytorch": "WmtPostLnPyTorchDev"},
-         "official": {"pytorch": "WmtPostLnPyTorchOfficial"}}),
+         "official": {"pytorch": "WmtPostLnPyTorchOfficial",
+                      "jax": "WmtPostLnJaxOfficial"}}),
     Row("wmt_attention_temp", "wmt with attention temperature 4",
         {"dev": {"pytorch": "WmtAttentionTempPyTorchDev"},
-         "official": {"pytorch": "WmtAttentionTempPyTorchOfficial"}}),
+         "official": {"pytorch": "WmtAttentionTempPyTorchOfficial",
+                      "jax": "WmtAttentionTempJaxOfficial"}}),
     Row("wmt_glu_tanh", "wmt with tanh-GLU feed-forward blocks",
         {"dev": {"pytorch": "WmtGluTanhPyTorchDev"},
-         "official": {"pytorch": "WmtGluTanhPyTorchOfficial"}}),
+         "official": {"pytorch": "WmtGluTanhPyTorchOfficial",
+                      "jax": "WmtGluTanhJaxOfficial"}}),
 )
 
 register_family("wmt", ROWS, prepare="workloads.wmt.data:prepare",
