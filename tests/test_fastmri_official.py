@@ -97,8 +97,38 @@ def test_official_pytorch_models_have_algoperfs_parameter_counts(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_official_numbers_are_the_rulesets(name):
-    w = workloads().create(name, "official", "pytorch")
+def test_official_jax_models_have_algoperfs_parameter_counts(name):
+    import jax
+
+    w = workloads().create(name, "official", "jax")
+    # traced, never executed: shapes only
+    params = jax.eval_shape(lambda rng: w.init_model_fn(rng)[0], jax.random.PRNGKey(0))
+    assert sum(leaf.size for leaf in jax.tree_util.tree_leaves(params)) == OFFICIAL_PARAMS[name]
+    assert "Conv_0" in params and w.is_output_params("Conv_0")
+
+
+def test_official_jax_dropout_is_a_no_op_as_upstream():
+    import jax
+
+    w = workloads().create("fastmri", "official", "jax")
+    params, state = w.init_model_fn(jax.random.PRNGKey(0))
+    batch = {"inputs": jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32))}
+    train, _ = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN,
+                          jax.random.PRNGKey(2), True, dropout_rate=0.5)
+    evaluated, _ = w.model_fn(params, batch, state, spec.ForwardPassMode.EVAL, None, False)
+    np.testing.assert_array_equal(np.asarray(train), np.asarray(evaluated))
+    dev = workloads().create("fastmri", "dev", "jax")
+    params, state = dev.init_model_fn(jax.random.PRNGKey(0))
+    train, _ = dev.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN,
+                            jax.random.PRNGKey(2), True, dropout_rate=0.5)
+    evaluated, _ = dev.model_fn(params, batch, state, spec.ForwardPassMode.EVAL, None, False)
+    assert not np.allclose(np.asarray(train), np.asarray(evaluated))  # dev scale applies it
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "jax"])
+@pytest.mark.parametrize("name", NAMES)
+def test_official_numbers_are_the_rulesets(name, framework):
+    w = workloads().create(name, "official", framework)
     for version in ("0.5", "0.6"):
         assert w.numbers_for(version) == get_ruleset(version).workloads[name]
     assert w.eval_batch_size == 256 and w.effective_batch_size(32) == 32
@@ -157,16 +187,17 @@ def test_splits_follow_upstream(official_dir):
     assert batch["volume_max"].tolist() == maxima
 
 
-def test_the_workload_counts_the_folders_slices(official_dir):
-    w = workloads().create("fastmri", "official", "pytorch")
+@pytest.mark.parametrize("framework", ["pytorch", "jax"])
+def test_the_workload_counts_the_folders_slices(official_dir, framework):
+    w = workloads().create("fastmri", "official", framework)
     queue = w._build_input_queue(np.array([3, 4], np.uint32), "train", str(official_dir), 4)
     batch = next(queue)
-    assert batch["inputs"].shape == (4, SMALL_TARGET, SMALL_TARGET)
+    assert tuple(batch["inputs"].shape) == (4, SMALL_TARGET, SMALL_TARGET)
     assert (w.num_train_examples, w.num_validation_examples, w.num_test_examples,
             w.num_eval_train_examples) == (5, 100, 2, 5)
     evals = list(w._build_input_queue(np.array([0, 0], np.uint32), "validation",
                                       str(official_dir), 256))
-    assert len(evals) == 1 and evals[0]["weights"].sum() == 100
+    assert len(evals) == 1 and float(evals[0]["weights"].sum()) == 100
     # validation and test share one fixed mask (seed 0) per k-space width, as upstream
     arrays = w._eval_arrays("test", str(official_dir))
     fixed = official_data.load_index(official_dir)["test"].examples(
@@ -242,6 +273,55 @@ def data_selection(workload, input_queue, optimizer_state, current_param_contain
     return next(input_queue)
 '''
 
+JAX_SUBMISSION = '''
+import functools
+
+import jax
+import optax
+from algoperf import spec
+
+
+def get_batch_size(workload_name):
+    return 2
+
+
+def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
+    opt = optax.adam(1e-3)
+    return opt.init(model_params), opt.update
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _step(workload, update_fn, opt_state, params, batch, rng):
+    def loss_of(p):
+        out, _ = workload.model_fn(p, batch, None, spec.ForwardPassMode.TRAIN, rng, True)
+        loss = workload.loss_fn(batch["targets"], out, batch.get("weights"))
+        return loss["summed"] / loss["n_valid_examples"]
+
+    updates, opt_state = update_fn(jax.grad(loss_of)(params), opt_state, params)
+    return opt_state, optax.apply_updates(params, updates)
+
+
+def update_params(workload, current_param_container, current_params_types, model_state,
+                  hyperparameters, batch, loss_type, optimizer_state, eval_results,
+                  global_step, rng):
+    assert loss_type == spec.LossType.MEAN_ABSOLUTE_ERROR
+    opt_state, update_fn = optimizer_state
+    opt_state, params = _step(workload, update_fn, opt_state, current_param_container, batch,
+                              rng)
+    return (opt_state, update_fn), params, model_state
+
+
+def prepare_for_eval(workload, current_param_container, current_params_types, model_state,
+                     hyperparameters, loss_type, optimizer_state, eval_results, global_step,
+                     rng):
+    return optimizer_state, current_param_container, model_state
+
+
+def data_selection(workload, input_queue, optimizer_state, current_param_container,
+                   model_state, hyperparameters, global_step, rng):
+    return next(input_queue)
+'''
+
 ALGOPERF_FASTMRI_COLUMNS = {"global_step", "score", "accumulated_submission_time",
                             "train/ssim", "train/loss", "validation/ssim", "validation/loss",
                             "validation/num_examples", "test/ssim", "test/loss",
@@ -289,6 +369,13 @@ def test_paceline_run_official_pytorch(tmp_path, official_dir):
 def test_paceline_run_official_pytorch_variants(tmp_path, official_dir, name):
     assert run_official(tmp_path, official_dir, name, "pytorch", TORCH_SUBMISSION) == 0
     check_trial_logs(tmp_path, name, "pytorch")
+
+
+@pytest.mark.slow  # a whole trial process: JAX compilation and two full evaluations
+@pytest.mark.parametrize("name", NAMES)
+def test_paceline_run_official_jax(tmp_path, official_dir, name):
+    assert run_official(tmp_path, official_dir, name, "jax", JAX_SUBMISSION) == 0
+    check_trial_logs(tmp_path, name, "jax")
 
 
 def test_official_run_without_usable_data_is_one_sentence(tmp_path, capsys):

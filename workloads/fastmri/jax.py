@@ -1,7 +1,9 @@
-"""fastmri in JAX/Flax (dev scale): the workload class; the registry rows
+"""fastmri in JAX/Flax (both scales): the workload class; the registry rows
 (``entries.py``) make the classes of the base workload and its official variants.
 
     paceline run --workload fastmri --framework jax --submission nadamw
+    paceline run --workload fastmri --framework jax --scale official --data-dir DIR \
+        --submission nadamw
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ class FastMriJaxWorkload(JaxWorkloadMixin, FastMriWorkload):
 
     def is_output_params(self, param_key: spec.ParameterKey) -> bool:
         return param_key == "Conv_0"
+
+    def _dropout_rate(self, dropout_rate: Any) -> Any:
+        """Official scale: 0, whatever is asked. Upstream's JAX U-Net at HEAD never passes
+        the rate on to its conv blocks (AlgoPerf algoperf/workloads/fastmri/fastmri_jax/
+        models.py), so dropout is a no-op in the official JAX workload; dev scale applies it."""
+        if self.scale != "dev":
+            return 0.0
+        return super()._dropout_rate(dropout_rate)
 
     def loss_fn(self, label_batch: jax.Array, logits_batch: jax.Array,
                 mask_batch: jax.Array | None = None,
