@@ -259,3 +259,27 @@ def test_the_dev_suite_of_the_2026_rules_only_includes_it(version: str, included
     rules = get_ruleset(resolve_version(version))
     suite = resolve_workloads(["suite"], "dev", rules.base_workloads)
     assert ("finewebedu_lm" in suite) is included
+
+
+# ---- loss and perplexity -------------------------------------------------------------------
+def test_loss_is_per_token_cross_entropy_the_same_in_both_frameworks() -> None:
+    from sdk.registry import workloads
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 5, 11)).astype(np.float32)
+    labels = rng.integers(0, 11, (2, 5))
+    weights = np.ones((2, 5), np.float32)
+    weights[1, 3:] = 0.0
+    pt = workloads().create("finewebedu_lm", "dev", "pytorch")
+    jx = workloads().create("finewebedu_lm", "dev", "jax")
+    a = pt.loss_fn(torch.from_numpy(labels), torch.from_numpy(logits), torch.from_numpy(weights),
+                   label_smoothing=0.1)
+    b = jx.loss_fn(jnp.asarray(labels), jnp.asarray(logits), jnp.asarray(weights), 0.1)
+    assert float(a["n_valid_examples"]) == float(b["n_valid_examples"]) == 8
+    np.testing.assert_allclose(float(a["summed"]), float(b["summed"]), rtol=1e-5)
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    plain = -np.take_along_axis(log_p, labels[..., None], -1)[..., 0]
+    plain_loss = pt.loss_fn(torch.from_numpy(labels), torch.from_numpy(logits))["summed"]
+    np.testing.assert_allclose(float(plain_loss), plain.sum(), rtol=1e-5)
+    metrics = pt._finalize_metrics({"loss": 2.0 * 8, "num_examples": 8.0}, 2)
+    assert metrics == {"loss": 2.0, "ppl": pytest.approx(math.exp(2.0))}
