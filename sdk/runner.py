@@ -100,7 +100,7 @@ class TrialResult:
     budget_sec: float
     target_metric: str
     validation_target: float
-    test_target: float
+    test_target: float | None  # None: the rules set no test target (finewebedu_lm)
     reached_validation_target: bool
     reached_test_target: bool
     time_to_target_sec: float | None
