@@ -326,8 +326,8 @@ def test_numbers_tables_for_both_ruleset_versions():
     for name in NAMES:
         w05, w06 = _workload(name), _workload(name, ruleset_version="0.6")
         assert w05.target_metric_name == "mean_average_precision" and not w05.metric_minimized
-        assert w06.max_allowed_runtime_sec == pytest.approx(0.65 * w05.max_allowed_runtime_sec,
-                                                            abs=0.01)
+        assert w06.max_allowed_runtime_sec == pytest.approx(
+            w05.max_allowed_runtime_sec * 0.65 * 1.109, abs=0.01)  # step-hint ratio x share
         assert w06.step_hint == int(w05.step_hint * (52_000 / 80_000))
         # both are mAPs; the test target (the worst test mAP of the reaching reruns) may
         # lie on either side of the validation target (ogbg_silu's does)

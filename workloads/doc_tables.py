@@ -63,7 +63,8 @@ def source(name: str) -> str:
 
 
 def _target(n) -> str:
-    return f"{n.validation_target_value:g} / {n.test_target_value:g}"
+    test = "none" if n.test_target_value is None else f"{n.test_target_value:g}"
+    return f"{n.validation_target_value:g} / {test}"
 
 
 def index_table() -> str:

@@ -3,52 +3,68 @@
 Dev workloads calibrate their v0.5 numbers with the target-setting procedure
 (``paceline targets``); their numbers under every later version follow from what the benchmark
 changed for the official workloads in that version, read from :mod:`sdk.rulesets` so the two
-never drift apart. Targets and eval periods stay the calibrated ones.
+never drift apart. Targets stay the calibrated ones.
 
-- **Same hardware as v0.5** (v0.6, PR #838: 8x V100 both): the dev budget scales by the
-  official budget ratio (new / v0.5) and the step hint by the official step-hint ratio.
-- **Other hardware** (a100-2026, PR #904: 4x A100): official seconds of two machines do not
-  compare (over v0.5, criteo1tb's budget grew by 16% and wmt's fell by 67%, with v0.6's step
-  hints), and the dev machine did not change, so the budget scales by the step-hint ratio, the
-  rules' hardware-free measure of how much training a budget buys. For a100-2026 this gives
-  v0.6's dev budgets and step hints to within rounding. (a100-2026 also set the official eval
-  periods to a 25th of the budget for all but finewebedu_lm; the dev eval periods were
-  calibrated for the dev budgets, about 6 to 18 evals per budget, so they are kept.)
+- **Step hint**: scales by the official step-hint ratio (new / v0.5).
+- **Budget**: buys the same training as the official budget. A step hint is "the steps the
+  baseline can take in the budget", and v0.5's dev and official numbers both are that, but
+  later rules kept the step hints while code and hardware changed, so the official budget of
+  a version buys a measured *step share* of the step hint (the NAdamW baseline's steps in the
+  budget over the step hint, from the published logs: ``sdk.rulesets.BASELINE_STEP_SHARES``).
+  The dev budget buys the same share of dev reference steps: it scales by the step-hint ratio
+  times the share. Official seconds themselves never enter, so budgets of other hardware
+  (a100-2026's 4x A100) need no conversion.
+- **Eval period**: where the version kept the official eval period (v0.6), the dev one keeps
+  its calibrated value, shortened where needed to give the target-setting procedure's minimum
+  of 10 evals per budget (a budget that shrank would otherwise see one or two evals); where
+  the version set the period anew as a share of the budget (a100-2026: a 25th), the dev
+  period is the same share of the dev budget.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from sdk.rulesets import VERSIONS, WorkloadNumbers, base_workload_name, get_ruleset
 
+# The target-setting procedure's floor on evals per budget (workloads/target_setting/procedure.py)
+MIN_EVALS_PER_BUDGET = 10
+
 
 def official_ratios(workload: str, version: str) -> tuple[float, float]:
-    """(budget ratio, step-hint ratio) of ``version`` over v0.5 for an official workload.
-
-    The budget ratio is the step-hint ratio when ``version``'s budgets are seconds of other
-    hardware than v0.5's (see the module docstring).
-    """
+    """(budget ratio, step-hint ratio) of ``version``'s dev numbers over v0.5's."""
     base = base_workload_name(workload)
     old_table, new_table = get_ruleset("0.5"), get_ruleset(version)
-    old, new = old_table.workloads[base], new_table.workloads[base]
-    hint_ratio = new.step_hint / old.step_hint
-    if new_table.hardware != old_table.hardware:
-        return hint_ratio, hint_ratio
-    return new.max_allowed_runtime_sec / old.max_allowed_runtime_sec, hint_ratio
+    hint_ratio = new_table.workloads[base].step_hint / old_table.workloads[base].step_hint
+    share_ratio = new_table.baseline_step_share(base) / old_table.baseline_step_share(base)
+    return hint_ratio * share_ratio, hint_ratio
+
+
+def dev_eval_period(workload: str, version: str, v05: WorkloadNumbers, budget: float) -> float:
+    """The dev eval period of ``version`` for a dev budget (see the module docstring)."""
+    base = base_workload_name(workload)
+    old = get_ruleset("0.5").workloads[base]
+    new = get_ruleset(version).workloads[base]
+    if new.eval_period_time_sec == old.eval_period_time_sec:
+        # rounded down to the hundredth, so the budget holds at least the minimum evals
+        return min(v05.eval_period_time_sec, math.floor(budget / MIN_EVALS_PER_BUDGET * 100) / 100)
+    return round(budget * new.eval_period_time_sec / new.max_allowed_runtime_sec, 2)
 
 
 def dev_numbers_by_version(workload: str, v05: WorkloadNumbers) -> dict[str, WorkloadNumbers]:
-    """``{version: v05 with that version's official budget and step-hint ratios}``.
+    """``{version: v05 with that version's budget, step hint and eval period}``.
 
     One entry per version of :data:`sdk.rulesets.VERSIONS`; "0.5" is ``v05`` itself.
     """
     out = {"0.5": v05}
     for version in VERSIONS[1:]:
         budget_ratio, hint_ratio = official_ratios(workload, version)
+        budget = round(v05.max_allowed_runtime_sec * budget_ratio, 2)
         out[version] = replace(
             v05,
-            max_allowed_runtime_sec=round(v05.max_allowed_runtime_sec * budget_ratio, 2),
+            max_allowed_runtime_sec=budget,
+            eval_period_time_sec=dev_eval_period(workload, version, v05, budget),
             step_hint=int(v05.step_hint * hint_ratio),
         )
     return out

@@ -1,8 +1,8 @@
 """Dev-scale ruleset numbers of ``fastmri`` and its official variants.
 
 Each workload's v0.5 numbers sit in a generated block that ``paceline targets <name> --scale
-dev --write`` rewrites (docs/targets.md); v0.6 follows from the official v0.5 -> v0.6 budget
-and step-hint ratios, which halve the fastmri budget and step hint. calibration.json beside
+dev --write`` rewrites (docs/targets.md); later versions follow from their
+official step hints and measured baseline step shares (workloads/common/numbers.py). calibration.json beside
 this file records the runs behind them.
 """
 

@@ -1,8 +1,8 @@
 """Dev-scale ruleset numbers of ``imagenet_vit`` and its official variants.
 
 Each workload's v0.5 numbers sit in a generated block that ``paceline targets <name> --scale
-dev --write`` rewrites (docs/targets.md); v0.6 follows from the official v0.5 -> v0.6 budget
-and step-hint ratios. Variants keep the base workload's budget, eval period and step hint, as
+dev --write`` rewrites (docs/targets.md); later versions follow from their
+official step hints and measured baseline step shares (workloads/common/numbers.py). Variants keep the base workload's budget, eval period and step hint, as
 AlgoPerf's variants do; only their targets are their own.
 
 calibration.json in this folder records the runs behind the numbers.

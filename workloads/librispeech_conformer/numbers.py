@@ -1,8 +1,8 @@
 """Dev-scale ruleset numbers of ``librispeech_conformer`` and its official variants.
 
 Each workload's v0.5 numbers sit in a generated block that ``paceline targets <name> --scale
-dev --write`` rewrites (docs/targets.md); v0.6 follows from the official v0.5 -> v0.6 budget
-and step-hint ratios. The base workload's numbers come from ``paceline targets`` on the quiet
+dev --write`` rewrites (docs/targets.md); later versions follow from their
+official step hints and measured baseline step shares (workloads/common/numbers.py). The base workload's numbers come from ``paceline targets`` on the quiet
 2-core development machine (command, machine and runs in calibration.json beside this file);
 the variants' blocks were synced from the base by ``--write`` (same budget, eval period and
 step hint; the base's targets until their own run).

@@ -1,0 +1,60 @@
+"""How much training an official budget buys, measured from published logs.
+
+AlgoPerf defines a workload's ``step_hint`` as the approximate number of steps the baseline can
+take in the allowed runtime (``algoperf/spec.py``, ``Workload.step_hint``). Its v0.5 numbers
+were set that way (budget = 4/3 of the target-setting runtime, whose schedules spanned 3/4 of
+the step hint), but later rules kept those step hints while the code and the hardware changed:
+on v0.6's 8x V100 the NAdamW baseline takes 2.8 step hints' worth of fastMRI steps in the
+budget and 0.17 of the Conformer's; on 2026's 4x A100 0.2 to 1.1. The *step share* of a
+workload is that measured number: the baseline's steps per second of submission time (the
+first eval's interval, which holds compilation, left out) times the budget, over the step
+hint. Dev budgets buy the same share of dev reference steps (``workloads/common/numbers.py``).
+
+    python benchmarks/bench_step_share.py LOGS/submission [LOGS/submission ...]
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from sdk.scoring.reader import TrialDir, csv_state, find_submissions, read_meta
+
+BUDGET_KEY = "workload.max_allowed_runtime_sec"
+HINT_KEY = "workload.step_hint"
+
+
+def trial_step_share(trial: TrialDir) -> float | None:
+    """The share of the step hint this trial's step rate fills in its budget (None: unknown)."""
+    meta = read_meta(trial)
+    if not meta or csv_state(trial) != "ok" or BUDGET_KEY not in meta or HINT_KEY not in meta:
+        return None
+    with open(trial.csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) < 3:
+        return None
+    first, last = rows[1], rows[-1]
+    steps = int(last["global_step"]) - int(first["global_step"])
+    seconds = (float(last["accumulated_submission_time"])
+               - float(first["accumulated_submission_time"]))
+    if steps <= 0 or seconds <= 0:
+        return None
+    return steps / seconds * float(meta[BUDGET_KEY]) / float(meta[HINT_KEY])
+
+
+def step_shares(paths: Sequence[str | Path]) -> dict[str, list[float]]:
+    """``{workload: [share of every trial that has one]}`` over the submissions in ``paths``."""
+    out: dict[str, list[float]] = {}
+    for tree in find_submissions(paths):
+        for trial in tree.trials:
+            share = trial_step_share(trial)
+            if share is not None:
+                out.setdefault(trial.workload, []).append(share)
+    return dict(sorted(out.items()))
+
+
+def median_step_shares(paths: Sequence[str | Path], digits: int = 3) -> dict[str, float]:
+    """``{workload: median share}``, rounded to ``digits`` decimals."""
+    return {w: round(statistics.median(v), digits) for w, v in step_shares(paths).items()}
