@@ -156,5 +156,5 @@ def test_paceline_run_official_full_model(tmp_path):
     assert len(trials) == 1, trials
     with open(trials[0] / "eval_measurements.csv") as f:
         rows = list(csv.DictReader(f))
-    assert rows[-1]["global_step"] == "3" and rows[-1]["validation/num_examples"] == "2"
+    assert rows[-1]["global_step"] == "3" and rows[-1]["validation/num_examples"] == "3000"
     assert 0.0 <= float(rows[-1]["validation/bleu"]) <= 100.0
