@@ -40,11 +40,15 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     # algoperf/workloads/finewebedu_lm/finewebedu_lm_pytorch/models.py (and _jax/models.py)
     ("finewebedu_lm", "pytorch"): 252_815_372,
     ("finewebedu_lm", "jax"): 252_815_372,
-    # U-Net: algoperf/workloads/fastmri/fastmri_pytorch/models.py
+    # U-Net: algoperf/workloads/fastmri/fastmri_pytorch/models.py (and fastmri_jax/models.py)
     ("fastmri", "pytorch"): 7_756_097,
+    ("fastmri", "jax"): 7_756_097,
     ("fastmri_model_size", "pytorch"): 7_692_929,
+    ("fastmri_model_size", "jax"): 7_692_929,
     ("fastmri_tanh", "pytorch"): 7_756_097,
+    ("fastmri_tanh", "jax"): 7_756_097,
     ("fastmri_layernorm", "pytorch"): 7_761_985,
+    ("fastmri_layernorm", "jax"): 7_761_985,
     # DLRM-small and DLRMResNet: algoperf/workloads/criteo1tb/criteo1tb_pytorch/models.py
     # (and criteo1tb_jax/models.py)
     ("criteo1tb", "pytorch"): 539_267_457,
