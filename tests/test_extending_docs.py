@@ -122,6 +122,7 @@ def test_a_module_in_a_strategies_package_is_found_by_name(
     (package / "random_search.py").write_text(
         module.replace('"my_searches:', '"my_strategies.random_search:'))
     monkeypatch.syspath_prepend(str(tmp_path))
+    registry.search_strategies().names()  # the built-in ones, loaded before the copy is made
     monkeypatch.setattr(registry._SEARCH_STRATEGIES, "entries",
                         dict(registry._SEARCH_STRATEGIES.entries))
     assert importlib.import_module("my_strategies").MODULES == ["my_strategies.random_search"]
