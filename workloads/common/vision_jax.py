@@ -103,7 +103,8 @@ class JaxImageWorkloadMixin(JaxClassifierMixin):
     """
 
     def _sample_input(self) -> jax.Array:
-        return jnp.zeros((2, IMAGE_SIZE, IMAGE_SIZE, self.model_config.in_channels), jnp.float32)
+        size = IMAGE_SIZE if self.scale == "dev" else self.official_image_size
+        return jnp.zeros((2, size, size, self.model_config.in_channels), jnp.float32)
 
     def _init_variables(self, rng: spec.RandomState) -> tuple[Any, Any]:
         """Parameters and, for batch-norm models, ``batch_stats`` (inference-mode init)."""

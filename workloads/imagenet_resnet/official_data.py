@@ -1,11 +1,15 @@
-"""The official ImageNet data of ``imagenet_resnet`` and ``imagenet_vit`` (PyTorch path), as
-AlgoPerf's ``datasets/dataset_setup.py --dataset imagenet --framework pytorch`` leaves it:
+"""The official ImageNet data of ``imagenet_resnet`` and ``imagenet_vit``, as AlgoPerf's
+``datasets/dataset_setup.py --dataset imagenet`` leaves it. PyTorch (``--framework pytorch``,
+``<data-dir>`` = its ``imagenet/pytorch`` folder):
 
     <data-dir>/train/<synset>/*.JPEG           1,281,167 images in 1,000 class folders
     <data-dir>/val/<synset>/*.JPEG             50,000 images (sorted into folders by valprep.sh)
     <data-dir>/imagenet_v2/matched-frequency/3.0.0/*.tfrecord*   ImageNet-v2 (TFDS), the test set
 
-``<data-dir>`` is the ``imagenet/pytorch`` folder of AlgoPerf's data directory. Classes are
+JAX (``--framework jax``, ``<data-dir>`` = its ``imagenet/jax`` folder): the TFDS build
+``<data-dir>/imagenet2012/5.1.0/imagenet2012-{train,validation}.tfrecord-*`` (records with the
+JPEG bytes and the label) and the same ``imagenet_v2`` folder; JAX crops as AlgoPerf's
+``imagenet_jax/input_pipeline.py`` (a distorted bounding box, bicubic resize). Classes are
 the sorted folder names (torchvision ``ImageFolder``'s rule, AlgoPerf
 ``algoperf/workloads/imagenet_resnet/imagenet_pytorch/workload.py``). Images are decoded with
 PIL and transformed as upstream does with torchvision: training takes a random-resized crop
@@ -23,6 +27,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import struct
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +43,8 @@ from workloads.imagenet_resnet.randaugment import randaugment
 NUM_CLASSES = 1000
 TRAIN_DIR, VAL_DIR = "train", "val"
 IMAGENET_V2_DIR = Path("imagenet_v2") / "matched-frequency" / "3.0.0"
+IMAGENET2012_DIR = Path("imagenet2012") / "5.1.0"  # the JAX path's TFDS build
+TFDS_SPLITS = {"train": "train", "val": "validation"}
 # AlgoPerf algoperf/workloads/imagenet_resnet/workload.py: 0-255 statistics, crop settings.
 MEAN_RGB = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 STDDEV_RGB = (0.229 * 255, 0.224 * 255, 0.225 * 255)
@@ -177,15 +184,17 @@ def _check_folder(root: Path, name: str) -> list[str]:
     return []
 
 
-def check(data_dir: Path) -> list[str]:
-    """What ``data_dir`` lacks for the official ImageNet workloads (empty: usable).
+def _check_tfds(data_dir: Path) -> list[str]:
+    problems = []
+    for split in TFDS_SPLITS.values():
+        try:
+            tfrecord.split_shards(data_dir / IMAGENET2012_DIR, split)
+        except tfrecord.TFRecordError as exc:
+            problems.append(str(exc))
+    return problems
 
-    Checks the layout (train/ and val/ class folders with images, the ImageNet-v2 TFRecords),
-    not every file: counting 1.3 million images would take minutes.
-    """
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        return [f"{data_dir} is not a directory."]
+
+def _check_folders(data_dir: Path) -> list[str]:
     problems = _check_folder(data_dir, TRAIN_DIR) + _check_folder(data_dir, VAL_DIR)
     train, val = data_dir / TRAIN_DIR, data_dir / VAL_DIR
     if not problems:
@@ -195,6 +204,24 @@ def check(data_dir: Path) -> list[str]:
             problems.append(f"{train} and {val} have different class folders ("
                             f"{len(train_classes)} and {len(val_classes)}); labels would not "
                             "match.")
+    return problems
+
+
+def check(data_dir: Path) -> list[str]:
+    """What ``data_dir`` lacks for the official ImageNet workloads (empty: usable).
+
+    A folder with ``imagenet2012/5.1.0`` is checked as the JAX layout (every TFDS shard of
+    train and validation present), any other as the PyTorch one (train/ and val/ class
+    folders with images); both need the ImageNet-v2 TFRecords. Not every image is opened:
+    that would take minutes.
+    """
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        return [f"{data_dir} is not a directory."]
+    if (data_dir / IMAGENET2012_DIR).is_dir():
+        problems = _check_tfds(data_dir)
+    else:
+        problems = _check_folders(data_dir)
     v2 = data_dir / IMAGENET_V2_DIR
     if not v2.is_dir() or not any(v2.glob("*.tfrecord*")):
         problems.append(f"{v2} holds no TFRecord files (AlgoPerf's dataset_setup.py downloads "
@@ -219,6 +246,13 @@ def train_batch(folder: ImageFolder, vit: bool, indices: np.ndarray, labels: np.
     return {"inputs": inputs, "targets": np.asarray(labels, np.int64)}
 
 
+def pad_size(batch_size: int, total: int) -> int:
+    """The rows every padded eval batch of a pass has: the eval batch size, or the whole
+    split when it is smaller (one shape per split either way; a tiny split is not blown up
+    to 1,024 or 2,048 rows)."""
+    return max(1, min(batch_size, total))
+
+
 def _padded(inputs: np.ndarray, labels: np.ndarray, size: int,
             pad: bool) -> dict[str, np.ndarray]:
     """An eval batch with ``weights``; with ``pad``, grown to ``size`` rows of weight 0."""
@@ -237,7 +271,17 @@ def folder_eval_batches(folder: ImageFolder, indices: np.ndarray, batch_size: in
     for start in range(0, len(indices), batch_size):
         chunk = indices[start:start + batch_size]
         images = load_batch(lambda i, _: eval_crop(open_rgb(folder.paths[i])), chunk)
-        yield _padded(normalise(images), folder.labels[chunk], batch_size, pad)
+        yield _padded(normalise(images), folder.labels[chunk],
+                      pad_size(batch_size, len(indices)), pad)
+
+
+def _test_cropped(examples: list[tuple[bytes, int]], size: int,
+                  pad: bool) -> dict[str, np.ndarray]:
+    """An eval batch of encoded (image, label) examples with the JAX eval crop."""
+    images = load_batch(lambda i, _: test_crop(open_rgb(examples[i][0])),
+                        np.arange(len(examples)))
+    labels = np.asarray([label for _, label in examples], np.int64)
+    return _padded(normalise(images), labels, size, pad)
 
 
 def imagenet_v2_shards(data_dir: Path) -> list[Path]:
@@ -262,9 +306,101 @@ def imagenet_v2_examples(data_dir: Path) -> Iterator[tuple[bytes, int]]:
 def imagenet_v2_batches(data_dir: Path, num_examples: int, batch_size: int,
                         pad: bool) -> Iterator[dict[str, np.ndarray]]:
     """One pass over the first ``num_examples`` ImageNet-v2 images, with the test crop."""
+    total = min(num_examples, sum(tfrecord.count_records(p) for p in imagenet_v2_shards(data_dir)))
     examples = itertools.islice(imagenet_v2_examples(data_dir), num_examples)
     while chunk := list(itertools.islice(examples, batch_size)):
-        images = load_batch(lambda i, _: test_crop(open_rgb(chunk[i][0])),
-                            np.arange(len(chunk)))
-        labels = np.asarray([label for _, label in chunk], np.int64)
-        yield _padded(normalise(images), labels, batch_size, pad)
+        yield _test_cropped(chunk, pad_size(batch_size, total), pad)
+
+
+# ---- the JAX path: TFDS imagenet2012 ---------------------------------------------------------
+_FRAME = struct.Struct("<QI")  # a TFRecord's length and its masked CRC
+
+
+def _record_offsets(path: Path) -> list[int]:
+    """Where each record of a TFRecord file starts (its frame header), for random access."""
+    offsets, position, size = [], 0, path.stat().st_size
+    with open(path, "rb") as f:
+        while position < size:
+            header = f.read(_FRAME.size)
+            if len(header) < _FRAME.size:
+                raise tfrecord.TFRecordError(f"{path} is truncated at byte {position}.")
+            offsets.append(position)
+            position += _FRAME.size + _FRAME.unpack(header)[0] + 4
+            f.seek(position)
+    return offsets
+
+
+class TfdsImages:
+    """The (JPEG, label) examples of a TFDS ``imagenet2012`` split, read by index."""
+
+    def __init__(self, data_dir: Path, split: str) -> None:
+        shards = tfrecord.split_shards(Path(data_dir) / IMAGENET2012_DIR, split)
+        self.index = [(shard, offset) for shard in shards for offset in _record_offsets(shard)]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def example(self, i: int) -> tuple[bytes, int]:
+        path, offset = self.index[i]
+        with open(path, "rb") as f:
+            f.seek(offset)
+            length = _FRAME.unpack(f.read(_FRAME.size))[0]
+            features = tfrecord.parse_example(f.read(length))
+        return bytes(features["image"][0]), int(features["label"][0])
+
+
+def distorted_crop_box(width: int, height: int,
+                       rng: np.random.Generator) -> tuple[int, int, int, int] | None:
+    """(left, top, width, height) as ``sample_distorted_bounding_box`` draws it for AlgoPerf's
+    JAX pipeline (area 8-100 % and at least 10 % of the image, aspect 3/4-4/3, ten tries);
+    None when every try fails (the caller then takes the eval crop)."""
+    area = width * height
+    for _ in range(10):
+        aspect = rng.uniform(*RATIO_RANGE)
+        target = area * rng.uniform(max(SCALE_RANGE[0], 0.1), SCALE_RANGE[1])
+        h = int(round(math.sqrt(target / aspect)))
+        w = int(round(h * aspect))
+        if 0 < w <= width and 0 < h <= height and (w, h) != (width, height):
+            return int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1)), w, h
+    return None
+
+
+def jax_train_crop(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The distorted-box crop resized (bicubic) to 224 px, else the eval crop; then a flip."""
+    box = distorted_crop_box(img.width, img.height, rng)
+    if box is None:
+        out = test_crop(img)
+    else:
+        left, top, w, h = box
+        out = img.crop((left, top, left + w, top + h)).resize(
+            (CENTER_CROP_SIZE, CENTER_CROP_SIZE), Image.Resampling.BICUBIC)
+    if rng.uniform() < 0.5:
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return out
+
+
+def tfds_train_batch(source: TfdsImages, vit: bool, indices: np.ndarray, labels: np.ndarray,
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Training examples ``indices`` of a TFDS split (``labels`` are read from the records)."""
+    del labels
+    examples = [source.example(int(i)) for i in indices]
+    targets = np.asarray([label for _, label in examples], np.int64)
+
+    def load(i: int, image_rng: np.random.Generator | None) -> Image.Image:
+        img = jax_train_crop(open_rgb(examples[i][0]), image_rng)
+        return randaugment(img, image_rng) if vit else img
+
+    seeds = rng.integers(0, 2**63, size=len(indices))
+    inputs = normalise(load_batch(load, np.arange(len(indices)), seeds))
+    if vit:
+        inputs, soft = mixup(inputs, targets, NUM_CLASSES, MIXUP_ALPHA, rng)
+        return {"inputs": inputs, "targets": soft}
+    return {"inputs": inputs, "targets": targets}
+
+
+def tfds_eval_batches(source: TfdsImages, indices: np.ndarray, batch_size: int,
+                      pad: bool) -> Iterator[dict[str, np.ndarray]]:
+    """One pass over ``indices`` of a TFDS split with the JAX eval crop."""
+    for start in range(0, len(indices), batch_size):
+        examples = [source.example(int(i)) for i in indices[start:start + batch_size]]
+        yield _test_cropped(examples, pad_size(batch_size, len(indices)), pad)

@@ -66,6 +66,7 @@ class ImageClassificationWorkload(FamilyWorkload):
     dev_augmentation: ClassVar[Augmentation] = Augmentation()
     dev_config: ClassVar[Any] = None
     official_config: ClassVar[Any] = None
+    official_image_size: ClassVar[int] = official_data.CENTER_CROP_SIZE
     # ViT trains with RandAugment and mixup officially; ResNet with crop and flip only
     official_vit_augmentation: ClassVar[bool] = False
 
@@ -122,11 +123,7 @@ class ImageClassificationWorkload(FamilyWorkload):
         seed = data_seed(data_rng)
         batch_size = self.effective_batch_size(global_batch_size)
         if self.scale != "dev":
-            folder = self._official_folder(data_dir, official_data.TRAIN_DIR)
-            make = functools.partial(official_data.train_batch, folder,
-                                     self.official_vit_augmentation)
-            return AugmentedBatches({"images": np.arange(len(folder)), "labels": folder.labels},
-                                    batch_size, seed, make)
+            return self._official_train_batches(data_dir, batch_size, seed)
         return AugmentedBatches(self._data(data_dir)["train"], batch_size, seed,
                                 self._augment_batch)
 
@@ -157,17 +154,20 @@ class ImageClassificationWorkload(FamilyWorkload):
     def _official_dir(self, data_dir: str | None) -> Path:
         if not data_dir:
             raise PacelineError(f"The official {self.name} workload needs --data-dir with "
-                                "AlgoPerf's ImageNet (its imagenet/pytorch folder: train/, "
-                                "val/, imagenet_v2/; docs/workloads/imagenet_resnet.md).")
+                                "AlgoPerf's ImageNet (its imagenet/pytorch or, for JAX, "
+                                "imagenet/jax folder; docs/workloads/imagenet_resnet.md).")
         return Path(data_dir).expanduser()
 
-    def _official_folder(self, data_dir: str | None, name: str) -> official_data.ImageFolder:
-        """The train or val image folder, listed once per data directory."""
-        root = self._official_dir(data_dir) / name
-        cache = self.__dict__.setdefault("_official_folders", {})
-        if str(root) not in cache:
-            cache[str(root)] = official_data.ImageFolder(root)
-        return cache[str(root)]
+    def _official_source(self, data_dir: str | None, name: str) -> Any:
+        """The train or val images, listed once per data directory: an ImageFolder
+        (PyTorch's layout) or the TFDS split's records (JAX's)."""
+        root = self._official_dir(data_dir)
+        key = (str(root), name, self.framework)
+        cache = self.__dict__.setdefault("_official_sources", {})
+        if key not in cache:
+            cache[key] = (official_data.TfdsImages(root, official_data.TFDS_SPLITS[name])
+                          if self.framework == "jax" else official_data.ImageFolder(root / name))
+        return cache[key]
 
     def _official_eval_batches(self, split: str, num_examples: int, batch_size: int,
                                data_dir: str | None, pad: bool) -> Iterator[dict[str, np.ndarray]]:
@@ -176,14 +176,30 @@ class ImageClassificationWorkload(FamilyWorkload):
         if split == "test":
             return official_data.imagenet_v2_batches(self._official_dir(data_dir),
                                                      num_examples, batch_size, pad)
+        source = self._official_source(
+            data_dir, official_data.TRAIN_DIR if split == "eval_train" else official_data.VAL_DIR)
         if split == "eval_train":
-            folder = self._official_folder(data_dir, official_data.TRAIN_DIR)
-            order = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(folder))
-            indices = order[:num_examples]
+            indices = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(source))
+            indices = indices[:num_examples]
         else:
-            folder = self._official_folder(data_dir, official_data.VAL_DIR)
-            indices = np.arange(min(num_examples, len(folder)))
-        return official_data.folder_eval_batches(folder, indices, batch_size, pad)
+            indices = np.arange(min(num_examples, len(source)))
+        if self.framework == "jax":
+            return official_data.tfds_eval_batches(source, indices, batch_size, pad)
+        return official_data.folder_eval_batches(source, indices, batch_size, pad)
+
+    def _official_train_batches(self, data_dir: str | None, batch_size: int,
+                                seed: int) -> TrainBatches:
+        """Shuffled official training batches (JAX: TFDS records; PyTorch: JPEG folders)."""
+        source = self._official_source(data_dir, official_data.TRAIN_DIR)
+        if self.framework == "jax":  # record indices; the labels are read from the records
+            make = functools.partial(official_data.tfds_train_batch, source,
+                                     self.official_vit_augmentation)
+            arrays = {"images": np.arange(len(source)), "labels": np.arange(len(source))}
+        else:
+            make = functools.partial(official_data.train_batch, source,
+                                     self.official_vit_augmentation)
+            arrays = {"images": np.arange(len(source)), "labels": source.labels}
+        return AugmentedBatches(arrays, batch_size, seed, make)
 
 
 class AugmentedBatches(TrainBatches):
