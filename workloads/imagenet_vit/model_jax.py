@@ -107,7 +107,10 @@ class MAPHead(nn.Module):
             num_heads=self.cfg.num_heads, kernel_init=nn.initializers.xavier_uniform(),
             deterministic=True, attention_fn=_attention(self.cfg.attention_temperature))(probe, x)
         y = nn.LayerNorm(epsilon=self.cfg.layer_norm_eps)(x)
-        x = x + MlpBlock(self.mlp_dim, self.cfg.activation)(y, train, dropout_rate)
+        # AlgoPerf's JAX MAP head calls its MLP without dropout in training too (upstream
+        # algoperf/workloads/imagenet_vit/imagenet_jax/models.py); kept, as its quirk.
+        del train
+        x = x + MlpBlock(self.mlp_dim, self.cfg.activation)(y, False, dropout_rate)
         return x[:, 0]
 
 
