@@ -68,6 +68,7 @@ def update_params(baseline: Baseline, workload: spec.Workload, model: torch.nn.M
                   optimizer_state: dict[str, Any], global_step: int,
                   rng: Any) -> spec.UpdateReturn:  # noqa: ANN401
     optimizer = optimizer_state["optimizer"]
+    model.train()  # as AlgoPerf's baselines do: an eval may have left the model in eval mode
     if baseline.eval_point:
         optimizer.train()
     optimizer.zero_grad(set_to_none=True)
