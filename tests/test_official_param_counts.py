@@ -59,6 +59,42 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("criteo1tb_resnet", "jax"): 538_121_473,
     ("criteo1tb_embed_init", "pytorch"): 539_267_457,
     ("criteo1tb_embed_init", "jax"): 539_267_457,
+    # ResNet-50 v1.5: algoperf/workloads/imagenet_resnet/imagenet_pytorch/models.py (and _jax)
+    ("imagenet_resnet", "pytorch"): 25_557_032,
+    ("imagenet_resnet", "jax"): 25_557_032,
+    ("imagenet_resnet_silu", "pytorch"): 25_557_032,
+    ("imagenet_resnet_silu", "jax"): 25_557_032,
+    ("imagenet_resnet_gelu", "pytorch"): 25_557_032,
+    ("imagenet_resnet_gelu", "jax"): 25_557_032,
+    ("imagenet_resnet_large_bn_init", "pytorch"): 25_557_032,
+    ("imagenet_resnet_large_bn_init", "jax"): 25_557_032,
+    # ViT-S/16: algoperf/workloads/imagenet_vit/imagenet_pytorch/models.py (and _jax)
+    ("imagenet_vit", "pytorch"): 22_122_472,
+    ("imagenet_vit", "jax"): 22_122_472,
+    ("imagenet_vit_glu", "pytorch"): 50_452_456,
+    ("imagenet_vit_glu", "jax"): 50_452_456,
+    ("imagenet_vit_post_ln", "pytorch"): 22_121_704,
+    ("imagenet_vit_post_ln", "jax"): 22_121_704,
+    ("imagenet_vit_map", "pytorch"): 23_896_552,
+    ("imagenet_vit_map", "jax"): 23_896_552,
+    # GNN: algoperf/workloads/ogbg/ogbg_pytorch/models.py (and ogbg_jax/models.py)
+    ("ogbg", "pytorch"): 3_554_176,
+    ("ogbg", "jax"): 3_554_176,
+    ("ogbg_gelu", "pytorch"): 3_554_176,
+    ("ogbg_gelu", "jax"): 3_554_176,
+    ("ogbg_silu", "pytorch"): 3_554_176,
+    ("ogbg_silu", "jax"): 3_554_176,
+    ("ogbg_model_size", "pytorch"): 2_571_648,
+    ("ogbg_model_size", "jax"): 2_571_648,
+    # Transformer 6+6: algoperf/workloads/wmt/wmt_pytorch/models.py (and wmt_jax/models.py)
+    ("wmt", "pytorch"): 133_521_408,
+    ("wmt", "jax"): 133_521_408,
+    ("wmt_attention_temp", "pytorch"): 133_521_408,
+    ("wmt_attention_temp", "jax"): 133_521_408,
+    ("wmt_post_ln", "pytorch"): 133_517_312,
+    ("wmt_post_ln", "jax"): 133_517_312,
+    ("wmt_glu_tanh", "pytorch"): 146_116_608,
+    ("wmt_glu_tanh", "jax"): 146_116_608,
 }
 
 OFFICIAL = [(name, fw) for name in workloads().names()
