@@ -24,6 +24,9 @@ from pathlib import Path
 
 BEGIN = "<!-- paceline-numbers: begin -->"
 END = "<!-- paceline-numbers: end -->"
+# README.md and docs/workloads.md: which families run at which scale, in which framework
+SCALES_BEGIN = "<!-- paceline-scales: begin -->"
+SCALES_END = "<!-- paceline-scales: end -->"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -111,18 +114,41 @@ def family_table(family: str) -> str:
     return "\n".join(rows)
 
 
-def _replace_block(text: str, table: str, path: Path) -> str:
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+def scales_table() -> str:
+    """Every workload family: the frameworks it runs in at each scale, and its variants."""
+    registry = _registry()
+    names = registry.names()
+    families = sorted({registry.entry(n).base or n for n in names})
+    rows = ["| family | dev scale | official scale | official variants |", "|---|---|---|---|"]
+    for family in families:
+        entry = registry.entry(family)
+        variants = [n for n in names if registry.entry(n).base == family
+                    and registry.entry(n).official_variant
+                    and registry.entry(n).frameworks("official")]
+        cells = [", ".join(entry.frameworks(scale)) or "—" for scale in ("dev", "official")]
+        rows.append(f"| `{family}` | {cells[0]} | {cells[1]} | {len(variants)} |")
+    return "\n".join(rows)
+
+
+def _replace_block(text: str, table: str, path: Path,
+                   begin: str = BEGIN, end: str = END) -> str:
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{path} has no '{BEGIN}' ... '{END}' block to fill.")
-    return pattern.sub(lambda _: f"{BEGIN}\n{table}\n{END}", text, count=1)
+        raise SystemExit(f"{path} has no '{begin}' ... '{end}' block to fill.")
+    return pattern.sub(lambda _: f"{begin}\n{table}\n{end}", text, count=1)
 
 
 def expected(docs: Path = DOCS) -> dict[Path, str]:
     """Every generated doc file, as it should read now."""
     out: dict[Path, str] = {}
     index = docs / "workloads.md"
-    out[index] = _replace_block(index.read_text(), index_table(), index)
+    scales = scales_table()
+    out[index] = _replace_block(_replace_block(index.read_text(), index_table(), index),
+                                scales, index, SCALES_BEGIN, SCALES_END)
+    readme = docs.parent / "README.md"
+    if readme.is_file() and SCALES_BEGIN in readme.read_text():
+        out[readme] = _replace_block(readme.read_text(), scales, readme,
+                                     SCALES_BEGIN, SCALES_END)
     registry = _registry()
     for family in sorted({registry.entry(n).base or n for n in registry.names(scale="dev")}):
         page = docs / "workloads" / f"{family}.md"
