@@ -2,5 +2,5 @@
 ninth base workload); dev scale on the CPython documentation, official scale on FineWeb-Edu.
 
     paceline data prepare finewebedu_lm
-    paceline run --workload finewebedu_lm --submission nadamw
+    paceline run --workload finewebedu_lm --ruleset-version latest --submission nadamw
 """

@@ -1,7 +1,7 @@
 """finewebedu_lm in JAX/Flax (both scales): the workload class; the registry rows
 (``entries.py``) make its dev and official classes.
 
-    paceline run --workload finewebedu_lm --framework jax --submission nadamw
+    paceline run --workload finewebedu_lm --ruleset-version latest --framework jax --submission nadamw
 """
 
 from __future__ import annotations

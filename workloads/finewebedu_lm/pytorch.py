@@ -1,7 +1,7 @@
 """finewebedu_lm in PyTorch (both scales): the workload class; the registry rows
 (``entries.py``) make its dev and official classes.
 
-    paceline run --workload finewebedu_lm --submission nadamw
+    paceline run --workload finewebedu_lm --ruleset-version latest --submission nadamw
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The framework-neutral half of the finewebedu_lm workload: its tables (sizes, batch sizes;
 numbers in numbers.py), its batches and its metrics (loss and perplexity).
 
-    paceline run --workload finewebedu_lm --submission nadamw
-    paceline run --workload finewebedu_lm --framework jax --submission nadamw
+    paceline run --workload finewebedu_lm --ruleset-version latest --submission nadamw
+    paceline run --workload finewebedu_lm --ruleset-version latest --framework jax --submission nadamw
 """
 
 from __future__ import annotations
