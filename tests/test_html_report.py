@@ -1,8 +1,10 @@
 """The HTML report of `paceline score --html`, built from small generated logs.
 
-A real headless browser (playwright with chromium) renders the page when one is installed;
-otherwise the test reads the page with an HTML parser, loads every Plotly figure with
-plotly.io.from_json and checks that nothing is fetched from the network.
+The page is read with an HTML parser (every Plotly figure loads with plotly.io.from_json,
+nothing is fetched from the network), and a real headless browser (playwright driving
+Chromium, found by tests/headless_browser.py) renders it and checks what a person would see:
+the plots drawn, no JavaScript error, no table wider than the window. The browser test skips
+with the reason where none is installed (scripts/setup.sh installs one where it can).
 
     .venv/bin/python -m pytest tests/test_html_report.py -q
 """
@@ -18,6 +20,7 @@ import pytest
 
 from sdk.cli.main import main
 from sdk.scoring.html import palette
+from tests.headless_browser import launch_options, why_missing
 from tests.test_scoring_support import curve_rows, write_trial
 
 HPARAMS = {"learning_rate": 0.0123, "beta1": 0.9, "weight_decay": 0.05}
@@ -116,14 +119,6 @@ def _check_offline_and_valid(page: str) -> _Page:
     return parsed
 
 
-def _browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    return sync_playwright
-
-
 def test_many_submissions_report(tmp_path, capsys):
     group = tmp_path / "runs"
     for i in range(12):
@@ -174,28 +169,60 @@ def test_palette_never_repeats():
         assert len(colours) == n == len(set(colours))
 
 
+# What a person sees, read in the browser: every plot's SVG with its drawn lines, and the
+# right edge of the page and of every table's box (the page must not scroll sideways).
+_SEEN = """() => ({
+  plots: [...document.querySelectorAll("div.plot")].map(d => ({
+    id: d.id, width: d.getBoundingClientRect().width,
+    svg: d.querySelectorAll("svg.main-svg").length,
+    lines: [...d.querySelectorAll(".scatterlayer path.js-line")]
+      .filter(p => (p.getAttribute("d") || "").length > 10).length,
+    legend: d.querySelectorAll(".legend .traces").length})),
+  pageWidth: document.documentElement.scrollWidth,
+  tableRight: Math.max(...[...document.querySelectorAll("div.scroll")]
+    .map(b => b.getBoundingClientRect().right)),
+  text: document.body.innerText})"""
+
+
+def _look_at(page_file: Path, options: dict, shot: Path) -> tuple[dict, list[str]]:
+    """Render ``page_file`` at 900x800; what it shows, and every error or network request."""
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**options)
+        page = browser.new_page(viewport={"width": 900, "height": 800})
+        page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+        page.on("request", lambda r: r.url.startswith(("file:", "data:"))
+                or problems.append(f"fetched {r.url}"))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("document.querySelectorAll('div.plot svg.main-svg').length"
+                               " >= document.querySelectorAll('div.plot').length")
+        seen = page.evaluate(_SEEN)
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    return seen, problems
+
+
 def test_report_in_a_headless_browser(tmp_path, capsys):
-    sync_playwright = _browser()
-    if sync_playwright is None:
-        pytest.skip("no headless browser (playwright with chromium) is installed; the "
-                    "HTML-parser checks above stand in for it")
+    options = launch_options()
+    if options is None:
+        pytest.skip(f"no headless browser: {why_missing()}; the HTML-parser checks above "
+                    "stand in for it")
     _run(tmp_path / "runs" / "a", 20.0)
     _run(tmp_path / "runs" / "b", 25.0)
     _report(tmp_path, tmp_path / "runs", capsys=capsys)
-    with sync_playwright() as p:
-        browser = p.chromium.launch()
-        page = browser.new_page(viewport={"width": 900, "height": 800})
-        requests = []
-        page.on("request", lambda r: requests.append(r.url))
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto((tmp_path / "report.html").as_uri())
-        page.wait_for_selector(".plot .main-svg")
-        assert not errors
-        assert all(u.startswith(("file:", "data:")) for u in requests), requests
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 900  # no table wider than the window
-        browser.close()
+    seen, problems = _look_at(tmp_path / "report.html", options, tmp_path / "report.png")
+    assert not problems  # no JavaScript error, nothing fetched from the network
+    ids = [p["id"] for p in seen["plots"]]
+    assert "fig-profile" in ids and any(i.startswith("fig-curve") for i in ids)
+    for plot in seen["plots"]:
+        assert plot["svg"] and 400 < plot["width"] <= 900, plot  # drawn, as wide as the page
+        assert plot["lines"] >= 2 and plot["legend"] >= 2, plot  # a line per submission
+    assert seen["pageWidth"] <= 900 and seen["tableRight"] <= 900  # no table wider than the window
+    assert "Performance profiles" in seen["text"] and "mnist" in seen["text"]
+    assert (tmp_path / "report.png").stat().st_size > 20_000
 
 
 def test_against_baselines_writes_the_report_of_what_was_run(tmp_path, capsys):
