@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up paceline in ./.venv: Python packages (CPU torch 2.13.0 where this machine has that
-# wheel) and the Debian data packages the dev workloads read. Idempotent: a second run only
-# checks. Usage: scripts/setup.sh
+# wheel), the Debian data packages the dev workloads read, and, where one can be had, a headless
+# browser for the HTML report's test. Idempotent: a second run only checks. Usage: scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,5 +51,31 @@ fi
 log "installing paceline and its dependencies"
 pip install -q -e '.[test]'
 $VENV/bin/python -c "import torch, jax, sdk" || { log "installation failed"; exit 1; }
+
+# 3. A headless browser for tests/test_html_report.py: playwright (the "browser" extra) driving
+# its own Chromium, or Debian's chromium-headless-shell where that download is out of reach.
+# Optional: each step may fail, and then the browser test skips and says why.
+browser_ok() { $VENV/bin/python tests/headless_browser.py >/dev/null 2>&1; }
+apt_ok() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+apt_install() {
+  apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$@" >/dev/null 2>&1; }
+}
+install_browser() {
+  if ! $VENV/bin/python -m pip install -q -e '.[browser]' >/dev/null 2>&1; then
+    log "playwright did not install; the HTML report's browser test will skip"
+    return 0
+  fi
+  browser_ok && return 0
+  log "installing a headless Chromium for the HTML report's browser test"
+  if $VENV/bin/python -m playwright install chromium >/dev/null 2>&1; then
+    browser_ok && return 0
+    apt_ok && $VENV/bin/python -m playwright install-deps chromium >/dev/null 2>&1 && browser_ok \
+      && return 0
+  fi
+  apt_ok && apt_install chromium-headless-shell && browser_ok && return 0
+  log "no headless browser could be installed; the HTML report's browser test will skip"
+}
+install_browser || true
 echo "$want" > $STAMP
 log "ready: $VENV"
