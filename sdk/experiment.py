@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk import rng as prng
+from sdk.distributed import is_rank0
 from sdk.errors import PacelineError
 from sdk.registry import workloads as workload_registry
 from sdk.rulesets import RulesetTable
@@ -127,7 +128,8 @@ def run_trial(
         done = finished_result(spec)
         if done is not None:
             return done
-    raise_for_existing(spec.trial_dir, options)
+    if is_rank0():  # under DDP rank 0 alone owns the trial directory
+        raise_for_existing(spec.trial_dir, options)
     workload = workload_registry().create(
         spec.workload, spec.scale, spec.framework, ruleset_version=table.version,
         **(workload_kwargs or {}),

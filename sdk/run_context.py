@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sdk import distributed
 from sdk.clock import check_clock, default_clock, hold_to_one_thread
 from sdk.errors import PacelineError
 from sdk.registry import baselines, workloads
-from sdk.rulesets import RulesetTable, get_ruleset
+from sdk.rulesets import VERSIONS, RulesetTable, base_workload_name, get_ruleset, version_label
 from sdk.runner import RunOptions
 from sdk.search_space import SearchSpace
 from sdk.submission import Submission, load_submission
@@ -139,17 +140,30 @@ def default_search_space(args: argparse.Namespace, submission: Submission) -> Se
     )
 
 
+def check_in_rules(name: str, table: RulesetTable) -> None:
+    """One sentence, before any training, when ``name`` belongs to none of ``table``'s workloads."""
+    base = base_workload_name(name)
+    if base in table.workloads:
+        return
+    having = [v for v in VERSIONS if base in get_ruleset(v).workloads]
+    hint = f"; run it with --ruleset-version {having[-1]} (or latest)" if having else ""
+    raise PacelineError(f"{name} is not a workload of the {version_label(table.version)} "
+                        f"rules{hint}.")
+
+
 def prepare(args: argparse.Namespace) -> RunContext:
     """Validate flags, import the submission and build the runner's options."""
     from sdk.cli.validate import check_run_flags
     from sdk.experiment import random_seed
 
     check_run_flags(args)
+    distributed.check_framework(args.framework)
     timing = clock_options(args)
     table = get_ruleset(args.ruleset_version)
     names = resolve_workloads(args.workload, args.scale, table.base_workloads)
     for name in names:
         workloads().workload_class(name, args.scale, args.framework)  # fails early, clearly
+        check_in_rules(name, table)
     submission = load_submission(args.submission, args.framework, args.ruleset)
     if getattr(args, "api_version", None):
         submission.api_version = args.api_version

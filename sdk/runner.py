@@ -33,6 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sdk import distributed
 from sdk import rng as prng
 from sdk.clock import (
     Normalisation,
@@ -240,7 +241,7 @@ def train_once(
     t = _Trial(workload, submission, hyperparameters, rng_seed, table, options, trial_dir,
                study, trial)
     started = time.monotonic()
-    with _crash_log(trial_dir), _Watchdog(watchdog_limit(t.budget), t.budget), \
+    with _crash_log(trial_dir if distributed.is_rank0() else None), _Watchdog(watchdog_limit(t.budget), t.budget), \
             _failure_recorded(t, started):
         # ---- untimed setup: framework, clock, logs, seeds (AlgoPerf §3.4), init, resume ----
         t.open(clock)
@@ -304,7 +305,7 @@ def _cause(exc: BaseException) -> BaseException | None:
 def _save_traceback(trial_dir: Path | None, exc: TrialFailed) -> None:
     """Write the submission's full traceback beside the trial's logs (``paceline_traceback.txt``)."""
     cause = _cause(exc)
-    if trial_dir is None or cause is None:
+    if trial_dir is None or cause is None or not distributed.is_rank0():
         return
     step = exc.result.global_step if exc.result is not None else 0
     text = (f"{exc}\nstep: {step}\n\n"
@@ -373,7 +374,7 @@ class _Trial:
         self.adapter: FrameworkAdapter
         self.now: Any = None  # the trial's clock, set by open()
         self.norm: Normalisation | None = None
-        self.logger: TrialLogger | None = None
+        self.logger: TrialLogger | distributed.SilentLogger | None = None
         self.ckpt_path: Path | None = None
         self.meta: dict[str, Any] | None = None
         self.progress: _Progress | None = None
@@ -410,10 +411,14 @@ class _Trial:
             o = self.options
             clock, self.norm = trial_clock(o.clock, self.workload.name, framework, o.data_dir,
                                            o.clock_scale, o.torch_compile)
-        self.now = clock
+        # under DDP every reading is the latest over the ranks, so they decide alike
+        self.now = distributed.SyncedClock(clock) if distributed.ddp_active() else clock
         if self.trial_dir is not None:
-            self.logger = TrialLogger(self.trial_dir, self.options.tensorboard)
             self.ckpt_path = self.trial_dir / self.adapter.checkpoint_name
+            if not distributed.is_rank0():  # reads rank 0's checkpoint; writes nothing
+                self.logger = distributed.SilentLogger()
+                return
+            self.logger = TrialLogger(self.trial_dir, self.options.tensorboard)
             if self.hparams is not None:
                 self.logger.write_json("hparams.json", self.hparams)
 
@@ -479,7 +484,8 @@ class _Trial:
         """Metadata, flags and the "running" record a crash turns into a miss; the bar."""
         if self.logger is not None:
             self.logger.preemption_count = self.preemption_count
-            attach_train_logger(self.view, self.logger)
+            # as AlgoPerf: only rank 0's submission gets a metrics logger
+            attach_train_logger(self.view, self.logger if distributed.is_rank0() else None)
             self.meta = self._metadata()
             self.logger.write_json(f"meta_data_{self.preemption_count}.json", self.meta)
             self.logger.write_json(f"flags_{self.preemption_count}.json", self.options.flags)
@@ -694,7 +700,8 @@ class _Trial:
 
     def checkpoint(self) -> None:
         """Write the trial's checkpoint (unless there is no trial directory or ``--no-checkpoints``)."""
-        if self.ckpt_path is None or not self.options.save_checkpoints:
+        if (self.ckpt_path is None or not self.options.save_checkpoints
+                or not distributed.is_rank0()):
             return
         self.adapter.save(self.ckpt_path, self.params, self.model_state, self.optimizer_state, {
             "train_state": dict(self.state),
@@ -825,7 +832,7 @@ def _skip(queue: _CountingQueue, n: int) -> None:
 
 def _write_status(trial_dir: Path | None, status: str, reason: str,
                   result: TrialResult | None) -> None:
-    if trial_dir is None:
+    if trial_dir is None or not distributed.is_rank0():  # under DDP only rank 0 records
         return
     from sdk.trial_logs import atomic_write_json
 

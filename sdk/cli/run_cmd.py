@@ -12,6 +12,8 @@ trial_<n>/`` in AlgoPerf's format and prints a table per trial and per workload.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -100,6 +102,21 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the plan; under ``torchrun`` ranks other than 0 train silently and report nothing
+    (rank 0 prints, writes ``--json`` and the trials' logs; see :mod:`sdk.distributed`)."""
+    from sdk import distributed
+
+    if distributed.is_rank0():
+        return _run(args)
+    args.json = None
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), \
+            contextlib.redirect_stderr(quiet):
+        _run(args)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sdk.distributed import ddp_active, is_rank0
     from sdk.run_context import prepare
 
     ctx = prepare(args)
@@ -130,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             _write_summary(args.json, ctx, results)
 
-    jobs = 1 if args.pdb else jobs_for(args.jobs, ctx.options, len(specs))
+    # a DDP run is one trial at a time, all ranks on it together
+    jobs = 1 if args.pdb or ddp_active() else jobs_for(args.jobs, ctx.options, len(specs))
     ctx.options.post_mortem = args.pdb
     try:
         run_specs(specs, ctx.submission, submission_ref(args), ctx.table, ctx.options, jobs,
@@ -138,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if args.json and results:
             _write_summary(args.json, ctx, results)
+    if not is_rank0():
+        return 0
     from sdk.scoring import load_submission_times
 
     rules = run_rules(ctx.table.version, args.ruleset, ctx.workloads)

@@ -87,10 +87,15 @@ class PyTorchAdapter:
         self.sync_policy: SyncPolicy = "step" if self.cuda else "none"
 
     def setup(self, threads: int | None) -> None:
+        """Threads, cuDNN autotuning and, under ``torchrun``, the DDP process group."""
         if threads:
             self.torch.set_num_threads(threads)
         if self.cuda:
             self.torch.backends.cudnn.benchmark = True
+        from sdk import distributed
+
+        if distributed.ddp_active():
+            distributed.init_process_group()
 
     def sync(self, params: Any = None) -> None:
         if self.cuda:

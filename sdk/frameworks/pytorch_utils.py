@@ -23,15 +23,14 @@ def pytorch_setup() -> tuple[bool, int, torch.device, int]:
 
 
 def pytorch_init(use_pytorch_ddp: bool, rank: int, profiler: Any = None) -> None:
-    """Per-process setup: cuDNN autotuning and, under DDP, the NCCL process group."""
-    del profiler
+    """Per-process setup: cuDNN autotuning and, under DDP, the process group (NCCL on the
+    GPU of ``LOCAL_RANK``, gloo on the CPU; joined once, see :mod:`sdk.distributed`)."""
+    del profiler, rank
     torch.backends.cudnn.benchmark = True
     if use_pytorch_ddp:
-        import torch.distributed as dist
+        from sdk.distributed import init_process_group
 
-        torch.cuda.set_device(rank)
-        if not dist.is_initialized():
-            dist.init_process_group("nccl")
+        init_process_group()
 
 
 def sync_ddp_time(time: float, device: torch.device) -> float:

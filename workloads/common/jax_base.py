@@ -5,6 +5,9 @@ v0.6 (default): a batch is one global array sharded along its first axis, parame
 replicated (``jax.jit`` style). v0.5 submissions use ``pmap``: batches get a leading device
 axis ``(n_devices, per_device, ...)`` and parameters are replicated with a leading device
 axis too. The runner tells the workload which one through ``workload.api_version``.
+Either way a run uses every local device (several GPUs, or on the CPU
+``XLA_FLAGS=--xla_force_host_platform_device_count=N``); the global batch must split evenly
+over them, and eval batches are padded with rows of weight 0 until they do.
 
     paceline run --workload criteo1tb --framework jax --submission nadamw
 """
@@ -20,6 +23,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from sdk import spec
+from sdk.errors import PacelineError
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
 from workloads.common.batching import device_input_queue
@@ -30,6 +34,26 @@ def to_device_batch(batch: dict[str, np.ndarray], api_version: str) -> dict[str,
         n = jax.local_device_count()
         return {k: jnp.asarray(v.reshape(n, -1, *v.shape[1:])) for k, v in batch.items()}
     return shard.shard_along_batch_dim({k: jnp.asarray(v) for k, v in batch.items()})
+
+
+def check_device_split(global_batch_size: int) -> None:
+    """Refuse a training batch that does not split evenly over the local devices."""
+    n = jax.local_device_count()
+    if global_batch_size % n:
+        raise PacelineError(f"The global batch of {global_batch_size} does not split evenly "
+                            f"over {n} local devices; choose a batch size divisible by {n}.")
+
+
+def pad_to_devices(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """An eval batch padded with rows of weight 0 to a multiple of the local device count
+    (unchanged on one device), so it shards along its first axis."""
+    if "weights" not in batch:
+        return batch
+    extra = -len(batch["weights"]) % jax.local_device_count()
+    if not extra:
+        return batch
+    return {k: np.concatenate([v, np.zeros((extra, *v.shape[1:]), v.dtype)])
+            for k, v in batch.items()}
 
 
 def replicate_for_api(tree: Any, api_version: str) -> Any:
@@ -133,6 +157,8 @@ class JaxWorkloadMixin:
         """Endless shuffled training batches, or one pass over an eval split, on device."""
         del cache, repeat_final_dataset, num_batches
         api = self.api_version
+        if split == "train":
+            check_device_split(self.effective_batch_size(global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
                                   lambda b: self._to_device(b, api))
 
@@ -168,7 +194,8 @@ class JaxWorkloadMixin:
         model_state = unreplicate_for_api(model_state, self.api_version)
         totals: dict[str, Any] = {}
         for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
-            sums = self._eval_batch_sums(params, to_device_batch(batch, "0.6"), model_state, rng)
+            sums = self._eval_batch_sums(params, to_device_batch(pad_to_devices(batch), "0.6"),
+                                         model_state, rng)
             for key, value in sums.items():
                 totals[key] = totals.get(key, 0.0) + value
         totals = {k: float(v) for k, v in jax.device_get(totals).items()}

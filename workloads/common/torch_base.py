@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdk import spec
+from sdk import distributed, spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
 from workloads.common.batching import ALL_EXAMPLES, device_input_queue
@@ -100,6 +100,11 @@ class TorchWorkloadMixin:
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self._register_params(model)
+        if distributed.world_size() > 1:  # as AlgoPerf's workloads: DDP when several ranks
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [device().index] if device().type == "cuda" else None
+            model = DistributedDataParallel(model, device_ids=ids, output_device=ids and ids[0])
         return model, None
 
     def _register_params(self, model: torch.nn.Module) -> None:
@@ -115,11 +120,16 @@ class TorchWorkloadMixin:
                            global_batch_size: int, cache: bool | None = None,
                            repeat_final_dataset: bool | None = None,
                            num_batches: int | None = None):
-        """Endless shuffled training batches, or one pass over an eval split, on device."""
+        """Endless shuffled training batches, or one pass over an eval split, on device.
+
+        Under DDP each rank gets its share of every global batch (``sdk.distributed``).
+        """
         del cache, repeat_final_dataset, num_batches
         dev = device()
+        if split == "train":
+            distributed.check_batch_split(self.effective_batch_size(global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
-                                  lambda b: self._to_device(b, dev),
+                                  lambda b: self._to_device(distributed.rank_rows(b), dev),
                                   eval_examples=self._queue_eval_examples)
 
     def _queue_eval_examples(self, split: str) -> int:
@@ -163,17 +173,21 @@ class TorchWorkloadMixin:
     def _eval_model_on_split(self, split: str, num_examples: int, global_batch_size: int,
                              params: Any, model_state: Any, rng: Any, data_dir: str | None,
                              global_step: int = 0) -> dict[str, float]:
-        """Metrics on the first ``num_examples`` of ``split``: batch sums, then averages."""
+        """Metrics on the first ``num_examples`` of ``split``: batch sums, then averages.
+
+        Under DDP each rank sums its share of every batch and the sums are added up over
+        the ranks (AlgoPerf's PyTorch workloads all-reduce their eval sums the same way).
+        """
         del global_step
         totals: dict[str, float] = {}
         dev = device()
         with torch.no_grad():
             for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
-                sums = self._eval_batch_sums(params, self._to_device(batch, dev), model_state,
-                                             rng)
+                share = self._to_device(distributed.rank_rows(batch), dev)
+                sums = self._eval_batch_sums(params, share, model_state, rng)
                 for key, value in sums.items():
                     totals[key] = totals.get(key, 0.0) + float(value)
-        return self._finalize_metrics(totals, num_examples)
+        return self._finalize_metrics(distributed.sum_over_ranks(totals), num_examples)
 
     def _finalize_metrics(self, totals: dict[str, float], num_examples: int) -> dict[str, float]:
         """Averages of the summed metrics: over the summed ``num_examples`` weights when the
