@@ -69,6 +69,10 @@ FLAG_CASES = {
     "freeze_samples_low": (("freeze", "{tmp}", "--out", "{tmp}/o.json", "--samples", "3"),
                            ["--samples", "at least 10"]),
     "targets_runtime_negative": (("targets", "mnist", "--runtime=-3"), ["--runtime"]),
+    # finewebedu_lm is a workload of the a100-2026 rules only; the default rules are v0.5
+    "workload_outside_the_rules": ((*RUN, "--workload", "finewebedu_lm"),
+                                   ["finewebedu_lm", "not a workload of the v0.5 rules",
+                                    "--ruleset-version a100-2026"]),
 }
 
 
