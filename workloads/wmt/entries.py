@@ -4,18 +4,18 @@ from workloads.common.variants import Row, register_family
 
 ROWS = (
     Row("wmt", "encoder-decoder Transformer translating a generated language into English (BLEU)",
-        {"dev": {"pytorch": "WmtPyTorchDev"},
+        {"dev": {"pytorch": "WmtPyTorchDev", "jax": "WmtJaxDev"},
          "official": {"pytorch": "WmtPyTorchOfficial", "jax": "WmtJaxOfficial"}}),
     Row("wmt_post_ln", "wmt with post-LayerNorm layers",
-        {"dev": {"pytorch": "WmtPostLnPyTorchDev"},
+        {"dev": {"pytorch": "WmtPostLnPyTorchDev", "jax": "WmtPostLnJaxDev"},
          "official": {"pytorch": "WmtPostLnPyTorchOfficial",
                       "jax": "WmtPostLnJaxOfficial"}}),
     Row("wmt_attention_temp", "wmt with attention temperature 4",
-        {"dev": {"pytorch": "WmtAttentionTempPyTorchDev"},
+        {"dev": {"pytorch": "WmtAttentionTempPyTorchDev", "jax": "WmtAttentionTempJaxDev"},
          "official": {"pytorch": "WmtAttentionTempPyTorchOfficial",
                       "jax": "WmtAttentionTempJaxOfficial"}}),
     Row("wmt_glu_tanh", "wmt with tanh-GLU feed-forward blocks",
-        {"dev": {"pytorch": "WmtGluTanhPyTorchDev"},
+        {"dev": {"pytorch": "WmtGluTanhPyTorchDev", "jax": "WmtGluTanhJaxDev"},
          "official": {"pytorch": "WmtGluTanhPyTorchOfficial",
                       "jax": "WmtGluTanhJaxOfficial"}}),
 )

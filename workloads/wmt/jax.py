@@ -1,17 +1,22 @@
-"""wmt in JAX/Flax (official scale): the workload class; the registry rows (``entries.py``)
+"""wmt in JAX/Flax (both scales): the workload class; the registry rows (``entries.py``)
 make the classes of the base workload and its official variants.
 
+    paceline run --workload wmt --framework jax --submission nadamw
     paceline run --workload wmt --framework jax --scale official --data-dir ~/data/wmt \\
         --submission nadamw
 
-The model is model_jax.py (AlgoPerf's JAX Transformer); evaluation reports per-token loss and
-accuracy and the BLEU of beam-search translations (beam_search_jax.py), detokenised with
-AlgoPerf's SentencePiece model.
+The model is model_jax.py (AlgoPerf's JAX Transformer). At dev scale it is the PyTorch dev
+model's twin (same config, data, loss, greedy decoding and BLEU; attention probabilities
+dropped as in PyTorch, initialised as upstream's JAX model); officially it is upstream's JAX
+model, attention probabilities never dropped. Evaluation reports per-token loss and accuracy
+and the BLEU of greedy (dev, greedy_jax.py) or beam-search (official, beam_search_jax.py)
+translations, detokenised with the dev BPE or AlgoPerf's SentencePiece model.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 import jax
@@ -21,10 +26,12 @@ import optax
 from sdk import spec
 from workloads.common.jax_base import JaxWorkloadMixin, to_device_batch, unreplicate_for_api
 from workloads.common.variants import row_classes
-from workloads.wmt import official_data
+from workloads.wmt import config, official_data
 from workloads.wmt.beam_search_jax import beam_search
 from workloads.wmt.bleu import corpus_bleu
+from workloads.wmt.bpe import EOS
 from workloads.wmt.entries import ROWS
+from workloads.wmt.greedy_jax import greedy_decode
 from workloads.wmt.model_jax import Transformer
 from workloads.wmt.workload import WmtWorkload
 
@@ -35,11 +42,20 @@ MODEL_KEYS = ("inputs_position", "targets_position", "inputs_segmentation",
 class WmtJaxWorkload(JaxWorkloadMixin, WmtWorkload):
     """The Flax Transformer on packed rows; no model state."""
 
+    def _make_config(self) -> config.TransformerConfig:
+        """The PyTorch workload's config; officially without attention-probability dropout,
+        which upstream's JAX model never applies (AlgoPerf algoperf/workloads/wmt/wmt_jax/
+        models.py), unless a model override sets it."""
+        cfg = super()._make_config()
+        if self.scale == "official" and "attention_dropout" not in (self.model_overrides or {}):
+            cfg = replace(cfg, attention_dropout=False)
+        return cfg
+
     def _build_model(self) -> Transformer:
         return Transformer(self.model_config)
 
     def _sample_input(self) -> jax.Array:
-        return jnp.zeros((1, official_data.MAX_LEN), jnp.int32)
+        return jnp.zeros((1, self.model_config.max_len), jnp.int32)
 
     def _init_variables(self, rng: spec.RandomState) -> tuple[Any, None]:
         tokens = self._sample_input()
@@ -87,7 +103,8 @@ class WmtJaxWorkload(JaxWorkloadMixin, WmtWorkload):
     def _eval_model_on_split(self, split: str, num_examples: int, global_batch_size: int,
                              params: Any, model_state: Any, rng: Any, data_dir: str | None,
                              global_step: int = 0) -> dict[str, float]:
-        """Token loss and accuracy, then beam-search translations scored with corpus BLEU."""
+        """Token loss and accuracy, then translations (greedy at dev scale, beam search
+        officially) scored with corpus BLEU."""
         del model_state, rng, global_step
         params = unreplicate_for_api(params, self.api_version)
         tokenizer = self.tokenizer(data_dir)
@@ -96,13 +113,20 @@ class WmtJaxWorkload(JaxWorkloadMixin, WmtWorkload):
         for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
             sums = self._eval_batch_sums(params, to_device_batch(batch, "0.6"))
             totals = {k: totals[k] + float(v) for k, v in sums.items()}
-            decoded = beam_search(params, self.model_config, batch["inputs"],
-                                  eos=official_data.EOS, max_len=official_data.MAX_LEN)
+            decoded = self._translate(params, batch["inputs"])
             hypotheses += [tokenizer.decode(row) for row in decoded]
             references += [tokenizer.decode(row) for row in batch["targets"]]
         tokens = max(totals.pop("tokens"), 1.0)
         return {"loss": totals["loss"] / tokens, "accuracy": totals["accuracy"] / tokens,
                 "bleu": corpus_bleu(hypotheses, references)}
+
+    def _translate(self, params: Any, inputs: Any) -> Any:
+        """Token ids of the translations of ``inputs``: greedy at dev scale, as the PyTorch dev
+        workload, beam search (4 beams, up to 256 positions) officially."""
+        if self.scale == "dev":
+            return greedy_decode(params, self.model_config, inputs, EOS)
+        return beam_search(params, self.model_config, inputs, eos=official_data.EOS,
+                           max_len=official_data.MAX_LEN)
 
 
 __getattr__ = row_classes(__name__, ROWS, WmtJaxWorkload)

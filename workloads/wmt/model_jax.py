@@ -10,13 +10,16 @@ models.py, 133,521,408 parameters): a shared N(0, 1) embedding for source, targe
 (logits = h E^T / sqrt(d)), fixed sinusoidal positions, pre-LN (or post-LN) blocks with
 bias-free attention whose query input is multiplied by the attention temperature, ReLU (or
 tanh-GLU) MLPs, xavier-uniform kernels on each 1024 x 1024 projection and N(0, 1e-6) biases.
-Dropout follows the embedding, every attention output and the MLP's activation and output; as
-upstream's JAX model, attention probabilities are not dropped. ``decode=True`` builds the
-single-token decoder with cached keys and values that beam search runs.
+Dropout follows the embedding, every attention output and the MLP's activation and output; the
+attention probabilities are dropped too when ``config.attention_dropout`` is set (dev scale, as
+the PyTorch model; the official JAX workload clears it, as upstream's JAX model never drops
+them). ``decode=True`` builds the single-token decoder with cached keys and values that beam
+search and greedy decoding run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import flax.linen as nn
@@ -73,11 +76,35 @@ class PositionEmbs(nn.Module):
         return x + pe[positions]
 
 
-def attention(cfg: TransformerConfig, decode: bool = False) -> nn.MultiHeadDotProductAttention:
+def _attention_with_dropout(rate: Any, rng: jax.Array) -> Callable[..., jax.Array]:
+    """Dot-product attention whose probabilities are dropped elementwise at ``rate`` (which
+    may be traced, unlike flax's own ``dropout_rate``)."""
+
+    def attend(query: jax.Array, key: jax.Array, value: jax.Array,
+               mask: jax.Array | None = None, dtype: Any = None,
+               precision: Any = None) -> jax.Array:
+        weights = nn.dot_product_attention_weights(query, key, mask=mask, dtype=dtype,
+                                                   precision=precision)
+        keep = jax.random.bernoulli(rng, 1.0 - rate, weights.shape)
+        weights = jnp.where(keep, weights / (1.0 - rate), 0.0)
+        return jnp.einsum("...hqk,...khd->...qhd", weights, value, precision=precision)
+
+    return attend
+
+
+def attention(cfg: TransformerConfig, decode: bool = False, rate: Any = 0.0,
+              train: bool = False, parent: nn.Module | None = None
+              ) -> nn.MultiHeadDotProductAttention:
+    """Bias-free attention; with ``cfg.attention_dropout`` and ``train``, its probabilities
+    are dropped at ``rate`` (the key drawn from ``parent``'s dropout stream)."""
+    attention_fn = nn.dot_product_attention
+    static_zero = isinstance(rate, int | float) and rate == 0
+    if cfg.attention_dropout and train and not static_zero and parent is not None:
+        attention_fn = _attention_with_dropout(rate, parent.make_rng("dropout"))
     return nn.MultiHeadDotProductAttention(
         num_heads=cfg.num_heads, qkv_features=cfg.d_model, use_bias=False,
         kernel_init=XAVIER, broadcast_dropout=False, dropout_rate=0.0, deterministic=True,
-        decode=decode)
+        decode=decode, attention_fn=attention_fn)
 
 
 class MlpBlock(nn.Module):
@@ -105,7 +132,8 @@ class EncoderBlock(nn.Module):
         cfg = self.config
 
         def attend(h: jax.Array) -> jax.Array:
-            out = attention(cfg)(cfg.attention_temperature * h, h, mask=mask)
+            out = attention(cfg, rate=rate, train=train, parent=self)(
+                cfg.attention_temperature * h, h, mask=mask)
             return Dropout()(out, rate, not train)
 
         def norm(h: jax.Array) -> jax.Array:
@@ -128,11 +156,14 @@ class DecoderBlock(nn.Module):
         cfg, temp = self.config, self.config.attention_temperature
 
         def self_attend(h: jax.Array) -> jax.Array:
-            out = attention(cfg, self.decode)(temp * h, h, mask=self_mask)
+            out = attention(cfg, self.decode, rate, train, self)(temp * h, h,
+                                                               mask=self_mask)
             return Dropout()(out, rate, not train)
 
         def cross_attend(h: jax.Array) -> jax.Array:
-            return Dropout()(attention(cfg)(temp * h, encoded, mask=cross_mask), rate, not train)
+            out = attention(cfg, rate=rate, train=train, parent=self)(
+                temp * h, encoded, mask=cross_mask)
+            return Dropout()(out, rate, not train)
 
         def norm(h: jax.Array) -> jax.Array:
             return nn.LayerNorm(epsilon=cfg.norm_eps)(h)
