@@ -31,6 +31,11 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("librispeech_conformer_attention_temperature", "pytorch"): 32_321_792,
     ("librispeech_conformer_gelu", "pytorch"): 32_321_792,
     ("librispeech_conformer_layernorm", "pytorch"): 32_317_696,
+    # algoperf/workloads/librispeech_conformer/librispeech_jax/models.py
+    ("librispeech_conformer", "jax"): 32_321_792,
+    ("librispeech_conformer_attention_temperature", "jax"): 32_321_792,
+    ("librispeech_conformer_gelu", "jax"): 32_321_792,
+    ("librispeech_conformer_layernorm", "jax"): 32_317_696,
     # DeepSpeech: algoperf/workloads/librispeech_deepspeech/librispeech_pytorch/models.py
     ("librispeech_deepspeech", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_no_resnet", "pytorch"): 18_393_600,

@@ -8,17 +8,21 @@ PREPARE = "workloads.librispeech_conformer.data:prepare"
 
 ROWS = (
     Row("librispeech_conformer", "Conformer CTC on espeak-ng speech (LibriSpeech at dev scale)",
-        {"dev": {"pytorch": "LibrispeechConformerPyTorchDev"},
-         "official": {"pytorch": "LibrispeechConformerPyTorchOfficial"}}),
+        {"dev": {"pytorch": "LibrispeechConformerPyTorchDev", "jax": "LibrispeechConformerJaxDev"},
+         "official": {"pytorch": "LibrispeechConformerPyTorchOfficial",
+                      "jax": "LibrispeechConformerJaxOfficial"}}),
     Row("librispeech_conformer_attention_temperature",
         "Conformer variant: attention temperature 1.6",
-        {"dev": {"pytorch": "AttentionTemperaturePyTorchDev"},
-         "official": {"pytorch": "AttentionTemperaturePyTorchOfficial"}}),
+        {"dev": {"pytorch": "AttentionTemperaturePyTorchDev",
+                 "jax": "AttentionTemperatureJaxDev"},
+         "official": {"pytorch": "AttentionTemperaturePyTorchOfficial",
+                      "jax": "AttentionTemperatureJaxOfficial"}}),
     Row("librispeech_conformer_layernorm", "Conformer variant: no post-LayerNorm in each block",
-        {"dev": {"pytorch": "LayerNormPyTorchDev"},
-         "official": {"pytorch": "LayerNormPyTorchOfficial"}}),
+        {"dev": {"pytorch": "LayerNormPyTorchDev", "jax": "LayerNormJaxDev"},
+         "official": {"pytorch": "LayerNormPyTorchOfficial", "jax": "LayerNormJaxOfficial"}}),
     Row("librispeech_conformer_gelu", "Conformer variant: GELU for swish",
-        {"dev": {"pytorch": "GeluPyTorchDev"}, "official": {"pytorch": "GeluPyTorchOfficial"}}),
+        {"dev": {"pytorch": "GeluPyTorchDev", "jax": "GeluJaxDev"},
+         "official": {"pytorch": "GeluPyTorchOfficial", "jax": "GeluJaxOfficial"}}),
 )
 
 register_family("librispeech_conformer", ROWS, prepare=PREPARE,

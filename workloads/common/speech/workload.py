@@ -45,6 +45,10 @@ class SpeechWorkload(FamilyWorkload):
     config_module: ClassVar[ModuleType]
     # norm_and_spec_aug halves the eval batch (officially 256 -> 128; dev 32 -> 16)
     eval_batch_divisor: ClassVar[int] = 1
+    # Dev batches are padded to their longest utterance rounded up to these many samples
+    # (JAX rounds further: every new shape is a new compilation).
+    train_pad_multiple: ClassVar[int] = PAD_MULTIPLE
+    eval_pad_multiple: ClassVar[int] = 1
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +113,8 @@ class SpeechWorkload(FamilyWorkload):
 
         def cut(b: dict[str, np.ndarray]) -> dict[str, Any]:
             rows = b["index"]
-            return train.batch(rows, train.max_samples_of(rows, PAD_MULTIPLE), d.num_targets)
+            return train.batch(rows, train.max_samples_of(rows, self.train_pad_multiple),
+                               d.num_targets)
 
         return TrainBatches({"index": np.arange(len(train))}, size, seed, transform=cut)
 
@@ -137,4 +142,5 @@ class SpeechWorkload(FamilyWorkload):
         indices = indices[np.argsort(-lengths, kind="stable")]
         for start in range(0, len(indices), batch_size):
             rows = indices[start : start + batch_size]
-            yield split_data.batch(rows, split_data.max_samples_of(rows), d.num_targets)
+            yield split_data.batch(rows, split_data.max_samples_of(rows, self.eval_pad_multiple),
+                                   d.num_targets)
