@@ -59,6 +59,8 @@ def write_tfds_imagenet(root: Path, seed: int = 0) -> Path:
     tfrecord.write_records(v2 / "imagenet_v2-test.tfrecord-00000-of-00001", [
         tfrecord.encode_example({"image": [jpeg(rng, 60, 50)], "label": [i % 3]})
         for i in range(3)])
+    (v2 / "dataset_info.json").write_text(json.dumps(
+        {"name": "imagenet_v2", "splits": [{"name": "test", "shardLengths": ["3"]}]}))
     return root
 
 

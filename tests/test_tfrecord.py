@@ -196,3 +196,40 @@ def test_split_shards_checks_the_count_dataset_info_records(tmp_path: Path) -> N
     version_dir = _tfds_build(tmp_path, {"train": 2}, {"train": 4})
     with pytest.raises(PacelineError, match="records 4"):
         tfrecord.split_shards(version_dir, "train")
+
+
+def _config_build(root: Path, info: dict) -> Path:
+    """A TFDS build with a config folder, as wmt17_translate/de-en/1.0.0: two train shards."""
+    version_dir = tfrecord.tfds_version_dir(root, "wmt17_translate/de-en", "1.0.0")
+    version_dir.mkdir(parents=True)
+    (version_dir / "dataset_info.json").write_text(json.dumps(info))
+    for i in range(2):
+        path = version_dir / f"wmt17_translate-train.tfrecord-{i:05d}-of-00002"
+        tfrecord.write_records(path, [tfrecord.encode_example({"x": [i]})])
+    return version_dir
+
+
+def test_split_shards_are_named_after_the_dataset_not_the_config(tmp_path: Path) -> None:
+    info = {"name": "wmt17_translate", "splits": [{"name": "train", "shardLengths": ["1"] * 2}]}
+    version_dir = _config_build(tmp_path, info)
+    (version_dir / "de-en-train.tfrecord-00000-of-00001").write_bytes(b"")  # not a TFDS name
+    names = [f"wmt17_translate-train.tfrecord-0000{i}-of-00002" for i in range(2)]
+    assert tfrecord.dataset_name(version_dir) == "wmt17_translate"
+    assert [p.name for p in tfrecord.split_shards(version_dir, "train")] == names
+    shards = tfrecord.split_shards(version_dir, "train", dataset="wmt17_translate")
+    assert [p.name for p in shards] == names
+    with pytest.raises(PacelineError, match="no other_set-train.tfrecord-"):
+        tfrecord.split_shards(version_dir, "train", dataset="other_set")
+
+
+def test_split_shards_without_a_recorded_name(tmp_path: Path) -> None:
+    version_dir = _config_build(tmp_path, {"splits": []})
+    assert tfrecord.dataset_name(version_dir) == "de-en"  # the folder above the version
+    with pytest.raises(PacelineError, match="no de-en-train.tfrecord-"):
+        tfrecord.split_shards(version_dir, "train")
+    assert len(tfrecord.split_shards(version_dir, "train", dataset="wmt17_translate")) == 2
+    (version_dir / "dataset_info.json").unlink()
+    with pytest.raises(PacelineError, match="dataset_info.json is missing"):
+        tfrecord.split_shards(version_dir, "train", dataset="wmt17_translate")
+    with pytest.raises(PacelineError, match="no TFRecord shards for split 'test'"):
+        tfrecord.split_shards(version_dir, "test", dataset="wmt17_translate")

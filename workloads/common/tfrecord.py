@@ -2,9 +2,10 @@
 
 AlgoPerf's data setup (``datasets/dataset_setup.py``) leaves several datasets as TFDS builds:
 ``<data_dir>/<name>/<version>/`` holding ``dataset_info.json``, ``features.json`` and shards
-named ``<name>-<split>.tfrecord-00000-of-00008``. Each shard is a TFRecord file: records framed
-as ``uint64 length, uint32 masked crc32c(length), bytes, uint32 masked crc32c(bytes)``, each
-record a serialized ``tf.train.Example``. This module reads (and, for tests, writes) both::
+named ``<name>-<split>.tfrecord-00000-of-00008`` (a build with a config sits in
+``<name>/<config>/<version>/``; its shards still carry the bare ``<name>``). Each shard is a
+TFRecord file: records framed as ``uint64 length, uint32 masked crc32c(length), bytes, uint32
+masked crc32c(bytes)``, each record a serialized ``tf.train.Example``. This module reads (and, for tests, writes) both::
 
     from workloads.common import tfrecord
     version_dir = tfrecord.tfds_version_dir(data_dir / "ogbg", "ogbg_molpcba", "0.1.3")
@@ -285,28 +286,43 @@ def dataset_info(version_dir: Path) -> dict:
         raise TFRecordError(f"{path} is not readable JSON ({exc}).") from exc
 
 
-def _expected_shards(version_dir: Path, split: str) -> int | None:
+def _expected_shards(info: dict, split: str) -> int | None:
     """The shard count ``dataset_info.json`` records for ``split`` (None if it says nothing)."""
-    for entry in dataset_info(version_dir).get("splits", []):
+    for entry in info.get("splits", []):
         if entry.get("name") == split and entry.get("shardLengths"):
             return len(entry["shardLengths"])
     return None
 
 
-def split_shards(version_dir: Path, split: str) -> list[Path]:
+def dataset_name(version_dir: Path, info: dict | None = None) -> str:
+    """The name TFDS gives the shards of a build: ``dataset_info.json``'s ``name``.
+
+    Shards are named after the dataset, never after the folder a config adds
+    (``wmt17_translate/de-en/1.0.0/wmt17_translate-train.tfrecord-00000-of-00016``,
+    ``imagenet_v2/matched-frequency/3.0.0/imagenet_v2-test.tfrecord-00000-of-00001``); a
+    ``dataset_info.json`` without a name falls back to the folder above ``version_dir``.
+    """
+    info = dataset_info(version_dir) if info is None else info
+    return info.get("name") or Path(version_dir).parent.name
+
+
+def split_shards(version_dir: Path, split: str, dataset: str | None = None) -> list[Path]:
     """The sorted TFRecord shards of ``split`` in a TFDS build folder, all of them present.
 
-    Raises ``TFRecordError`` naming what is missing (no shards, a gap in ``-NNNNN-of-MMMMM``,
-    or fewer shards than ``dataset_info.json`` records).
+    The shards are ``<dataset>-<split>.tfrecord-NNNNN-of-MMMMM``; ``dataset`` defaults to
+    :func:`dataset_name` (the name ``dataset_info.json`` records). Raises ``TFRecordError``
+    naming what is missing (no ``dataset_info.json``, no shards, a gap in
+    ``-NNNNN-of-MMMMM``, or fewer shards than ``dataset_info.json`` records).
     """
     version_dir = Path(version_dir)
-    name = version_dir.parent.name
-    found = sorted(version_dir.glob(f"{name}-{split}.tfrecord-*-of-*"))
-    shards = [p for p in found if _SHARD.search(p.name)]
+    info = None if dataset else dataset_info(version_dir)
+    pattern = f"{dataset or dataset_name(version_dir, info)}-{split}.tfrecord-*-of-*"
+    shards = [p for p in sorted(version_dir.glob(pattern)) if _SHARD.search(p.name)]
     if not shards:
-        raise TFRecordError(f"{version_dir} has no TFRecord shards for split '{split}'.")
+        raise TFRecordError(f"{version_dir} has no TFRecord shards for split '{split}': "
+                            f"no {pattern}.")
     total = int(_SHARD.search(shards[0].name).group(2))
-    expected = _expected_shards(version_dir, split)
+    expected = _expected_shards(dataset_info(version_dir) if info is None else info, split)
     if expected is not None and expected != total:
         raise TFRecordError(
             f"{version_dir}: split '{split}' has shards '-of-{total:05d}' but "

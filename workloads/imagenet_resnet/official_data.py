@@ -4,7 +4,7 @@
 
     <data-dir>/train/<synset>/*.JPEG           1,281,167 images in 1,000 class folders
     <data-dir>/val/<synset>/*.JPEG             50,000 images (sorted into folders by valprep.sh)
-    <data-dir>/imagenet_v2/matched-frequency/3.0.0/*.tfrecord*   ImageNet-v2 (TFDS), the test set
+    <data-dir>/imagenet_v2/matched-frequency/3.0.0/imagenet_v2-test.tfrecord-*   ImageNet-v2 (TFDS), the test set
 
 JAX (``--framework jax``, ``<data-dir>`` = its ``imagenet/jax`` folder): the TFDS build
 ``<data-dir>/imagenet2012/5.1.0/imagenet2012-{train,validation}.tfrecord-*`` (records with the
@@ -222,10 +222,10 @@ def check(data_dir: Path) -> list[str]:
         problems = _check_tfds(data_dir)
     else:
         problems = _check_folders(data_dir)
-    v2 = data_dir / IMAGENET_V2_DIR
-    if not v2.is_dir() or not any(v2.glob("*.tfrecord*")):
-        problems.append(f"{v2} holds no TFRecord files (AlgoPerf's dataset_setup.py downloads "
-                        "ImageNet-v2 matched-frequency there, the test set).")
+    try:
+        imagenet_v2_shards(data_dir)
+    except PacelineError as exc:
+        problems.append(str(exc))
     return problems
 
 
@@ -285,14 +285,14 @@ def _test_cropped(examples: list[tuple[bytes, int]], size: int,
 
 
 def imagenet_v2_shards(data_dir: Path) -> list[Path]:
-    """The TFDS shards of ImageNet-v2's ``test`` split, sorted."""
+    """The TFDS shards of ImageNet-v2's ``test`` split, sorted, all present."""
     folder = Path(data_dir).expanduser() / IMAGENET_V2_DIR
-    shards = sorted(folder.glob("imagenet_v2-test.tfrecord-*"))
-    if not shards:
-        raise PacelineError(f"{folder} holds no imagenet_v2-test.tfrecord-* shards; the "
-                            "official ImageNet test set is ImageNet-v2 matched-frequency "
-                            "as AlgoPerf's dataset_setup.py downloads it (TFDS 3.0.0).")
-    return shards
+    try:
+        return tfrecord.split_shards(folder, "test", dataset="imagenet_v2")
+    except tfrecord.TFRecordError as exc:
+        raise PacelineError(f"{exc} The official ImageNet test set is ImageNet-v2 "
+                            "matched-frequency as AlgoPerf's dataset_setup.py downloads it "
+                            "(TFDS 3.0.0).") from exc
 
 
 def imagenet_v2_examples(data_dir: Path) -> Iterator[tuple[bytes, int]]:

@@ -24,7 +24,6 @@ room). Eval rows are padded to 256 tokens; a short last batch is not padded with
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,6 @@ PACK_RUN = 256  # upstream pads batches of 256 pairs and packs each batch on its
 EOS = 2
 PACKED_KEYS = ("inputs", "inputs_position", "inputs_segmentation",
                "targets", "targets_position", "targets_segmentation")
-_SHARD = re.compile(r"-(\d{5})-of-(\d{5})$")
 
 
 # ---- files ----------------------------------------------------------------------------------
@@ -58,18 +56,11 @@ def version_dir(data_dir: Path, dataset: str) -> Path:
 def shards(data_dir: Path, split: str) -> list[Path]:
     """The TFRecord shards of a workload split, in shard order, all present."""
     dataset, tfds_split = SOURCES[split]
-    folder = version_dir(data_dir, dataset)
-    found = sorted(p for p in folder.glob(f"{dataset}-{tfds_split}.tfrecord-*-of-*")
-                   if _SHARD.search(p.name))
-    if not found:
-        raise PacelineError(f"{folder} has no {dataset}-{tfds_split}.tfrecord-* shards; the "
-                            "official wmt workloads read AlgoPerf's TFDS build of "
-                            f"{dataset}/{CONFIG} from --data-dir.")
-    total = int(_SHARD.search(found[0].name).group(2))
-    if len(found) != total:
-        raise PacelineError(f"{folder} holds {len(found)} of the {total} "
-                            f"{dataset}-{tfds_split} shards (an incomplete download).")
-    return found
+    try:
+        return tfrecord.split_shards(version_dir(data_dir, dataset), tfds_split, dataset)
+    except tfrecord.TFRecordError as exc:
+        raise PacelineError(f"{exc} The official wmt workloads read AlgoPerf's TFDS build of "
+                            f"{dataset}/{CONFIG} from --data-dir.") from exc
 
 
 def text_pairs(data_dir: Path, split: str) -> Iterator[tuple[str, str]]:
