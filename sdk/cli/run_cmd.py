@@ -4,6 +4,8 @@
     paceline run --workload suite --submission my_algo/submission.py \\
         --tuning-search-space my_algo/tuning_search_space.json --studies 1 --trials 5
     paceline run --workload mnist --submission nadamw --ruleset self --ruleset-version 0.6
+    torchrun --standalone --nnodes=1 --nproc_per_node=2 -m sdk.cli.main run \
+        --workload mnist --submission nadamw          # PyTorch DDP (docs/runner.md)
 
 Writes ``<experiment-dir>/<ruleset>_tuning/<submission>/study_<k>/<workload>_<framework>/
 trial_<n>/`` in AlgoPerf's format and prints a table per trial and per workload.
