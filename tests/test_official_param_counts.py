@@ -41,6 +41,12 @@ ALGOPERF_PARAMETERS: dict[tuple[str, str], int] = {
     ("librispeech_deepspeech_no_resnet", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_tanh", "pytorch"): 18_393_600,
     ("librispeech_deepspeech_norm_and_spec_aug", "pytorch"): 18_392_576,
+    # algoperf/workloads/librispeech_deepspeech/librispeech_jax/models.py: its LSTM cell has
+    # one bias per gate (PyTorch's two), 6 layers x 2 directions x 4 gates x 256 fewer
+    ("librispeech_deepspeech", "jax"): 18_381_312,
+    ("librispeech_deepspeech_no_resnet", "jax"): 18_381_312,
+    ("librispeech_deepspeech_tanh", "jax"): 18_381_312,
+    ("librispeech_deepspeech_norm_and_spec_aug", "jax"): 18_380_288,
     # decoder-only LM, 12 layers of width 1024, tied GPT-2 embedding:
     # algoperf/workloads/finewebedu_lm/finewebedu_lm_pytorch/models.py (and _jax/models.py)
     ("finewebedu_lm", "pytorch"): 252_815_372,

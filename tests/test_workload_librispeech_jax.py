@@ -203,3 +203,114 @@ def test_train_mode_updates_batch_norm_only_when_asked(tiny_dir):
     assert types["conformers_0"]["conv"]["bn"]["scale"] == spec.ParameterType.BATCH_NORM_SCALE
     assert types["conformers_0"]["mhsa"]["self_attention"]["query"]["kernel"] == \
         spec.ParameterType.ATTENTION_Q
+
+
+# ---- DeepSpeech ------------------------------------------------------------------------------
+DEEPSPEECHES = ["librispeech_deepspeech", "librispeech_deepspeech_tanh",
+                "librispeech_deepspeech_no_resnet", "librispeech_deepspeech_norm_and_spec_aug"]
+
+
+@pytest.mark.slow  # about a minute each on a busy 2-core CPU (compiling the update step)
+@pytest.mark.parametrize("name", DEEPSPEECHES)
+def test_dev_deepspeech_jax_trains_through_the_runner(name, tiny_dir):
+    test_dev_jax_trains_through_the_runner(name, tiny_dir)
+
+
+@pytest.mark.parametrize("name", DEEPSPEECHES)
+def test_dev_deepspeech_count_is_pytorch_less_one_lstm_bias(name, tiny_dir):
+    """Flax's LSTMCell has one bias per gate, PyTorch's LSTM two (as upstream's JAX model)."""
+    from sdk.param_count import count_row
+
+    jax_w = workloads().create(name, "dev", "jax")
+    jax_w._speech_data(tiny_dir)
+    params = jax.eval_shape(lambda: jax_w._init_variables(jax.random.PRNGKey(0))[0])
+    torch_w = workloads().create(name, "dev", "pytorch")
+    torch_w._speech_data(tiny_dir)
+    model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
+    c = torch_w.model_config
+    one_bias = c.num_lstm_layers * 2 * 4 * (c.encoder_dim // 2)
+    assert one_bias == 1_024  # 2 layers x 2 directions x 4 gates x 64
+    assert sum(x.size for x in jax.tree_util.tree_leaves(params)) == sum(
+        p.numel() for p in model.parameters()) - one_bias
+    assert count_row(name, "official", "pytorch").parameters - count_row(
+        name, "official", "jax").parameters == 6 * 2 * 4 * 256
+
+
+def _deepspeech_params_from_torch(model):
+    """The Flax DeepSpeech's variables holding the PyTorch model's weights (LSTM biases
+    b_ih + b_hh folded into the cell's one bias per gate)."""
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    c = model.config
+
+    def linear(prefix):
+        return {"kernel": sd[f"{prefix}.weight"].T, "bias": sd[f"{prefix}.bias"]}
+
+    def norm(prefix):
+        if c.layernorm_everywhere:
+            p = f"{prefix}.normalization_layer"
+            return {"layernorm": {"scale": sd[f"{p}.scale"], "bias": sd[f"{p}.bias"]}}, {}
+        p = f"{prefix}.bn_normalization_layer"
+        return ({"bn_normalization_layer": {"weight": sd[f"{p}.weight"], "bias": sd[f"{p}.bias"]}},
+                {"bn_normalization_layer": {"mean": sd[f"{p}.running_mean"],
+                                            "var": sd[f"{p}.running_var"]}})
+
+    def cell(prefix, suffix):
+        w_ih, w_hh = sd[f"{prefix}.weight_ih_l0{suffix}"], sd[f"{prefix}.weight_hh_l0{suffix}"]
+        bias = sd[f"{prefix}.bias_ih_l0{suffix}"] + sd[f"{prefix}.bias_hh_l0{suffix}"]
+        out = {}
+        for g, (w_in, w_h, b) in zip("ifgo", zip(np.split(w_ih, 4), np.split(w_hh, 4),
+                                                 np.split(bias, 4), strict=True), strict=True):
+            out[f"i{g}"] = {"kernel": w_in.T}
+            out[f"h{g}"] = {"kernel": w_h.T, "bias": b}
+        return out
+
+    conv = {k: {"kernel": sd[f"subsample.{k}.kernel"].transpose(2, 3, 1, 0),
+                "bias": sd[f"subsample.{k}.bias"]} for k in ("conv1", "conv2")}
+    params = {"subsample": {**conv, "lin": linear("subsample.lin")}, "lin": linear("lin")}
+    stats = {}
+    if c.enable_decoder_layer_norm:
+        params["ln"] = {"scale": sd["ln.scale"], "bias": sd["ln.bias"]}
+    for i in range(c.num_lstm_layers):
+        p, s = norm(f"lstms.{i}")
+        params[f"lstms_{i}"] = {**p, "forward": cell(f"lstms.{i}.lstm", ""),
+                                "backward": cell(f"lstms.{i}.lstm", "_reverse")}
+        stats[f"lstms_{i}"] = s
+    for i in range(c.num_ffn_layers):
+        p, s = norm(f"ffns.{i}")
+        params[f"ffns_{i}"] = {**p, "lin": linear(f"ffns.{i}.lin")}
+        stats[f"ffns_{i}"] = s
+    return params, stats
+
+
+@pytest.mark.parametrize("name", DEEPSPEECHES)
+def test_deepspeech_jax_computes_what_pytorch_computes(name, tiny_dir):
+    """Eval mode, weights copied over; utterances of different lengths (the backward LSTM
+    must reverse only each utterance's valid frames)."""
+    torch_w = workloads().create(name, "dev", "pytorch")
+    torch_w._speech_data(tiny_dir)
+    torch.manual_seed(0)
+    model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
+    with torch.no_grad():
+        for n, t in model.named_parameters():
+            if n.endswith(("scale", "bias")) and "lstm" not in n:
+                t.uniform_(-0.3, 0.3)
+        for n, t in model.named_buffers():
+            if "running" in n:
+                t.uniform_(0.5, 1.5)
+    batch = _numpy_batch(tiny_dir, rows=3)
+    assert len({int((p == 0).sum()) for p in batch["inputs"][1]}) > 1
+    (expected, pads), _ = torch_w.model_fn(
+        model, {"inputs": tuple(torch.from_numpy(x) for x in batch["inputs"])}, None,
+        spec.ForwardPassMode.EVAL, None, False)
+    jax_w = workloads().create(name, "dev", "jax")
+    jax_w._speech_data(tiny_dir)
+    params, stats = _deepspeech_params_from_torch(model)
+    reference = jax_w._init_variables(jax.random.PRNGKey(0))
+    assert jax.tree_util.tree_structure(params) == jax.tree_util.tree_structure(reference[0])
+    (logits, jax_pads), _ = jax_w.model_fn(
+        params, {"inputs": batch["inputs"]}, stats or None, spec.ForwardPassMode.EVAL, None,
+        False)
+    np.testing.assert_array_equal(np.asarray(jax_pads), pads.numpy())
+    valid = pads.numpy() == 0
+    np.testing.assert_allclose(np.asarray(logits)[valid], expected.numpy()[valid],
+                               rtol=2e-3, atol=2e-3)

@@ -10,17 +10,21 @@ PREPARE = "workloads.librispeech_conformer.data:prepare"
 ROWS = (
     Row("librispeech_deepspeech",
         "DeepSpeech-style CTC (conv subsampling + BiLSTMs) on espeak-ng speech",
-        {"dev": {"pytorch": "LibrispeechDeepspeechPyTorchDev"},
-         "official": {"pytorch": "LibrispeechDeepspeechPyTorchOfficial"}}),
+        {"dev": {"pytorch": "LibrispeechDeepspeechPyTorchDev",
+                 "jax": "LibrispeechDeepspeechJaxDev"},
+         "official": {"pytorch": "LibrispeechDeepspeechPyTorchOfficial",
+                      "jax": "LibrispeechDeepspeechJaxOfficial"}}),
     Row("librispeech_deepspeech_tanh", "DeepSpeech variant: tanh activations",
-        {"dev": {"pytorch": "TanhPyTorchDev"}, "official": {"pytorch": "TanhPyTorchOfficial"}}),
+        {"dev": {"pytorch": "TanhPyTorchDev", "jax": "TanhJaxDev"},
+         "official": {"pytorch": "TanhPyTorchOfficial", "jax": "TanhJaxOfficial"}}),
     Row("librispeech_deepspeech_no_resnet", "DeepSpeech variant: no residual connections",
-        {"dev": {"pytorch": "NoResnetPyTorchDev"},
-         "official": {"pytorch": "NoResnetPyTorchOfficial"}}),
+        {"dev": {"pytorch": "NoResnetPyTorchDev", "jax": "NoResnetJaxDev"},
+         "official": {"pytorch": "NoResnetPyTorchOfficial", "jax": "NoResnetJaxOfficial"}}),
     Row("librispeech_deepspeech_norm_and_spec_aug",
         "DeepSpeech variant: LayerNorm everywhere, no decoder LN, more SpecAugment masks",
-        {"dev": {"pytorch": "NormAndSpecAugPyTorchDev"},
-         "official": {"pytorch": "NormAndSpecAugPyTorchOfficial"}},
+        {"dev": {"pytorch": "NormAndSpecAugPyTorchDev", "jax": "NormAndSpecAugJaxDev"},
+         "official": {"pytorch": "NormAndSpecAugPyTorchOfficial",
+                      "jax": "NormAndSpecAugJaxOfficial"}},
         attributes={"eval_batch_divisor": 2}),  # half the eval batch, as upstream
 )
 
