@@ -88,6 +88,12 @@ def masked_loss(per_example: jax.Array, mask_batch: jax.Array | None) -> dict[st
             "per_example": per_example}
 
 
+def _effective(workload: Any, global_batch_size: int) -> int:
+    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
+    fn = getattr(workload, "effective_batch_size", None)
+    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
+
+
 class JaxWorkloadMixin:
     """The JAX half of a workload: ``init_model_fn``, input queues, ``model_fn``, evaluation.
 
@@ -158,7 +164,7 @@ class JaxWorkloadMixin:
         del cache, repeat_final_dataset, num_batches
         api = self.api_version
         if split == "train":
-            check_device_split(self.effective_batch_size(global_batch_size))
+            check_device_split(_effective(self, global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
                                   lambda b: self._to_device(b, api))
 

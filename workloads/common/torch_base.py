@@ -57,6 +57,12 @@ def masked_loss(per_example: torch.Tensor,
             "per_example": per_example}
 
 
+def _effective(workload: Any, global_batch_size: int) -> int:
+    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
+    fn = getattr(workload, "effective_batch_size", None)
+    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
+
+
 class TorchWorkloadMixin:
     """The PyTorch half of a workload: ``init_model_fn``, input queues, ``model_fn``, evaluation.
 
@@ -127,7 +133,7 @@ class TorchWorkloadMixin:
         del cache, repeat_final_dataset, num_batches
         dev = device()
         if split == "train":
-            distributed.check_batch_split(self.effective_batch_size(global_batch_size))
+            distributed.check_batch_split(_effective(self, global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
                                   lambda b: self._to_device(distributed.rank_rows(b), dev),
                                   eval_examples=self._queue_eval_examples)
