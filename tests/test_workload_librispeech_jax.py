@@ -314,3 +314,15 @@ def test_deepspeech_jax_computes_what_pytorch_computes(name, tiny_dir):
     valid = pads.numpy() == 0
     np.testing.assert_allclose(np.asarray(logits)[valid], expected.numpy()[valid],
                                rtol=2e-3, atol=2e-3)
+
+
+def test_a_model_without_batch_norm_trains_with_no_state(tiny_dir):
+    """norm_and_spec_aug has LayerNorms only: its model state is None, in and out."""
+    w = workloads().create("librispeech_deepspeech_norm_and_spec_aug", "dev", "jax")
+    w._speech_data(tiny_dir)
+    params, state = w.init_model_fn(jax.random.PRNGKey(0))
+    assert state is None
+    batch = {"inputs": _numpy_batch(tiny_dir)["inputs"]}
+    (logits, _), new_state = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN,
+                                        jax.random.PRNGKey(1), True)
+    assert new_state is None and np.isfinite(np.asarray(logits)).all()

@@ -95,7 +95,9 @@ class SpeechJaxWorkload(JaxWorkloadMixin, SpeechWorkload):
         train = mode == spec.ForwardPassMode.TRAIN
         rate, input_rate = self._rates(dropout_rate)
         audio, paddings = augmented_and_preprocessed_input_batch["inputs"]
-        variables = {"params": params, "batch_stats": model_state}
+        variables = {"params": params}
+        if model_state is not None:  # None: no BatchNorm (DeepSpeech norm_and_spec_aug)
+            variables["batch_stats"] = model_state
         kwargs = {"train": train, "update_bn": train and update_batch_norm,
                   "dropout_rate": rate, "input_dropout_rate": input_rate}
         if not train:
@@ -105,7 +107,9 @@ class SpeechJaxWorkload(JaxWorkloadMixin, SpeechWorkload):
         outputs, updates = self._module.apply(
             variables, audio, paddings, rngs={"dropout": drop_key, "specaug": spec_key},
             mutable=["batch_stats"], **kwargs)
-        return outputs, (updates["batch_stats"] if update_batch_norm else model_state)
+        if update_batch_norm and model_state is not None:
+            return outputs, updates["batch_stats"]
+        return outputs, model_state
 
     def loss_fn(self, label_batch: tuple[jax.Array, jax.Array],
                 logits_batch: tuple[jax.Array, jax.Array],
