@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from functools import partial
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -113,7 +114,7 @@ def flax_params_from_torch(model: Transformer) -> dict:
 def test_parameters_are_the_pytorch_dev_models(name):
     torch_w, jax_w = _pair(name)
     params, state = jax_w.init_model_fn(jax.random.PRNGKey(0))
-    model, _ = torch_w.init_model_fn(np.array([0, 1], np.uint32))
+    model, _ = torch_w.init_model_fn(np.array([1, 0], np.uint32))
     assert state is None
     assert jax_w.model_config == torch_w.model_config
     assert sum(x.size for x in jax.tree_util.tree_leaves(params)) == count_parameters(
@@ -125,7 +126,7 @@ def test_parameters_are_the_pytorch_dev_models(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_pytorch_weights_give_the_same_logits_and_loss(name, splits):
     torch_w, jax_w = _pair(name)
-    model, _ = torch_w.init_model_fn(np.array([0, 2], np.uint32))
+    model, _ = torch_w.init_model_fn(np.array([2, 0], np.uint32))
     batch = _packed_batch(splits["train"])
     theirs, _ = torch_w.model_fn(model, {k: torch.from_numpy(v) for k, v in batch.items()},
                                  None, spec.ForwardPassMode.EVAL, None, False)
@@ -143,34 +144,40 @@ def test_pytorch_weights_give_the_same_logits_and_loss(name, splits):
 
 def test_greedy_translations_are_the_pytorch_ones(splits):
     torch_w, jax_w = _pair("wmt")
-    model, _ = torch_w.init_model_fn(np.array([0, 4], np.uint32))
+    model, _ = torch_w.init_model_fn(np.array([4, 0], np.uint32))
     batch = next(eval_pair_batches(splits["validation"], 16, 16))
     theirs = torch_greedy(model, torch.from_numpy(batch["inputs"]), 64, EOS).numpy()
     ours = jax_greedy(flax_params_from_torch(model), jax_w.model_config, batch["inputs"], EOS)
     assert ours.shape == theirs.shape and (ours == theirs).all()
 
 
-def _initial_loss(workload, batch: dict, seed: int) -> float:
-    """Per-token loss (label smoothing 0.1) of a fresh model from ``seed``."""
+def _initial_losses(workload, batch: dict, seeds: range) -> list[float]:
+    """Per-token loss (label smoothing 0.1) of a fresh model from each of ``seeds``."""
+    def loss(params: Any, inputs: dict) -> Any:
+        logits, _ = workload.model_fn(params, inputs, None, spec.ForwardPassMode.EVAL, None,
+                                      False)
+        out = workload.loss_fn(inputs["targets"], logits, inputs["weights"], 0.1)
+        return out["summed"] / out["n_valid_examples"]
+
     if workload.framework == "jax":
-        params, _ = workload.init_model_fn(jax.random.PRNGKey(seed))
         inputs = {k: jnp.asarray(v) for k, v in batch.items()}
-    else:
-        params, _ = workload.init_model_fn(np.array([0, seed], np.uint32))
-        inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
-    logits, _ = workload.model_fn(params, inputs, None, spec.ForwardPassMode.EVAL, None, False)
-    out = workload.loss_fn(inputs["targets"], logits, inputs["weights"], 0.1)
-    return float(out["summed"]) / float(out["n_valid_examples"])
+        init, loss = jax.jit(workload._init_variables), jax.jit(loss)
+        return [float(loss(init(jax.random.PRNGKey(seed))[0], inputs)) for seed in seeds]
+    inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
+    with torch.no_grad():
+        return [float(loss(workload.init_model_fn(np.array([seed, 0], np.uint32))[0], inputs))
+                for seed in seeds]
 
 
 def test_initial_loss_is_the_pytorch_models(splits):
     """Each framework's own initialisation (same distributions up to the attention
-    projections' xavier fans) starts from the same loss on a fixed batch."""
+    projections' xavier fans) starts from the same loss on a fixed batch: about 7.55 nats,
+    one seed's loss varying by about 0.07 in either framework, the means of six by 0.03."""
     torch_w, jax_w = _pair("wmt")
     batch = _packed_batch(splits["train"], rows=16)
-    torch_losses = [_initial_loss(torch_w, batch, seed) for seed in (1, 2, 3)]
-    jax_losses = [_initial_loss(jax_w, batch, seed) for seed in (1, 2, 3)]
-    assert np.mean(jax_losses) == pytest.approx(np.mean(torch_losses), rel=0.03)
+    seeds = range(1, 7)
+    torch_losses, jax_losses = (_initial_losses(w, batch, seeds) for w in (torch_w, jax_w))
+    assert np.mean(jax_losses) == pytest.approx(np.mean(torch_losses), rel=0.02)
 
 
 # ---- dropout ----------------------------------------------------------------------------------
