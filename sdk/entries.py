@@ -175,3 +175,40 @@ def upstream(path: str | Path) -> dict[str, str]:
     except ValueError:
         relative = str(path)
     return {"repository": remote, "commit": commit, "path": relative}
+
+
+def unmet_requirements(folder: str | Path) -> list[str]:
+    """What the entry's ``requirements.txt`` asks for that this environment lacks.
+
+    AlgoPerf's leaderboard installs each entry's own requirements (``schedule_free_adamw_jax``
+    asks for ``optax==0.2.6`` where AlgoPerf pins 0.2.2), so an entry run without them may fail
+    or differ from its official run. One phrase per unmet line, e.g. ``"optax==0.2.6 (installed:
+    0.2.2)"``; lines that are not plain requirements (options, URLs, markers that do not apply)
+    are ignored. Nothing is installed.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    path = Path(folder) / "requirements.txt"
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    unmet = []
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue  # blank, an option such as -r / --index-url, or a URL
+        if req.marker is not None and not req.marker.evaluate():
+            continue
+        try:
+            have = version(req.name)
+        except PackageNotFoundError:
+            unmet.append(f"{text} (not installed)")
+            continue
+        if req.specifier and not req.specifier.contains(have, prereleases=True):
+            unmet.append(f"{text} (installed: {have})")
+    return unmet

@@ -80,7 +80,9 @@ def write_field(root: Path) -> Path:
     _entry(root, "fake_rooted",
            ADAM.format(extra_import=ROOTED_IMPORT, lr=1e-3, lr_line=ROOTED_LR),
            **{"helper.py": "def learning_rate(step):\n    return 2e-3 / (1 + step / 100)\n"})
-    _entry(root, "fake_broken", "import torch\nimport paceline_no_such_module_anywhere\n")
+    _entry(root, "fake_broken", "import torch\nimport paceline_no_such_module_anywhere\n",
+           **{"requirements.txt": "# as upstream entries pin their own\n"
+                                  "paceline-no-such-package==1.0\nnumpy>=1.0\n--extra-index-url x\n"})
     _entry(root, "fake_jax", "import jax\nimport optax\n",
            **{"submission_info.yml": 'framework: "JAX"\n'})
     return root / "submissions" / "self_tuning"
@@ -144,6 +146,9 @@ def test_the_field_runs_and_the_broken_entry_gets_one_line(field_run):
     broken = [line for line in field_run["err"].splitlines() if "fake_broken" in line]
     assert len(broken) == 1, broken
     assert "paceline_no_such_module_anywhere" in broken[0]
+    # the entry's own requirements.txt says what this environment lacks (numpy>=1.0 is met)
+    assert "asks for paceline-no-such-package==1.0 (not installed)" in broken[0]
+    assert "numpy" not in broken[0]
     board = field_run["board"]
     summary = json.loads((board / "leaderboard.json").read_text())
     assert {n: e["status"] for n, e in summary["entries"].items()} == {

@@ -251,6 +251,7 @@ def _run_argv(entry: Any, args: argparse.Namespace, workloads: list[str], seed: 
 def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed: int,
                folder: Path, isolate: bool = False) -> dict[str, Any]:
     """Run one entry; its record for the summary (status ``ran``, ``failed`` or ``skipped``)."""
+    from sdk.entries import unmet_requirements
     from sdk.registry import workloads as registry
 
     record: dict[str, Any] = {"folder": str(entry.folder), "framework": entry.framework,
@@ -275,14 +276,30 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     argv = _run_argv(entry, args, runnable, seed, folder)
     record["command"] = "paceline run " + " ".join(map(shlex.quote, argv))
     record["workloads"] = runnable
+    record["unmet_requirements"] = unmet_requirements(entry.folder)
     try:
         results = _run_like_paceline_run(argv, isolate)
     except KeyboardInterrupt:
         raise
     except PacelineError as exc:
-        return {**record, "status": "failed", "reason": _one_line(str(exc))}
+        return {**record, "status": "failed",
+                "reason": _one_line(str(exc)) + _requirements_hint(record)}
     except Exception as exc:  # noqa: BLE001 - one entry's failure must not stop the field
-        return {**record, "status": "failed", "reason": _one_line(f"{type(exc).__name__}: {exc}")}
+        return {**record, "status": "failed", "reason": _one_line(
+            f"{type(exc).__name__}: {exc}") + _requirements_hint(record)}
+    return _ran_record(record, results)
+
+
+def _requirements_hint(record: dict[str, Any]) -> str:
+    unmet = record.get("unmet_requirements") or []
+    if not unmet:
+        return ""
+    return (f" (its requirements.txt asks for {', '.join(unmet)}: install them, in another "
+            "environment if they clash, and run it again)")
+
+
+def _ran_record(record: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+    """The record of an entry whose trials ran (some may have failed)."""
     from sdk.trial_status import TrialStatus, is_failure
 
     record["trials"] = [{"workload": r.workload, "study": r.study, "trial": r.trial,
@@ -292,9 +309,11 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     failed = [r for r in results if is_failure(r.status) and r.status != TrialStatus.DIVERGED]
     if results and len(failed) == len(results):
         first = failed[0]
-        return {**record, "status": "failed",
-                "reason": _one_line(f"every trial failed; {first.workload}: {first.reason}")}
+        return {**record, "status": "failed", "reason": _one_line(
+            f"every trial failed; {first.workload}: {first.reason}") + _requirements_hint(record)}
     notes = []
+    if record.get("unmet_requirements"):
+        notes.append(f"ran without {', '.join(record['unmet_requirements'])}")
     if failed:
         notes.append(f"{len(failed)} of {len(results)} trials failed ({failed[0].workload}: "
                      f"{_one_line(failed[0].reason)})")
