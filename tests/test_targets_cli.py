@@ -32,7 +32,6 @@ NUMBERS = WorkloadNumbers("accuracy", 0.9125, 0.9, 21.3, 0.25, 5333, False)
     (["mnist", "--algorithms", "adamw,lion"], "Unknown algorithm 'lion'"),
     (["mnist", "--algorithms", "adamw", "--search-space", "nadamw=x.json"], "not among"),
     (["mnist", "--runtime", "-3"], "positive"),
-    (["mnist", "wmt", "--framework", "jax"], "no jax implementation"),
     (["mnist", "--official-configuration"], "published no target-setting configuration"),
     (["ogbg", "--official-configuration", "--algorithms", "nadamw"], "leave out"),
 ])
@@ -43,6 +42,26 @@ def test_bad_input_is_one_sentence_and_exit_2(argv: list[str], message: str, tmp
     assert code == 2
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_a_workload_without_the_framework_is_one_sentence(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every family has both frameworks now, so a PyTorch-only twin of mnist stands in."""
+    import dataclasses
+
+    from sdk import registry
+
+    mnist = registry.workloads().entry("mnist")
+    only_torch = dataclasses.replace(
+        mnist, name="mnist_torch_only",
+        classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
+    monkeypatch.setitem(registry._WORKLOADS.entries, only_torch.name, only_torch)
+    code = main(["targets", "mnist", "mnist_torch_only", "--framework", "jax",
+                 "--experiment-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no jax implementation" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not any(tmp_path.iterdir())
 
 
 def test_missing_search_space_file_is_reported(tmp_path: Path,
