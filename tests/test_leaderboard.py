@@ -164,21 +164,37 @@ def test_the_field_runs_and_the_broken_entry_gets_one_line(field_run):
     assert "Dev leaderboard" in field_run["out"] and "fake_rooted" in field_run["out"]
 
 
-def test_framework_without_a_dev_implementation_and_missing_search_space(field_run, capsys):
-    """Entries skipped before anything runs, each with one line; the others are kept."""
+def test_framework_without_a_dev_implementation_and_missing_search_space(field_run, capsys,
+                                                                        monkeypatch, tmp_path):
+    """Entries skipped before anything runs, each with one line; the others are kept.
+
+    Every family has both frameworks now, so a PyTorch-only twin of mnist stands in.
+    """
+    import dataclasses
+
+    from sdk import registry
+
+    mnist = registry.workloads().entry("mnist")
+    only_torch = dataclasses.replace(
+        mnist, name="mnist_torch_only",
+        classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
+    monkeypatch.setitem(registry._WORKLOADS.entries, only_torch.name, only_torch)
     exp = str(field_run["exp"])
-    assert main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_jax",
-                 "--workload", "wmt", "--experiment-dir", exp, "--ruleset", "self",
-                 "--ruleset-version", "0.6", "--speed-factor", "1"]) == 0
+    main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_jax", "--workload",
+          "mnist_torch_only", "--experiment-dir", str(tmp_path), "--ruleset", "self",
+          "--ruleset-version",
+          "0.6", "--speed-factor", "1"])  # exits 2 at scoring: the twin has no rules target
     err = capsys.readouterr().err
-    assert "fake_jax: skipped: no dev jax implementation of wmt" in err
+    assert "fake_jax: skipped: no dev jax implementation of mnist_torch_only" in err
+    assert "Traceback" not in err
     assert main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_rooted",
                  "--ruleset", "external", "--experiment-dir", exp, "--speed-factor", "1"]) == 0
     assert "fake_rooted: skipped: external tuning needs tuning_search_space.json" in \
         capsys.readouterr().err
     summary = json.loads((field_run["board"] / "leaderboard.json").read_text())
     assert summary["entries"]["fake_adam"]["status"] == "ran"  # earlier entries are kept
-    assert summary["entries"]["fake_jax"]["status"] == "skipped"
+    skipped = json.loads((tmp_path / "leaderboard" / "self_v0.6" / "leaderboard.json").read_text())
+    assert skipped["entries"]["fake_jax"]["status"] == "skipped"
 
 
 def test_show_prints_the_dev_leaderboard(field_run, capsys):
