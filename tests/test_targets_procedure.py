@@ -57,6 +57,7 @@ def test_target_is_the_median_and_test_target_the_worst_reaching_run() -> None:
 def test_minimised_metrics_take_the_other_direction() -> None:
     class Loss:
         target_metric_name, metric_minimized = "loss", True
+        test_target_value = 0.3  # the rules set a test target (finewebedu_lm's set none)
 
     subject = ts.Subject("mnist", "pytorch", None, Loss(), None)  # type: ignore[arg-type]
     reruns = [_record("rerun", 0.30, 0.33), _record("rerun", 0.20, 0.25),

@@ -15,8 +15,8 @@ never drift apart. Targets stay the calibrated ones.
   times the share. Official seconds themselves never enter, so budgets of other hardware
   (a100-2026's 4x A100) need no conversion.
 - **Eval period**: where the version kept the official eval period (v0.6), the dev one keeps
-  its calibrated value, shortened where needed to give the target-setting procedure's minimum
-  of 10 evals per budget (a budget that shrank would otherwise see one or two evals); where
+  its calibrated value, shortened where a budget that shrank would otherwise see fewer evals
+  than v0.5's calibration gave (at most the target-setting procedure's minimum of 10); where
   the version set the period anew as a share of the budget (a100-2026: a 25th), the dev
   period is the same share of the dev budget.
 """
@@ -47,8 +47,12 @@ def dev_eval_period(workload: str, version: str, v05: WorkloadNumbers, budget: f
     old = get_ruleset("0.5").workloads[base]
     new = get_ruleset(version).workloads[base]
     if new.eval_period_time_sec == old.eval_period_time_sec:
-        # rounded down to the hundredth, so the budget holds at least the minimum evals
-        return min(v05.eval_period_time_sec, math.floor(budget / MIN_EVALS_PER_BUDGET * 100) / 100)
+        # as many evals per budget as v0.5's calibration gave, up to the procedure's minimum
+        want = min(MIN_EVALS_PER_BUDGET,
+                   v05.max_allowed_runtime_sec / v05.eval_period_time_sec)
+        if budget / v05.eval_period_time_sec >= want:
+            return v05.eval_period_time_sec
+        return math.floor(budget / want * 100) / 100  # rounded down: at least `want` evals
     return round(budget * new.eval_period_time_sec / new.max_allowed_runtime_sec, 2)
 
 
