@@ -61,7 +61,8 @@ def test_dev_jax_trains_through_the_runner(name, tiny_dir):
     w = workloads().create(name, "dev", "jax")
     result = train_once(w, load_submission("nadamw", "jax", "external"),
                         make_hyperparameters(HP), 0, get_ruleset("0.6"),
-                        RunOptions(data_dir=tiny_dir, max_global_steps=2, tensorboard=False),
+                        RunOptions(data_dir=tiny_dir, max_global_steps=2, tensorboard=False,
+                                   clock="dev", clock_scale=1.0),
                         trial_dir=None)
     assert result.global_step == 2 and result.status == "max_global_steps"
     assert result.num_evals >= 1 and result.target_metric == "wer"
