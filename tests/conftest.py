@@ -26,3 +26,18 @@ def reference_logs() -> Path:
         pytest.skip(f"AlgoPerf reference logs not found at {REFERENCE_LOGS} "
                     "(set PACELINE_REFERENCE_LOGS to point at them)")
     return REFERENCE_LOGS
+
+
+@pytest.fixture
+def torch_only_workload(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A PyTorch-only twin of mnist, registered for one test (every real family has JAX too)."""
+    import dataclasses
+
+    from sdk import registry
+
+    mnist = registry.workloads().entry("mnist")
+    twin = dataclasses.replace(
+        mnist, name="mnist_torch_only",
+        classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
+    monkeypatch.setitem(registry._WORKLOADS.entries, twin.name, twin)
+    return twin.name

@@ -164,24 +164,15 @@ def test_the_field_runs_and_the_broken_entry_gets_one_line(field_run):
     assert "Dev leaderboard" in field_run["out"] and "fake_rooted" in field_run["out"]
 
 
-def test_framework_without_a_dev_implementation_and_missing_search_space(field_run, capsys,
-                                                                        monkeypatch, tmp_path):
+def test_framework_without_a_dev_implementation_and_missing_search_space(
+        field_run, capsys, tmp_path, torch_only_workload):
     """Entries skipped before anything runs, each with one line; the others are kept.
 
     Every family has both frameworks now, so a PyTorch-only twin of mnist stands in.
     """
-    import dataclasses
-
-    from sdk import registry
-
-    mnist = registry.workloads().entry("mnist")
-    only_torch = dataclasses.replace(
-        mnist, name="mnist_torch_only",
-        classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
-    monkeypatch.setitem(registry._WORKLOADS.entries, only_torch.name, only_torch)
     exp = str(field_run["exp"])
     main(["leaderboard", "run", str(field_run["field"]), "--entry", "fake_jax", "--workload",
-          "mnist_torch_only", "--experiment-dir", str(tmp_path), "--ruleset", "self",
+          torch_only_workload, "--experiment-dir", str(tmp_path), "--ruleset", "self",
           "--ruleset-version",
           "0.6", "--speed-factor", "1"])  # exits 2 at scoring: the twin has no rules target
     err = capsys.readouterr().err

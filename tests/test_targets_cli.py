@@ -46,18 +46,9 @@ def test_bad_input_is_one_sentence_and_exit_2(argv: list[str], message: str, tmp
 
 def test_a_workload_without_the_framework_is_one_sentence(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        torch_only_workload: str) -> None:
     """Every family has both frameworks now, so a PyTorch-only twin of mnist stands in."""
-    import dataclasses
-
-    from sdk import registry
-
-    mnist = registry.workloads().entry("mnist")
-    only_torch = dataclasses.replace(
-        mnist, name="mnist_torch_only",
-        classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
-    monkeypatch.setitem(registry._WORKLOADS.entries, only_torch.name, only_torch)
-    code = main(["targets", "mnist", "mnist_torch_only", "--framework", "jax",
+    code = main(["targets", "mnist", torch_only_workload, "--framework", "jax",
                  "--experiment-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "no jax implementation" in err and "Traceback" not in err
