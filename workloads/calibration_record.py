@@ -3,7 +3,9 @@
 ``paceline targets W --scale dev --write`` stores everything behind a dev workload's numbers
 in ``workloads/<family>/calibration.json`` (one entry per workload of the family: the
 command, the machine, every trial, the reruns, the derived numbers, the measured step time)
-and rewrites the family's numbers in code between two marker lines::
+and rewrites the workload's entry in the family's ``numbers.json`` (the v0.5 numbers as data,
+read by :func:`workloads.common.numbers.load_dev_numbers`), or, in a family whose numbers are
+code, the block between two marker lines::
 
     # paceline-targets: begin mnist
     DEV_NUMBERS = WorkloadNumbers(...)
@@ -27,6 +29,7 @@ from sdk.rulesets import WorkloadNumbers
 from sdk.trial_logs import atomic_write_json, atomic_write_text
 
 RECORD_FILE = "calibration.json"
+NUMBERS_FILE = "numbers.json"
 BEGIN = "# paceline-targets: begin {name}"
 END = "# paceline-targets: end {name}"
 NUMBER_FIELDS = ("target_metric_name", "validation_target_value", "test_target_value",
@@ -100,12 +103,17 @@ _ASSIGN = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\s*(?::[^=]*)?=")
 
 def rewrite_block(name: str, numbers: WorkloadNumbers, comment: str,
                   folder: Path | None = None) -> Path | None:
-    """Replace the generated block of ``name`` in the family's code; ``None`` if it has none.
+    """Replace the generated numbers of ``name``; the file rewritten, ``None`` if it has none.
 
+    The family's ``numbers.json`` entry when it has one (:func:`rewrite_entry`), else the block
+    in its code:
     The block keeps its variable name and indentation; everything between the markers is
     regenerated. A marker without its partner is an error (nothing is changed).
     """
     folder = Path(folder) if folder is not None else family_dir(name)
+    data_file = rewrite_entry(folder / NUMBERS_FILE, name, numbers, comment)
+    if data_file is not None:
+        return data_file
     begin, end = BEGIN.format(name=name), END.format(name=name)
     for path in sorted(folder.glob("*.py")):
         lines = path.read_text().splitlines(keepends=True)
@@ -126,3 +134,18 @@ def rewrite_block(name: str, numbers: WorkloadNumbers, comment: str,
         atomic_write_text(path, "".join(lines[: i + 1] + body + lines[j:]))
         return path
     return None
+
+
+def rewrite_entry(path: Path, name: str, numbers: WorkloadNumbers, comment: str) -> Path | None:
+    """Write workload ``name``'s entry in a family's ``numbers.json``; ``None`` if there is none.
+
+    An entry keeps its place (the base workload first); a new workload of the family (a new
+    variant) is added last. ``comment`` says where the numbers came from.
+    """
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    data.setdefault("workloads", {})[name] = {"comment": comment,
+                               **{f: getattr(numbers, f) for f in NUMBER_FIELDS}}
+    atomic_write_json(path, data)
+    return path
