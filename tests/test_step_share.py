@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sdk.rulesets import BASELINE_STEP_SHARES
-from sdk.scoring.step_share import median_step_shares, step_shares
+from sdk.scoring.step_share import framework_step_shares, median_step_shares, step_shares
 
 HEADER = "accumulated_eval_time,accumulated_submission_time,global_step,score,validation/ssim\n"
 
@@ -39,11 +39,34 @@ def test_trials_without_metadata_or_evals_are_left_out(tmp_path):
     assert step_shares([tmp_path / "sub"]) == {}
 
 
-@pytest.mark.parametrize(("version", "paths"), [
-    ("0.6", ["algoperf_v06/logs/external_tuning/baseline"]),
-    ("a100-2026", ["rolling_a100_scoring_branch/logs/self_tuning/nadamw_baselinev05",
-                   "rolling_a100_scoring_branch/logs/self_tuning/nadamw"]),
-])
-def test_the_shipped_shares_are_what_the_published_logs_measure(reference_logs, version, paths):
-    measured = median_step_shares([reference_logs / p for p in paths])
+def test_a_framework_the_baseline_did_not_run_in_scales_by_the_fields_step_rates(tmp_path):
+    _trial(tmp_path / "base", 0, steps_per_sec=2.0, budget=1000.0, hint=2000)     # jax: 1
+    _trial(tmp_path / "field", 0, steps_per_sec=4.0, budget=1000.0, hint=2000)    # jax: 2
+    torch_trial = tmp_path / "field" / "sub" / "study_0" / "fastmri_pytorch"
+    (tmp_path / "field" / "sub" / "study_0" / "fastmri_jax").rename(torch_trial)
+    _trial(tmp_path / "field", 1, steps_per_sec=4.0, budget=1000.0, hint=2000)    # jax: 2
+    (tmp_path / "field" / "sub" / "study_0" / "fastmri_jax").mkdir()
+    _trial(tmp_path / "field2", 0, steps_per_sec=12.0, budget=1000.0, hint=2000)  # jax: 6
+    (tmp_path / "field2" / "sub" / "study_0" / "fastmri_jax").rename(
+        tmp_path / "field2" / "sub" / "study_0" / "fastmri_pytorch")              # pytorch: 6
+    shares = framework_step_shares([tmp_path / "base" / "sub"],
+                                   [tmp_path / "field" / "sub", tmp_path / "field2" / "sub"])
+    # pytorch over the field: median(2, 6) = 4 against jax's median 2: twice the baseline's 1
+    assert shares == {"fastmri": {"jax": 1.0, "pytorch": 2.0}}
+
+
+ROUNDS = {
+    "0.6": (["algoperf_v06/logs/external_tuning/baseline"],
+            ["algoperf_v06/logs/external_tuning", "algoperf_v06/logs/self_tuning"]),
+    "a100-2026": (["rolling_a100_scoring_branch/logs/self_tuning/nadamw_baselinev05",
+                   "rolling_a100_scoring_branch/logs/self_tuning/nadamw"],
+                  ["rolling_a100_scoring_branch/logs/self_tuning"]),
+}
+
+
+@pytest.mark.parametrize("version", sorted(ROUNDS))
+def test_the_shipped_shares_are_what_the_published_logs_measure(reference_logs, version):
+    baseline, field = ROUNDS[version]
+    measured = framework_step_shares([reference_logs / p for p in baseline],
+                                     [reference_logs / p for p in field])
     assert measured == BASELINE_STEP_SHARES[version]

@@ -75,7 +75,9 @@ def test_numbers_per_version(name: str) -> None:
     base = get_ruleset("0.5").workloads[base_workload_name(name)]
     base06 = get_ruleset("0.6").workloads[base_workload_name(name)]
     # the step-hint ratio times the step share the v0.6 baseline got in its budget
-    ratio = base06.step_hint / base.step_hint * get_ruleset("0.6").baseline_step_share(name)
+    framework = create(name).framework
+    share = get_ruleset("0.6").baseline_step_share(name, framework)
+    ratio = base06.step_hint / base.step_hint * share
     assert v06.max_allowed_runtime_sec == pytest.approx(v05.max_allowed_runtime_sec * ratio,
                                                         abs=0.01)
     assert v06.validation_target_value == v05.validation_target_value

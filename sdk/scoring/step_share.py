@@ -10,7 +10,15 @@ workload is that measured number: the baseline's steps per second of submission 
 first eval's interval, which holds compilation, left out) times the budget, over the step
 hint. Dev budgets buy the same share of dev reference steps (``workloads/common/numbers.py``).
 
+The share depends on the framework: on the A100s a PyTorch Conformer step costs about a third
+of a JAX one and a PyTorch ResNet-50 step about twice (every published trial, median per
+framework). The baseline ran in one framework (JAX), so a framework it did not run in gets
+the baseline's share times that framework's median share over the baseline's, both over
+every published trial of the round (``framework_step_shares``; budgets and step hints are the
+same for every entry, so the ratio of shares is the ratio of step rates).
+
     python benchmarks/bench_step_share.py LOGS/submission [LOGS/submission ...]
+    python benchmarks/bench_step_share.py --field LOGS/round LOGS/round/baseline
 """
 
 from __future__ import annotations
@@ -47,12 +55,44 @@ def trial_step_share(trial: TrialDir) -> float | None:
 def step_shares(paths: Sequence[str | Path]) -> dict[str, list[float]]:
     """``{workload: [share of every trial that has one]}`` over the submissions in ``paths``."""
     out: dict[str, list[float]] = {}
+    for (workload, _), shares in shares_by_framework(paths).items():
+        out.setdefault(workload, []).extend(shares)
+    return dict(sorted(out.items()))
+
+
+def shares_by_framework(paths: Sequence[str | Path]) -> dict[tuple[str, str], list[float]]:
+    """``{(workload, framework): [shares]}``; the framework from the ``<workload>_<framework>``
+    folder of AlgoPerf's layout ("unknown" where the folder has no suffix)."""
+    out: dict[tuple[str, str], list[float]] = {}
     for tree in find_submissions(paths):
         for trial in tree.trials:
             share = trial_step_share(trial)
             if share is not None:
-                out.setdefault(trial.workload, []).append(share)
+                key = (trial.workload, trial.framework or "unknown")
+                out.setdefault(key, []).append(share)
     return dict(sorted(out.items()))
+
+
+def framework_step_shares(baseline: Sequence[str | Path], field: Sequence[str | Path],
+                          digits: int = 3) -> dict[str, dict[str, float]]:
+    """``{workload: {framework: share}}`` for every framework the ``field`` logs ran in.
+
+    A framework the baseline ran in gets the baseline's median share; another one the
+    baseline's share (in its first framework, by name) times the ratio of the two frameworks'
+    median shares over ``field``. A workload the baseline has no share for is left out (its
+    share stays 1, the step hint's definition).
+    """
+    base, every = shares_by_framework(baseline), shares_by_framework(field)
+    out: dict[str, dict[str, float]] = {}
+    for workload in sorted({w for w, _ in base}):
+        own = {f: statistics.median(v) for (w, f), v in base.items() if w == workload}
+        ref = min(own)
+        for (w, f), v in every.items():
+            if w != workload or f in own or (w, ref) not in every:
+                continue
+            own[f] = own[ref] * statistics.median(v) / statistics.median(every[(w, ref)])
+        out[workload] = {f: round(s, digits) for f, s in sorted(own.items())}
+    return out
 
 
 def median_step_shares(paths: Sequence[str | Path], digits: int = 3) -> dict[str, float]:

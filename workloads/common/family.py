@@ -28,6 +28,7 @@ from sdk import spec
 from sdk.rulesets import WorkloadNumbers
 from sdk.workload import PacelineWorkload
 from workloads.common.batching import dev_batch_size
+from workloads.common.numbers import dev_numbers
 
 
 class FamilyWorkload(PacelineWorkload):
@@ -49,7 +50,7 @@ class FamilyWorkload(PacelineWorkload):
     def numbers_for(cls, version: str) -> WorkloadNumbers:
         if cls.scale != "dev":
             return cls.official_numbers(version)
-        return cls.dev_numbers[cls.name][version]
+        return dev_numbers(cls.name, cls.dev_numbers[cls.name]["0.5"], version, cls.framework)
 
     @classmethod
     def overrides_of(cls, name: str) -> Mapping[str, Any]:

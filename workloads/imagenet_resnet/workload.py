@@ -25,6 +25,7 @@ from workloads.common import vision
 from workloads.common.batching import TrainBatches, data_seed, eval_batches
 from workloads.common.family import FamilyWorkload
 from workloads.common.image_augment import Augmentation, augment, mixup
+from workloads.common.numbers import dev_numbers
 from workloads.imagenet_resnet import config, official_data
 from workloads.imagenet_resnet.numbers import DEV_NUMBERS
 
@@ -80,7 +81,7 @@ class ImageClassificationWorkload(FamilyWorkload):
             return cls.official_numbers(version)
         if cls.name not in cls.dev_numbers:
             raise PacelineError(f"No dev-scale numbers for {cls.name!r}.")
-        return cls.dev_numbers[cls.name][version]
+        return dev_numbers(cls.name, cls.dev_numbers[cls.name]["0.5"], version, cls.framework)
 
     def _make_config(self) -> Any:
         base = self.dev_config if self.scale == "dev" else self.official_config
