@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 BEGIN = "<!-- paceline-numbers: begin -->"
@@ -99,19 +100,30 @@ def family_table(family: str) -> str:
                               if registry.entry(n).base == family)
     metric = _class(family).numbers_for("0.5")
     arrow = "lower is better" if metric.metric_minimized else "higher is better"
+    frameworks = registry.entry(family).frameworks("dev")
     rows = [f"Validation metric: `{metric.target_metric_name}` ({arrow}). Budgets are "
-            "seconds on the 2-core calibration machine (the dev clock, docs/runner.md).", "",
+            "seconds on the 2-core calibration machine (the dev clock, docs/runner.md); where "
+            "the frameworks' budgets differ (the official step shares of later rules, "
+            f"docs/scoring.md) they read {' / '.join(frameworks)}.", "",
             "| workload | rules | target (val / test) | budget (s) | eval period (s) | "
             "step hint | targets from |",
             "|---|---|---|---|---|---|---|"]
     for name in names:
-        cls = _class(name)
+        classes = [_class(name, fw) for fw in frameworks]
         for version in VERSIONS:
-            n = cls.numbers_for(version)
+            each = [cls.numbers_for(version) for cls in classes]
+            n = each[0]
             rows.append(f"| `{name}` | {version_label(version)} | {_target(n)} | "
-                        f"{n.max_allowed_runtime_sec:g} | {n.eval_period_time_sec:g} | "
+                        f"{_per_framework(e.max_allowed_runtime_sec for e in each)} | "
+                        f"{_per_framework(e.eval_period_time_sec for e in each)} | "
                         f"{n.step_hint} | {source(name)} |")
     return "\n".join(rows)
+
+
+def _per_framework(values: Iterable[float]) -> str:
+    """One number where every framework has it, else each framework's, slash-separated."""
+    values = list(values)
+    return f"{values[0]:g}" if len(set(values)) == 1 else " / ".join(f"{v:g}" for v in values)
 
 
 def scales_table() -> str:
