@@ -208,8 +208,8 @@ def rank_in_field(name: str, times: Mapping[str, float], data: Mapping[str, Any]
     """Where a run (``{workload: seconds}``) ranks among the field's entries, as text.
 
     Scored together with every entry that ran, over the run's workloads that the file timed;
-    each entry's official score and rank are shown beside. A hook for `paceline run --ruleset
-    self` and `paceline score` (not wired into them yet).
+    each entry's official score and rank are shown beside (`paceline run --ruleset self` and
+    `paceline score --against leaderboard` print it through :func:`place_runs`).
     """
     from sdk.text_tables import format_table
 
@@ -246,6 +246,19 @@ def _secs(value: float) -> str:
     return f"{value:.1f}" if math.isfinite(value) else "miss"
 
 
+def _timed_otherwise(data: Mapping[str, Any], mine: Any) -> bool:
+    """Whether the shipped entries ran ``mine.workload`` against another target, or (those of
+    the run's framework; budgets differ by framework under later rules) another budget."""
+    rows = [(e.get("framework"), row) for e in data["entries"].values()
+            for w, row in (e.get("workloads") or {}).items() if w == mine.workload]
+    targets = {row.get("target") for _, row in rows} - {None}
+    if targets and targets != {mine.target.value}:
+        return True
+    budgets = {row.get("budget_sec") for fw, row in rows if fw == mine.framework} - {None}
+    return (mine.target.budget_sec is not None and bool(budgets)
+            and not any(math.isclose(b, mine.target.budget_sec, rel_tol=1e-6) for b in budgets))
+
+
 def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
                version: str) -> str:
     """Each run (``{name: SubmissionTimes}``) among the shipped dev leaderboard, as text.
@@ -253,7 +266,8 @@ def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
     The hook for `paceline run --ruleset self` and `paceline score --against leaderboard`
     (``print(place_runs({name: times}, workloads, ruleset, version))``). Workloads whose
     shipped entries were timed against another target than the run's are left out with a
-    note, as `--against baselines` does.
+    note, as `--against baselines` does, and so are workloads whose shipped entries of the
+    run's framework had another budget (the file predates a change of the dev budgets).
     """
     path = find_dev_leaderboard(ruleset, version)
     if path is None:
@@ -266,19 +280,15 @@ def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
         for w in workloads:
             if w not in data["workloads"]:
                 continue
-            shipped = {row.get("target") for e in data["entries"].values()
-                       for ww, row in (e.get("workloads") or {}).items() if ww == w}
-            mine = times.workloads[w].target.value if w in times.workloads else None
-            if mine is not None and shipped - {None} and shipped - {None} != {mine}:
-                stale.append(w)
-            else:
-                usable.append(w)
+            (stale if w in times.workloads and _timed_otherwise(data, times.workloads[w])
+             else usable).append(w)
         if not usable:
+            other = f" (other targets or budgets: {', '.join(stale)})" if stale else ""
             out.append(f"{name}: the dev leaderboard ({path.name}) times none of its workloads "
-                       f"against the same targets{f' (other targets: {stale})' if stale else ''}.")
+                       f"against the same targets and budgets{other}.")
             continue
         out.append(rank_in_field(name, times.times, data, usable))
         if stale:
-            out.append(f"Left out (the leaderboard was timed against other targets): "
-                       f"{', '.join(stale)}.")
+            out.append("Left out (the leaderboard was timed against other targets or "
+                       f"budgets): {', '.join(stale)}.")
     return "\n".join(out)

@@ -271,6 +271,31 @@ def test_place_runs_ranks_a_run_among_the_shipped_entries(field_run, monkeypatch
     assert text.startswith("mine ranks ") and "of 3 among the dev leaderboard" in text
 
 
+def test_place_runs_leaves_out_a_workload_timed_with_another_budget(field_run, monkeypatch,
+                                                                     tmp_path):
+    """A file from before a change of the dev budgets does not rank a run made after it."""
+    import sdk.dev_leaderboard as dl
+    from sdk.scoring import load_submission_times, scoring_rules
+
+    rules = scoring_rules("0.6", self_tuning=True, base_workloads=("mnist",),
+                          held_out_workloads=())
+    mine = load_submission_times(field_run["board"] / "fake_adam", rules)
+    data = json.loads(field_run["written"].read_text())
+    for entry in data["entries"].values():
+        for row in (entry.get("workloads") or {}).values():
+            row["budget_sec"] = row["budget_sec"] * 2  # what an older calibration gave
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(data))
+    monkeypatch.setattr(dl, "find_dev_leaderboard", lambda ruleset, version: older)
+    text = dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
+    assert "times none of its workloads against the same targets and budgets" in text
+    assert "(other targets or budgets: mnist)" in text
+    for entry in data["entries"].values():  # entries of another framework do not count
+        entry["framework"] = "another framework"
+    older.write_text(json.dumps(data))
+    assert dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6").startswith("mine ranks ")
+
+
 def test_bad_official_flags_are_refused_before_anything_runs(tmp_path, capsys):
     field = write_field(tmp_path)
     base = ["leaderboard", "run", str(field), "--experiment-dir", str(tmp_path / "exp"), *TINY]
