@@ -108,6 +108,20 @@ def dev_batch_size(requested: int, official_reference: int, dev_reference: int) 
 ALL_EXAMPLES = 10**9  # an eval queue's size meaning "the whole split"
 
 
+def eval_forward_rows(workload: Any, global_batch_size: int) -> int:
+    """How many rows one forward pass of an evaluation takes: the eval batch size, or at dev
+    scale at most the workload's ``dev_eval_forward_rows`` (``None``: no limit).
+
+    On a CPU core a whole dev eval batch's activations overflow the caches; the same rows in
+    smaller passes give the same sums (up to float rounding) in less time. Padded (JAX) passes
+    pad only the last one, with rows of weight 0.
+    """
+    rows = getattr(workload, "dev_eval_forward_rows", None)
+    if rows and getattr(workload, "scale", None) == "dev":
+        return max(1, min(int(global_batch_size), int(rows)))
+    return int(global_batch_size)
+
+
 def device_input_queue(workload: Any, data_rng: Any, split: str, data_dir: str | None,
                        global_batch_size: int, to_device: Any,
                        eval_examples: Any = None) -> Any:

@@ -26,7 +26,7 @@ from sdk import spec
 from sdk.errors import PacelineError
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
-from workloads.common.batching import device_input_queue
+from workloads.common.batching import device_input_queue, eval_forward_rows
 
 
 def to_device_batch(batch: dict[str, np.ndarray], api_version: str) -> dict[str, Any]:
@@ -199,7 +199,8 @@ class JaxWorkloadMixin:
         params = unreplicate_for_api(params, self.api_version)
         model_state = unreplicate_for_api(model_state, self.api_version)
         totals: dict[str, Any] = {}
-        for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
+        rows = eval_forward_rows(self, global_batch_size)
+        for batch in self._eval_batches(split, num_examples, rows, data_dir):
             sums = self._eval_batch_sums(params, to_device_batch(pad_to_devices(batch), "0.6"),
                                          model_state, rng)
             for key, value in sums.items():

@@ -14,7 +14,7 @@ import torch
 from sdk import distributed, spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
-from workloads.common.batching import ALL_EXAMPLES, device_input_queue
+from workloads.common.batching import ALL_EXAMPLES, device_input_queue, eval_forward_rows
 
 
 def device() -> torch.device:
@@ -188,7 +188,8 @@ class TorchWorkloadMixin:
         totals: dict[str, float] = {}
         dev = device()
         with torch.no_grad():
-            for batch in self._eval_batches(split, num_examples, global_batch_size, data_dir):
+            rows = eval_forward_rows(self, global_batch_size)
+            for batch in self._eval_batches(split, num_examples, rows, data_dir):
                 share = self._to_device(distributed.rank_rows(batch), dev)
                 sums = self._eval_batch_sums(params, share, model_state, rng)
                 for key, value in sums.items():
