@@ -283,3 +283,20 @@ def test_loss_is_per_token_cross_entropy_the_same_in_both_frameworks() -> None:
     np.testing.assert_allclose(float(plain_loss), plain.sum(), rtol=1e-5)
     metrics = pt._finalize_metrics({"loss": 2.0 * 8, "num_examples": 8.0}, 2)
     assert metrics == {"loss": 2.0, "ppl": pytest.approx(math.exp(2.0))}
+
+
+def test_the_dev_budget_holds_many_times_nadamws_momentum_horizon() -> None:
+    """The dev batch (4 windows of 128 tokens) keeps a step short enough that the calibrated
+    budget holds over a thousand steps: with 367 steps (16 windows) NAdamW's first point,
+    beta1 ~ 0.973 (a ~37-step average), missed the target its budget was set by."""
+    import json
+    from pathlib import Path
+
+    from sdk.registry import workloads
+    from workloads.finewebedu_lm.numbers import FINEWEBEDU_LM
+
+    w = workloads().create("finewebedu_lm", "dev", "pytorch")
+    assert w.effective_batch_size(64) * w.model_config.seq_len == 512
+    space = Path(__file__).parents[1] / "baselines" / "nadamw" / "tuning_search_space.json"
+    horizon = 1.0 / json.loads(space.read_text())[0]["one_minus_beta1"]
+    assert FINEWEBEDU_LM.step_hint >= 1000 and FINEWEBEDU_LM.step_hint >= 25 * horizon

@@ -25,12 +25,13 @@ from workloads.finewebedu_lm.windows import TokenStream, TrainWindows, WindowSpl
 
 # Windows of seq_len + 1 tokens. Dev: train is every window of the prepared corpus; the
 # evaluations read the first windows of each split (a tenth of a run's time at most).
-DEV_SIZES = {"eval_train": 64, "validation": 128}
+DEV_SIZES = {"eval_train": 32, "validation": 128}
 # AlgoPerf algoperf/workloads/finewebedu_lm/workload.py; no test split.
 OFFICIAL_SIZES = {"train": 8_749_870, "eval_train": 10_000, "validation": 100_000}
 # Batch sizes in windows: the baselines' official finewebedu_lm batch (AlgoPerf's
-# reference_algorithms get_batch_size) and the dev size it maps to; eval batches as upstream.
-BATCH = {"official_reference": 64, "dev_reference": 16, "dev_eval": 64, "official_eval": 256}
+# reference_algorithms get_batch_size) and the dev size it maps to (4 windows, 512 tokens: a
+# step short enough that a CPU-minute budget holds ~1,500 steps); eval batches as upstream.
+BATCH = {"official_reference": 64, "dev_reference": 4, "dev_eval": 64, "official_eval": 256}
 
 _SPLITS: dict[tuple[str, str, int], WindowSplit] = {}
 
