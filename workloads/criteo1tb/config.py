@@ -14,10 +14,11 @@ plus any ``model_overrides`` given to the workload constructor:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "leaky_relu")
 
@@ -150,21 +151,5 @@ PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
 def make_config(scale: str, overrides: dict[str, Any] | None = None) -> DlrmConfig:
     """The base config of ``scale`` with ``overrides`` applied and checked."""
     base = OFFICIAL if scale == "official" else DEV
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(DlrmConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown criteo1tb model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    for key in ("mlp_bottom_dims", "mlp_top_dims"):
-        if key in overrides:
-            overrides[key] = tuple(int(d) for d in overrides[key])
-    return replace(base, **overrides).check()
+    return override("criteo1tb", base, overrides, tuples=("mlp_bottom_dims", "mlp_top_dims")).check()
 
-
-def describe(config: DlrmConfig) -> dict[str, Any]:
-    """The config as plain JSON-able values (for logs)."""
-    out = asdict(config)
-    out["mlp_bottom_dims"] = list(config.mlp_bottom_dims)
-    out["mlp_top_dims"] = list(config.mlp_top_dims)
-    return out

@@ -14,10 +14,11 @@ from ``make_config(scale, overrides)``, where ``overrides`` are the variant's
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh", "gelu", "silu")
 NORMS = ("instance", "layer", "none")
@@ -109,16 +110,5 @@ PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
 
 def make_config(scale: str, overrides: dict[str, Any] | None = None) -> UNetConfig:
     """The base config of ``scale`` with ``overrides`` applied and checked."""
-    base = OFFICIAL if scale == "official" else DEV
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(UNetConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown fastmri model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    return replace(base, **overrides).check()
+    return override("fastmri", OFFICIAL if scale == "official" else DEV, overrides).check()
 
-
-def describe(config: UNetConfig) -> dict[str, Any]:
-    """The config as plain JSON-able values (for logs)."""
-    return asdict(config)

@@ -10,10 +10,11 @@ config with the variant's ``variant_overrides`` and the user's ``model_overrides
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 DROPOUT_RATE = 0.1  # model_fn's default (input, FF, attention and conv-module outputs)
 
@@ -91,13 +92,7 @@ ACTIVATIONS = ("swish", "gelu", "relu", "tanh")
 
 def make_config(base: ConformerConfig, overrides: dict[str, Any] | None) -> ConformerConfig:
     """``base`` with ``overrides`` applied; unknown knobs or bad values raise one sentence."""
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(ConformerConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown Conformer model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    config = replace(base, **overrides)
+    config = override("Conformer", base, overrides)
     if config.activation_function_name not in ACTIVATIONS:
         raise PacelineError(f"Conformer activation must be one of {', '.join(ACTIVATIONS)}, "
                             f"not {config.activation_function_name!r}.")

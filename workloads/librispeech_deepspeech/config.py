@@ -11,10 +11,11 @@ for a 2-core CPU. A workload's config is its scale's config with the variant's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 DROPOUT_RATE = 0.1  # model_fn's default (subsampling output and FFN outputs)
 
@@ -88,13 +89,7 @@ PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
 
 def make_config(base: DeepspeechConfig, overrides: dict[str, Any] | None) -> DeepspeechConfig:
     """``base`` with ``overrides`` applied; unknown knobs or bad values raise one sentence."""
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(DeepspeechConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown DeepSpeech model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    config = replace(base, **overrides)
+    config = override("DeepSpeech", base, overrides)
     if config.bidirectional and config.encoder_dim % 2:
         raise PacelineError(f"A bidirectional DeepSpeech needs an even encoder_dim, not "
                             f"{config.encoder_dim}.")

@@ -13,10 +13,11 @@ plus any ``model_overrides`` given to the workload constructor:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "leaky_relu")
 NORMS = ("layernorm", "rmsnorm", "none")
@@ -101,19 +102,5 @@ PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
 def make_config(scale: str, overrides: dict[str, Any] | None = None) -> GnnConfig:
     """The base config of ``scale`` with ``overrides`` applied and checked."""
     base = OFFICIAL if scale == "official" else DEV
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(GnnConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown ogbg model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    if "hidden_dims" in overrides:
-        overrides["hidden_dims"] = tuple(int(d) for d in overrides["hidden_dims"])
-    return replace(base, **overrides).check()
+    return override("ogbg", base, overrides, tuples=("hidden_dims",)).check()
 
-
-def describe(config: GnnConfig) -> dict[str, Any]:
-    """The config as plain JSON-able values (for logs)."""
-    out = asdict(config)
-    out["hidden_dims"] = list(config.hidden_dims)
-    return out

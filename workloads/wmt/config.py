@@ -13,10 +13,11 @@ plus any ``model_overrides`` given to the workload constructor:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh")
 
@@ -104,19 +105,12 @@ PERTURBATION_SPACE: dict[str, dict[str, Any]] = {
 
 def make_config(scale: str, overrides: dict[str, Any] | None = None,
                 vocab_size: int | None = None) -> TransformerConfig:
-    """The base config of ``scale`` with ``overrides`` applied and checked."""
+    """The base config of ``scale`` with ``overrides`` applied and checked.
+
+    ``vocab_size`` (the data's vocabulary) applies unless an override sets it.
+    """
     base = OFFICIAL if scale == "official" else DEV
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(TransformerConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown wmt model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
     if vocab_size is not None:
-        overrides.setdefault("vocab_size", vocab_size)
-    return replace(base, **overrides).check()
+        base = replace(base, vocab_size=vocab_size)
+    return override("wmt", base, overrides).check()
 
-
-def describe(config: TransformerConfig) -> dict[str, Any]:
-    """The config as plain JSON-able values (for logs)."""
-    return asdict(config)
