@@ -8,6 +8,7 @@ workload variant row is registered in a temporary registry and its class built.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from sdk import registry
 from sdk.cli.main import main
-from workloads.common.variants import Row, register_family, row_classes
+from workloads.common.variants import Row, register_family, row_classes, rows_of
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
@@ -77,8 +78,7 @@ def variant(monkeypatch: pytest.MonkeyPatch) -> Iterator[Row]:
     import workloads.mnist.pytorch as mnist_pytorch
     from workloads.mnist.entries import ROWS
 
-    row = eval(doc_block("Adding a workload variant", "python"), {"Row": Row})  # noqa: S307
-    assert isinstance(row, Row)
+    (row,) = rows_of(tomllib.loads(doc_block("Adding a workload variant", "toml")))
     monkeypatch.setattr(registry, "_WORKLOADS",
                         registry._Registry("paceline.workloads", "workload", _loaded=True))
     register_family("mnist", (*ROWS, row), prepare="workloads.mnist.data:prepare", scored=False)

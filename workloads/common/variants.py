@@ -1,15 +1,20 @@
 """Registry rows of a workload family, and the one factory that makes their classes.
 
-A family lists its workloads once, in its ``entries.py``, as :class:`Row` objects: the base
-workload first, then its variants. Each row names, per scale and framework, the class that
-implements it, written out in full so a search finds it::
+A family lists its workloads once, as data: ``workloads/<family>/rows.toml`` holds the
+family's registry settings and one row per workload, the base workload first, then its
+variants. Each row names, per scale and framework, the class that implements it, written out in
+full so a search finds it:
 
-    Row("ogbg_gelu", "ogbg with GELU activations",
-        {"dev": {"pytorch": "OgbgGeluPyTorchDev", "jax": "OgbgGeluJaxDev"}})
+    [[rows]]
+    name = "ogbg_gelu"
+    description = "ogbg with GELU activations"
+    dev = { pytorch = "OgbgGeluPyTorchDev", jax = "OgbgGeluJaxDev" }
 
-:func:`register_family` turns the rows into registry entries (the class of framework ``fw``
-lives in ``workloads/<family>/<fw>.py``). That module writes one framework class and lets
-:func:`row_classes` make the rest on first use, as a module ``__getattr__``::
+The family's ``entries.py`` is ``ROWS = family_rows(__file__)``: :func:`family_rows` reads the
+rows as :class:`Row` objects (rows built in code, ``Row("ogbg_gelu", "...", {"dev": {...}})``,
+work the same) and :func:`register_family` turns them into registry entries. The class of
+framework ``fw`` lives in ``workloads/<family>/<fw>.py``. That module writes one framework
+class and lets :func:`row_classes` make the rest on first use, as a module ``__getattr__``::
 
     __getattr__ = row_classes(__name__, ROWS, OgbgJaxWorkload)
 
@@ -21,8 +26,10 @@ variant is one row (plus its model changes and numbers in the family's tables).
 from __future__ import annotations
 
 import sys
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sdk.registry import WorkloadEntry, workloads
@@ -62,6 +69,32 @@ def register_family(family: str, rows: Sequence[Row], prepare: str, scored: bool
             perturbation_space=perturbation_space,
             official_data_check=official_data_check,
         ))
+
+
+ROWS_FILE = "rows.toml"
+_ROW_KEYS = ("name", "description", "attributes")
+
+
+def family_rows(entries_file: str) -> tuple[Row, ...]:
+    """Register the family whose ``rows.toml`` sits beside ``entries_file``; return its rows.
+
+    The folder's name is the family's; the ``[family]`` table holds :func:`register_family`'s
+    settings, each ``[[rows]]`` table one :class:`Row` (its other keys are the scales).
+    """
+    path = Path(entries_file).with_name(ROWS_FILE)
+    with path.open("rb") as f:
+        table = tomllib.load(f)
+    rows = rows_of(table)
+    register_family(path.parent.name, rows, **table["family"])
+    return rows
+
+
+def rows_of(table: Mapping[str, Any]) -> tuple[Row, ...]:
+    """The :class:`Row` of each ``[[rows]]`` table of a parsed ``rows.toml``, in order."""
+    return tuple(Row(row["name"], row["description"],
+                     {key: value for key, value in row.items() if key not in _ROW_KEYS},
+                     row.get("attributes", {}))
+                 for row in table["rows"])
 
 
 def make_class(base: type, class_name: str, row: Row, scale: str, module: str) -> type:
