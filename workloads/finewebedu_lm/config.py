@@ -14,10 +14,11 @@ workload builds its model from ``make_config(scale, overrides)``:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sdk.errors import PacelineError
+from workloads.common.model_config import override
 
 ACTIVATIONS = ("silu", "gelu", "relu", "tanh")
 DTYPES = ("float32", "bfloat16")
@@ -114,15 +115,9 @@ def make_config(scale: str, overrides: dict[str, Any] | None = None,
                 vocab_size: int | None = None) -> LmConfig:
     """The base config of ``scale`` with ``overrides`` applied and checked."""
     base = OFFICIAL if scale == "official" else DEV
-    overrides = dict(overrides or {})
-    known = {f.name for f in fields(LmConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise PacelineError(f"Unknown finewebedu_lm model override(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(known))}.")
-    if vocab_size is not None:
-        overrides.setdefault("vocab_size", vocab_size)
-    return replace(base, **overrides).check()
+    if vocab_size is not None:  # the data's vocabulary, unless an override sets it
+        base = replace(base, vocab_size=vocab_size)
+    return override("finewebedu_lm", base, overrides).check()
 
 
 def parameter_count(cfg: LmConfig) -> int:
