@@ -16,19 +16,11 @@ baseline's); the self-tuning fixed point is NAdamW's.
     paceline run --workload mnist --framework jax --submission adamw --ruleset self
 """
 
-from pathlib import Path
-
 from baselines.common import Baseline
 from baselines.common.schedules import cosine_schedule
 from baselines.nadamw import NADAMW_SELF_TUNING_POINT
 
 BASELINE = Baseline(
-    name="adamw",
-    package=__name__,
+    package=__name__, builders="adamw", schedule=cosine_schedule,
     description="AdamW: warmup + cosine decay, decoupled weight decay (target-setting algorithm)",
-    pytorch="baselines.common.pytorch_optimizers:build_adamw",
-    jax="baselines.common.jax_optimizers:build_adamw",
-    schedule=cosine_schedule,
-    search_space=Path(__file__).with_name("tuning_search_space.json"),
-    self_tuning_point=NADAMW_SELF_TUNING_POINT,
-)
+    self_tuning_point=NADAMW_SELF_TUNING_POINT)

@@ -15,14 +15,17 @@ declaring a baseline costs nothing at start-up.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sdk.registry import BaselineEntry
 
 FRAMEWORKS = ("pytorch", "jax")
 RULESETS = ("external", "self")
+SEARCH_SPACE_FILE = "tuning_search_space.json"
 
 # AlgoPerf's baseline batch sizes (algorithms/baselines/external_tuning/pytorch_nadamw_full_budget.py), shared by every baseline; other
 # names raise ValueError so the runner retries with the base workload's name.
@@ -56,11 +59,16 @@ def hyper(hyperparameters: Any, name: str, default: Any) -> Any:  # noqa: ANN401
 @dataclass(frozen=True)
 class Baseline(BaselineEntry):
     """One baseline. Fields besides the registry entry's (``name``, ``search_space``,
-    ``description``; ``modules`` is filled in from ``package``):
+    ``description``; ``modules`` is filled in from ``package``; ``name`` defaults to the
+    package's last part and ``search_space`` to its ``tuning_search_space.json``, if there is
+    one):
 
     Args:
         package: the package whose ``__init__.py`` holds the declaration as ``BASELINE``
             (pass ``__name__``); the submission modules are made under it.
+        builders: shorthand for a shipped optimizer: ``"adamw"`` means ``build_adamw`` of
+            :mod:`baselines.common.pytorch_optimizers` and of
+            :mod:`baselines.common.jax_optimizers` (in place of ``pytorch`` and ``jax``).
         pytorch: ``(params, hyperparameters, step_hint) -> torch.optim.Optimizer``, or its
             ``"module:function"`` name (imported when a trial starts).
         jax: ``(learning_rate, hyperparameters, step_hint) -> optax.GradientTransformation``
@@ -80,8 +88,10 @@ class Baseline(BaselineEntry):
             still counts (:class:`self_tuning.EndOfBudgetGuard`).
     """
 
+    name: str = ""
     modules: dict[str, dict[str, str]] = field(default_factory=dict)
     package: str = ""
+    builders: str = ""
     pytorch: Callable[..., Any] | str | None = None
     jax: Callable[..., Any] | str | None = None
     schedule: Callable[[Any, int], Callable[[Any], Any]] | None = None
@@ -93,12 +103,32 @@ class Baseline(BaselineEntry):
         if not self.package:
             raise ValueError(f"Baseline {self.name!r} needs package=__name__ (the module "
                              "that holds it as BASELINE).")
+        for key, value in self._defaults().items():
+            object.__setattr__(self, key, value)
         frameworks = [fw for fw in FRAMEWORKS if getattr(self, fw) is not None]
         rulesets = RULESETS if self.self_tuning_point is not None else RULESETS[:1]
         object.__setattr__(self, "modules", {
             ruleset: {fw: f"{self.package}.{fw}_{ruleset}" for fw in frameworks}
             for ruleset in rulesets
         })
+
+    def _defaults(self) -> dict[str, Any]:
+        """The fields left out that the package or ``builders`` fills in."""
+        out: dict[str, Any] = {}
+        if not self.name:
+            out["name"] = self.package.rpartition(".")[2]
+        module_file = getattr(sys.modules.get(self.package), "__file__", None)
+        if self.search_space is None and module_file:
+            space = Path(module_file).with_name(SEARCH_SPACE_FILE)
+            if space.is_file():
+                out["search_space"] = space
+        if self.builders:
+            if self.pytorch is not None or self.jax is not None:
+                raise ValueError(f"Baseline {self.package!r}: builders= replaces pytorch= "
+                                 "and jax=; give one or the other.")
+            for fw in FRAMEWORKS:
+                out[fw] = f"baselines.common.{fw}_optimizers:build_{self.builders}"
+        return out
 
     def optimizer(self, framework: str) -> Callable[..., Any]:
         """The optimizer builder for ``framework`` (a ``"module:function"`` name is imported

@@ -23,8 +23,6 @@ choice otherwise).
     paceline run --workload mnist --framework jax --submission momentum --ruleset self
 """
 
-from pathlib import Path
-
 from baselines.common import Baseline
 from baselines.common.schedules import linear_decay_schedule
 
@@ -36,12 +34,6 @@ SGD_SELF_TUNING_POINT = {
 }
 
 BASELINE = Baseline(
-    name="momentum",
-    package=__name__,
+    package=__name__, builders="momentum", schedule=linear_decay_schedule,
     description="SGD with heavy-ball momentum: warmup + linear decay (target-setting algorithm)",
-    pytorch="baselines.common.pytorch_optimizers:build_momentum",
-    jax="baselines.common.jax_optimizers:build_momentum",
-    schedule=linear_decay_schedule,
-    search_space=Path(__file__).with_name("tuning_search_space.json"),
-    self_tuning_point=SGD_SELF_TUNING_POINT,
-)
+    self_tuning_point=SGD_SELF_TUNING_POINT)

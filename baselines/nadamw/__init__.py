@@ -17,8 +17,6 @@ smoothing). The optimizers are in :mod:`baselines.common.pytorch_optimizers` and
     paceline run --workload mnist --framework jax --submission nadamw --ruleset self
 """
 
-from pathlib import Path
-
 from baselines.common import Baseline
 from baselines.common.schedules import cosine_schedule
 
@@ -30,12 +28,6 @@ NADAMW_SELF_TUNING_POINT = {
 }
 
 BASELINE = Baseline(
-    name="nadamw",
-    package=__name__,
+    package=__name__, builders="nadamw", schedule=cosine_schedule,
     description="AlgoPerf's NAdamW baseline: warmup + cosine decay, decoupled weight decay",
-    pytorch="baselines.common.pytorch_optimizers:build_nadamw",
-    jax="baselines.common.jax_optimizers:build_nadamw",
-    schedule=cosine_schedule,
-    search_space=Path(__file__).with_name("tuning_search_space.json"),
-    self_tuning_point=NADAMW_SELF_TUNING_POINT,
-)
+    self_tuning_point=NADAMW_SELF_TUNING_POINT)

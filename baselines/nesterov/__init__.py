@@ -15,19 +15,11 @@ heavy-ball momentum.
     paceline run --workload mnist --framework jax --submission nesterov --ruleset self
 """
 
-from pathlib import Path
-
 from baselines.common import Baseline
 from baselines.common.schedules import linear_decay_schedule
 from baselines.momentum import SGD_SELF_TUNING_POINT
 
 BASELINE = Baseline(
-    name="nesterov",
-    package=__name__,
+    package=__name__, builders="nesterov", schedule=linear_decay_schedule,
     description="SGD with Nesterov momentum: warmup + linear decay (target-setting algorithm)",
-    pytorch="baselines.common.pytorch_optimizers:build_nesterov",
-    jax="baselines.common.jax_optimizers:build_nesterov",
-    schedule=linear_decay_schedule,
-    search_space=Path(__file__).with_name("tuning_search_space.json"),
-    self_tuning_point=SGD_SELF_TUNING_POINT,
-)
+    self_tuning_point=SGD_SELF_TUNING_POINT)

@@ -35,7 +35,6 @@ always counts; external tuning: ``tuning_search_space.json``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from baselines.common import Baseline, hyper
@@ -68,13 +67,11 @@ def settings(hyperparameters: Any, step_hint: int) -> dict[str, float]:  # noqa:
 
 
 BASELINE = Baseline(
-    name="schedule_free_adamw",
     package=__name__,
     description="Schedule-free AdamW (the v0.5 self-tuning winner's method): no schedule, "
                 "evaluated at the averaged point",
     pytorch="baselines.schedule_free_adamw.pytorch_optimizer:build",
     jax="baselines.schedule_free_adamw.jax_optimizer:build",
-    search_space=Path(__file__).with_name("tuning_search_space.json"),
     self_tuning_point=SELF_TUNING_POINT,
     eval_point=True,
     budget_guard=True,

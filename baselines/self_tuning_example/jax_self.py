@@ -25,6 +25,7 @@ from baselines.common.jax_step import loss_and_grads
 from baselines.common.submission import data_selection  # noqa: F401 - the submission API
 from baselines.self_tuning_example.tuner import (
     SelfTuner,
+    StepPlan,
     batch_size_for,
     dropout_rate,
     label_smoothing,
@@ -103,25 +104,23 @@ def update_params(workload: spec.Workload, current_param_container: spec.Paramet
     del current_params_types, hyperparameters, loss_type
     opt_states, update = optimizer_state
     tuner = update.tuner
-    plan, (params, model_state) = tuner.plan(
-        global_step, eval_results, train_state, (current_param_container, model_state), batch,
-        lambda state: _probe_loss(workload, state, tuner.probe, rng))
-    if plan.arm is None:  # this batch became a probe batch
-        tuner.budget.finish_step()
-        return optimizer_state, params, model_state
-    arm, candidate = plan.arm, tuner.candidates[plan.arm]
-    transform = update.transforms[arm]
-    opt_state = transform.init(params) if plan.reset_optimizer else opt_states[arm]
-    new_opt_state, new_params, new_model_state, loss = _train_step(
-        workload, transform, opt_state, params, model_state, batch, rng,
-        dropout_rate(candidate), label_smoothing(candidate), jnp.asarray(plan.lr, jnp.float32))
-    opt_states = opt_states[:arm] + (new_opt_state,) + opt_states[arm + 1:]
-    loss_value = float(loss)
-    new_params, new_model_state = tuner.after_step(loss_value, (new_params, new_model_state))
-    tuner.budget.finish_step()
-    tuner.log(workload, global_step, {"loss": loss_value, "learning_rate": plan.lr,
-                                    "candidate": arm})
-    return (opt_states, update), new_params, new_model_state
+
+    def train(plan: StepPlan, state: tuple[Any, Any]) -> tuple[float, tuple[Any, Any]]:
+        nonlocal opt_states
+        arm, (params, state_of_model) = plan.arm, state
+        transform = update.transforms[arm]
+        opt_state = transform.init(params) if plan.reset_optimizer else opt_states[arm]
+        new_opt_state, new_params, new_model_state, loss = _train_step(
+            workload, transform, opt_state, params, state_of_model, batch, rng,
+            dropout_rate(tuner.candidates[arm]), label_smoothing(tuner.candidates[arm]),
+            jnp.asarray(plan.lr, jnp.float32))
+        opt_states = opt_states[:arm] + (new_opt_state,) + opt_states[arm + 1:]
+        return float(loss), (new_params, new_model_state)
+
+    params, model_state = tuner.step(
+        workload, global_step, eval_results, train_state, (current_param_container, model_state),
+        batch, lambda state: _probe_loss(workload, state, tuner.probe, rng), train)
+    return (opt_states, update), params, model_state
 
 
 def prepare_for_eval(workload: spec.Workload, current_param_container: spec.ParameterContainer,

@@ -21,6 +21,7 @@ from baselines.common.pytorch_step import USE_PYTORCH_DDP, loss_and_backward
 from baselines.common.submission import data_selection  # noqa: F401 - the submission API
 from baselines.self_tuning_example.tuner import (
     SelfTuner,
+    StepPlan,
     batch_size_for,
     dropout_rate,
     label_smoothing,
@@ -84,28 +85,26 @@ def update_params(workload: spec.Workload, current_param_container: spec.Paramet
                   train_state: Any = None) -> spec.UpdateReturn:
     del current_params_types, hyperparameters, loss_type
     tuner: SelfTuner = optimizer_state["tuner"]
-    plan, model = tuner.plan(
-        global_step, eval_results, train_state, current_param_container, batch,
-        lambda m: _probe_loss(workload, m, model_state, tuner.probe, rng))
-    if plan.arm is None:  # this batch became a probe batch
-        tuner.budget.finish_step()
-        return optimizer_state, model, model_state
-    candidate = tuner.candidates[plan.arm]
-    optimizer: NAdamW = optimizer_state[f"optimizer_{plan.arm}"]
-    if plan.reset_optimizer:
-        optimizer.state.clear()
-    optimizer.zero_grad(set_to_none=True)
-    loss, new_model_state = loss_and_backward(workload, model, model_state, batch, rng,
-                                              dropout_rate(candidate),
-                                              label_smoothing(candidate))
-    for group in optimizer.param_groups:
-        group["lr"] = plan.lr
-    optimizer.step()
-    loss_value = float(loss.detach())
-    model = tuner.after_step(loss_value, model)
-    tuner.budget.finish_step()
-    tuner.log(workload, global_step, {"loss": loss_value, "learning_rate": plan.lr,
-                                    "candidate": plan.arm})
+    new_model_state = model_state
+
+    def train(plan: StepPlan, model: torch.nn.Module) -> tuple[float, torch.nn.Module]:
+        nonlocal new_model_state
+        candidate = tuner.candidates[plan.arm]
+        optimizer: NAdamW = optimizer_state[f"optimizer_{plan.arm}"]
+        if plan.reset_optimizer:
+            optimizer.state.clear()
+        optimizer.zero_grad(set_to_none=True)
+        loss, new_model_state = loss_and_backward(workload, model, model_state, batch, rng,
+                                                  dropout_rate(candidate),
+                                                  label_smoothing(candidate))
+        for group in optimizer.param_groups:
+            group["lr"] = plan.lr
+        optimizer.step()
+        return float(loss.detach()), model
+
+    model = tuner.step(workload, global_step, eval_results, train_state, current_param_container,
+                       batch, lambda m: _probe_loss(workload, m, model_state, tuner.probe, rng),
+                       train)
     return optimizer_state, model, new_model_state
 
 

@@ -151,6 +151,23 @@ class SelfTuner:
         reset, self._pending_reset = self._pending_reset, False
         return self._remember(StepPlan(winner, self._main_lr(snap), reset)), state
 
+    def step(self, workload: Any, global_step: int, eval_results: Sequence[Any],
+             train_state: Any, state: Any, batch: Any, score_fn: Callable[[Any], float],
+             train_fn: Callable[[StepPlan, Any], tuple[float, Any]]) -> Any:
+        """One submission step, the same in both frameworks: plan it, train the planned
+        candidate (``train_fn(plan, state) -> (loss, state)``), react to the loss, log.
+        Returns the state to hand back (unchanged when the batch became a probe batch)."""
+        plan, state = self.plan(global_step, eval_results, train_state, state, batch, score_fn)
+        if plan.arm is None:  # this batch became a probe batch
+            self.budget.finish_step()
+            return state
+        loss, state = train_fn(plan, state)
+        state = self.after_step(loss, state)
+        self.budget.finish_step()
+        self.log(workload, global_step, {"loss": loss, "learning_rate": plan.lr,
+                                         "candidate": plan.arm})
+        return state
+
     def after_step(self, loss: float, state: Any) -> Any:
         """React to the step's training loss: a non-finite one ends a race slice or restores
         the best state with a smaller learning rate."""
