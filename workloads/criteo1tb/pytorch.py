@@ -30,9 +30,6 @@ def sigmoid_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 class Criteo1TbPyTorchWorkload(TorchWorkloadMixin, Criteo1TbWorkload):
     """DLRM-small; the eval metric is the summed BCE over the split's examples."""
 
-    # Dev evals run their 8,192-row batches 4,096 rows at a time (the CPU caches; same sums).
-    dev_eval_forward_rows = 4096
-
     def _build_model(self) -> DlrmSmall:
         return DlrmSmall(self.model_config)
 
