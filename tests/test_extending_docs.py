@@ -1,13 +1,19 @@
-"""The walk-throughs of docs/extending.md, built from the page's own code blocks: the CLI
-command is found through a fake ``paceline.commands`` entry point and run by ``main``; the
-workload variant row is registered in a temporary registry and its class built.
+"""The walk-throughs of docs/extending.md, built from the page's own code blocks and each run
+briefly: the CLI command is found through a fake ``paceline.commands`` entry point and run by
+``main``; the workload variant row is registered in a temporary registry, its class built and
+trained two steps; the search strategy module, saved in a package built like
+``external_tuning/strategies/``, is found by name and runs a two-trial ``paceline tune``. (The
+one-file baseline is built and trained by tests/test_baselines_recipe.py.)
 
     pytest tests/test_extending_docs.py -q
 """
 
 from __future__ import annotations
 
+import csv
+import math
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from importlib import metadata
@@ -101,14 +107,33 @@ def test_the_doc_variant_is_one_row_the_registry_resolves(variant: Row) -> None:
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
+def test_the_doc_variant_trains_two_steps(variant: Row, tmp_path: Path) -> None:
+    from sdk.rulesets import get_ruleset
+    from sdk.runner import RunOptions, train_once
+    from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
+    from sdk.submission import load_submission
+
+    workload = registry.workloads().create(variant.name, "dev", "pytorch")
+    space = SearchSpace.load(registry.baselines().entry("nadamw").search_space)
+    point = make_hyperparameters(generate_search(space, 1, seed=0)[0]._asdict())
+    result = train_once(workload, load_submission("nadamw", "pytorch", "external"), point, 0,
+                        get_ruleset("0.5"),
+                        RunOptions(max_global_steps=2, tensorboard=False,
+                                   save_checkpoints=False, threads=1), tmp_path)
+    assert result.status == "max_global_steps" and result.global_step == 2
+    with open(tmp_path / "eval_measurements.csv", newline="") as f:
+        losses = [float(row["validation/loss"]) for row in csv.DictReader(f)]
+    assert losses and all(math.isfinite(x) for x in losses)
+
+
 # ---- a built-in search strategy ---------------------------------------------------------------
 STRATEGY_DOC = DOC.parent / "external_tuning.md"
 
 
-def test_a_module_in_a_strategies_package_is_found_by_name(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def packaged_strategy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The walk-through's module saved in a package built like external_tuning/strategies/
-    (which imports every module it holds) is registered with no other file changed."""
+    (which imports every module it holds), imported with no other file changed; its name."""
     import importlib
 
     text = STRATEGY_DOC.read_text().split("## Adding a search strategy\n", 1)[1]
@@ -126,8 +151,37 @@ def test_a_module_in_a_strategies_package_is_found_by_name(
     monkeypatch.setattr(registry._SEARCH_STRATEGIES, "entries",
                         dict(registry._SEARCH_STRATEGIES.entries))
     assert importlib.import_module("my_strategies").MODULES == ["my_strategies.random_search"]
-    cls = registry.search_strategies().strategy_class("random")
+    yield "random"
+    for name in ("my_strategies", "my_strategies.random_search"):
+        sys.modules.pop(name, None)
+
+
+def test_a_module_in_a_strategies_package_is_found_by_name(packaged_strategy: str) -> None:
+    cls = registry.search_strategies().strategy_class(packaged_strategy)
     assert cls.__module__ == "my_strategies.random_search" and cls.__name__ == "RandomSearch"
+
+
+def test_the_packaged_strategy_runs_a_short_study(packaged_strategy: str,
+                                                  tmp_path: Path) -> None:
+    """`paceline tune --search random`: two trials of two steps on mnist, at the strategy's
+    points, with nothing but the module added."""
+    import json
+
+    from sdk.search_space import SearchSpace
+
+    space = SearchSpace.load(registry.baselines().entry("adamw").search_space)
+    summary = tmp_path / "summary.json"
+    assert main(["tune", "--workload", "mnist", "--submission", "adamw", "--search",
+                 packaged_strategy, "--studies", "1", "--trials", "2", "--seed", "3",
+                 "--max-global-steps", "2", "--threads", "1", "--no-tensorboard",
+                 "--no-progress", "--no-checkpoints", "--experiment-dir", str(tmp_path),
+                 "--json", str(summary)]) == 0
+    trials = json.loads(summary.read_text())["trials"]
+    assert len(trials) == 2 and {t["status"] for t in trials} == {"max_global_steps"}
+    strategy = registry.search_strategies().strategy_class(packaged_strategy)
+    drawn = [json.loads((Path(t["trial_dir"]) / "hparams.json").read_text()) for t in trials]
+    seed = strategy.study_seed(3, 0, ("mnist",))
+    assert drawn == strategy(space, 2, seed).suggest([], 2), "the trials ran the strategy's draws"
 
 
 def test_builtin_strategies_need_no_entry_point_of_their_own() -> None:
