@@ -271,13 +271,17 @@ def run_specs(specs: list[TrialSpec], submission: Any, ref: SubmissionRef, table
               options: RunOptions, jobs: int, workload_kwargs: dict[str, Any] | None = None,
               on_result: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
     """Run a plan in this process (``jobs`` 1) or side by side on ``jobs`` workers; a plan of
-    several trials is forecast first (:mod:`sdk.forecast`)."""
+    several trials is forecast first (:mod:`sdk.forecast`), and side by side its trials start
+    longest first."""
     from sdk.experiment import run_plan
 
     if len(specs) > 1:
         from sdk.forecast import plan_forecast
 
         forecast = plan_forecast(specs, table, options, jobs, workload_kwargs)
+        if jobs > 1:
+            order = forecast.longest_first()
+            specs, forecast = [specs[i] for i in order], forecast.reordered(order)
         print(forecast.line("paceline"), file=sys.stderr)
     if jobs > 1 and len(specs) > 1:
         print(f"paceline: {jobs} trials side by side, one thread each", file=sys.stderr)
