@@ -102,3 +102,30 @@ def test_every_shipped_baseline_is_found_and_makes_valid_submissions() -> None:
                 sub = load_submission(entry.name, framework, ruleset)
                 assert sub.check() == [], (entry.name, ruleset, framework)
                 assert sub.batch_size("mnist") == 16
+
+
+def test_a_declaration_defaults_to_its_package(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``builders=`` names the shared optimizer pair; ``name`` and ``search_space`` come from
+    the package (a search space only where the file exists)."""
+    import types
+
+    from baselines.common import Baseline
+
+    for name, with_space in (("with_space", True), ("without_space", False)):
+        module = types.ModuleType(f"somewhere.{name}")
+        module.__file__ = str(tmp_path / name / "__init__.py")
+        (tmp_path / name).mkdir()
+        if with_space:
+            (tmp_path / name / "tuning_search_space.json").write_text("{}")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        entry = Baseline(package=module.__name__, builders="nadamw")
+        assert entry.name == name
+        assert entry.search_space == (tmp_path / name / "tuning_search_space.json"
+                                      if with_space else None)
+        assert entry.jax == "baselines.common.jax_optimizers:build_nadamw"
+        assert entry.optimizer("pytorch").__name__ == "build_nadamw"
+        assert set(entry.modules) == {"external"}
+    assert Baseline(name="other", package="somewhere.with_space").name == "other"
+    with pytest.raises(ValueError, match="builders= replaces pytorch= and jax="):
+        Baseline(package="somewhere.with_space", builders="nadamw", jax=lambda *a: None)
