@@ -8,8 +8,12 @@ baseline's search space, and the scores of the shared AlgoPerf logs. Timing colu
     .venv/bin/python benchmarks/fingerprints.py record docs/measurements/fingerprints/before.json
     .venv/bin/python benchmarks/fingerprints.py compare docs/measurements/fingerprints/before.json
 
-``compare --only baseline/`` limits both sides to names with that prefix. ``compare`` records afresh into a temporary file and prints one table row per fingerprint that
-differs (relative tolerance 1e-6), then a summary line; exit 1 when anything differs.
+``compare --only baseline/`` limits both sides to names with that prefix. ``compare`` records
+afresh and prints one table row per fingerprint that differs (relative tolerance 1e-6), then a
+summary line; exit 1 when anything differs. ``diff`` compares two recorded files instead
+(``--only`` likewise), e.g. a "before" and an "after" each recorded in its own worktree:
+
+    .venv/bin/python benchmarks/fingerprints.py diff before.json after.json --only baseline/
 """
 
 from __future__ import annotations
@@ -145,22 +149,34 @@ def compare(before: dict, after: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["record", "compare"])
+    parser.add_argument("action", choices=["record", "compare", "diff"])
     parser.add_argument("file", type=Path)
+    parser.add_argument("other", type=Path, nargs="?",
+                        help="diff only: the recorded file to compare FILE with")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", action="append", default=[], metavar="PREFIX",
                         help="compare only fingerprints whose name starts with PREFIX "
                              "(repeatable), e.g. baseline/ or workload/ogbg")
     args = parser.parse_args(argv)
     only = tuple(args.only)
-    now = record(args.jobs, only)
+    if (args.action == "diff") != (args.other is not None):
+        parser.error("diff takes two recorded files; record and compare take one")
+    now = _load(args.other, only) if args.action == "diff" else record(args.jobs, only)
     if args.action == "record":
         args.file.parent.mkdir(parents=True, exist_ok=True)
         args.file.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n")
         print(f"{len(now)} fingerprints written to {args.file}")
         return 0
-    before = {k: _ends(v) for k, v in json.loads(args.file.read_text()).items()
-              if _wanted(k, only)}
+    return _report(_load(args.file, only), now)
+
+
+def _load(path: Path, only: tuple[str, ...]) -> dict:
+    """A recorded file's fingerprints (those wanted), each cut to its first and last eval."""
+    return {k: _ends(v) for k, v in json.loads(path.read_text()).items() if _wanted(k, only)}
+
+
+def _report(before: dict, now: dict) -> int:
+    """Print a row per fingerprint that differs and a summary line; 1 when any differs."""
     diff = compare(before, now)
     print(f"{'fingerprint':60s} status")
     for name in diff:
