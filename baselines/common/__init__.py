@@ -7,8 +7,9 @@
 ``pytorch_step``       the PyTorch training step, optimizer state and evaluation point
 ``jax_step``           the JAX training step (jitted), optimizer state and evaluation point
 ``schedules``          warmup + cosine, warmup + linear decay (Python steps and JAX counts)
-``pytorch_optimizers`` NAdamW for PyTorch
-``jax_optimizers``     NAdamW and L2-decayed (Nesterov) momentum SGD for optax
+``pytorch_optimizers`` NAdamW for PyTorch; ``build_<name>`` of each shipped optimizer
+``jax_optimizers``     NAdamW and L2-decayed (Nesterov) momentum SGD for optax; the same
+                       ``build_<name>`` (a declaration's ``builders="<name>"``)
 =====================  ====================================================================
 
 A new baseline is one module holding ``BASELINE = Baseline(...)`` plus its search space
