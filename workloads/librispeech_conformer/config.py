@@ -15,28 +15,19 @@ from typing import Any
 
 from sdk.errors import PacelineError
 from workloads.common.model_config import override
+from workloads.common.speech.config import DEV_SHARED, SpeechConfig
 
 DROPOUT_RATE = 0.1  # model_fn's default (input, FF, attention and conv-module outputs)
 
 
 @dataclass(frozen=True)
-class ConformerConfig:
-    vocab_size: int = 1024
-    encoder_dim: int = 512
+class ConformerConfig(SpeechConfig):
     num_attention_heads: int = 8
     num_encoder_layers: int = 4
-    subsample_channels: int | None = None  # None: encoder_dim channels, as officially
     convolution_kernel_size: int = 5
     feed_forward_expansion_factor: int = 4
     feed_forward_dropout_rate: float = 0.0  # inside the FF module (PyTorch official: 0)
     attention_dropout_rate: float = 0.0  # on attention probabilities (official: 0)
-    freq_mask_count: int = 2
-    freq_mask_max_bins: int = 27
-    time_mask_count: int = 10
-    time_mask_max_ratio: float = 0.05
-    use_specaug: bool = True
-    batch_norm_momentum: float = 1 - 0.999
-    batch_norm_epsilon: float = 1e-3
     # Multiplies the attention *output* (softmax-weighted values), as AlgoPerf's code does.
     attention_temperature: float = 1.0
     # "swish" or "gelu" officially; "relu" and "tanh" for random variants. GELU is the tanh
@@ -45,22 +36,9 @@ class ConformerConfig:
     use_post_layer_norm: bool = True  # LayerNorm at the end of each block
     init_gain: float = 1.0  # gain of the xavier-uniform init of every Linear and Conv1d
 
-    @property
-    def channels(self) -> int:
-        return self.subsample_channels or self.encoder_dim
-
 
 OFFICIAL = ConformerConfig()
-DEV = ConformerConfig(
-    vocab_size=29,  # blank + space + a-z + apostrophe (workloads.common.speech.text)
-    encoder_dim=96,
-    num_attention_heads=4,
-    num_encoder_layers=2,
-    subsample_channels=16,
-    # The official EMA decay 0.999 suits 40k+ steps; a few hundred dev steps need the running
-    # statistics to forget their initial values within the first evaluations.
-    batch_norm_momentum=0.05,
-)
+DEV = ConformerConfig(encoder_dim=96, num_attention_heads=4, num_encoder_layers=2, **DEV_SHARED)
 
 # The official held-out variants (the same changes at both scales).
 VARIANTS: dict[str, dict[str, Any]] = {

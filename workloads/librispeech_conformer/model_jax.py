@@ -25,11 +25,10 @@ import numpy as np
 from workloads.common.speech.layers_jax import (
     ACTIVATIONS,
     LayerNorm,
-    LogMelFrontend,
     MaskedBatchNorm,
+    SpeechModel,
     Subsample,
     dense,
-    spec_augment,
     xavier,
 )
 from workloads.common.vision_jax import Dropout
@@ -127,26 +126,17 @@ class ConformerBlock(nn.Module):
         return LayerNorm(c.encoder_dim, name="ln")(x) if c.use_post_layer_norm else x
 
 
-class Conformer(nn.Module):
-    """Raw audio and paddings in; per-frame logits and their paddings out.
-
-    ``train`` turns on SpecAugment (rng stream ``"specaug"``), dropout (``"dropout"``) and
-    batch statistics; ``update_bn`` then also moves the running averages.
-    """
+class Conformer(SpeechModel):
+    """The Conformer on :class:`~workloads.common.speech.layers_jax.SpeechModel`'s front end."""
 
     config: ConformerConfig
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
 
     @nn.compact
     def __call__(self, audio: jax.Array, paddings: jax.Array, train: bool = False,
                  update_bn: bool = False, dropout_rate: Any = 0.0,
                  input_dropout_rate: Any = None) -> tuple[jax.Array, jax.Array]:
         c = self.config
-        x, paddings = LogMelFrontend(self.mean, self.std, name="preprocessor")(audio, paddings)
-        if train and c.use_specaug:
-            x = spec_augment(self.make_rng("specaug"), x, paddings, c.freq_mask_count,
-                             c.freq_mask_max_bins, c.time_mask_count, c.time_mask_max_ratio)
+        x, paddings = self.features(audio, paddings, train)
         input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
         x, paddings = Subsample(c.channels, c.encoder_dim, gain=c.init_gain,
                                 name="subsample")(x, paddings, input_rate, train)

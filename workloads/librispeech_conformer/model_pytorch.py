@@ -22,6 +22,7 @@ from workloads.common.speech.layers import (
     LogMelFrontend,
     MaskedBatchNorm,
     SpecAugment,
+    SpeechModel,
     Subsample,
     activation,
 )
@@ -138,7 +139,7 @@ class ConformerBlock(nn.Module):
         return self.ln(x) if self.ln is not None else x
 
 
-class ConformerModel(nn.Module):
+class ConformerModel(SpeechModel):
     """Raw audio and paddings in; per-frame logits and their paddings out."""
 
     def __init__(self, c: ConformerConfig, mean: np.ndarray | None = None,
@@ -165,11 +166,7 @@ class ConformerModel(nn.Module):
     def forward(self, audio: torch.Tensor, paddings: torch.Tensor, dropout_rate: float,
                 input_dropout_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``input_dropout_rate`` (after subsampling) defaults to ``dropout_rate``."""
-        x, paddings = self.preprocessor(audio, paddings)
-        if self.training and self.config.use_specaug:
-            x = self.specaug(x, paddings)
-        input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
-        x, paddings = self.subsample(x, paddings, input_rate)
+        x, paddings = self.features(audio, paddings, dropout_rate, input_dropout_rate)
         for block in self.conformers:
             x = block(x, paddings, dropout_rate)
         return self.lin(self.ln(x)), paddings

@@ -16,47 +16,28 @@ from typing import Any
 
 from sdk.errors import PacelineError
 from workloads.common.model_config import override
+from workloads.common.speech.config import DEV_SHARED, SpeechConfig
 
 DROPOUT_RATE = 0.1  # model_fn's default (subsampling output and FFN outputs)
 
 
 @dataclass(frozen=True)
-class DeepspeechConfig:
-    vocab_size: int = 1024
-    encoder_dim: int = 512  # LSTM output width (each direction has half)
+class DeepspeechConfig(SpeechConfig):
+    """DeepSpeech's knobs on top of the shared ones; ``encoder_dim`` is the LSTM output width
+    (each direction has half)."""
+
     num_lstm_layers: int = 6
     num_ffn_layers: int = 3
-    subsample_channels: int | None = None  # None: encoder_dim channels, as officially
     bidirectional: bool = True
-    freq_mask_count: int = 2
-    freq_mask_max_bins: int = 27
-    time_mask_count: int = 10
-    time_mask_max_ratio: float = 0.05
-    use_specaug: bool = True
-    batch_norm_momentum: float = 1 - 0.999
-    batch_norm_epsilon: float = 1e-3
     enable_residual_connections: bool = True
     enable_decoder_layer_norm: bool = True
     use_tanh: bool = False  # tanh instead of ReLU in the subsampling convs and FFNs
     layernorm_everywhere: bool = False  # (1+gamma) LayerNorm instead of BN in LSTM/FFN layers
     init_gain: float = 1.0  # gain of the xavier-uniform init of every Linear
 
-    @property
-    def channels(self) -> int:
-        return self.subsample_channels or self.encoder_dim
-
 
 OFFICIAL = DeepspeechConfig()
-DEV = DeepspeechConfig(
-    vocab_size=29,  # blank + space + a-z + apostrophe (workloads.common.speech.text)
-    encoder_dim=128,
-    num_lstm_layers=2,
-    num_ffn_layers=1,
-    subsample_channels=16,
-    # The official EMA decay 0.999 suits 40k+ steps; a few hundred dev steps need the running
-    # statistics to forget their initial values within the first evaluations.
-    batch_norm_momentum=0.05,
-)
+DEV = DeepspeechConfig(encoder_dim=128, num_lstm_layers=2, num_ffn_layers=1, **DEV_SHARED)
 
 # The official held-out variants (the same changes at both scales; norm_and_spec_aug also
 # halves the eval batch, see entries.py).

@@ -23,11 +23,10 @@ import jax.numpy as jnp
 
 from workloads.common.speech.layers_jax import (
     LayerNorm,
-    LogMelFrontend,
     MaskedBatchNorm,
+    SpeechModel,
     Subsample,
     dense,
-    spec_augment,
 )
 from workloads.common.vision_jax import Dropout
 from workloads.librispeech_deepspeech.config import DeepspeechConfig
@@ -77,26 +76,17 @@ class BatchRNN(nn.Module):
         return out * (1 - paddings)[:, :, None]
 
 
-class Deepspeech(nn.Module):
-    """Raw audio and paddings in; per-frame logits and their paddings out.
-
-    ``train`` turns on SpecAugment (rng stream ``"specaug"``), dropout (``"dropout"``) and
-    batch statistics; ``update_bn`` then also moves the running averages.
-    """
+class Deepspeech(SpeechModel):
+    """The Deepspeech on :class:`~workloads.common.speech.layers_jax.SpeechModel`'s front end."""
 
     config: DeepspeechConfig
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
 
     @nn.compact
     def __call__(self, audio: jax.Array, paddings: jax.Array, train: bool = False,
                  update_bn: bool = False, dropout_rate: Any = 0.0,
                  input_dropout_rate: Any = None) -> tuple[jax.Array, jax.Array]:
         c = self.config
-        x, paddings = LogMelFrontend(self.mean, self.std, name="preprocessor")(audio, paddings)
-        if train and c.use_specaug:
-            x = spec_augment(self.make_rng("specaug"), x, paddings, c.freq_mask_count,
-                             c.freq_mask_max_bins, c.time_mask_count, c.time_mask_max_ratio)
+        x, paddings = self.features(audio, paddings, train)
         input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
         x, paddings = Subsample(c.channels, c.encoder_dim, "tanh" if c.use_tanh else "relu",
                                 positions=False, linear_name="lin", gain=c.init_gain,

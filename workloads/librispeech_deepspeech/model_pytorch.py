@@ -20,6 +20,7 @@ from workloads.common.speech.layers import (
     LogMelFrontend,
     MaskedBatchNorm,
     SpecAugment,
+    SpeechModel,
     Subsample,
 )
 from workloads.librispeech_deepspeech.config import DeepspeechConfig
@@ -75,7 +76,7 @@ class BatchRNN(_Normalised):
         return out
 
 
-class DeepspeechModel(nn.Module):
+class DeepspeechModel(SpeechModel):
     """Raw audio and paddings in; per-frame logits and their paddings out."""
 
     def __init__(self, c: DeepspeechConfig, mean: np.ndarray | None = None,
@@ -101,11 +102,7 @@ class DeepspeechModel(nn.Module):
                 input_dropout_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``input_dropout_rate`` (after subsampling) defaults to ``dropout_rate``."""
         residual = self.config.enable_residual_connections
-        x, paddings = self.preprocessor(audio, paddings)
-        if self.training and self.config.use_specaug:
-            x = self.specaug(x, paddings)
-        input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
-        x, paddings = self.subsample(x, paddings, input_rate)
+        x, paddings = self.features(audio, paddings, dropout_rate, input_dropout_rate)
         for lstm in self.lstms:
             x = x + lstm(x, paddings) if residual else lstm(x, paddings)
         for ffn in self.ffns:

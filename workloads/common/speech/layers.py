@@ -228,3 +228,22 @@ class Subsample(nn.Module):
         if self.positions:
             y = y + sinusoidal_positions(frames, y.shape[-1], y.device)
         return F.dropout(y, dropout_rate, training=self.training), paddings
+
+
+class SpeechModel(nn.Module):
+    """Base of the speech CTC models: their shared front end, :meth:`features`.
+
+    A subclass sets ``config`` (with ``use_specaug``), ``preprocessor`` (a
+    :class:`LogMelFrontend`), ``specaug`` (a :class:`SpecAugment`) and ``subsample`` (a
+    :class:`Subsample`) in its ``__init__`` and starts its ``forward`` from :meth:`features`.
+    """
+
+    def features(self, audio: torch.Tensor, paddings: torch.Tensor, dropout_rate: float,
+                 input_dropout_rate: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel frames, SpecAugment-masked in training, subsampled with input dropout
+        ``input_dropout_rate`` (``dropout_rate`` when None); and their paddings."""
+        x, paddings = self.preprocessor(audio, paddings)
+        if self.training and self.config.use_specaug:
+            x = self.specaug(x, paddings)
+        input_rate = dropout_rate if input_dropout_rate is None else input_dropout_rate
+        return self.subsample(x, paddings, input_rate)

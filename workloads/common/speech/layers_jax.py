@@ -212,3 +212,27 @@ class Subsample(nn.Module):
         if self.positions:
             y = y + sinusoidal_positions(frames, self.encoder_dim)
         return Dropout()(y, rate, deterministic=not train), paddings
+
+
+class SpeechModel(nn.Module):
+    """Base of the Flax speech CTC models: raw audio and paddings in, per-frame logits and
+    their paddings out; the shared front end is :meth:`features`.
+
+    ``train`` turns on SpecAugment (rng stream ``"specaug"``), dropout (``"dropout"``) and
+    batch statistics; ``update_bn`` then also moves the running averages.
+    """
+
+    config: Any  # the family's config (with the SpecAugment knobs)
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def features(self, audio: jax.Array, paddings: jax.Array,
+                 train: bool) -> tuple[jax.Array, jax.Array]:
+        """Normalised log-mel frames (``"preprocessor"``), SpecAugment-masked in training, and
+        their paddings; called from the subclass's compact ``__call__``."""
+        c = self.config
+        x, paddings = LogMelFrontend(self.mean, self.std, name="preprocessor")(audio, paddings)
+        if train and c.use_specaug:
+            x = spec_augment(self.make_rng("specaug"), x, paddings, c.freq_mask_count,
+                             c.freq_mask_max_bins, c.time_mask_count, c.time_mask_max_ratio)
+        return x, paddings
