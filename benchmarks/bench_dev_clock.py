@@ -1,6 +1,6 @@
 """Does the dev clock hold? Busy machine against quiet, PyTorch against JAX, the suite's wall time.
 
-Three measurements, each a table (the commands are real `paceline run` invocations):
+Four measurements, each a table (the first three are real `paceline run` invocations):
 
 * ``contention``: the same trial (workload, NAdamW, seed) run alone and beside ``--busy``
   single-thread busy loops (a browser and an editor on a laptop). Steps completed and
@@ -10,10 +10,16 @@ Three measurements, each a table (the commands are real `paceline run` invocatio
 * ``suite``: the eight-workload dev suite, one trial each, ``--jobs N``: its wall time (goal:
   at most 5 minutes on 2 cores) and the sum of its trials' wall times (what one core would
   take), so the per-core scaling shows.
+* ``evals``: one dev evaluation (every split, the untrained model) per workload and
+  framework, in this process held to one thread: CPU seconds per evaluation with the whole
+  eval batch in one forward pass and with the workload's ``dev_eval_forward_rows``, and the
+  largest relative difference between the two evaluations' metrics.
 
     .venv/bin/python benchmarks/bench_dev_clock.py contention --workloads mnist fastmri
     .venv/bin/python benchmarks/bench_dev_clock.py frameworks --max-steps 400
     .venv/bin/python benchmarks/bench_dev_clock.py suite --jobs 2
+    nice -n 19 .venv/bin/python benchmarks/bench_dev_clock.py evals \
+        --workloads criteo1tb imagenet_resnet --frameworks pytorch jax
 
 Every run gets its own fresh experiment folder; the dev-clock cache (``paceline
 calibrate``) is probed first, so its probes are not timed. ``--out FILE`` keeps the rows.
@@ -159,6 +165,63 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     return rows + [["(suite)", f"jobs {args.jobs}", "", "", "", wall]]
 
 
+def eval_cpu_sec(workload: Any, params: Any, state: Any, rng: Any,
+                 repeats: int) -> tuple[float, dict[str, float]]:
+    """The median CPU seconds of ``repeats`` evaluations (after one that compiles) and the
+    metrics."""
+    import statistics
+
+    def once() -> dict[str, float]:
+        return workload.eval_model(workload.eval_batch_size, params, state, rng, None, None, 0)
+
+    metrics, times = once(), []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        metrics = once()
+        times.append(time.process_time() - t0)
+    return statistics.median(times), metrics
+
+
+def eval_one(name: str, framework: str, repeats: int) -> list[Any]:
+    """One row of ``evals``: whole-batch passes against the workload's forward rows."""
+    w = workloads().create(name, "dev", framework)
+    if framework == "jax":
+        import jax
+
+        rng = jax.random.PRNGKey(0)
+    else:
+        import numpy as np
+
+        rng = np.array([0, 0], dtype=np.uint32)
+    params, state = w.init_model_fn(rng)
+    rows = getattr(w, "dev_eval_forward_rows", None)
+    w.dev_eval_forward_rows = None
+    before, old = eval_cpu_sec(w, params, state, rng, repeats)
+    w.dev_eval_forward_rows = rows
+    after, new = eval_cpu_sec(w, params, state, rng, repeats)
+    diff = max(abs(new[k] - v) / max(abs(v), 1e-12) for k, v in old.items())
+    return [name, framework, w.eval_batch_size, rows or "-", round(before, 3), round(after, 3),
+            f"{1 - after / before:+.0%}" if before else "-", f"{diff:.1e}"]
+
+
+def evals(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
+    from sdk.clock import hold_to_one_thread
+
+    del tmp
+    for framework in args.frameworks:
+        hold_to_one_thread(framework)
+    rows = []
+    for framework in args.frameworks:
+        for name in args.workloads:
+            if has_framework(name, framework):
+                rows.append(eval_one(name, framework, args.repeats))
+                print_progress(rows[-1])
+    print(format_table(["workload", "framework", "eval batch", "forward rows",
+                        "whole batch (cpu s)", "forward rows (cpu s)", "saved",
+                        "max rel. metric diff"], rows))
+    return rows
+
+
 def has_framework(name: str, framework: str) -> bool:
     return framework in workloads().entry(name).classes.get("dev", {})
 
@@ -178,7 +241,7 @@ def calibrate(names: list[str], frameworks_: list[str]) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["contention", "frameworks", "suite"])
+    p.add_argument("what", choices=["contention", "frameworks", "suite", "evals"])
     p.add_argument("--workloads", nargs="+", default=None)
     p.add_argument("--frameworks", nargs="+", default=["pytorch"], choices=["pytorch", "jax"])
     p.add_argument("--busy", type=int, default=2, help="busy loops beside the trial")
@@ -187,19 +250,22 @@ def main() -> None:
                    help="frameworks: stop each trial after N steps (its charged step cost "
                         "still gives the steps per budget)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=3, help="evals: timed evaluations of each")
     p.add_argument("--out", help="write the rows as JSON here")
     args = p.parse_args()
     if args.workloads is None:
         args.workloads = workloads().names(scale="dev", scored=True, variants=False)
         if args.what != "suite":
             args.workloads = ["mnist", *args.workloads]
-    if args.busy < 0 or args.jobs < 1 or (args.max_steps is not None and args.max_steps < 1):
-        raise SystemExit("--busy must be >= 0, --jobs and --max-steps >= 1.")
-    calibrate(args.workloads, ["pytorch", "jax"] if args.what == "frameworks"
-              else args.frameworks)
+    if (args.busy < 0 or args.jobs < 1 or args.repeats < 1
+            or (args.max_steps is not None and args.max_steps < 1)):
+        raise SystemExit("--busy must be >= 0, --jobs, --repeats and --max-steps >= 1.")
+    if args.what != "evals":  # evals time no trial, so need no dev-clock scale
+        calibrate(args.workloads, ["pytorch", "jax"] if args.what == "frameworks"
+                  else args.frameworks)
     with tempfile.TemporaryDirectory(prefix="paceline-bench-clock-") as tmp:
         rows = {"contention": contention, "frameworks": frameworks,
-                "suite": suite}[args.what](args, Path(tmp))
+                "suite": suite, "evals": evals}[args.what](args, Path(tmp))
     if args.out:
         Path(args.out).write_text(json.dumps({"what": args.what, "argv": sys.argv,
                                               "rows": rows}, indent=1, default=str))
