@@ -8,7 +8,7 @@ algoperf/workloads/wmt/wmt_jax/decode.py) over the Flax model's cached single-to
 each step keeps the best 2 x 4 extensions, the 4 best without EOS stay live and those with
 EOS compete for the 4 finished slots; the search stops once no live beam can beat the
 finished ones (see beam_search.py). One jitted function runs a step; the cache rows follow
-their beams.
+their beams, and cross-attention reads the encoder output projected once per batch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from workloads.wmt.config import TransformerConfig
-from workloads.wmt.model_jax import Transformer
+from workloads.wmt.model_jax import Transformer, decoder_cache
 
 NEG = -1.0e7
 
@@ -82,14 +82,15 @@ def search_step(params: Any, cache: Any, beams: dict[str, jax.Array], step: jax.
     return cache, beams
 
 
+@functools.partial(jax.jit, static_argnames=("config",))
+def _encode(params: Any, rows: jax.Array, config: TransformerConfig) -> jax.Array:
+    return Transformer(config).apply({"params": params}, rows, method=Transformer.encode)
+
+
 def _start(params: Any, config: TransformerConfig, rows: jax.Array, batch: int, k: int,
            max_len: int) -> tuple[jax.Array, Any, dict[str, jax.Array]]:
-    encoded = jax.jit(functools.partial(Transformer(config).apply, method=Transformer.encode)
-                      )({"params": params}, rows)
-    targets = jnp.zeros((rows.shape[0], max_len), jnp.int32)
-    shapes = jax.eval_shape(Transformer(config, decode=True).init, jax.random.key(0), rows,
-                            targets)["cache"]
-    cache = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    encoded = _encode(params, rows, config)
+    cache = decoder_cache(params, config, rows, max_len)
     seqs = jnp.zeros((batch, k, max_len), jnp.int32)
     live_logp = jnp.full((batch, k), NEG).at[:, 0].set(0.0)
     beams = {"live_seqs": seqs, "live_logp": live_logp, "done_seqs": seqs,

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from workloads.wmt.config import TransformerConfig
-from workloads.wmt.model_jax import Transformer
+from workloads.wmt.model_jax import Transformer, decoder_cache
 
 NEG_INF = -1e10
 DECODE_EXTRA_TOKENS = 10  # dev targets are at most 6 tokens longer than their sources
@@ -47,13 +47,6 @@ def _step(params: Any, cache: Any, token: jax.Array, encoded: jax.Array, inputs:
     return variables["cache"], jnp.argmax(logits, axis=-1).astype(jnp.int32)
 
 
-def _empty_cache(config: TransformerConfig, inputs: jax.Array, length: int) -> Any:
-    targets = jnp.zeros((inputs.shape[0], length), jnp.int32)
-    shapes = jax.eval_shape(Transformer(config, decode=True).init, jax.random.key(0), inputs,
-                            targets)["cache"]
-    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-
 def greedy_decode(params: Any, config: TransformerConfig, inputs: Any, eos: int
                   ) -> np.ndarray:
     """[B, <= decode_length] token ids of each row's greedy translation (0 after EOS)."""
@@ -61,7 +54,7 @@ def greedy_decode(params: Any, config: TransformerConfig, inputs: Any, eos: int
     length = decode_length(source, config.max_len)
     rows = jnp.asarray(source, jnp.int32)
     encoded = _encode(params, rows, config)
-    cache = _empty_cache(config, rows, length)
+    cache = decoder_cache(params, config, rows, length)
     token = jnp.zeros((rows.shape[0], 1), jnp.int32)
     finished = np.zeros(rows.shape[0], bool)
     out = []

@@ -19,6 +19,7 @@ search and greedy decoding run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -92,19 +93,54 @@ def _attention_with_dropout(rate: Any, rng: jax.Array) -> Callable[..., jax.Arra
     return attend
 
 
+def _attention_fn(cfg: TransformerConfig, rate: Any, train: bool,
+                  parent: nn.Module | None) -> Callable[..., jax.Array]:
+    """Plain dot-product attention, or with dropped probabilities (``cfg.attention_dropout``
+    in training at a non-zero rate; the key drawn from ``parent``'s dropout stream)."""
+    static_zero = isinstance(rate, int | float) and rate == 0
+    if cfg.attention_dropout and train and not static_zero and parent is not None:
+        return _attention_with_dropout(rate, parent.make_rng("dropout"))
+    return nn.dot_product_attention
+
+
 def attention(cfg: TransformerConfig, decode: bool = False, rate: Any = 0.0,
               train: bool = False, parent: nn.Module | None = None
               ) -> nn.MultiHeadDotProductAttention:
     """Bias-free attention; with ``cfg.attention_dropout`` and ``train``, its probabilities
     are dropped at ``rate`` (the key drawn from ``parent``'s dropout stream)."""
-    attention_fn = nn.dot_product_attention
-    static_zero = isinstance(rate, int | float) and rate == 0
-    if cfg.attention_dropout and train and not static_zero and parent is not None:
-        attention_fn = _attention_with_dropout(rate, parent.make_rng("dropout"))
     return nn.MultiHeadDotProductAttention(
         num_heads=cfg.num_heads, qkv_features=cfg.d_model, use_bias=False,
         kernel_init=XAVIER, broadcast_dropout=False, dropout_rate=0.0, deterministic=True,
-        decode=decode, attention_fn=attention_fn)
+        decode=decode, attention_fn=_attention_fn(cfg, rate, train, parent))
+
+
+class CrossAttention(nn.Module):
+    """Encoder-decoder attention with the parameters of :func:`attention` (``query``, ``key``,
+    ``value``, ``out``). While decoding, the keys and values of the encoder output are
+    projected once, when the cache is made (:func:`decoder_cache`), not at every step: the
+    projections of a 256-token source are most of a decoding step's work (AlgoPerf's JAX
+    model, algoperf/workloads/wmt/wmt_jax/models.py, projects them at every step)."""
+
+    config: TransformerConfig
+    decode: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array, encoded: jax.Array, mask: jax.Array,
+                 attend: Callable[..., jax.Array]) -> jax.Array:
+        cfg = self.config
+        heads = cfg.num_heads
+        project = {name: nn.DenseGeneral(features=(heads, cfg.d_model // heads), axis=-1,
+                                         kernel_init=XAVIER, use_bias=False, name=name)
+                   for name in ("query", "key", "value")}
+        if self.decode:
+            key = self.variable("cache", "cross_key", lambda: project["key"](encoded)).value
+            value = self.variable("cache", "cross_value",
+                                  lambda: project["value"](encoded)).value
+        else:
+            key, value = project["key"](encoded), project["value"](encoded)
+        out = attend(project["query"](x), key, value, mask=mask)
+        return nn.DenseGeneral(features=cfg.d_model, axis=(-2, -1), kernel_init=XAVIER,
+                               use_bias=False, name="out")(out)
 
 
 class MlpBlock(nn.Module):
@@ -161,8 +197,11 @@ class DecoderBlock(nn.Module):
             return Dropout()(out, rate, not train)
 
         def cross_attend(h: jax.Array) -> jax.Array:
-            out = attention(cfg, rate=rate, train=train, parent=self)(
-                temp * h, encoded, mask=cross_mask)
+            # named as flax names a block's second attention: the parameter tree is unchanged;
+            # the dropout key is drawn here, as before, so dev training draws the same masks
+            attend = _attention_fn(cfg, rate, train, self)
+            out = CrossAttention(cfg, self.decode, name="MultiHeadDotProductAttention_1")(
+                temp * h, encoded, cross_mask, attend)
             return Dropout()(out, rate, not train)
 
         def norm(h: jax.Array) -> jax.Array:
@@ -257,3 +296,21 @@ def count_parameters(config: TransformerConfig) -> int:
     tokens = jnp.zeros((1, 8), jnp.int32)
     shapes = jax.eval_shape(Transformer(config).init, jax.random.key(0), tokens, tokens)
     return sum(int(np.prod(x.shape)) for x in jax.tree_util.tree_leaves(shapes["params"]))
+
+
+def decoder_cache(params: Any, config: TransformerConfig, inputs: jax.Array,
+                  length: int) -> Any:
+    """The single-token decoder's cache for translating ``inputs`` into at most ``length``
+    tokens: empty self-attention keys and values, and the projected encoder output that
+    cross-attention reads at every step."""
+    return _decoder_cache(params, inputs, jnp.zeros((inputs.shape[0], length), jnp.int32),
+                          config)
+
+
+@functools.partial(jax.jit, static_argnames=("config",))
+def _decoder_cache(params: Any, inputs: jax.Array, targets: jax.Array,
+                   config: TransformerConfig) -> Any:
+    # an apply without a cache makes one, as init does, but projects with ``params``
+    _, variables = Transformer(config, decode=True).apply({"params": params}, inputs, targets,
+                                                          mutable=["cache"])
+    return variables["cache"]
