@@ -10,8 +10,9 @@ to ``1 / X``). The estimate hands the trials, in order, to the first free of ``j
 workers. It is an upper bound in the usual case (trials that reach their target stop
 sooner) that leaves out start-up and evaluations, so the line calls it an estimate.
 
-On several workers a plan runs its longest trials first (:meth:`Forecast.longest_first`):
-a long trial handed out last would keep one worker busy while the others sit idle.
+On several workers a plan runs its longest trials first, then swaps any two trials the
+estimate says end it sooner (:meth:`Forecast.longest_first`): a long trial handed out last
+would keep one worker busy while the others sit idle.
 """
 
 from __future__ import annotations
