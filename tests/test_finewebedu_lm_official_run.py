@@ -27,10 +27,14 @@ ALGOPERF_COLUMNS = {"global_step", "accumulated_submission_time", "train/loss", 
 @pytest.fixture()
 def one_window_batches(monkeypatch):
     """The NAdamW baseline with one 1,024-token window a step instead of 64 (a step of the
-    official model over 64 windows would take a CPU minutes)."""
+    official model over 64 windows would take a CPU minutes), and evals in batches of two
+    windows: the reader pads a split's last batch to the eval batch, and 256 windows of
+    50,257 logits need 26 GB in bfloat16 (over 100 GB in JAX on a CPU)."""
     from baselines.common import baseline
+    from workloads.finewebedu_lm import workload
 
     monkeypatch.setitem(baseline.BATCH_SIZES, "finewebedu_lm", 1)
+    monkeypatch.setitem(workload.BATCH, "official_eval", 2)
 
 
 def write_official_dir(root: Path) -> Path:
