@@ -9,6 +9,7 @@ padding with ``weights == 0``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,6 +87,17 @@ def eval_batches(arrays: dict[str, np.ndarray], batch_size: int,
                                                         weights.dtype)])
         batch["weights"] = weights
         yield batch
+
+
+def round_up(n: int, multiple: int) -> int:
+    """``n`` rounded up to a multiple of ``multiple`` (an eval split padded to whole batches)."""
+    return math.ceil(n / multiple) * multiple
+
+
+def effective_batch(workload: Any, global_batch_size: int) -> int:
+    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
+    fn = getattr(workload, "effective_batch_size", None)
+    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
 
 
 def data_seed(data_rng: Any) -> int:

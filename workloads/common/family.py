@@ -31,6 +31,15 @@ from workloads.common.batching import dev_batch_size
 from workloads.common.numbers import dev_numbers
 
 
+def _split_size(split: str) -> property:
+    """The ``num_<split>_examples`` property of the workload API: ``self._size(split)``."""
+
+    def size(self: FamilyWorkload) -> int:
+        return self._size(split)
+
+    return property(size, doc=f"Examples in the {split} split at this scale.")
+
+
 class FamilyWorkload(PacelineWorkload):
     """A workload family described by tables; subclasses set them and add the data."""
 
@@ -81,21 +90,10 @@ class FamilyWorkload(PacelineWorkload):
         """Examples in ``split`` at this scale (a family with data-dependent sizes overrides)."""
         return self.sizes[self.scale][split]
 
-    @property
-    def num_train_examples(self) -> int:
-        return self._size("train")
-
-    @property
-    def num_eval_train_examples(self) -> int:
-        return self._size("eval_train")
-
-    @property
-    def num_validation_examples(self) -> int:
-        return self._size("validation")
-
-    @property
-    def num_test_examples(self) -> int:
-        return self._size("test")
+    num_train_examples = _split_size("train")
+    num_eval_train_examples = _split_size("eval_train")
+    num_validation_examples = _split_size("validation")
+    num_test_examples = _split_size("test")
 
     @property
     def eval_batch_size(self) -> int:

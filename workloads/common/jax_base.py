@@ -26,7 +26,7 @@ from sdk import spec
 from sdk.errors import PacelineError
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
-from workloads.common.batching import device_input_queue, eval_forward_rows
+from workloads.common.batching import device_input_queue, effective_batch, eval_forward_rows
 
 
 def to_device_batch(batch: dict[str, np.ndarray], api_version: str) -> dict[str, Any]:
@@ -86,12 +86,6 @@ def masked_loss(per_example: jax.Array, mask_batch: jax.Array | None) -> dict[st
     per_example = per_example * mask
     return {"summed": per_example.sum(), "n_valid_examples": mask.sum(),
             "per_example": per_example}
-
-
-def _effective(workload: Any, global_batch_size: int) -> int:
-    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
-    fn = getattr(workload, "effective_batch_size", None)
-    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
 
 
 class JaxWorkloadMixin:
@@ -164,7 +158,7 @@ class JaxWorkloadMixin:
         del cache, repeat_final_dataset, num_batches
         api = self.api_version
         if split == "train":
-            check_device_split(_effective(self, global_batch_size))
+            check_device_split(effective_batch(self, global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
                                   lambda b: self._to_device(b, api))
 

@@ -14,7 +14,12 @@ import torch
 from sdk import distributed, spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
-from workloads.common.batching import ALL_EXAMPLES, device_input_queue, eval_forward_rows
+from workloads.common.batching import (
+    ALL_EXAMPLES,
+    device_input_queue,
+    effective_batch,
+    eval_forward_rows,
+)
 
 
 def device() -> torch.device:
@@ -55,12 +60,6 @@ def masked_loss(per_example: torch.Tensor,
         n_valid = torch.tensor(float(per_example.numel()), device=per_example.device)
     return {"summed": per_example.sum(), "n_valid_examples": n_valid,
             "per_example": per_example}
-
-
-def _effective(workload: Any, global_batch_size: int) -> int:
-    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
-    fn = getattr(workload, "effective_batch_size", None)
-    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
 
 
 class TorchWorkloadMixin:
@@ -133,7 +132,7 @@ class TorchWorkloadMixin:
         del cache, repeat_final_dataset, num_batches
         dev = device()
         if split == "train":
-            distributed.check_batch_split(_effective(self, global_batch_size))
+            distributed.check_batch_split(effective_batch(self, global_batch_size))
         return device_input_queue(self, data_rng, split, data_dir, global_batch_size,
                                   lambda b: self._to_device(distributed.rank_rows(b), dev),
                                   eval_examples=self._queue_eval_examples)

@@ -10,7 +10,6 @@ AlgoPerf's Criteo 1TB day files (official, :mod:`workloads.criteo1tb.official_da
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 
 from sdk import spec
 from sdk.errors import PacelineError
-from workloads.common.batching import TrainBatches, data_seed, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches, round_up
 from workloads.common.family import FamilyWorkload
 from workloads.criteo1tb import clicklog, config, data, official_data
 from workloads.criteo1tb.numbers import DEV_NUMBERS
@@ -50,16 +49,12 @@ def load_splits(data_dir: str | None) -> dict[str, dict[str, np.ndarray]]:
     key = _key(data_dir)
     if key not in _SPLITS:
         splits = data.load(data_dir)
-        n_eval = _round_up(len(splits["validation"]["targets"]), BATCH["dev_eval"])
+        n_eval = round_up(len(splits["validation"]["targets"]), BATCH["dev_eval"])
         pick = np.random.default_rng(EVAL_TRAIN_SEED).permutation(len(splits["train"]["targets"]))
         pick = np.sort(pick[:n_eval])
         splits["eval_train"] = {k: v[pick] for k, v in splits["train"].items()}
         _SPLITS[key] = splits
     return _SPLITS[key]
-
-
-def _round_up(n: int, multiple: int) -> int:
-    return math.ceil(n / multiple) * multiple
 
 
 class Criteo1TbWorkload(FamilyWorkload):
@@ -91,7 +86,7 @@ class Criteo1TbWorkload(FamilyWorkload):
             # (capped by the training set of a small --data-dir).
             if self.scale == "dev" and self._loaded("eval_train"):
                 return self._loaded("eval_train")
-            return _round_up(self._size("validation"), self.eval_batch_size)
+            return round_up(self._size("validation"), self.eval_batch_size)
         if self.scale != "dev":
             return OFFICIAL_SIZES[split]
         return self._loaded(split) or DEV_SIZES[split]

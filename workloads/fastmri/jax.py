@@ -52,13 +52,7 @@ class FastMriJaxWorkload(JaxWorkloadMixin, FastMriWorkload):
     @functools.partial(jax.jit, static_argnums=0)
     def _eval_batch_sums(self, params: Any, batch: dict[str, jax.Array], model_state: Any,
                          rng: Any) -> dict[str, jax.Array]:
-        outputs, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
-                                   update_batch_norm=False)
-        weights = batch["weights"]
-        per_example = ssim(outputs, batch["targets"], batch["mean"], batch["std"],
-                           batch["volume_max"])
-        loss = self.loss_fn(batch["targets"], outputs, weights)["summed"]
-        return {"ssim": (per_example * weights).sum(), "loss": loss}
+        return self._eval_sums(params, batch, model_state, rng, ssim)
 
 
 __getattr__ = row_classes(__name__, ROWS, FastMriJaxWorkload)

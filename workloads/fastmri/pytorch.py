@@ -39,14 +39,8 @@ class FastMriPyTorchWorkload(TorchWorkloadMixin, FastMriWorkload):
 
     def _eval_batch_sums(self, params: torch.nn.Module, batch: dict[str, torch.Tensor],
                          model_state: Any, rng: Any) -> dict[str, torch.Tensor]:
-        outputs, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
-                                   update_batch_norm=False)
-        weights = batch["weights"]
-        per_example_ssim = ssim(outputs, batch["targets"], batch["mean"], batch["std"],
-                                batch["volume_max"])
-        loss = self.loss_fn(batch["targets"], outputs, weights)["summed"]
-        return {"ssim": (per_example_ssim * weights).sum().to(torch.float64),
-                "loss": loss.to(torch.float64)}
+        sums = self._eval_sums(params, batch, model_state, rng, ssim)
+        return {name: value.to(torch.float64) for name, value in sums.items()}
 
 
 __getattr__ = row_classes(__name__, ROWS, FastMriPyTorchWorkload)

@@ -15,15 +15,14 @@ evaluation ``"weights"`` ``[B]`` (0 marks padding).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sdk import spec
-from workloads.common.batching import TrainBatches, data_seed, eval_batches
+from workloads.common.batching import TrainBatches, data_seed, eval_batches, round_up
 from workloads.common.family import FamilyWorkload
 from workloads.fastmri import config, data, official_data
 from workloads.fastmri import kspace as ks
@@ -72,10 +71,6 @@ def examples(raw: dict[str, np.ndarray], uniforms: np.ndarray) -> dict[str, np.n
             "volume_max": raw["volume_max"].astype(np.float32)}
 
 
-def _round_up(n: int, multiple: int) -> int:
-    return math.ceil(n / multiple) * multiple
-
-
 class FastMriWorkload(FamilyWorkload):
     """fastmri at dev scale; framework subclasses add the model, registry rows the variants."""
 
@@ -89,10 +84,22 @@ class FastMriWorkload(FamilyWorkload):
         return config.make_config(self.scale, self.model_overrides)
 
     # ---- sizes --------------------------------------------------------------------------
+    def _eval_sums(self, params: Any, batch: dict[str, Any], model_state: Any, rng: Any,
+                   ssim: Callable[..., Any]) -> dict[str, Any]:
+        """Weighted SSIM sum and summed L1 loss of one eval batch; ``ssim`` is the framework's
+        per-slice SSIM (``workloads.fastmri.ssim.ssim`` or ``workloads.fastmri.model_jax.ssim``)."""
+        outputs, _ = self.model_fn(params, batch, model_state, spec.ForwardPassMode.EVAL, rng,
+                                   update_batch_norm=False)
+        weights = batch["weights"]
+        per_example = ssim(outputs, batch["targets"], batch["mean"], batch["std"],
+                           batch["volume_max"])
+        loss = self.loss_fn(batch["targets"], outputs, weights)["summed"]
+        return {"ssim": (per_example * weights).sum(), "loss": loss}
+
     def _size(self, split: str) -> int:
         if split == "eval_train":
             # As upstream: the validation size rounded up to a whole number of eval batches.
-            return min(_round_up(self._size("validation"), self.eval_batch_size),
+            return min(round_up(self._size("validation"), self.eval_batch_size),
                        self._size("train"))
         if self.scale != "dev":
             # upstream's fixed counts until the data is indexed (then the folder's own: the
