@@ -111,7 +111,8 @@ def _fake_images(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
             "labels": rng.integers(0, vision.NUM_CLASSES, n).astype(np.int64)}
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", [  # JAX compiles the ResNet twice: about 10 s
+    "pytorch", pytest.param("jax", marks=pytest.mark.slow)])
 def test_imagenet_resnet_eval_in_passes_equals_whole_batches(framework: str) -> None:
     w = workloads().create("imagenet_resnet", "dev", framework)
     rng = np.random.default_rng(0)
