@@ -246,6 +246,7 @@ def test_rank_in_field_places_a_run_among_the_entries():
 
 
 @pytest.mark.parametrize("ruleset,version", [("self", "0.5"), ("self", "0.6"),
+                                             ("self", "a100-2026"),
                                              ("external", "0.5"), ("external", "0.6")])
 def test_shipped_dev_leaderboards_are_valid_and_fully_scored(ruleset, version):
     path = find_dev_leaderboard(ruleset, version)
