@@ -618,11 +618,13 @@ def derive_numbers(subject: Subject, plan: Plan,
     return numbers, how
 
 
-def versions_of(name: str, v05: WorkloadNumbers) -> dict[str, WorkloadNumbers]:
+def versions_of(name: str, v05: WorkloadNumbers, framework: str) -> dict[str, WorkloadNumbers]:
+    """``v05`` under every rules version, with the budgets of ``framework`` (the step share
+    of later rules is per framework: workloads/common/numbers.py)."""
     from workloads.common.numbers import dev_numbers_by_version
 
     try:
-        return dev_numbers_by_version(name, v05)
+        return dev_numbers_by_version(name, v05, framework)
     except KeyError:  # not an AlgoPerf workload: no official ratios, numbers unchanged
         return dict.fromkeys(VERSIONS, v05)
 
@@ -678,7 +680,7 @@ def set_targets(name: str, opts: TargetOptions, say: Callable[[str], None] | Non
          prng.derive_seed(plan.seed, name, "rerun", k), folder / "reruns" / f"trial_{k}")
         for k in range(1, plan.seeds + 1)], opts, lambda r: report(r, plan.seeds))
     v05, how = derive_numbers(subject, plan, reruns)
-    by_version = versions_of(name, v05)
+    by_version = versions_of(name, v05, subject.framework)
     record = {
         "workload": name, "base": subject.base, "framework": subject.framework,
         "scale": "dev", "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
