@@ -18,7 +18,7 @@ every published trial of the round (``framework_step_shares``; budgets and step 
 same for every entry, so the ratio of shares is the ratio of step rates).
 
     python benchmarks/bench_step_share.py LOGS/submission [LOGS/submission ...]
-    python benchmarks/bench_step_share.py --field LOGS/round LOGS/round/baseline
+    python benchmarks/bench_step_share.py --field LOGS/round -- LOGS/round/baseline
 """
 
 from __future__ import annotations
