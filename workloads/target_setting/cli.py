@@ -30,6 +30,7 @@ from sdk.cli.validate import (
     positive_int,
 )
 from sdk.clock import CLOCKS
+from sdk.rulesets import VERSION_CHOICES, resolve_version
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -58,6 +59,17 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "point of each workload (its algorithm and hyperparameters; "
                         "workloads/official_target_setting) rerun --seeds times for the "
                         "calibrated step count; budgets, eval periods and step hints stay")
+    p.add_argument("--anchor", metavar="LOGS",
+                   help="set only the targets, anchored on the reference algorithm's official "
+                        "runs in LOGS (an AlgoPerf submission folder of the self-tuning NAdamW "
+                        "baseline, e.g. .../self_tuning/nadamw_baselinev05): paceline's NAdamW "
+                        "runs --seeds whole dev budgets under --ruleset-version, and the dev "
+                        "target is what it reaches at the official share of the budget "
+                        "(docs/targets.md#anchored-targets); budgets, eval periods and step "
+                        "hints stay")
+    p.add_argument("--ruleset-version", choices=VERSION_CHOICES, type=resolve_version,
+                   default="latest", help="with --anchor: the rules of the anchor logs and of "
+                                          "the dev runs (default latest)")
     p.add_argument("--budget-factor", default="4/3", metavar="F",
                    help="budget = F x target-setting runtime (default 4/3, as AlgoPerf v0.5)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the procedure")
@@ -189,17 +201,24 @@ def official_transfers(record: dict[str, Any], current: Any) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdk.errors import PacelineError
     from workloads.calibration_record import read_record
     from workloads.target_setting.procedure import check_options, set_targets
 
     opts = options_from(args)
     check_options(opts)
     if args.official_configuration and (args.algorithms or args.search_space):
-        from sdk.errors import PacelineError
-
         raise PacelineError("--official-configuration picks the algorithm and its point; "
                             "leave out --algorithms and --search-space.")
     names = resolve(args.workloads)
+    if args.anchor:
+        if args.official_configuration or args.algorithms or args.search_space:
+            raise PacelineError("--anchor runs the reference algorithm at its self-tuning "
+                                "point; leave out --official-configuration, --algorithms and "
+                                "--search-space.")
+        from workloads.target_setting import anchor_runs
+
+        return anchor_runs.run(args, names)
     from sdk.registry import workloads
 
     for name in names:  # every name must exist in this framework before anything runs

@@ -1,0 +1,177 @@
+"""Dev targets anchored on the reference's official runs (`paceline targets --anchor`).
+
+    .venv/bin/python -m pytest tests/test_targets_anchor.py -q
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from sdk.cli.main import main
+from workloads.target_setting import anchor_runs
+from workloads.target_setting.anchor import (
+    OfficialAnchor,
+    Run,
+    anchored_target,
+    error_of,
+    official_anchor,
+    read_run,
+    value_of,
+)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "algoperf_reference_logs"
+BASELINE = SHARED / "rolling_a100_scoring_branch" / "logs" / "self_tuning" / "nadamw_baselinev05"
+
+
+def write_trial(folder: Path, curve: list[tuple[float, float]], metric: str, target: float,
+                budget: float) -> Path:
+    """An official-style trial folder: meta_data_0.json and eval_measurements.csv."""
+    folder.mkdir(parents=True)
+    (folder / "meta_data_0.json").write_text(json.dumps({
+        "workload.target_metric_name": metric, "workload.validation_target_value": target,
+        "workload.max_allowed_runtime_sec": budget}))
+    with open(folder / "eval_measurements.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["global_step", "accumulated_submission_time", f"validation/{metric}"])
+        for i, (t, v) in enumerate(curve):
+            w.writerow([i * 10, t, v])
+    return folder
+
+
+def anchor(shares: tuple[float | None, ...], bests: tuple[float, ...], metric: str = "accuracy",
+           target: float = 0.8) -> OfficialAnchor:
+    return OfficialAnchor("w", "jax", metric, target, 100.0, shares, bests)
+
+
+@pytest.mark.parametrize("metric, value, error", [
+    ("accuracy", 0.75, 0.25), ("ssim", 0.7, 0.3), ("mean_average_precision", 0.28, 0.72),
+    ("bleu", 30.0, 70.0), ("wer", 0.12, 0.12), ("loss", 0.1237, 0.1237), ("ppl", 22.3, 22.3),
+])
+def test_error_is_the_distance_from_a_perfect_score(metric: str, value: float,
+                                                    error: float) -> None:
+    assert error_of(value, metric) == pytest.approx(error)
+    assert value_of(error_of(value, metric), metric) == pytest.approx(value)
+
+
+def test_the_median_share_counts_a_miss_as_later_than_any_hit() -> None:
+    assert anchor((0.9, 0.8, None), (0.81, 0.82, 0.79)).share == 0.9
+    assert anchor((0.9, None, None), (0.81, 0.79, 0.79)).share is None
+    assert anchor((0.2, 0.6), (0.9, 0.9)).share == pytest.approx(0.4)
+
+
+def test_a_reached_target_becomes_what_the_dev_runs_reach_at_the_same_share() -> None:
+    runs = [Run(50.0, ((10.0, 0.5), (20.0, 0.6), (30.0, 0.7), (50.0, 0.9))),
+            Run(50.0, ((10.0, 0.55), (20.0, 0.65), (30.0, 0.62), (50.0, 0.8))),
+            Run(50.0, ((10.0, 0.4), (20.0, 0.5), (30.0, 0.66), (50.0, 0.95)))]
+    got = anchored_target(anchor((0.6, 0.5, 0.7), (0.82, 0.83, 0.81)), runs, "accuracy",
+                          (0.9, None))
+    # share 0.6 of 50 s = 30 s: best so far 0.7, 0.65, 0.66 -> median 0.66
+    assert got.rule == "share" and got.validation_target == 0.66
+    assert got.per_run == [0.7, 0.65, 0.66] and got.test_target is None
+
+
+def test_a_missed_target_lies_as_far_beyond_the_dev_best_as_officially() -> None:
+    # officially the best WER 0.2 against a target of 0.1: half the error
+    runs = [Run(40.0, ((20.0, 0.5), (40.0, 0.4))), Run(40.0, ((20.0, 0.45), (40.0, 0.44)))]
+    got = anchored_target(anchor((None, None), (0.2, 0.2), "wer", 0.1), runs, "wer",
+                          (0.3, 0.33))
+    assert got.rule == "gap"
+    assert got.validation_target == pytest.approx(0.21, abs=1e-5)  # median best 0.42 x 0.5
+    assert got.test_target == pytest.approx(0.231, abs=1e-5)  # test/validation ratio 1.1 kept
+    assert got.validation_target < min(r.best_by(40.0, True) for r in runs)
+
+
+def test_targets_are_rounded_towards_easier() -> None:
+    runs = [Run(10.0, ((5.0, 0.123456789),))]
+    got = anchored_target(anchor((0.5,), (0.9,)), runs, "accuracy", (0.9, 0.85))
+    assert got.validation_target == 0.123456 and got.validation_target <= 0.123456789
+
+
+def test_an_eval_beyond_the_budget_is_not_a_hit(tmp_path: Path) -> None:
+    trial = write_trial(tmp_path / "study_0" / "ogbg_jax" / "trial_1",
+                        [(10.0, 0.1), (60.0, 0.25), (120.0, 0.3)], "mean_average_precision",
+                        0.28, 100.0)
+    run = read_run(trial, "mean_average_precision")
+    assert run.budget_sec == 100.0 and run.first_reaching(0.28, False) is None
+    assert run.best_by(100.0, False) == 0.25
+
+
+def test_official_anchor_reads_every_study(tmp_path: Path) -> None:
+    for k, curve in enumerate([[(10, 0.1), (40, 0.29)], [(10, 0.2), (80, 0.3)],
+                               [(10, 0.1), (90, 0.2)]]):
+        write_trial(tmp_path / f"study_{k}" / "ogbg_jax" / "trial_1", curve,
+                    "mean_average_precision", 0.28, 100.0)
+    got = official_anchor(tmp_path, "ogbg")
+    assert got.framework == "jax" and got.shares == (0.4, 0.8, None)
+    assert got.bests == (0.29, 0.3, 0.2) and got.share == 0.8
+    assert got.error_ratio == pytest.approx(0.72 / 0.71)
+
+
+@pytest.mark.skipif(not BASELINE.is_dir(), reason=f"the shared reference logs are absent "
+                                                  f"({BASELINE})")
+def test_the_published_baseline_anchors_as_measured() -> None:
+    """The 2026 A100 round: the NAdamW baseline reaches ogbg at 36% of its budget (median of
+    44%, 36%, 32%) and misses the Conformer's WER 0.0859 with a median best of 0.162."""
+    ogbg = official_anchor(BASELINE, "ogbg")
+    assert ogbg.share == pytest.approx(0.3618, abs=1e-3)
+    conformer = official_anchor(BASELINE, "librispeech_conformer")
+    assert conformer.share is None and conformer.error_ratio == pytest.approx(0.530, abs=1e-3)
+    assert math.isclose(conformer.target, 0.085884)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--anchor", "no/such/folder"], "is not a folder of official logs"),
+    (["--anchor", ".", "--algorithms", "nadamw"], "leave out"),
+])
+def test_bad_anchor_input_is_one_sentence(extra: list[str], message: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    code = main(["targets", "ogbg", *extra, "--experiment-dir", str(tmp_path / "exp")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "exp").exists()
+
+
+def test_logs_without_the_workload_are_one_sentence(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    write_trial(tmp_path / "logs" / "study_0" / "fastmri_jax" / "trial_1", [(1, 0.7)], "ssim",
+                0.72, 10.0)
+    code = main(["targets", "ogbg", "--anchor", str(tmp_path / "logs"),
+                 "--experiment-dir", str(tmp_path / "exp")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no official trial of ogbg" in err and not (tmp_path / "exp").exists()
+
+
+def test_the_reference_runs_as_paceline_run_would(tmp_path: Path) -> None:
+    """The dev runs are `paceline run` of the NAdamW baseline, self-tuning, whole budgets."""
+    import argparse
+
+    args = argparse.Namespace(seeds=3, seed=7, jobs=2, experiment_dir=str(tmp_path),
+                              ruleset_version="a100-2026", data_dir=None, threads=None,
+                              clock="dev", resume=True, overwrite=False)
+    argv = anchor_runs.run_arguments(args, ["ogbg", "wmt"], "jax")
+    joined = " ".join(argv)
+    assert "--submission nadamw --ruleset self --ruleset-version a100-2026" in joined
+    assert "--framework jax" in joined and "--studies 3 --seed 7" in joined
+    assert "--workload ogbg --workload wmt" in joined and argv[-1] == "--resume"
+    assert "--experiment-name anchor/a100-2026" in joined
+
+
+def test_the_record_keeps_the_earlier_procedure_as_provenance() -> None:
+    previous = {"command": "paceline targets ogbg --trials 2", "numbers": {
+        "0.5": {"validation_target_value": 0.668, "test_target_value": 0.62},
+        "0.6": {"validation_target_value": 0.668, "test_target_value": 0.62}}}
+    target = anchored_target(anchor((0.4,), (0.3,), "mean_average_precision", 0.28),
+                             [Run(10.0, ((4.0, 0.5), (10.0, 0.6)))], "mean_average_precision",
+                             (0.668, 0.62))
+    record = anchor_runs.anchor_record(previous, anchor((0.4,), (0.3,)), target,
+                                       "paceline targets ogbg --anchor L", [Path("t1")])
+    assert record["target_setting_command"] == "paceline targets ogbg --trials 2"
+    assert record["command"] == "paceline targets ogbg --anchor L"
+    assert {n["validation_target_value"] for n in record["numbers"].values()} == {0.5}
+    assert record["anchor"]["rule"] == "share" and record["anchor"]["dev_trials"] == ["t1"]
+    assert previous["numbers"]["0.5"]["validation_target_value"] == 0.668  # not mutated

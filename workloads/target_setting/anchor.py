@@ -1,0 +1,219 @@
+"""Dev targets anchored on the reference algorithm's published official runs.
+
+    paceline targets suite --anchor $OFF/nadamw_baselinev05 --ruleset-version a100-2026 \
+        --seeds 3 --jobs 2 --write
+
+AlgoPerf defines a workload's difficulty by what its reference algorithms reach within the
+budget: the budget is a fixed multiple of the target-setting runtime, so the reference NAdamW
+reaches the target at a known share of it. A dev target set by tuning at dev scale keeps the
+*value* procedure but not that *relation*, and whether an entry tuned at official scale reaches
+it then depends on how its hyperparameters transfer to dev. Anchoring keeps the relation:
+the reference algorithm (AlgoPerf's self-tuning NAdamW baseline, whose official runs are
+published) runs the dev workload for its whole dev budget, and
+
+- where its official runs reach the official target (the median over studies, a miss counting
+  as later than any hit) at share ``s`` of their budget, the dev target is the value its dev
+  runs reached by share ``s`` of the dev budget (median over seeds): rule ``"share"``;
+- where they do not, the official target lies beyond the reference's reach by a ratio of
+  errors, ``error(target) / error(median best)``; the dev target lies as far beyond the dev
+  runs' median best: rule ``"gap"``.
+
+An error is how far a value is from perfect: the value itself for minimised metrics (loss,
+WER, perplexity), ``1 - value`` for accuracy, mAP and SSIM, ``100 - value`` for BLEU. The test
+target keeps the ratio of test to validation error of the workload's current targets. Budgets,
+eval periods and step hints stay. docs/targets.md#anchored-targets has the measured effect.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdk.errors import PacelineError
+from sdk.scoring.reader import split_framework
+from sdk.target_reach import is_minimized
+from workloads.target_setting.procedure import eval_rows, reaches, round_easier
+
+META_FILE = "meta_data_0.json"
+# metrics whose best value is 100 rather than 1 (AlgoPerf reports BLEU in points)
+PERCENT_METRICS = frozenset({"bleu"})
+
+
+def error_of(value: float, metric: str) -> float:
+    """How far ``value`` of ``metric`` is from a perfect score (see the module docstring)."""
+    if is_minimized(metric):
+        return value
+    return (100.0 if metric in PERCENT_METRICS else 1.0) - value
+
+
+def value_of(error: float, metric: str) -> float:
+    """The value of ``metric`` that is ``error`` away from a perfect score."""
+    if is_minimized(metric):
+        return error
+    return (100.0 if metric in PERCENT_METRICS else 1.0) - error
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run's validation curve: (submission seconds, value) per eval, and its budget."""
+
+    budget_sec: float
+    curve: tuple[tuple[float, float], ...]
+    test_curve: tuple[tuple[float, float], ...] = ()
+
+    def best_by(self, seconds: float, minimized: bool) -> float | None:
+        """The best validation value of the evals at or before ``seconds``."""
+        values = [v for t, v in self.curve if t <= seconds and math.isfinite(v)]
+        if not values:
+            return None
+        return min(values) if minimized else max(values)
+
+    def first_reaching(self, target: float, minimized: bool) -> float | None:
+        """Submission seconds of the first eval within budget reaching ``target`` (non-strict,
+        as AlgoPerf's scorer compares; ``None`` for a miss)."""
+        for t, v in self.curve:
+            if t <= self.budget_sec and reaches(v, target, minimized):
+                return t
+        return None
+
+
+def read_run(trial_dir: Path, metric: str, budget_sec: float | None = None) -> Run:
+    """The validation (and test) curve of one trial folder in AlgoPerf's layout; the budget
+    from its ``meta_data_0.json`` unless given."""
+    if budget_sec is None:
+        meta = _read_meta(trial_dir)
+        budget_sec = float(meta.get("paceline.budget_sec")
+                           or meta["workload.max_allowed_runtime_sec"])
+    rows = eval_rows(trial_dir)
+    column, test = f"validation/{metric}", f"test/{metric}"
+    return Run(budget_sec,
+               tuple((r["accumulated_submission_time"], r[column]) for r in rows if column in r),
+               tuple((r["accumulated_submission_time"], r[test]) for r in rows if test in r))
+
+
+def _read_meta(trial_dir: Path) -> dict[str, Any]:
+    path = Path(trial_dir) / META_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PacelineError(f"Cannot read {path} ({exc}); anchoring needs each trial's "
+                            "meta_data_0.json with the workload's budget and target.") from exc
+
+
+@dataclass(frozen=True)
+class OfficialAnchor:
+    """What the reference algorithm's official runs say about one workload's target."""
+
+    workload: str
+    framework: str
+    metric: str
+    target: float
+    budget_sec: float
+    shares: tuple[float | None, ...]  # per study: time to target / budget (None: missed)
+    bests: tuple[float, ...]          # per study: best validation value within the budget
+
+    @property
+    def minimized(self) -> bool:
+        return is_minimized(self.metric)
+
+    @property
+    def share(self) -> float | None:
+        """Median share over studies, a miss counting as later than any hit (None: missed)."""
+        ordered = sorted(s if s is not None else math.inf for s in self.shares)
+        middle = ordered[(len(ordered) - 1) // 2] if len(ordered) % 2 else \
+            (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+        return middle if math.isfinite(middle) else None
+
+    @property
+    def error_ratio(self) -> float:
+        """error(target) / error(median best): below 1 where the target is out of reach."""
+        best = statistics.median(self.bests)
+        return error_of(self.target, self.metric) / error_of(best, self.metric)
+
+
+def official_anchor(folder: Path, workload: str) -> OfficialAnchor:
+    """Read the reference's official trials of ``workload`` under ``folder`` (an AlgoPerf
+    submission folder: ``study_<k>/<workload>_<framework>/trial_<n>/``)."""
+    found: list[tuple[str, Path]] = []
+    for study in sorted(Path(folder).glob("study_*")):
+        for wl_dir in sorted(study.iterdir()):
+            name, framework = split_framework(wl_dir.name)
+            if name == workload and framework:
+                trials = sorted(wl_dir.glob("trial_*"))
+                if trials:
+                    found.append((framework, trials[0]))
+    if not found:
+        raise PacelineError(f"{folder} has no official trial of {workload} "
+                            "(study_<k>/<workload>_<framework>/trial_<n>/).")
+    shares, bests = [], []
+    for _framework, trial in found:
+        meta = _read_meta(trial)
+        metric = meta["workload.target_metric_name"]
+        target = float(meta["workload.validation_target_value"])
+        run = read_run(trial, metric, float(meta["workload.max_allowed_runtime_sec"]))
+        best = run.best_by(run.budget_sec, is_minimized(metric))
+        if best is None:
+            raise PacelineError(f"{trial} has no evaluation of validation/{metric} within "
+                                "its budget.")
+        reached = run.first_reaching(target, is_minimized(metric))
+        shares.append(None if reached is None else reached / run.budget_sec)
+        bests.append(best)
+    return OfficialAnchor(workload, found[0][0], metric, target, run.budget_sec,
+                          tuple(shares), tuple(bests))
+
+
+@dataclass
+class AnchoredTarget:
+    """The dev target the anchor gives, with how it was derived."""
+
+    rule: str                      # "share" or "gap"
+    validation_target: float
+    test_target: float | None
+    per_run: list[float | None] = field(default_factory=list)
+
+    def as_record(self, anchor: OfficialAnchor) -> dict[str, Any]:
+        return {"rule": self.rule, "official_target": anchor.target,
+                "official_budget_sec": anchor.budget_sec, "official_framework": anchor.framework,
+                "official_shares": list(anchor.shares), "official_bests": list(anchor.bests),
+                "official_share": anchor.share, "official_error_ratio": anchor.error_ratio,
+                "dev_per_run": self.per_run, "validation_target": self.validation_target,
+                "test_target": self.test_target}
+
+
+def anchored_target(anchor: OfficialAnchor, runs: list[Run], metric: str,
+                    current: tuple[float, float | None]) -> AnchoredTarget:
+    """The dev target of ``metric`` from the reference's dev ``runs`` (whole budgets) and
+    ``anchor``; ``current`` = the workload's (validation, test) targets now."""
+    minimized = is_minimized(metric)
+    if not runs:
+        raise PacelineError(f"No dev run of the reference on {anchor.workload} to anchor on.")
+    share = anchor.share
+    if share is not None:
+        per_run = [r.best_by(share * r.budget_sec, minimized) for r in runs]
+        reached = [v for v in per_run if v is not None]
+        if not reached:
+            raise PacelineError(f"The reference's dev runs on {anchor.workload} have no eval "
+                                f"before {share:.0%} of their budget; shorten the eval period.")
+        value, rule = statistics.median(reached), "share"
+    else:
+        per_run = [r.best_by(r.budget_sec, minimized) for r in runs]
+        best = statistics.median([v for v in per_run if v is not None])
+        value = value_of(error_of(best, metric) * anchor.error_ratio, metric)
+        rule = "gap"
+    validation = round_easier(value, minimized)
+    return AnchoredTarget(rule, validation, _test_target(validation, current, metric), per_run)
+
+
+def _test_target(validation: float, current: tuple[float, float | None],
+                 metric: str) -> float | None:
+    """The test target keeping the current test/validation error ratio."""
+    old_val, old_test = current
+    if old_test is None or error_of(old_val, metric) == 0:
+        return old_test
+    ratio = error_of(old_test, metric) / error_of(old_val, metric)
+    return round_easier(value_of(error_of(validation, metric) * ratio, metric),
+                        is_minimized(metric))
