@@ -175,3 +175,36 @@ def test_the_record_keeps_the_earlier_procedure_as_provenance() -> None:
     assert {n["validation_target_value"] for n in record["numbers"].values()} == {0.5}
     assert record["anchor"]["rule"] == "share" and record["anchor"]["dev_trials"] == ["t1"]
     assert previous["numbers"]["0.5"]["validation_target_value"] == 0.668  # not mutated
+
+
+def test_anchor_mode_derives_and_writes_from_the_reference_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The whole `--anchor ... --write` path, the dev runs replaced by written trial folders:
+    official share 40% (median of 30%, 40%, miss) -> the dev runs' best by 40% of 50 s."""
+    from workloads import calibration_record
+    from workloads.target_setting import cli as cli_targets
+
+    logs = tmp_path / "logs"
+    for k, curve in enumerate([[(30, 0.3)], [(40, 0.29), (90, 0.3)], [(50, 0.2)]]):
+        write_trial(logs / f"study_{k}" / "ogbg_jax" / "trial_1", curve,
+                    "mean_average_precision", 0.28, 100.0)
+    dev = [write_trial(tmp_path / "dev" / f"study_{k}" / "ogbg_jax" / "trial_1",
+                       [(10, 0.3 + k / 100), (20, 0.5 + k / 100), (50, 0.7)],
+                       "mean_average_precision", 0.668, 50.0) for k in range(3)]
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(anchor_runs, "run_reference",
+                        lambda argv: seen.update(argv=argv) or {"ogbg": dev})
+    monkeypatch.setattr(calibration_record, "read_record", lambda name: {
+        "command": "paceline targets ogbg --trials 2",
+        "numbers": {"0.5": {"validation_target_value": 0.668, "test_target_value": 0.622}}})
+    monkeypatch.setattr(cli_targets, "write",
+                        lambda name, record: seen.update(name=name, record=record))
+    code = main(["targets", "ogbg", "--anchor", str(logs), "--ruleset-version", "a100-2026",
+                 "--seeds", "3", "--experiment-dir", str(tmp_path / "exp"), "--write"])
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "at 40% of its budget" in out and "target 0.668059 -> 0.51," in out
+    record = seen["record"]
+    assert seen["name"] == "ogbg" and record["anchor"]["rule"] == "share"
+    assert record["numbers"]["0.5"]["validation_target_value"] == 0.51  # median of .5,.51,.52
+    assert "--anchor" in record["command"] and "--framework jax" in " ".join(seen["argv"])
