@@ -198,13 +198,14 @@ def test_anchor_mode_derives_and_writes_from_the_reference_runs(
         "command": "paceline targets ogbg --trials 2",
         "numbers": {"0.5": {"validation_target_value": 0.668, "test_target_value": 0.622}}})
     monkeypatch.setattr(cli_targets, "write",
-                        lambda name, record: seen.update(name=name, record=record))
+                        lambda name, record, sync: seen.update(name=name, record=record,
+                                                               sync=sync))
     code = main(["targets", "ogbg", "--anchor", str(logs), "--ruleset-version", "a100-2026",
                  "--seeds", "3", "--experiment-dir", str(tmp_path / "exp"), "--write"])
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "at 40% of its budget" in out and "target 0.668059 -> 0.51," in out
+    assert "at 40% of its budget" in out and " -> 0.51, test target" in out
     record = seen["record"]
-    assert seen["name"] == "ogbg" and record["anchor"]["rule"] == "share"
+    assert seen["name"] == "ogbg" and record["anchor"]["rule"] == "share" and not seen["sync"]
     assert record["numbers"]["0.5"]["validation_target_value"] == 0.51  # median of .5,.51,.52
     assert "--anchor" in record["command"] and "--framework jax" in " ".join(seen["argv"])

@@ -157,5 +157,6 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
                                     f"`paceline targets {name} --write` first.")
             from workloads.target_setting.cli import write
 
-            write(name, anchor_record(previous, anchors[name], target, command, trials[name]))
+            write(name, anchor_record(previous, anchors[name], target, command, trials[name]),
+                  sync=False)  # budgets did not move; variants keep their own targets
     return 0

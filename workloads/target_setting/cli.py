@@ -248,8 +248,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write(name: str, record: dict[str, Any]) -> None:
-    """Store the record and regenerate the family's numbers block (or say how to add one)."""
+def write(name: str, record: dict[str, Any], sync: bool = True) -> None:
+    """Store the record and regenerate the family's numbers block (or say how to add one);
+    ``sync`` gives the base's registered variants its budget (not needed when only targets
+    changed)."""
     from workloads.calibration_record import (
         BEGIN,
         END,
@@ -267,7 +269,8 @@ def write(name: str, record: dict[str, Any]) -> None:
     if code is not None:
         print(f"paceline targets: wrote {path} and the numbers block in {code}",
               file=sys.stderr)
-        sync_variants(name, numbers, record["command"])
+        if sync:
+            sync_variants(name, numbers, record["command"])
         refresh_docs()
         return
     print(f"paceline targets: wrote {path}, but no Python file in {path.parent} has a "
