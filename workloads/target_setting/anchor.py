@@ -135,15 +135,23 @@ class OfficialAnchor:
         return error_of(self.target, self.metric) / error_of(best, self.metric)
 
 
-def official_anchor(folder: Path, workload: str) -> OfficialAnchor:
+def official_anchor(folder: Path, workload: str, budget_multiplier: float) -> OfficialAnchor:
     """Read the reference's official trials of ``workload`` under ``folder`` (an AlgoPerf
-    submission folder: ``study_<k>/<workload>_<framework>/trial_<n>/``)."""
+    submission folder: ``study_<k>/<workload>_<framework>/trial_<n>/``, one trial per study).
+
+    The logs record the workload's budget; a self-tuning run has ``budget_multiplier`` times
+    it (AlgoPerf's ``submission_runner.py``: x1.5 under the 0.6 and 2026 rules), and shares
+    and best values are taken over that whole budget, as the dev runs' are over theirs.
+    """
     found: list[tuple[str, Path]] = []
     for study in sorted(Path(folder).glob("study_*")):
         for wl_dir in sorted(study.iterdir()):
             name, framework = split_framework(wl_dir.name)
             if name == workload and framework:
                 trials = sorted(wl_dir.glob("trial_*"))
+                if len(trials) > 1:
+                    raise PacelineError(f"{wl_dir} holds {len(trials)} trials; anchor on a "
+                                        "self-tuning run (one trial per study).")
                 if trials:
                     found.append((framework, trials[0]))
     if not found:
@@ -154,7 +162,8 @@ def official_anchor(folder: Path, workload: str) -> OfficialAnchor:
         meta = _read_meta(trial)
         metric = meta["workload.target_metric_name"]
         target = float(meta["workload.validation_target_value"])
-        run = read_run(trial, metric, float(meta["workload.max_allowed_runtime_sec"]))
+        run = read_run(trial, metric,
+                       budget_multiplier * float(meta["workload.max_allowed_runtime_sec"]))
         best = run.best_by(run.budget_sec, is_minimized(metric))
         if best is None:
             raise PacelineError(f"{trial} has no evaluation of validation/{metric} within "

@@ -132,7 +132,10 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
     folder = Path(args.anchor)
     if not folder.is_dir():
         raise PacelineError(f"--anchor {folder} is not a folder of official logs.")
-    anchors = {name: official_anchor(folder, name) for name in names}
+    from sdk.rulesets import get_ruleset
+
+    multiplier = get_ruleset(args.ruleset_version).budget_multiplier("self")
+    anchors = {name: official_anchor(folder, name, multiplier) for name in names}
     frameworks = {a.framework for a in anchors.values()}
     if len(frameworks) != 1:
         raise PacelineError(f"The anchor logs mix frameworks ({', '.join(sorted(frameworks))}); "
