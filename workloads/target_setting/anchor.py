@@ -63,7 +63,6 @@ class Run:
 
     budget_sec: float
     curve: tuple[tuple[float, float], ...]
-    test_curve: tuple[tuple[float, float], ...] = ()
 
     def best_by(self, seconds: float, minimized: bool) -> float | None:
         """The best validation value of the evals at or before ``seconds``."""
@@ -82,17 +81,16 @@ class Run:
 
 
 def read_run(trial_dir: Path, metric: str, budget_sec: float | None = None) -> Run:
-    """The validation (and test) curve of one trial folder in AlgoPerf's layout; the budget
-    from its ``meta_data_0.json`` unless given."""
+    """The validation curve of one trial folder in AlgoPerf's layout; the budget from its
+    ``meta_data_0.json`` unless given."""
     if budget_sec is None:
         meta = _read_meta(trial_dir)
         budget_sec = float(meta.get("paceline.budget_sec")
                            or meta["workload.max_allowed_runtime_sec"])
     rows = eval_rows(trial_dir)
-    column, test = f"validation/{metric}", f"test/{metric}"
+    column = f"validation/{metric}"
     return Run(budget_sec,
-               tuple((r["accumulated_submission_time"], r[column]) for r in rows if column in r),
-               tuple((r["accumulated_submission_time"], r[test]) for r in rows if test in r))
+               tuple((r["accumulated_submission_time"], r[column]) for r in rows if column in r))
 
 
 def _read_meta(trial_dir: Path) -> dict[str, Any]:
@@ -117,15 +115,9 @@ class OfficialAnchor:
     bests: tuple[float, ...]          # per study: best validation value within the budget
 
     @property
-    def minimized(self) -> bool:
-        return is_minimized(self.metric)
-
-    @property
     def share(self) -> float | None:
         """Median share over studies, a miss counting as later than any hit (None: missed)."""
-        ordered = sorted(s if s is not None else math.inf for s in self.shares)
-        middle = ordered[(len(ordered) - 1) // 2] if len(ordered) % 2 else \
-            (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+        middle = statistics.median(math.inf if s is None else s for s in self.shares)
         return middle if math.isfinite(middle) else None
 
     @property
