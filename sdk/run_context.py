@@ -187,6 +187,7 @@ def prepare(args: argparse.Namespace) -> RunContext:
         tensorboard=not args.no_tensorboard,
         progress=progress,
         torch_compile=args.torch_compile,
+        ignore_targets=getattr(args, "whole_budget", False),
         flags=flags,
         **timing,
     )

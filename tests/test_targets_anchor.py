@@ -172,7 +172,30 @@ def test_the_reference_runs_as_paceline_run_would(tmp_path: Path) -> None:
     assert "--submission nadamw --ruleset self --ruleset-version a100-2026" in joined
     assert "--framework jax" in joined and "--studies 3 --seed 7" in joined
     assert "--workload ogbg --workload wmt" in joined and argv[-1] == "--resume"
-    assert "--experiment-name anchor/a100-2026" in joined
+    assert "--experiment-name anchor/a100-2026" in joined and "--whole-budget" in argv
+
+
+def test_whole_budget_runs_ignore_the_targets(tmp_path: Path) -> None:
+    """`paceline run --whole-budget` (and `leaderboard run --whole-budget`, which passes it
+    on) trains past the targets: the runner's ignore_targets."""
+    import argparse
+
+    from sdk.cli import leaderboard_cmd, run_cmd
+    from sdk.run_context import prepare
+
+    parser = argparse.ArgumentParser()
+    run_cmd.configure(parser)
+    base = ["--workload", "mnist", "--submission", "nadamw", "--experiment-dir", str(tmp_path)]
+    assert prepare(parser.parse_args([*base, "--whole-budget"])).options.ignore_targets
+    assert not prepare(parser.parse_args(base)).options.ignore_targets
+
+    class Entry:
+        submission, framework, name = tmp_path / "submission.py", "pytorch", "x"
+
+    lb = argparse.ArgumentParser()
+    leaderboard_cmd.configure(lb)
+    args = lb.parse_args(["run", str(tmp_path), "--whole-budget"])
+    assert "--whole-budget" in leaderboard_cmd._run_argv(Entry(), args, ["mnist"], 0, tmp_path)
 
 
 def test_the_record_keeps_the_earlier_procedure_as_provenance() -> None:

@@ -89,6 +89,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     run_p.add_argument("--no-checkpoints", action="store_true",
                        help="do not checkpoint after evals (no --resume possible)")
     run_p.add_argument("--no-tensorboard", action="store_true")
+    run_p.add_argument("--whole-budget", action="store_true",
+                       help="every trial trains its whole budget, past its targets, so the "
+                            "runs can be timed against other targets later "
+                            "(`fidelity --dev-targets`)")
     run_p.add_argument("--resume", action="store_true",
                        help="keep finished trials, continue killed ones")
     run_p.add_argument("--overwrite", action="store_true", help="start existing trials again")
@@ -242,7 +246,7 @@ def _run_argv(entry: Any, args: argparse.Namespace, workloads: list[str], seed: 
         value = getattr(args, flag)
         if value is not None:
             argv += ["--" + flag.replace("_", "-"), str(value)]
-    for flag in ("resume", "overwrite", "no_checkpoints", "no_tensorboard"):
+    for flag in ("resume", "overwrite", "no_checkpoints", "no_tensorboard", "whole_budget"):
         if getattr(args, flag):
             argv.append("--" + flag.replace("_", "-"))
     return argv

@@ -78,6 +78,11 @@ def add_common_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not checkpoint after evals (no --resume possible)")
     p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--whole-budget", action="store_true",
+                   help="train every trial for its whole budget, past its targets, so that "
+                        "other targets can be judged from its evaluations later "
+                        "(`leaderboard fidelity --dev-targets`); time-to-target is still "
+                        "recorded")
     p.add_argument("--wandb", action="store_true",
                    help="also log every trial to Weights & Biases, as AlgoPerf's --use_wandb "
                         "(needs `pip install wandb`; project $WANDB_PROJECT, else 'paceline')")

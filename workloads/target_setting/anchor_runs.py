@@ -40,7 +40,8 @@ def run_arguments(args: argparse.Namespace, names: list[str], framework: str) ->
     argv = ["--framework", framework, "--submission", REFERENCE, "--ruleset", "self",
             "--ruleset-version", args.ruleset_version, "--scale", "dev",
             "--studies", str(args.seeds), "--seed", str(args.seed), "--jobs", str(args.jobs),
-            "--no-checkpoints", "--no-tensorboard", "--experiment-dir", args.experiment_dir,
+            "--no-checkpoints", "--no-tensorboard", "--whole-budget",
+            "--experiment-dir", args.experiment_dir,
             "--experiment-name", f"anchor/{version_label(args.ruleset_version)}"]
     for name in names:
         argv += ["--workload", name]
@@ -66,8 +67,7 @@ def run_reference(argv: list[str]) -> dict[str, list[Path]]:
     parser = argparse.ArgumentParser(prog="paceline run")
     run_cmd.configure(parser)
     args = parser.parse_args(argv)
-    ctx = prepare(args)
-    ctx.options.ignore_targets = True  # every run trains its whole budget
+    ctx = prepare(args)  # --whole-budget: every run trains past the targets
     specs = plan_trials(ctx.workloads, args.framework, "dev", "self", None, args.studies, 1,
                         ctx.seed, ctx.root)
 
