@@ -38,6 +38,18 @@ ONCE = {once!r}  # a marker file: misbehave only in the first process that gets 
 _trials = []
 
 
+def _first_to_get_here():
+    """Whether this process is the one to misbehave: with ONCE, the first to create the marker
+    (an atomic create, so two workers at step 2 together cannot both win)."""
+    if not ONCE:
+        return True
+    try:
+        os.close(os.open(ONCE, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    return True
+
+
 def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
     _trials.append(1)
     if MODE == "hang_ignoring_alarms" and len(_trials) == FAIL_TRIAL:
@@ -48,9 +60,7 @@ def init_optimizer_state(workload, model_params, model_state, hyperparameters, r
 def update_params(workload, current_param_container, current_params_types, model_state,
                   hyperparameters, batch, loss_type, optimizer_state, eval_results,
                   global_step, rng):
-    if len(_trials) == FAIL_TRIAL and global_step == 2 and not (ONCE and os.path.exists(ONCE)):
-        if ONCE:
-            open(ONCE, "w").close()
+    if len(_trials) == FAIL_TRIAL and global_step == 2 and _first_to_get_here():
         if MODE == "raise":
             raise RuntimeError("exploded on purpose")
         if MODE == "exit":
