@@ -282,7 +282,7 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     record["workloads"] = runnable
     record["unmet_requirements"] = unmet_requirements(entry.folder)
     try:
-        results = _run_like_paceline_run(argv, isolate)
+        results = run_like_paceline_run(argv, isolate)
     except KeyboardInterrupt:
         raise
     except PacelineError as exc:
@@ -327,7 +327,7 @@ def _ran_record(record: dict[str, Any], results: list[Any]) -> dict[str, Any]:
     return {**record, "status": "ran", "note": "; ".join(notes)}
 
 
-def _run_like_paceline_run(argv: list[str], isolate: bool = False) -> list[Any]:
+def run_like_paceline_run(argv: list[str], isolate: bool = False) -> list[Any]:
     """What `paceline run ARGV` does up to the trial results (no tables, no scoring).
 
     ``isolate``: run the trials in worker processes even one at a time.

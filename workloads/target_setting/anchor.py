@@ -35,8 +35,8 @@ from typing import Any
 
 from sdk.errors import PacelineError
 from sdk.scoring.reader import split_framework
-from sdk.target_reach import is_minimized
-from workloads.target_setting.procedure import eval_rows, reaches, round_easier
+from sdk.target_reach import first_reaching_index, is_minimized
+from workloads.target_setting.procedure import eval_rows, round_easier
 
 META_FILE = "meta_data_0.json"
 # metrics whose best value is 100 rather than 1 (AlgoPerf reports BLEU in points)
@@ -72,12 +72,11 @@ class Run:
         return min(values) if minimized else max(values)
 
     def first_reaching(self, target: float, minimized: bool) -> float | None:
-        """Submission seconds of the first eval within budget reaching ``target`` (non-strict,
-        as AlgoPerf's scorer compares; ``None`` for a miss)."""
-        for t, v in self.curve:
-            if t <= self.budget_sec and reaches(v, target, minimized):
-                return t
-        return None
+        """Submission seconds of the first eval within budget reaching ``target`` (the
+        scorer's rule, :func:`sdk.target_reach.first_reaching_index`; ``None`` for a miss)."""
+        within = [(t, v) for t, v in self.curve if t <= self.budget_sec]
+        i = first_reaching_index([v for _, v in within], target, minimized)
+        return None if i is None else within[i][0]
 
 
 def read_run(trial_dir: Path, metric: str, budget_sec: float | None = None) -> Run:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import shlex
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,38 +56,20 @@ def run_arguments(args: argparse.Namespace, names: list[str], framework: str) ->
 
 
 def run_reference(argv: list[str]) -> dict[str, list[Path]]:
-    """Run the reference's trials as `paceline run` would, whole budgets; trial folders by
-    workload."""
-    from sdk.cli import run_cmd
-    from sdk.experiment import plan_trials
-    from sdk.parallel import jobs_for, run_specs, submission_ref
-    from sdk.run_context import prepare
-
-    parser = argparse.ArgumentParser(prog="paceline run")
-    run_cmd.configure(parser)
-    args = parser.parse_args(argv)
-    ctx = prepare(args)  # --whole-budget: every run trains past the targets
-    specs = plan_trials(ctx.workloads, args.framework, "dev", "self", None, args.studies, 1,
-                        ctx.seed, ctx.root)
-
-    def report(result: Any) -> None:
-        print(f"  {result.workload} study {result.study}: {result.status}, "
-              f"{result.global_step} steps, best {result.best_validation_metric}",
-              file=sys.stderr)
-
-    results = run_specs(specs, ctx.submission, submission_ref(args), ctx.table, ctx.options,
-                        jobs_for(args.jobs, ctx.options, len(specs)), ctx.workload_kwargs,
-                        on_result=report)
+    """Run the reference's trials as `paceline run ARGV` would (``--whole-budget``: past the
+    targets); trial folders by workload."""
+    from sdk.cli.leaderboard_cmd import run_like_paceline_run
     from sdk.trial_status import is_failure
 
+    results = run_like_paceline_run(argv)
     failed = [r for r in results if is_failure(r.status) or r.best_validation_metric is None]
     if failed:
         first = failed[0]
         raise PacelineError(f"The reference's dev run on {first.workload} (study "
                             f"{first.study}) failed: {first.reason or first.status}.")
     out: dict[str, list[Path]] = {}
-    for spec in specs:
-        out.setdefault(spec.workload, []).append(spec.trial_dir)
+    for result in sorted(results, key=lambda r: (r.workload, r.study)):
+        out.setdefault(result.workload, []).append(Path(result.trial_dir))
     return out
 
 
