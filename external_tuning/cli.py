@@ -50,6 +50,11 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
     p.add_argument("--initial-trials", type=positive_int(MAX_TRIALS), metavar="N",
                    help="bayesian: quasi-random trials before the model (default: "
                         "min(5, trials/3))")
+    p.add_argument("--warm-start", action="append", default=[], metavar="DIR",
+                   help="bayesian: earlier studies of this search space (any experiment in "
+                        "AlgoPerf's layout, e.g. paceline tune folders of other workloads); "
+                        "the first trials are the configurations that did best there "
+                        "(repeat for several folders)")
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
                    help="stop trials that can no longer reach the target within the budget "
                         "(default: on for bayesian, off for quasi-random)")
@@ -88,6 +93,10 @@ def _check_tune_flags(args: argparse.Namespace) -> Any:
         raise PacelineError("paceline tune runs the external-tuning ruleset; for self-tuning "
                             "use paceline run --ruleset self.")
     strategy = search_strategies().strategy_class(args.search)
+    if args.warm_start and not strategy.takes_prior:
+        raise PacelineError(f"--warm-start gives first points to a search that learns from "
+                            f"its trials (e.g. --search bayesian); a {args.search} search has "
+                            "no use for them.")
     if args.shared and strategy.fixed_plan:
         raise PacelineError(f"--shared applies to searches that learn from earlier trials "
                             f"(e.g. --search bayesian); a {args.search} search already runs "
@@ -147,7 +156,29 @@ def _tune_config(args: argparse.Namespace, ctx: Any, root: Path, early: bool) ->
         early_stopping=early, max_global_steps=args.max_global_steps,
         workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
         clock=ctx.options.clock, clock_scale=ctx.options.clock_scale,
+        warm_start=tuple(args.warm_start),
+        prior=_prior(args, space, table, trials, saved[0] if saved else None),
     )
+
+
+def _prior(args: argparse.Namespace, space: Any, table: Any, trials: int,
+           saved: Any) -> tuple[dict[str, Any], ...]:
+    """The warm-start points of ``--warm-start`` (the saved ones when resuming)."""
+    if not args.warm_start:
+        return ()
+    if saved is not None and saved.warm_start == tuple(args.warm_start):
+        return saved.prior
+    from external_tuning.strategies.bayesian import default_initial_trials
+    from external_tuning.warm_start import prior_design
+    from sdk.scoring.targets import scoring_rules
+
+    missing = [d for d in args.warm_start if not Path(d).is_dir()]
+    if missing:
+        raise PacelineError(f"--warm-start {missing[0]} is not a folder.")
+    count = args.initial_trials or default_initial_trials(trials)
+    design = prior_design(args.warm_start, space, scoring_rules(table.version), count)
+    print(f"paceline tune: {design.describe()}", file=sys.stderr)
+    return design.points
 
 
 def _run_study(args: argparse.Namespace, ctx: Any, study: Any, slurm: dict[str, Any]) -> int:

@@ -10,7 +10,9 @@ choice ``paceline tune`` makes because of it, so a new strategy is one module:
 * :meth:`~SearchStrategy.study_seed`: the seed of a study's tuner;
 * :meth:`~SearchStrategy.preview`: what ``--dry-run`` shows for trials not asked for yet;
 * :meth:`~SearchStrategy.in_flight_limit`: how many of one tuner's trials run at once;
-* ``early_stopping``: whether ``paceline tune`` stops hopeless trials unless told otherwise.
+* ``early_stopping``: whether ``paceline tune`` stops hopeless trials unless told otherwise;
+* ``takes_prior``: whether it accepts warm-start points (``paceline tune --warm-start``,
+  :mod:`external_tuning.warm_start`) through its tuner configuration's ``prior``.
 
 A strategy is registered by name in :func:`sdk.registry.search_strategies` by its module,
 when imported. The built-in ones are the modules of :mod:`external_tuning.strategies`, which
@@ -45,6 +47,7 @@ class SearchStrategy:
     name: str = "search"
     fixed_plan: bool = False
     early_stopping: bool = False
+    takes_prior: bool = False
     last_origins: Sequence[str] = ()
     space: SearchSpace
     num_trials: int

@@ -78,15 +78,22 @@ class TuneConfig:
     # experiments saved before the dev clock existed were timed with the wall clock
     clock: str = "wall"
     clock_scale: float | None = None
+    # --warm-start folders and the points chosen from them (kept, so a resume repeats them)
+    warm_start: tuple[str, ...] = ()
+    prior: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["workloads"] = list(self.workloads)
+        data["warm_start"] = list(self.warm_start)
+        data["prior"] = [dict(p) for p in self.prior]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TuneConfig:
-        return cls(**{**data, "workloads": tuple(data["workloads"])})
+        return cls(**{**data, "workloads": tuple(data["workloads"]),
+                      "warm_start": tuple(data.get("warm_start", ())),
+                      "prior": tuple(data.get("prior", ()))})
 
     @property
     def search_space(self) -> SearchSpace:
@@ -110,7 +117,7 @@ _RESUME_FLAGS = {
     "seed": "--seed", "shared": "--shared", "initial_trials": "--initial-trials",
     "early_stopping": "--early-stopping", "max_global_steps": "--max-global-steps",
     "workload_kwargs": "--speed-factor", "cap": "the miss cap", "clock": "--clock",
-    "clock_scale": "--speed-factor",
+    "clock_scale": "--speed-factor", "warm_start": "--warm-start",
 }
 
 
@@ -164,7 +171,7 @@ def new_group(config: TuneConfig, study: int, workloads: tuple[str, ...]) -> Gro
     tuner = Tuner().configure(
         config.search_space, search=config.search, num_trials=config.num_trials,
         seed=tuner_seed(config, study, workloads), workloads=workloads,
-        initial_trials=config.initial_trials, cap=config.cap,
+        initial_trials=config.initial_trials, cap=config.cap, prior=config.prior,
     )
     return Group(study, workloads, tuner)
 

@@ -69,11 +69,15 @@ class TunerConfig:
     initial_trials: int | None = None
     cap: float = DEFAULT_CAP
     threads: int = 1
+    prior: tuple[dict[str, Any], ...] = ()  # warm-start points (external_tuning/warm_start.py)
 
     def to_json(self) -> dict[str, Any]:
-        return {"search": self.search, "num_trials": self.num_trials, "seed": self.seed,
+        data = {"search": self.search, "num_trials": self.num_trials, "seed": self.seed,
                 "workloads": list(self.workloads), "initial_trials": self.initial_trials,
                 "cap": self.cap, "threads": self.threads}
+        if self.prior:
+            data["prior"] = [dict(p) for p in self.prior]
+        return data
 
 
 def make_strategy(space: SearchSpace, config: TunerConfig) -> SearchStrategy:
@@ -102,6 +106,7 @@ class Tuner:
         cap: float = DEFAULT_CAP,
         threads: int = 1,
         strategy: SearchStrategy | None = None,
+        prior: Sequence[Mapping[str, Any]] = (),
     ) -> Tuner:
         """Set the space and the search; returns ``self``.
 
@@ -117,6 +122,8 @@ class Tuner:
             cap: censored trials are imputed at most ``cap`` times the budget.
             threads: torch threads for fitting the Bayesian model.
             strategy: a custom strategy object instead of ``search``.
+            prior: Bayesian search only: points to try first, before its quasi-random ones
+                (a warm start, :mod:`external_tuning.warm_start`).
         """
         if self.records:
             raise PacelineError("This tuner has trials already; configure a new Tuner instead.")
@@ -129,8 +136,12 @@ class Tuner:
         self.space = space
         self.config = TunerConfig(search if strategy is None else strategy.name, num_trials,
                                   int(seed), tuple(workloads), initial_trials, float(cap),
-                                  threads)
+                                  threads, tuple(dict(p) for p in prior))
         self._strategy = strategy or make_strategy(space, self.config)
+        if self.config.prior and not self._strategy.takes_prior:
+            raise PacelineError(f"A warm start gives first points to a search that learns "
+                                f"from its trials (e.g. bayesian); a {self.config.search} "
+                                "search has no use for them.")
         capacity = self._strategy.capacity
         if capacity < num_trials:
             self.config = TunerConfig(**{**self.config.__dict__, "num_trials": capacity})
@@ -263,6 +274,7 @@ class Tuner:
                 num_trials=cfg["num_trials"], seed=cfg["seed"], workloads=cfg["workloads"],
                 initial_trials=cfg.get("initial_trials"), cap=cfg.get("cap", DEFAULT_CAP),
                 threads=cfg.get("threads", 1), strategy=strategy,
+                prior=cfg.get("prior", ()),
             )
             tuner.records = [TrialRecord.from_json(r) for r in data["records"]]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

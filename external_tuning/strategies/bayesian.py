@@ -4,8 +4,10 @@ How one suggestion is made (:meth:`BayesianSearch.suggest`):
 
 1. The first ``initial_trials`` points are the quasi-random points the benchmark itself would
    draw for a study of that size (same set, seeded order), so a Bayesian study starts where
-   the benchmark's protocol starts. Until that many trials are *complete*, free workers get
-   further points of the same Halton sequence.
+   the benchmark's protocol starts; with a warm start (``prior``: configurations that did
+   best in earlier studies, :mod:`external_tuning.warm_start`) those come first and the
+   quasi-random points fill the rest. Until that many trials are *complete*, free workers
+   get further points of the same Halton sequence.
 2. After that, an Ax ``Client`` (``method="fast"``: a Gaussian process with BoTorch's
    log-noisy-expected-improvement) is built from the history: every complete trial is attached
    with its objective, every pending trial is attached without one (Ax then avoids proposing
@@ -155,6 +157,17 @@ def _quiet_torch(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def _inside(space: SearchSpace, point: dict[str, Any]) -> dict[str, Any]:
+    """A warm-start point as a point of ``space`` (one sentence when it lies outside)."""
+    from external_tuning.warm_start import project
+
+    projected = project(point, space)
+    if projected is None:
+        raise PacelineError(f"The warm-start point {dict(point)} lies outside the search "
+                            f"space {space.source}.")
+    return projected
+
+
 def default_initial_trials(num_trials: int, per_study: int = 5) -> int:
     """Quasi-random trials before the model: a benchmark study's worth, at most a third."""
     return max(1, min(per_study, num_trials // 3))
@@ -169,13 +182,16 @@ class BayesianSearch(SearchStrategy):
     seed: int = 0
     initial_trials: int = 5
     threads: int = 1
+    prior: tuple[dict[str, Any], ...] = ()
     name: str = field(default="bayesian", init=False)
     early_stopping = True
+    takes_prior = True
 
     @classmethod
     def create(cls, space: SearchSpace, config: Any) -> BayesianSearch:
         initial = config.initial_trials or default_initial_trials(config.num_trials)
-        return cls(space, config.num_trials, config.seed, initial, config.threads)
+        return cls(space, config.num_trials, config.seed, initial, config.threads,
+                   tuple(getattr(config, "prior", ())))
 
     def __post_init__(self) -> None:
         if self.space.is_list:
@@ -187,7 +203,11 @@ class BayesianSearch(SearchStrategy):
             raise PacelineError("Bayesian search needs at least one initial quasi-random "
                                 f"trial, got {self.initial_trials}.")
         self._params = _plan_params(self.space)
-        self.initial_points = planned_points(self.space, self.initial_trials, self.seed)
+        warm = [_inside(self.space, p) for p in self.prior[:self.initial_trials]]
+        rest = self.initial_trials - len(warm)
+        self.initial_points = warm + (planned_points(self.space, rest, self.seed) if rest
+                                      else [])
+        self.initial_origins = ["warm start"] * len(warm) + ["quasi-random"] * rest
         self.last_origins: list[str] = []  # per point of the last suggest(): how it was chosen
 
     def preview(self, history: Sequence[TrialRecord], count: int) -> list[Preview]:
@@ -195,7 +215,7 @@ class BayesianSearch(SearchStrategy):
         out: list[Preview] = []
         for i in range(len(history), len(history) + count):
             if i < self.initial_trials:
-                out.append((dict(self.initial_points[i]), "quasi-random"))
+                out.append((dict(self.initial_points[i]), self.initial_origins[i]))
             else:
                 out.append((None, "bayesian (chosen from the trials before it)"))
         return out
@@ -208,14 +228,16 @@ class BayesianSearch(SearchStrategy):
                                 f"trials and {asked} were asked for already; it cannot give "
                                 f"{count} more.")
         out: list[dict[str, Any]] = []
+        origins: list[str] = []
         while len(out) < count and asked + len(out) < self.initial_trials:
+            origins.append(self.initial_origins[asked + len(out)])
             out.append(dict(self.initial_points[asked + len(out)]))
         missing = count - len(out)
         complete = sum(r.complete for r in history)
         if missing and (complete < self.initial_trials
                         or not any(not p.is_fixed for p in self._params)):
             out.extend(continuation(self.space, asked + len(out), missing))
-        self.last_origins = ["quasi-random"] * len(out)
+        self.last_origins = origins + ["quasi-random"] * (len(out) - len(origins))
         if len(out) < count:
             out.extend(self._model_points(history, count - len(out)))
             self.last_origins += ["bayesian"] * (count - len(self.last_origins))

@@ -1,0 +1,139 @@
+"""Warm-starting a Bayesian search from earlier studies (external_tuning/warm_start.py).
+
+Synthetic studies on two workloads whose best learning rates differ; no training.
+
+    .venv/bin/python -m pytest tests/test_external_tuning_warm_start.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from test_external_tuning_support import SPACE, tune_args, write_submission, write_synthetic_trial
+
+from external_tuning import Tuner
+from external_tuning.warm_start import portfolio, prior_design, project
+from sdk.cli.main import main
+from sdk.errors import PacelineError
+from sdk.scoring.targets import scoring_rules
+from sdk.search_space import SearchSpace
+
+RATES = [3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+BEST = {"wa": 1e-3, "wb": 1e-2}
+
+
+def seconds(lr: float, workload: str) -> float:
+    t = 5.0 * math.exp(1.5 * math.log10(lr / BEST[workload]) ** 2)
+    return t if t < 20 else math.inf
+
+
+def point(lr: float) -> dict:
+    return {"learning_rate": lr, "one_minus_beta1": 0.1, "beta2": 0.999, "weight_decay": 0.1,
+            "warmup_factor": 0.05, "label_smoothing": 0.0, "dropout_rate": 0.0}
+
+
+def make_studies(root: Path, workloads: tuple[str, ...] = ("wa", "wb")) -> Path:
+    for w in workloads:
+        for i, lr in enumerate(RATES):
+            write_synthetic_trial(root / "study_0" / f"{w}_pytorch" / f"trial_{i + 1}",
+                                  point(lr), seconds(lr, w))
+    return root
+
+
+def design(root: Path, count: int, space: dict | None = None, exclude: tuple = ()) -> list:
+    found = prior_design([root], SearchSpace.from_json(space or SPACE), scoring_rules("0.5"),
+                         count, exclude)
+    return [p["learning_rate"] for p in found.points]
+
+
+def test_the_portfolio_covers_each_workload_with_its_own_best(tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "prior")
+    # 3e-3 is the best compromise (second best on both); then each workload's own best.
+    assert design(root, 1) == [3e-3]
+    assert sorted(design(root, 3)) == [1e-3, 3e-3, 1e-2]
+    # Only one workload studied (or the other left out): its ranking, best first.
+    assert design(root, 3, exclude=("wb",)) == [1e-3, 3e-3, 3e-4]
+
+
+def test_points_outside_the_new_space_are_skipped_and_fixed_values_taken(
+        tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "prior")
+    narrow = {**SPACE, "learning_rate": {"min": 2e-3, "max": 3e-2, "scaling": "log"},
+              "warmup_factor": {"feasible_points": [0.1]}}
+    found = prior_design([root], SearchSpace.from_json(narrow), scoring_rules("0.5"), 5)
+    assert [p["learning_rate"] for p in found.points][0] == 3e-3
+    assert {p["learning_rate"] for p in found.points} == {3e-3, 1e-2, 3e-2}
+    assert all(p["warmup_factor"] == 0.1 for p in found.points)
+    assert found.outside == 2 and "2 outside this search space skipped" in found.describe()
+
+
+def test_portfolio_and_project_by_hand() -> None:
+    pct = {"a": {"x": 0.1, "y": 0.4, "z": 0.9}, "b": {"x": 0.9, "y": 0.4, "z": 0.1}}
+    assert portfolio(pct, ["x", "y", "z"], 2) == ["y", "x"]
+    assert portfolio(pct, ["x", "y", "z"], 5) == ["y", "x", "z"]
+    assert portfolio({}, ["x"], 2) == []
+    space = SearchSpace.from_json(SPACE)
+    assert project(point(1e-3), space) == point(1e-3)
+    assert project(point(1.0), space) is None  # beyond the range
+    assert project({**point(1e-3), "label_smoothing": 0.3}, space) is None  # not feasible
+    assert project({k: v for k, v in point(1e-3).items() if k != "learning_rate"}, space) is None
+
+
+def test_a_tuner_asks_the_warm_points_first_and_keeps_them_in_its_state(
+        tmp_path: Path) -> None:
+    warm = [point(3e-3), point(1e-2)]
+    tuner = Tuner().configure(SPACE, search="bayesian", num_trials=6, seed=0,
+                              initial_trials=3, prior=warm)
+    first = tuner.ask(3)
+    assert [s.hyperparameters for s in first[:2]] == warm
+    assert [r.source for r in tuner.records] == ["warm start", "warm start", "quasi-random"]
+    tuner.save(tmp_path / "t.json")
+    again = Tuner.load(tmp_path / "t.json")
+    assert again.config.prior == tuple(warm)
+    assert json.loads((tmp_path / "t.json").read_text())["config"]["prior"] == warm
+    with pytest.raises(PacelineError, match="no use for them"):
+        Tuner().configure(SPACE, search="quasi-random", num_trials=3, prior=warm)
+    with pytest.raises(PacelineError, match="outside the search space"):
+        Tuner().configure(SPACE, search="bayesian", num_trials=6, prior=[point(1.0)])
+
+
+def test_paceline_tune_plans_the_warm_start_and_refuses_it_where_it_means_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    sub = write_submission(tmp_path)
+    prior = make_studies(tmp_path / "prior")
+    args = tune_args(tmp_path, sub, "--trials", "6", "--studies", "1", "--search", "bayesian",
+                     "--initial-trials", "3", "--warm-start", str(prior), "--dry-run",
+                     "--json", "-")
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    trials = json.loads(captured.out)["studies"][0]["trials"]
+    assert [t["source"] for t in trials[:3]] == ["warm start"] * 3
+    assert sorted(t["hyperparameters"]["learning_rate"] for t in trials[:3]) == [1e-3, 3e-3,
+                                                                                 1e-2]
+    assert "warm start: the first 3 trial(s)" in captured.err
+
+    assert main(tune_args(tmp_path, sub, "--warm-start", str(prior), "--dry-run")) == 2
+    assert "no use for them" in capsys.readouterr().err
+    assert main(tune_args(tmp_path, sub, "--search", "bayesian", "--warm-start",
+                          str(tmp_path / "nowhere"), "--dry-run")) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and err.count("\n") == 1
+
+
+def test_a_resumed_experiment_keeps_the_points_it_chose(tmp_path: Path) -> None:
+    import argparse
+    from types import SimpleNamespace
+
+    from external_tuning.cli import _prior
+
+    chosen = (point(3e-3),)
+    saved = SimpleNamespace(warm_start=(str(tmp_path / "gone"),), prior=chosen)
+    args = argparse.Namespace(warm_start=[str(tmp_path / "gone")], initial_trials=None)
+    # The folder is gone (or has grown): the ledger's points are used, nothing is re-read.
+    assert _prior(args, SearchSpace.from_json(SPACE), None, 6, saved) == chosen
+    args.warm_start = [str(tmp_path / "other")]
+    with pytest.raises(PacelineError, match="is not a folder"):
+        _prior(args, SearchSpace.from_json(SPACE), None, 6, saved)
