@@ -1,27 +1,38 @@
-"""How many trials Bayesian search needs, against quasi-random search, to get within 10% of
-the best time-to-target seen, on dev workloads, over several seeds.
+"""How many trials Bayesian search needs, against the benchmark's quasi-random search, to come
+within 10% of the best time-to-target known for a search space, on several dev workloads.
 
-    python benchmarks/bench_external_tuning.py                                 # small
-    python benchmarks/bench_external_tuning.py --trials 20 --seeds 5 --workers 2   # full
-    python benchmarks/bench_external_tuning.py --workload mnist --workload ogbg --trials 16
+    python benchmarks/bench_external_tuning.py --workload mnist --trials 6 --seeds 2   # small
+    python benchmarks/bench_external_tuning.py --trials 20 --seeds 5 --workers 2      # full
+    python benchmarks/bench_external_tuning.py --space momentum --workload fastmri
 
-For every seed and both searches the script runs one ``paceline tune`` study of ``--trials``
-trials on each workload (real training, AlgoPerf's timing; the Bayesian search starts from its
-own quasi-random points, ``min(5, trials/3)`` of them, then asks Ax/BoTorch). Then per
-workload:
+Per workload (default: fastmri, ogbg, criteo1tb) and search space (``nadamw``: a wide NAdamW
+range space; ``momentum``: the momentum baseline's shipped space; or a JSON file):
 
-* ``best`` = the fastest time-to-target any trial of any run reached;
-* a run's *trials needed* = the first trial count at which its best time so far is within
-  ``--within`` (10%) of ``best``; a run that never gets there counts as ``trials + 1``.
+1. **Quasi-random**, the benchmark's own search: one ``paceline tune`` study of ``--trials``
+   trials. AlgoPerf's quasi-random set is fixed by the space and the trial count; a seed only
+   orders it. So the set is trained once and each of the ``--seeds`` runs reads it in the order
+   ``paceline tune --seed S`` would ask it (``QuasiRandomSearch.study_seed``); seed-to-seed
+   noise within a point is not resampled for this search.
+2. **Bayesian** (``paceline tune --search bayesian``): ``--seeds`` independent studies of
+   ``--trials`` trials each (``--studies``: one per seed, each with its own Ax seed), each
+   trial trained. With ``--warm-start`` (default) a workload's study is warm-started from the
+   quasi-random studies of the *other* benchmark workloads (``--warm-start DIR``,
+   external_tuning/warm_start.py), as a submitter's study of a new workload would be from the
+   workloads they tuned before; its own results on the workload are never used.
 
-AlgoPerf's quasi-random set is fixed by the space and the number of points, so seeds change
-the order of the quasi-random trials (and Ax's randomness), not the set. It prints one row per
-run and, per search, the median and mean trials needed, how many runs got
-there, and the ratio Bayesian / quasi-random of the medians (the goal is at most 0.5). Each
-run is a ``paceline tune`` experiment under ``--out``, so rerunning the command resumes where
-it stopped. Wall times are printed for orientation only: they depend on the machine's load.
-On a machine slower than the one the dev targets were calibrated on, pass ``--speed-factor``
-(more budget), or most trials miss and the comparison says little.
+Both searches stop hopeless trials early (the same rule, ``--early-stopping``), which changes
+no time-to-target, only the cost of misses. Then per workload:
+
+* ``best known`` = the fastest time-to-target any trial of either search reached;
+* a run's *trials needed* = the first trial count whose best time so far is within ``--within``
+  (10%) of ``best known``; a run that never gets there counts as ``trials + 1``;
+* the best time after 5, 10 and ``--trials`` trials (median over seeds, a miss infinite).
+
+It prints one row per run, then per workload and search the median and range of trials needed,
+the best times, hits, and the wall time of the experiments, and the ratio Bayesian /
+quasi-random of the median trials needed (the goal: at most 0.5). Every experiment lives under
+``--out``, so rerunning the command resumes where it stopped. Wall times depend on the machine
+and its load; everything else is in dev-clock seconds.
 """
 
 from __future__ import annotations
@@ -39,82 +50,106 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SEARCHES = ("quasi-random", "bayesian")
-# A NAdamW space wide enough that tuning matters on the dev workloads.
-SPACE = {
-    "learning_rate": {"min": 1e-4, "max": 3e-2, "scaling": "log"},
-    "one_minus_beta1": {"min": 0.01, "max": 0.3, "scaling": "log"},
-    "beta2": {"feasible_points": [0.999]},
-    "weight_decay": {"min": 1e-3, "max": 0.5, "scaling": "log"},
-    "warmup_factor": {"min": 0.0, "max": 0.2, "scaling": "linear"},
-    "label_smoothing": {"feasible_points": [0.0, 0.1, 0.2]},
-    "dropout_rate": {"feasible_points": [0.0]},
+REPO = Path(__file__).resolve().parents[1]
+WORKLOADS = ("fastmri", "ogbg", "criteo1tb")
+SPACES: dict[str, Any] = {
+    # A NAdamW space wide enough that tuning matters on the dev workloads.
+    "nadamw": {
+        "learning_rate": {"min": 1e-4, "max": 3e-2, "scaling": "log"},
+        "one_minus_beta1": {"min": 0.01, "max": 0.3, "scaling": "log"},
+        "beta2": {"feasible_points": [0.999]},
+        "weight_decay": {"min": 1e-3, "max": 0.5, "scaling": "log"},
+        "warmup_factor": {"min": 0.0, "max": 0.2, "scaling": "linear"},
+        "label_smoothing": {"feasible_points": [0.0, 0.1, 0.2]},
+        "dropout_rate": {"feasible_points": [0.0]},
+    },
+    "momentum": REPO / "baselines" / "momentum" / "tuning_search_space.json",
 }
+SUBMISSIONS = {"nadamw": "nadamw", "momentum": "momentum"}
+CHECKPOINTS = (5, 10)
 
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workload", action="append", help="dev workload (repeat; default mnist)")
-    p.add_argument("--submission", default="nadamw")
-    p.add_argument("--space", help="search space JSON (default: a wide NAdamW space)")
-    p.add_argument("--trials", type=int, default=6)
-    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--workload", action="append", help=f"dev workload (repeat; default "
+                                                       f"{', '.join(WORKLOADS)})")
+    p.add_argument("--space", default="nadamw",
+                   help="nadamw, momentum, or a search-space JSON file (then --submission)")
+    p.add_argument("--submission", help="default: the baseline the space belongs to")
+    p.add_argument("--trials", type=int, default=20)
+    p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--within", type=float, default=0.10)
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--speed-factor", type=float)
-    p.add_argument("--early-stopping", action="store_true",
-                   help="stop hopeless trials in both searches (default: off, so the searches "
-                        "differ only in where they look)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
+                   help="warm-start the Bayesian studies from the other workloads' "
+                        "quasi-random studies (default: on)")
     p.add_argument("--out", default="experiments/bench_external_tuning")
     p.add_argument("--json", help="write every run's times and the summary here")
-    return p.parse_args()
+    args = p.parse_args()
+    args.workload = args.workload or list(WORKLOADS)
+    if args.submission is None:
+        if args.space not in SUBMISSIONS:
+            p.error("--submission is needed with a search-space file")
+        args.submission = SUBMISSIONS[args.space]
+    return args
 
 
-def run_one(args: argparse.Namespace, search: str, seed: int, space: Path) -> float:
-    """One study (resumable); returns the wall seconds spent on it over every invocation."""
+def space_file(args: argparse.Namespace, root: Path) -> Path:
+    source = SPACES.get(args.space, args.space)
+    if isinstance(source, dict):
+        path = root / "space.json"
+        path.write_text(json.dumps(source, indent=1))
+        return path
+    return Path(source)
+
+
+def tune(args: argparse.Namespace, root: Path, name: str, extra: list[str]) -> float:
+    """One ``paceline tune`` experiment (resumable); its wall seconds over every invocation."""
     from sdk.cli.main import main as paceline
 
-    argv = ["tune", "--submission", args.submission, "--tuning-search-space", str(space),
-            "--studies", "1", "--trials", str(args.trials), "--search", search,
-            "--seed", str(seed), "--experiment-dir", args.out,
-            "--experiment-name", f"{search}/seed_{seed}", "--workers", str(args.workers),
-            "--threads", str(args.threads), "--no-tensorboard", "--no-progress",
-            "--early-stopping" if args.early_stopping else "--no-early-stopping"]
-    for w in args.workload:
-        argv += ["--workload", w]
-    if args.speed_factor:
-        argv += ["--speed-factor", str(args.speed_factor)]
+    argv = ["tune", "--submission", args.submission, "--tuning-search-space",
+            str(space_file(args, root)), "--trials", str(args.trials), "--seed", "0",
+            "--experiment-dir", str(root), "--experiment-name", name, "--workers",
+            str(args.workers), "--early-stopping", "--no-tensorboard", "--no-progress", *extra]
+    print(f"== {name}", file=sys.stderr, flush=True)
     start = time.time()
     with contextlib.redirect_stdout(io.StringIO()):  # the per-run report; stderr keeps lines
         code = paceline(argv)
     if code != 0:
-        raise SystemExit(f"paceline tune failed for {search} seed {seed} (exit {code}).")
-    record = Path(args.out) / search / f"seed_{seed}" / "bench_wall_sec.json"
+        raise SystemExit(f"paceline tune failed for {name} (exit {code}).")
+    record = root / name / "bench_wall_sec.json"
     spent = (json.loads(record.read_text()) if record.is_file() else 0.0) + time.time() - start
     record.write_text(json.dumps(spent))
     return spent
 
 
-def times_in_order(root: Path, workload: str) -> tuple[list[float], list[float]]:
-    """Per trial on ``workload``, in the order the search asked for them: the time-to-target
-    (``inf``: missed) and the imputed time the search saw (a miss extrapolated, see
-    :mod:`external_tuning.observations`)."""
-    from external_tuning.observations import Observation, imputed_time
-
+def observed(root: Path) -> dict[int, list[tuple[dict[str, Any], float]]]:
+    """Per study of a ``paceline tune`` experiment: (point, time-to-target) in asked order."""
     state = json.loads((root / "paceline_tune.json").read_text())
-    times, imputed = [], []
+    out: dict[int, list[tuple[dict[str, Any], float]]] = {}
     for group in state["groups"]:
-        if workload not in group["workloads"]:
-            continue
+        rows = []
         for rec in sorted(group["tuner"]["records"], key=lambda r: r["index"]):
-            obs = rec["observations"].get(workload)
-            if obs is None:
-                continue
-            t = obs.get("time_to_target")
-            times.append(math.inf if t is None else float(t))
-            imputed.append(imputed_time(Observation.from_json(obs)))
-    return times, imputed
+            for obs in rec["observations"].values():
+                t = obs.get("time_to_target")
+                rows.append((rec["hyperparameters"], math.inf if t is None else float(t)))
+        out[int(group["study"])] = rows
+    return out
+
+
+def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]:
+    """The one trained quasi-random set, read in each seed's order."""
+    from external_tuning.report import point_key
+    from external_tuning.strategies.quasi_random import QuasiRandomSearch, planned_points
+    from sdk.search_space import SearchSpace
+
+    trained = {point_key(p): t for p, t in observed(root)[0]}
+    space = SearchSpace.load(str(space_file(args, root.parent.parent)))
+    runs = []
+    for seed in range(args.seeds):
+        order = planned_points(space, args.trials, QuasiRandomSearch.study_seed(seed, 0, ()))
+        runs.append([trained[point_key(p)] for p in order])
+    return runs
 
 
 def trials_needed(times: list[float], threshold: float) -> int | None:
@@ -126,81 +161,112 @@ def trials_needed(times: list[float], threshold: float) -> int | None:
     return None
 
 
-def _needed(value: int | None, trials: int) -> str | int:
-    return value if value is not None else f">{trials}"
+def checkpoints(trials: int) -> tuple[int, ...]:
+    """The trial counts the best time is reported after: 5, 10 (when fewer) and all."""
+    return (*(n for n in CHECKPOINTS if n < trials), trials)
+
+
+def best_after(times: list[float], n: int) -> float:
+    return min(times[:n], default=math.inf)
+
+
+def run_workload(args: argparse.Namespace, root: Path, workload: str) -> dict[str, Any]:
+    walls = {"quasi-random": tune(args, root, f"quasi_random/{workload}",
+                                  ["--workload", workload, "--studies", "1"])}
+    warm: list[str] = []
+    if args.warm_start:
+        for other in args.workload:
+            if other != workload:
+                warm += ["--warm-start", str(root / "quasi_random" / other)]
+    return {"walls": walls, "warm": warm}
+
+
+def summarize(args: argparse.Namespace, root: Path, workload: str,
+              walls: dict[str, float]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    series = {"quasi-random": quasi_random_runs(args, root / "quasi_random" / workload),
+              "bayesian": [[t for _, t in rows] for _, rows in
+                           sorted(observed(root / "bayesian" / workload).items())]}
+    best = min((min(ts) for runs in series.values() for ts in runs), default=math.inf)
+    runs, summary = [], []
+    for search, per_seed in series.items():
+        needed = []
+        for seed, times in enumerate(per_seed):
+            n = trials_needed(times, (1 + args.within) * best) if math.isfinite(best) else None
+            needed.append(n if n is not None else args.trials + 1)
+            runs.append({"workload": workload, "search": search, "seed": seed, "needed": n,
+                         "hits": sum(map(math.isfinite, times)), "trials": len(times),
+                         "best_found": min(times, default=math.inf), "times": times})
+        summary.append({
+            "workload": workload, "search": search, "runs": len(per_seed), "best_known": best,
+            "median_needed": statistics.median(needed), "min_needed": min(needed),
+            "max_needed": max(needed),
+            "got_within": sum(n <= args.trials for n in needed),
+            **{f"best_after_{n}": statistics.median(best_after(t, n) for t in per_seed)
+               for n in checkpoints(args.trials)},
+            "wall_sec": walls[search]})
+    return runs, summary
 
 
 def main() -> None:
     args = parse()
-    args.workload = args.workload or ["mnist"]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    space = Path(args.space) if args.space else out / "space.json"
-    if not args.space:
-        space.write_text(json.dumps(SPACE, indent=1))
-    walls: dict[tuple[str, int], float] = {}
-    for seed in range(args.seeds):
-        for search in SEARCHES:
-            print(f"== {search}, seed {seed}", file=sys.stderr, flush=True)
-            walls[(search, seed)] = run_one(args, search, seed, space)
+    root = Path(args.out) / args.space.replace("/", "_")
+    root.mkdir(parents=True, exist_ok=True)
+    walls: dict[str, dict[str, float]] = {}
+    plans = {w: run_workload(args, root, w) for w in args.workload}  # quasi-random first
+    for w, plan in plans.items():
+        walls[w] = dict(plan["walls"])
+        walls[w]["bayesian"] = tune(args, root, f"bayesian/{w}",
+                                    ["--workload", w, "--studies", str(args.seeds),
+                                     "--search", "bayesian", *plan["warm"]])
+    all_runs, all_summary = [], []
+    for w in args.workload:
+        runs, summary = summarize(args, root, w, walls[w])
+        all_runs += runs
+        all_summary += summary
+    report(args, all_runs, all_summary)
+
+
+def _needed(value: int | None, trials: int) -> str | int:
+    return value if value is not None else f">{trials}"
+
+
+def _time(t: float) -> str:
+    return f"{t:.1f}" if math.isfinite(t) else "miss"
+
+
+def report(args: argparse.Namespace, runs: list[dict[str, Any]],
+           summary: list[dict[str, Any]]) -> None:
     from sdk.text_tables import format_table
 
-    runs: list[dict[str, Any]] = []
-    for w in args.workload:
-        series = {(s, seed): times_in_order(out / s / f"seed_{seed}", w)
-                  for s in SEARCHES for seed in range(args.seeds)}
-        best = min(min(t) for t, _ in series.values())
-        best_imputed = min(min(i) for _, i in series.values())
-        for (s, seed), (times, imputed) in series.items():
-            needed = trials_needed(times, (1 + args.within) * best) \
-                if math.isfinite(best) else None
-            runs.append({"workload": w, "search": s, "seed": seed, "needed": needed,
-                         "needed_imputed": trials_needed(imputed,
-                                                         (1 + args.within) * best_imputed),
-                         "best_found": min(times), "hits": sum(map(math.isfinite, times)),
-                         "trials": len(times), "times": times, "imputed": imputed,
-                         "best_seen": best, "wall_sec": walls[(s, seed)]})
-        if not math.isfinite(best):
-            print(f"No trial of any run reached the target of {w}: the time-to-target "
-                  "comparison is empty. On a slower machine than the calibration one, pass a "
-                  "larger --speed-factor. The 'imputed' columns compare the searches on the "
-                  "times the searches saw (misses extrapolated) instead.", file=sys.stderr)
-    print(format_table(
-        ["workload", "search", "seed", "trials needed", "best found(s)", "hits",
-         "needed (imputed)", "wall(s)"],
-        [(r["workload"], r["search"], r["seed"], _needed(r["needed"], r["trials"]),
-          r["best_found"], f"{r['hits']}/{r['trials']}",
-          _needed(r["needed_imputed"], r["trials"]), r["wall_sec"]) for r in runs]))
-    summary = []
-    for w in args.workload:
-        medians: dict[str, dict[str, float]] = {"needed": {}, "needed_imputed": {}}
-        for s in SEARCHES:
-            mine = [r for r in runs if r["workload"] == w and r["search"] == s]
-            row: dict[str, Any] = {"workload": w, "search": s, "runs": len(mine),
-                                   "best_seen": mine[0]["best_seen"]}
-            for key in medians:
-                counts = [r[key] if r[key] is not None else args.trials + 1 for r in mine]
-                medians[key][s] = statistics.median(counts)
-                row[f"median_{key}"] = medians[key][s]
-                row[f"mean_{key}"] = statistics.mean(counts)
-                row[f"reached_{key}"] = sum(r[key] is not None for r in mine)
-            summary.append(row)
-        summary.append({"workload": w, "search": "bayesian / quasi-random", "runs": None,
-                        "best_seen": None,
-                        **{f"median_{k}": v["bayesian"] / v["quasi-random"]
-                           for k, v in medians.items()},
-                        **{f"{a}_{k}": None for k in medians for a in ("mean", "reached")}})
+    print(format_table(["workload", "search", "seed", "trials needed", "best found (s)",
+                        "hits"],
+                       [(r["workload"], r["search"], r["seed"],
+                         _needed(r["needed"], r["trials"]), _time(r["best_found"]),
+                         f"{r['hits']}/{r['trials']}") for r in runs]))
+    shown = checkpoints(args.trials)
+    rows = []
+    for x in summary:
+        rows.append((x["workload"], x["search"], x["median_needed"],
+                     f"{x['min_needed']}-{x['max_needed']}", f"{x['got_within']}/{x['runs']}",
+                     *(_time(x[f"best_after_{n}"]) for n in shown),
+                     _time(x["best_known"]), f"{x['wall_sec']:.0f}"))
+        if x["search"] == "bayesian":
+            qr = next(y for y in summary if y["workload"] == x["workload"]
+                      and y["search"] == "quasi-random")
+            rows.append((x["workload"], "bayesian / quasi-random",
+                         f"{x['median_needed'] / qr['median_needed']:.2f}", "", "",
+                         *([""] * len(shown)), "", ""))
     print()
-    print(format_table(
-        ["workload", "search", "median trials", "mean trials", "got within", "best seen(s)",
-         "median (imputed)", "mean (imputed)"],
-        [(x["workload"], x["search"], x["median_needed"], x["mean_needed"],
-          f"{x['reached_needed']}/{x['runs']}" if x["runs"] else "-", x["best_seen"],
-          x["median_needed_imputed"], x["mean_needed_imputed"]) for x in summary]))
-    print(f"\n(trials needed: first trial count with a time within {100 * args.within:.0f}% of "
-          f"the best any run saw; '>{args.trials}' and {args.trials + 1} in the statistics: "
-          "never; goal: the ratio of medians at most 0.5. 'imputed': the same on the times "
-          "the searches saw, with misses extrapolated, for runs where few trials hit)")
+    print(format_table(["workload", "search", "median trials needed", "range", "got within",
+                        *(f"best after {n} (s)" for n in shown), "best known (s)",
+                        "wall (s)"], rows))
+    warm = "warm-started from the other workloads' quasi-random studies" if args.warm_start \
+        else "cold (quasi-random initial points)"
+    print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
+          f"{args.seeds} seeds; Bayesian {warm}; trials needed: first trial count within "
+          f"{100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
+          f"{args.trials + 1} in the statistics: never; best after n: median over seeds; "
+          "goal: the ratio of medians at most 0.5)")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "runs": runs,
                                                "summary": summary}, indent=1, default=str))

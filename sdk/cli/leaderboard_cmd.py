@@ -281,6 +281,8 @@ def _run_entry(entry: Any, args: argparse.Namespace, workloads: list[str], seed:
     record["command"] = "paceline run " + " ".join(map(shlex.quote, argv))
     record["workloads"] = runnable
     record["unmet_requirements"] = unmet_requirements(entry.folder)
+    from sdk.cli.run_cmd import run_like_paceline_run
+
     try:
         results = run_like_paceline_run(argv, isolate)
     except KeyboardInterrupt:
@@ -325,43 +327,6 @@ def _ran_record(record: dict[str, Any], results: list[Any]) -> dict[str, Any]:
         notes.append("not run on " + ", ".join(
             f"{w} ({why})" for w, why in record["skipped_workloads"].items()))
     return {**record, "status": "ran", "note": "; ".join(notes)}
-
-
-def run_like_paceline_run(argv: list[str], isolate: bool = False) -> list[Any]:
-    """What `paceline run ARGV` does up to the trial results (no tables, no scoring).
-
-    ``isolate``: run the trials in worker processes even one at a time.
-    """
-    from sdk.cli.run_cmd import configure as configure_run
-    from sdk.experiment import plan_trials
-    from sdk.parallel import jobs_for, run_plan_parallel, run_specs, submission_ref
-    from sdk.run_context import prepare
-
-    parser = argparse.ArgumentParser(prog="paceline run")
-    configure_run(parser)
-    run_args = parser.parse_args(argv)
-    run_args._argv = ["run", *argv]
-    ctx = prepare(run_args)
-    specs = plan_trials(ctx.workloads, run_args.framework, run_args.scale, run_args.ruleset,
-                        ctx.search_space, run_args.studies, run_args.trials, ctx.seed, ctx.root)
-    jobs = jobs_for(run_args.jobs, ctx.options, len(specs))
-    results: list[Any] = []
-
-    def report(result: Any) -> None:
-        results.append(result)
-        hit = (f"reached the target at {result.time_to_target_sec:.1f}s"
-               if result.time_to_target_sec is not None else "missed the target")
-        print(f"  {ctx.submission.name} {result.workload} study {result.study} trial "
-              f"{result.trial}: {result.status}, {result.global_step} steps, {hit}",
-              file=sys.stderr)
-
-    if isolate and not (jobs > 1 and len(specs) > 1):
-        run_plan_parallel(specs, submission_ref(run_args), ctx.table, ctx.options, jobs,
-                          ctx.workload_kwargs, on_result=report)
-    else:
-        run_specs(specs, ctx.submission, submission_ref(run_args), ctx.table, ctx.options,
-                  jobs, ctx.workload_kwargs, on_result=report)
-    return results
 
 
 def _one_line(text: str) -> str:

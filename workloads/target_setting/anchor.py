@@ -26,7 +26,6 @@ eval periods and step hints stay. docs/targets.md#anchored-targets has the measu
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
+from sdk.input_files import read_json_object
 from sdk.scoring.reader import split_framework
 from sdk.target_reach import first_reaching_index, is_minimized
 from workloads.target_setting.procedure import eval_rows, round_easier
@@ -93,12 +93,12 @@ def read_run(trial_dir: Path, metric: str, budget_sec: float | None = None) -> R
 
 
 def _read_meta(trial_dir: Path) -> dict[str, Any]:
-    path = Path(trial_dir) / META_FILE
+    """The trial's metadata (the shared reader's one-sentence errors, with what it is for)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise PacelineError(f"Cannot read {path} ({exc}); anchoring needs each trial's "
-                            "meta_data_0.json with the workload's budget and target.") from exc
+        return read_json_object(Path(trial_dir) / META_FILE, "trial metadata file")
+    except PacelineError as exc:
+        raise PacelineError(f"{str(exc).rstrip('.')}; anchoring needs each trial's "
+                            "meta_data_0.json with the workload's budget and target.") from None
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def run_arguments(args: argparse.Namespace, names: list[str], framework: str) ->
 def run_reference(argv: list[str]) -> dict[str, list[Path]]:
     """Run the reference's trials as `paceline run ARGV` would (``--whole-budget``: past the
     targets); trial folders by workload."""
-    from sdk.cli.leaderboard_cmd import run_like_paceline_run
+    from sdk.cli.run_cmd import run_like_paceline_run
     from sdk.trial_status import is_failure
 
     results = run_like_paceline_run(argv)

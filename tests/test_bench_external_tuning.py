@@ -1,0 +1,65 @@
+"""benchmarks/bench_external_tuning.py's bookkeeping on hand-written tuning ledgers: the
+quasi-random set read in each seed's order, trials needed, best times after n trials.
+
+    .venv/bin/python -m pytest -q tests/test_bench_external_tuning.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_external_tuning as bench  # noqa: E402
+
+from external_tuning.strategies.quasi_random import (  # noqa: E402
+    QuasiRandomSearch,
+    planned_points,
+)
+from sdk.search_space import SearchSpace  # noqa: E402
+
+
+def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]]) -> None:
+    groups = []
+    for study, rows in studies.items():
+        records = [{"index": i, "hyperparameters": p,
+                    "observations": {"w": {"time_to_target": None if math.isinf(t) else t}}}
+                   for i, (p, t) in enumerate(rows)]
+        groups.append({"study": study, "workloads": ["w"], "tuner": {"records": records}})
+    folder.mkdir(parents=True)
+    (folder / "paceline_tune.json").write_text(json.dumps({"groups": groups}))
+
+
+def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) -> None:
+    args = argparse.Namespace(space="nadamw", trials=4, seeds=3, within=0.1)
+    space = SearchSpace.from_json(bench.SPACES["nadamw"])
+    points = planned_points(space, 4, QuasiRandomSearch.study_seed(0, 0, ()))
+    times = [math.inf, 10.0, 5.0, 20.0]
+    write_ledger(tmp_path / "quasi_random" / "w", {0: list(zip(points, times, strict=True))})
+    bayes = {0: [(points[1], 10.0), (points[2], 5.4), (points[0], 4.0), (points[3], 9.0)],
+             1: [(points[0], math.inf)] * 4}
+    write_ledger(tmp_path / "bayesian" / "w", bayes)
+
+    qr = bench.quasi_random_runs(args, tmp_path / "quasi_random" / "w")
+    assert qr[0] == times and all(sorted(r) == sorted(times) for r in qr)
+    runs, summary = bench.summarize(args, tmp_path, "w", {"quasi-random": 1.0, "bayesian": 2.0})
+    by = {(r["search"], r["seed"]): r for r in runs}
+    # best known 4.0; within 10%: 4.4; quasi-random never gets there, Bayesian seed 0 at 3.
+    assert by[("bayesian", 0)]["needed"] == 3 and by[("bayesian", 1)]["needed"] is None
+    assert all(by[("quasi-random", s)]["needed"] is None for s in range(3))
+    bo = next(x for x in summary if x["search"] == "bayesian")
+    assert bo["median_needed"] == 4.0 and (bo["min_needed"], bo["max_needed"]) == (3, 5)
+    assert bo["best_known"] == 4.0 and math.isinf(bo["best_after_4"])  # 4.0 and a miss
+    qr_row = next(x for x in summary if x["search"] == "quasi-random")
+    assert qr_row["best_after_4"] == 5.0 and qr_row["median_needed"] == 5
+    assert qr_row["wall_sec"] == 1.0 and bo["wall_sec"] == 2.0
+
+
+def test_trials_needed_and_best_after() -> None:
+    assert bench.trials_needed([9.0, 5.0, 4.0], 5.5) == 2
+    assert bench.trials_needed([math.inf, 9.0], 5.5) is None
+    assert bench.best_after([9.0, 5.0, 4.0], 2) == 5.0
+    assert math.isinf(bench.best_after([], 5))
