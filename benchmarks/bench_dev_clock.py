@@ -153,16 +153,35 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
     trials = json.loads(out.read_text())["trials"]
+    spread = nadamw_spread()
     rows = [[t["workload"], t["status"], t["global_step"], t["submission_time_sec"],
-             t["time_to_target_sec"], t["total_duration_sec"]] for t in trials]
+             t["time_to_target_sec"], t["total_duration_sec"],
+             *placed(spread.get(t["workload"]), t["time_to_target_sec"])] for t in trials]
     serial = sum(t["total_duration_sec"] for t in trials)
-    print(format_table(["workload", "status", "steps", "charged(s)", "ttt(s)", "trial wall(s)"],
-                       rows))
+    print(format_table(["workload", "status", "steps", "charged(s)", "ttt(s)", "trial wall(s)",
+                        "reference (nadamw)", "placed"], rows))
     print(f"\nsuite of {len(trials)} with --jobs {args.jobs}: {wall:.0f} s of wall time "
           f"(goal {SUITE_GOAL_SEC:.0f} s: {'met' if wall <= SUITE_GOAL_SEC else 'MISSED'}); "
           f"the trials' own wall times add up to {serial:.0f} s, so {args.jobs} jobs ran "
           f"{serial / wall:.2f}x as fast as one would")
     return rows + [["(suite)", f"jobs {args.jobs}", "", "", "", wall]]
+
+
+def nadamw_spread() -> dict[str, Any]:
+    """The shipped v0.5 external reference spread of NAdamW per workload (empty if none)."""
+    from sdk.references import find_reference_file, load_reference, reference_spread
+
+    path = find_reference_file("dev", "external", "0.5")
+    if path is None:
+        return {}
+    return reference_spread(load_reference(path)).get("nadamw", {})
+
+
+def placed(spread: Any, seconds: float | None) -> list[str]:
+    """The reference's spread and where ``seconds`` (``None``: a miss) lies in it."""
+    if spread is None:
+        return ["-", "-"]
+    return [spread.text(), spread.place(float("inf") if seconds is None else seconds)]
 
 
 def eval_cpu_sec(workload: Any, params: Any, state: Any, rng: Any,
