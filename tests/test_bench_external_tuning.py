@@ -63,3 +63,36 @@ def test_trials_needed_and_best_after() -> None:
     assert bench.trials_needed([math.inf, 9.0], 5.5) is None
     assert bench.best_after([9.0, 5.0, 4.0], 2) == 5.0
     assert math.isinf(bench.best_after([], 5))
+
+
+def test_bench_freeze_gathers_one_study_per_workload_and_tabulates_scores(
+        tmp_path: Path) -> None:
+    import bench_freeze
+    from test_external_tuning_support import write_synthetic_trial
+
+    tuned = tmp_path / "tuned"
+    for w in ("wa", "wb"):
+        for study in (0, 1):
+            for i in (1, 2):
+                trial = tuned / "bayesian" / w / f"study_{study}" / f"{w}_pytorch" / f"trial_{i}"
+                write_synthetic_trial(trial, {"lr": 0.1 * i}, 5.0 * i)
+                (trial / "checkpoint.pt").write_text("big")
+    args = bench_freeze.parse(["--tuned", str(tuned)])
+    assert args.workload == ["wa", "wb"] and args.out == tuned / "freeze_0"
+    source = bench_freeze.gather(args)
+    trials = sorted(p.relative_to(source).as_posix() for p in source.glob("study_*/*/trial_*"))
+    assert trials == ["study_0/wa_pytorch/trial_1", "study_0/wa_pytorch/trial_2",
+                      "study_0/wb_pytorch/trial_1", "study_0/wb_pytorch/trial_2"]
+    assert not list(source.rglob("checkpoint.pt"))
+    assert (source / "study_0/wa_pytorch/trial_1/meta_data_0.json").is_file()
+
+    def sub(times: list, median: float, score: float, rank: int) -> dict:
+        return {"score": score, "rank": rank, "workloads": {"wa": {
+            "time_to_target_sec": median, "studies": [{"time_sec": t} for t in times]}}}
+
+    report = {"submissions": {"frozen": sub([4.0, 5.0, 6.0], 5.0, 0.9, 1),
+                              "shipped": sub([7.0, 9.0, None], 9.0, 0.5, 2)}}
+    rows = bench_freeze.table_rows(report, ["wa"])
+    assert rows[0] == ["wa", "frozen", "5.0", "4.0-6.0", "3/3"]
+    assert rows[2] == ["wa", "shipped", "9.0", "7.0-9.0", "2/3"]
+    assert rows[3] == ["(score)", "shipped", "0.5000", "", "rank 2"]
