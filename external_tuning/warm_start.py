@@ -56,6 +56,9 @@ class PriorDesign:
 
     def describe(self) -> str:
         """One line for the user."""
+        if not self.points:
+            return (f"warm start: none of the {self.candidates} configurations studied lies "
+                    "inside this search space; the initial trials stay quasi-random.")
         skipped = (f"; {self.outside} outside this search space skipped" if self.outside
                    else "")
         return (f"warm start: the first {len(self.points)} trial(s) are the configurations "

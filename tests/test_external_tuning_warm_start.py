@@ -137,3 +137,13 @@ def test_a_resumed_experiment_keeps_the_points_it_chose(tmp_path: Path) -> None:
     args.warm_start = [str(tmp_path / "other")]
     with pytest.raises(PacelineError, match="is not a folder"):
         _prior(args, SearchSpace.from_json(SPACE), None, 6, saved)
+
+
+def test_nothing_inside_the_space_leaves_the_quasi_random_start(tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "prior")
+    far = {**SPACE, "learning_rate": {"min": 0.1, "max": 1.0, "scaling": "log"}}
+    found = prior_design([root], SearchSpace.from_json(far), scoring_rules("0.5"), 5)
+    assert found.points == () and "stay quasi-random" in found.describe()
+    tuner = Tuner().configure(far, search="bayesian", num_trials=4, initial_trials=2,
+                              prior=found.points)
+    assert set(tuner.strategy.initial_origins) == {"quasi-random"}
