@@ -203,6 +203,13 @@ def find_dev_leaderboard(ruleset: str, version: str) -> Path | None:
     return None
 
 
+def shipped_versions(ruleset: str) -> list[str]:
+    """The rules versions a dev leaderboard of ``ruleset`` ships for, oldest first."""
+    from sdk.rulesets import VERSIONS
+
+    return [v for v in VERSIONS if find_dev_leaderboard(ruleset, v) is not None]
+
+
 def rank_in_field(name: str, times: Mapping[str, float], data: Mapping[str, Any],
                   workloads: list[str] | None = None) -> str:
     """Where a run (``{workload: seconds}``) ranks among the field's entries, as text.
@@ -271,8 +278,12 @@ def place_runs(runs: Mapping[str, Any], workloads: list[str], ruleset: str,
     """
     path = find_dev_leaderboard(ruleset, version)
     if path is None:
+        shipped = shipped_versions(ruleset)
+        where = (f"rerun with --ruleset-version {shipped[-1]} to rank among the entries "
+                 "timed under those rules, or " if shipped else "")
         return (f"No dev leaderboard ships for {ruleset} tuning, rules {version_label(version)}; "
-                "build one with `paceline leaderboard run ... --write` (docs/fidelity.md).")
+                f"{where}build one with `paceline leaderboard run ... --write` "
+                "(docs/fidelity.md).")
     data = load_dev_leaderboard(path)
     out = []
     for name, times in runs.items():

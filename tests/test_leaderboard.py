@@ -266,6 +266,10 @@ def test_place_runs_ranks_a_run_among_the_shipped_entries(field_run, monkeypatch
     mine = load_submission_times(field_run["board"] / "fake_adam", rules)
     monkeypatch.setattr(dl, "find_dev_leaderboard", lambda ruleset, version: None)
     assert "No dev leaderboard ships" in dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
+    monkeypatch.setattr(dl, "find_dev_leaderboard", lambda ruleset, version: (
+        field_run["written"] if version == "a100-2026" else None))
+    hint = dl.place_runs({"mine": mine}, ["mnist"], "self", "0.5")
+    assert "rerun with --ruleset-version a100-2026 to rank" in hint and hint.count("\n") == 0
     monkeypatch.setattr(dl, "find_dev_leaderboard",
                         lambda ruleset, version: field_run["written"])
     text = dl.place_runs({"mine": mine}, ["mnist"], "self", "0.6")
