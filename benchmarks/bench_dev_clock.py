@@ -43,6 +43,7 @@ CONTENTION_TOLERANCE = 0.10
 FRAMEWORK_TOLERANCE = 0.15
 SUITE_GOAL_SEC = 300.0
 BUSY_LOOP = "while True:\n    pass\n"
+RULES = ["--ruleset-version", "0.5"]  # set from --ruleset-version in main()
 
 
 def paceline(args: list[str]) -> list[str]:
@@ -57,7 +58,7 @@ def run_trial(workload: str, framework: str, seed: int, folder: Path,
     cmd = paceline(["run", "--workload", workload, "--framework", framework, "--submission",
                     "nadamw", "--seed", str(seed), "--experiment-dir", str(folder), "--json",
                     str(out), "--no-progress", "--no-tensorboard", "--no-checkpoints",
-                    "--jobs", "1", *extra])
+                    "--jobs", "1", *RULES, *extra])
     t0 = time.time()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
@@ -146,7 +147,7 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     cmd = paceline(["run", *sum((["--workload", w] for w in names), []), "--submission",
                     "nadamw", "--framework", args.frameworks[0], "--seed", str(args.seed),
                     "--experiment-dir", str(folder), "--json", str(out), "--no-progress",
-                    "--jobs", str(args.jobs)])
+                    "--jobs", str(args.jobs), *RULES])
     t0 = time.time()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
@@ -168,10 +169,10 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
 
 
 def nadamw_spread() -> dict[str, Any]:
-    """The shipped v0.5 external reference spread of NAdamW per workload (empty if none)."""
+    """The shipped external reference spread of NAdamW per workload under the bench's rules."""
     from sdk.references import find_reference_file, load_reference, reference_spread
 
-    path = find_reference_file("dev", "external", "0.5")
+    path = find_reference_file("dev", "external", RULES[1])
     if path is None:
         return {}
     return reference_spread(load_reference(path)).get("nadamw", {})
@@ -269,11 +270,19 @@ def main() -> None:
                    help="frameworks: stop each trial after N steps (its charged step cost "
                         "still gives the steps per budget)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ruleset-version", default="0.5",
+                   help="the rules the trials run under (default 0.5; finewebedu_lm needs "
+                        "a100-2026); the default workloads are those of these rules")
     p.add_argument("--repeats", type=int, default=3, help="evals: timed evaluations of each")
     p.add_argument("--out", help="write the rows as JSON here")
     args = p.parse_args()
+    RULES[1] = args.ruleset_version
     if args.workloads is None:
-        args.workloads = workloads().names(scale="dev", scored=True, variants=False)
+        from sdk.rulesets import get_ruleset
+
+        ruled = get_ruleset(args.ruleset_version).workloads
+        args.workloads = [w for w in workloads().names(scale="dev", scored=True, variants=False)
+                          if w in ruled]
         if args.what != "suite":
             args.workloads = ["mnist", *args.workloads]
     if (args.busy < 0 or args.jobs < 1 or args.repeats < 1
