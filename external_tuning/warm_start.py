@@ -31,6 +31,7 @@ are stored in the tuning ledger, so a resumed study proposes what the uninterrup
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from typing import Any
 
 from external_tuning.evidence import Evidence, load_evidence
 from sdk.scoring.targets import ScoringRules
-from sdk.search_space import Choice, Range, SearchSpace
+from sdk.search_space import Choice, Range, SearchSpace, is_number, same_value
 
 UNSEEN_PERCENTILE = 0.5
 
@@ -122,7 +123,7 @@ def portfolio(percentiles: Mapping[str, Mapping[str, float]], candidates: Sequen
     chosen: list[str] = []
     left = list(candidates)
     while left and len(chosen) < count:
-        pick = min(left, key=lambda k: loss(k, best))  # noqa: B023 - used at once
+        pick = min(left, key=functools.partial(loss, best=best))
         chosen.append(pick)
         left.remove(pick)
         best = {w: min(best[w], of(pick, w)) for w in workloads}
@@ -138,7 +139,7 @@ def project(point: Mapping[str, Any], space: SearchSpace) -> dict[str, Any] | No
                 out[p.name] = p.min
                 continue
             value = point.get(p.name)
-            if not _number(value) or not p.min <= float(value) <= p.max:
+            if not is_number(value) or not p.min <= float(value) <= p.max:
                 return None
             out[p.name] = float(value)
             continue
@@ -146,18 +147,8 @@ def project(point: Mapping[str, Any], space: SearchSpace) -> dict[str, Any] | No
         if len(p.feasible_points) == 1:
             out[p.name] = p.feasible_points[0]
             continue
-        match = [v for v in p.feasible_points if _equal(v, point.get(p.name))]
+        match = [v for v in p.feasible_points if same_value(v, point.get(p.name))]
         if not match:
             return None
         out[p.name] = match[0]
     return out
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if _number(a) and _number(b):
-        return abs(float(a) - float(b)) <= 1e-12 * max(1.0, abs(float(a)))
-    return type(a) is type(b) and a == b

@@ -141,8 +141,19 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_number(x: Any) -> bool:
+def is_number(x: Any) -> bool:
+    """A finite int or float, not a bool."""
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two hyperparameter values are the same point: numbers up to float rounding
+    (a point read back from JSON), a bool only as the same bool, anything else by ``==``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+    return a == b
 
 
 def _parse_param(name: str, spec: Any, source: str) -> Range | Choice:
@@ -167,7 +178,7 @@ def _parse_param(name: str, spec: Any, source: str) -> Range | Choice:
     if extra:
         raise SearchSpaceError(f"{where} has unknown keys {sorted(extra)}.")
     lo, hi, scaling = spec["min"], spec["max"], spec["scaling"]
-    if not (_is_number(lo) and _is_number(hi)):
+    if not (is_number(lo) and is_number(hi)):
         raise SearchSpaceError(f"{where}: min and max must be finite numbers.")
     if lo > hi:
         raise SearchSpaceError(f"{where}: min ({lo}) is larger than max ({hi}).")

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from external_tuning.strategy import Preview, SearchStrategy
 from sdk import rng as prng
 from sdk.errors import PacelineError
 from sdk.registry import SearchStrategyEntry, search_strategies
-from sdk.search_space import Choice, Range, SearchSpace
+from sdk.search_space import Choice, Range, SearchSpace, same_value
 
 OBJECTIVE = "objective"
 
@@ -68,7 +67,7 @@ class _Param:
         if not self.values:
             return float(value)
         for original, shown in zip(self.values, self.encoded, strict=True):
-            if _same(original, value):
+            if same_value(original, value):
                 return shown
         raise PacelineError(f"Hyperparameter {self.name!r} has value {value!r}, which is not "
                             f"one of its feasible points {list(self.values)}.")
@@ -77,18 +76,10 @@ class _Param:
         if not self.values:
             return float(value)
         for original, shown in zip(self.values, self.encoded, strict=True):
-            if _same(shown, value):
+            if same_value(shown, value):
                 return original
         raise PacelineError(f"Ax proposed {value!r} for {self.name!r}, which is not one of "
                             f"its feasible points.")
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
-    return a == b
 
 
 def _plan_params(space: SearchSpace) -> list[_Param]:
