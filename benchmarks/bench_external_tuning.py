@@ -108,7 +108,7 @@ def tune(args: argparse.Namespace, root: Path, name: str, extra: list[str]) -> f
     from sdk.cli.main import main as paceline
 
     argv = ["tune", "--submission", args.submission, "--tuning-search-space",
-            str(space_file(args, root)), "--trials", str(args.trials), "--seed", "0",
+            str(args.space_path), "--trials", str(args.trials), "--seed", "0",
             "--experiment-dir", str(root), "--experiment-name", name, "--workers",
             str(args.workers), "--early-stopping", "--no-tensorboard", "--no-progress", *extra]
     print(f"== {name}", file=sys.stderr, flush=True)
@@ -123,9 +123,14 @@ def tune(args: argparse.Namespace, root: Path, name: str, extra: list[str]) -> f
     return spent
 
 
+def ledger(root: Path) -> dict[str, Any]:
+    """A ``paceline tune`` experiment's ledger."""
+    return json.loads((root / "paceline_tune.json").read_text())
+
+
 def observed(root: Path) -> dict[int, list[tuple[dict[str, Any], float]]]:
     """Per study of a ``paceline tune`` experiment: (point, time-to-target) in asked order."""
-    state = json.loads((root / "paceline_tune.json").read_text())
+    state = ledger(root)
     out: dict[int, list[tuple[dict[str, Any], float]]] = {}
     for group in state["groups"]:
         rows = []
@@ -144,7 +149,7 @@ def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]
     from sdk.search_space import SearchSpace
 
     trained = {point_key(p): t for p, t in observed(root)[0]}
-    space = SearchSpace.load(str(space_file(args, root.parent.parent)))
+    space = SearchSpace.from_json(ledger(root)["config"]["space"])
     runs = []
     for seed in range(args.seeds):
         order = planned_points(space, args.trials, QuasiRandomSearch.study_seed(seed, 0, ()))
@@ -170,15 +175,12 @@ def best_after(times: list[float], n: int) -> float:
     return min(times[:n], default=math.inf)
 
 
-def run_workload(args: argparse.Namespace, root: Path, workload: str) -> dict[str, Any]:
-    walls = {"quasi-random": tune(args, root, f"quasi_random/{workload}",
-                                  ["--workload", workload, "--studies", "1"])}
-    warm: list[str] = []
-    if args.warm_start:
-        for other in args.workload:
-            if other != workload:
-                warm += ["--warm-start", str(root / "quasi_random" / other)]
-    return {"walls": walls, "warm": warm}
+def warm_start_flags(args: argparse.Namespace, root: Path, workload: str) -> list[str]:
+    """``--warm-start`` from the quasi-random study of every other benchmark workload."""
+    if not args.warm_start:
+        return []
+    return [flag for other in args.workload if other != workload
+            for flag in ("--warm-start", str(root / "quasi_random" / other))]
 
 
 def summarize(args: argparse.Namespace, root: Path, workload: str,
@@ -211,13 +213,16 @@ def main() -> None:
     args = parse()
     root = Path(args.out) / args.space.replace("/", "_")
     root.mkdir(parents=True, exist_ok=True)
-    walls: dict[str, dict[str, float]] = {}
-    plans = {w: run_workload(args, root, w) for w in args.workload}  # quasi-random first
-    for w, plan in plans.items():
-        walls[w] = dict(plan["walls"])
+    args.space_path = space_file(args, root)
+    # every quasi-random set first: the Bayesian studies are warm-started from them
+    walls = {w: {"quasi-random": tune(args, root, f"quasi_random/{w}",
+                                      ["--workload", w, "--studies", "1"])}
+             for w in args.workload}
+    for w in args.workload:
         walls[w]["bayesian"] = tune(args, root, f"bayesian/{w}",
                                     ["--workload", w, "--studies", str(args.seeds),
-                                     "--search", "bayesian", *plan["warm"]])
+                                     "--search", "bayesian",
+                                     *warm_start_flags(args, root, w)])
     all_runs, all_summary = [], []
     for w in args.workload:
         runs, summary = summarize(args, root, w, walls[w])

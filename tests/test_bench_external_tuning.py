@@ -22,7 +22,8 @@ from external_tuning.strategies.quasi_random import (  # noqa: E402
 from sdk.search_space import SearchSpace  # noqa: E402
 
 
-def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]]) -> None:
+def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]],
+                 space: dict | None = None) -> None:
     groups = []
     for study, rows in studies.items():
         records = [{"index": i, "hyperparameters": p,
@@ -30,7 +31,8 @@ def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]]) -> 
                    for i, (p, t) in enumerate(rows)]
         groups.append({"study": study, "workloads": ["w"], "tuner": {"records": records}})
     folder.mkdir(parents=True)
-    (folder / "paceline_tune.json").write_text(json.dumps({"groups": groups}))
+    (folder / "paceline_tune.json").write_text(json.dumps({"config": {"space": space},
+                                                           "groups": groups}))
 
 
 def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) -> None:
@@ -38,7 +40,8 @@ def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) 
     space = SearchSpace.from_json(bench.SPACES["nadamw"])
     points = planned_points(space, 4, QuasiRandomSearch.study_seed(0, 0, ()))
     times = [math.inf, 10.0, 5.0, 20.0]
-    write_ledger(tmp_path / "quasi_random" / "w", {0: list(zip(points, times, strict=True))})
+    write_ledger(tmp_path / "quasi_random" / "w", {0: list(zip(points, times, strict=True))},
+                 bench.SPACES["nadamw"])
     bayes = {0: [(points[1], 10.0), (points[2], 5.4), (points[0], 4.0), (points[3], 9.0)],
              1: [(points[0], math.inf)] * 4}
     write_ledger(tmp_path / "bayesian" / "w", bayes)
