@@ -325,6 +325,7 @@ def test_fidelity_of_a_run_against_its_own_logs_is_perfect(field_run, tmp_path, 
     assert result["failed_at_dev"] == ["fake_broken"]
     assert (result["hit_pairs_agree"], result["hit_pairs"]) == (2, 2)
     assert result["score_kendall_tau"] == 1.0 and result["pairwise_accuracy"] == 1.0
+    assert all(r["ratio"] == pytest.approx(1.0) for r in result["step_ratios"])
     assert "Hit/miss agreement: 2/2" in capsys.readouterr().out
 
 

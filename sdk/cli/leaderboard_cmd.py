@@ -25,6 +25,7 @@ import math
 import shlex
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -643,6 +644,11 @@ def fidelity_command(args: argparse.Namespace) -> int:
         how = "left out (--leave-out-failed)" if args.leave_out_failed else \
             "counted as missing every workload they tried"
         print(f"Entries that failed at dev, {how}: {', '.join(failed)}.")
+    ratios = _step_ratios(p, args.official, report.entries, workloads)
+    if ratios is not None:
+        from sdk.scoring.step_cost import format_step_ratios
+
+        print("\n" + format_step_ratios(ratios))
     if args.json:
         from sdk.trial_logs import atomic_write_json
 
@@ -651,8 +657,24 @@ def fidelity_command(args: argparse.Namespace) -> int:
             "failed_at_dev": failed, "failed_left_out": bool(args.leave_out_failed),
             "official_targets": args.official_targets, "workload_list": workloads,
             "dev_times": _json_times(dev, report.entries),
-            "official_times": _json_times(official, report.entries)})
+            "official_times": _json_times(official, report.entries),
+            "step_ratios": None if ratios is None else [
+                {**asdict(r), "ratio": r.ratio} for r in ratios]})
     return 0
+
+
+def _step_ratios(dev_dir: Path, official: str, entries: list[str],
+                 workloads: list[str]) -> list[Any] | None:
+    """Each matched entry's step cost at dev against officially (sdk/scoring/step_cost.py);
+    None for a dev leaderboard file, which holds times, not eval logs."""
+    if dev_dir.is_file():
+        return None
+    from sdk.scoring.step_cost import step_rates, step_ratios
+
+    root = dev_dir.parent if dev_dir.name == SUMMARY_FILE else dev_dir
+    keep = set(workloads)
+    dev = {k: v for k, v in step_rates([root]).items() if k[1] in keep}
+    return step_ratios(dev, step_rates([official]), entries)
 
 
 def _attempted(record: dict[str, Any]) -> list[str]:

@@ -34,22 +34,34 @@ BUDGET_KEY = "workload.max_allowed_runtime_sec"
 HINT_KEY = "workload.step_hint"
 
 
-def trial_step_share(trial: TrialDir) -> float | None:
-    """The share of the step hint this trial's step rate fills in its budget (None: unknown)."""
-    meta = read_meta(trial)
-    if not meta or csv_state(trial) != "ok" or BUDGET_KEY not in meta or HINT_KEY not in meta:
+def trial_step_rate(trial: TrialDir) -> float | None:
+    """The trial's steps per second of submission time, the first eval's interval (which
+    holds compilation) left out; None with fewer than three evals or a broken log."""
+    if csv_state(trial) != "ok":
         return None
     with open(trial.csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     if len(rows) < 3:
         return None
     first, last = rows[1], rows[-1]
-    steps = int(last["global_step"]) - int(first["global_step"])
-    seconds = (float(last["accumulated_submission_time"])
-               - float(first["accumulated_submission_time"]))
-    if steps <= 0 or seconds <= 0:
+    try:
+        steps = int(last["global_step"]) - int(first["global_step"])
+        seconds = (float(last["accumulated_submission_time"])
+                   - float(first["accumulated_submission_time"]))
+    except (KeyError, TypeError, ValueError):
         return None
-    return steps / seconds * float(meta[BUDGET_KEY]) / float(meta[HINT_KEY])
+    return steps / seconds if steps > 0 and seconds > 0 else None
+
+
+def trial_step_share(trial: TrialDir) -> float | None:
+    """The share of the step hint this trial's step rate fills in its budget (None: unknown)."""
+    meta = read_meta(trial)
+    if not meta or BUDGET_KEY not in meta or HINT_KEY not in meta:
+        return None
+    rate = trial_step_rate(trial)
+    if rate is None:
+        return None
+    return rate * float(meta[BUDGET_KEY]) / float(meta[HINT_KEY])
 
 
 def step_shares(paths: Sequence[str | Path]) -> dict[str, list[float]]:
