@@ -87,6 +87,33 @@ def running_with(clock: Callable[[], float]) -> Iterator[Callable[[], float]]:
         deactivate(clock)
 
 
+# glibc's malloc hands large freed blocks back to the system and by default raises that
+# threshold as the process frees large blocks, so the same training step costs up to 20%
+# more CPU (page faults) in a fresh process than in one that already evaluated: a dev-clock
+# probe and the trial it normalises disagreed by that much. Fixed thresholds make a step
+# cost the same in every process (bench_dev_clock.py frameworks; docs/runner.md).
+MALLOC_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest on 64-bit
+MALLOC_TRIM_THRESHOLD = 512 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+
+
+def steady_allocator() -> bool:
+    """Fix glibc malloc's mmap and trim thresholds in this process; False where there is no
+    glibc (macOS, musl), which keeps its allocator as it is."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+                and mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
+
+
 def hold_to_one_thread(framework: str) -> str | None:
     """Hold ``framework`` to one compute thread in this process (the dev clock's setting).
 
@@ -94,8 +121,10 @@ def hold_to_one_thread(framework: str) -> str | None:
     from the cores the process may use when the backend starts): the process is pinned to one
     core while the backend starts, then given all its cores back, so the scheduler still moves
     the one thread to a free core. Returns a sentence when it came too late (the framework
-    already started with more threads), else ``None``.
+    already started with more threads), else ``None``. It also fixes the allocator's
+    thresholds (:func:`steady_allocator`), so a step costs the same in every process.
     """
+    steady_allocator()
     limit_thread_pools(1)
     if framework == "pytorch":
         import torch
@@ -445,6 +474,7 @@ __all__ = [
     "measurement_report",
     "normalisation_for",
     "running_with",
+    "steady_allocator",
     "trial_clock",
     "trust_problems",
 ]

@@ -182,7 +182,8 @@ def probes(monkeypatch):
     def fake_probe(base, framework, recorded, data_dir=None, seconds=0.0):
         calls.append((base, framework))
         return {"scale": recorded / 0.002, "step_cpu_sec": 0.002, "recorded_step_sec": recorded,
-                "steps": 100, "canary_sec": 0.05, "probed": "2026-12-05T00:00:00+00:00"}
+                "steps": 100, "canary_sec": 0.05, "probed": "2026-12-05T00:00:00+00:00",
+                "method": dev_clock.PROBE_METHOD}
 
     monkeypatch.setattr(dev_clock, "probe", fake_probe)
     return calls
@@ -232,6 +233,70 @@ def test_a_cache_from_another_machine_is_rebuilt_with_a_note(cache_dir, probes, 
     normalisation("mnist", "pytorch")
     assert len(probes) == 2
     assert "another machine" in capsys.readouterr().err
+
+
+def test_an_entry_probed_the_earlier_way_is_probed_again(cache_dir, probes):
+    """Entries cached by the wall-time-cut probe (no "method") are not used."""
+    from workloads.dev_clock import normalisation
+
+    normalisation("mnist", "pytorch")
+    data = json.loads((cache_dir / "dev_clock.json").read_text())
+    del data["entries"]["mnist/pytorch"]["method"]
+    (cache_dir / "dev_clock.json").write_text(json.dumps(data))
+    normalisation("mnist", "pytorch")
+    assert probes == [("mnist", "pytorch")] * 2
+
+
+class _CompilingClock:
+    """A trial clock whose steps cost 1 s, 5 s in a step that compiles (counted in spans)."""
+
+    def __init__(self, compile_at: set[int]) -> None:
+        self.now, self.step, self.compile_at = 0.0, 0, compile_at
+        self.spans = type("Spans", (), {"count": 0})()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def run_step(self) -> None:
+        self.step += 1
+        compiles = self.step in self.compile_at
+        self.spans.count += compiles
+        self.now += 5.0 if compiles else 1.0
+
+
+def test_the_steady_probe_times_only_steps_that_compiled_nothing():
+    """N=3: steps 1-3 warm up; step 5 compiles (a new batch shape) and is not timed; steps 4,
+    6 and 7 are, 1 s each; the eighth call ends training."""
+    from types import SimpleNamespace
+
+    from sdk.clock import running_with
+    from sdk.spec import TrainingCompleteError
+    from workloads.target_setting.procedure import _stopping_after
+
+    clock = _CompilingClock(compile_at={1, 5})
+    probe = _stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
+                            seconds=0.0, min_steps=0, steady=3)
+    with running_with(clock), pytest.raises(TrainingCompleteError):
+        for _ in range(20):
+            probe.update_params()
+    assert clock.step == 7
+    assert probe.probe_clock["steady"] == 3 and probe.probe_clock["steady_sec"] == 3.0
+
+
+def test_the_steady_probe_gives_up_after_four_times_its_steps():
+    from types import SimpleNamespace
+
+    from sdk.clock import running_with
+    from sdk.spec import TrainingCompleteError
+    from workloads.target_setting.procedure import _stopping_after
+
+    clock = _CompilingClock(compile_at=set(range(1, 100)))  # every step compiles
+    probe = _stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
+                            seconds=0.0, min_steps=0, steady=2)
+    with running_with(clock), pytest.raises(TrainingCompleteError):
+        for _ in range(20):
+            probe.update_params()
+    assert clock.step == 8 and probe.probe_clock["steady"] == 0
 
 
 @pytest.mark.parametrize("entry", [{"scale": -1}, {"scale": "fast"}, [], {"scale": float("nan")}])
@@ -301,3 +366,33 @@ def test_hold_to_one_thread_sets_the_thread_variables(monkeypatch):
     import torch
 
     assert torch.get_num_threads() == 1
+
+
+def test_the_allocator_thresholds_are_fixed_through_mallopt(monkeypatch):
+    import ctypes
+
+    from sdk import clock
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(clock.sys, "platform", "linux")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    assert clock.steady_allocator() is True
+    assert calls == [(-3, clock.MALLOC_MMAP_THRESHOLD), (-1, clock.MALLOC_TRIM_THRESHOLD)]
+    monkeypatch.setattr(clock.sys, "platform", "darwin")
+    assert clock.steady_allocator() is False and len(calls) == 2
+
+
+def test_holding_to_one_thread_also_steadies_the_allocator(monkeypatch):
+    from sdk import clock
+
+    seen = []
+    monkeypatch.setattr(clock, "steady_allocator", lambda: seen.append(True) or True)
+    monkeypatch.setattr(clock, "limit_thread_pools", lambda threads: None)
+    assert clock.hold_to_one_thread("neither") is None
+    assert seen == [True]

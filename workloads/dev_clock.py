@@ -10,7 +10,9 @@ calibration machine, each (base workload, framework) gets a scale::
 
 where "the step" is NAdamW's (the first point of its search space, as ``paceline targets``
 probes it), the recorded time is the one in ``workloads/<family>/calibration.json`` and the
-CPU time is measured here with one thread, compilation left out. A held-out variant uses its
+CPU time is measured here with one thread, compilation left out: N steps warm up, then the
+next N steps that compiled nothing are timed, each from the end of the step before (data
+selection included), N = 4 s at the recorded step time (``probe_steps``). A held-out variant uses its
 base's scale, so a variant that is costlier than its base stays costlier.
 
 The probe runs the first time a workload and framework are timed on a machine (a few seconds)
@@ -43,6 +45,16 @@ from sdk.trial_logs import atomic_write_json
 CACHE_FILE = "dev_clock.json"
 FORMAT = 1
 PROBE_SECONDS = 4.0
+# How the probe is taken; entries probed otherwise are probed again. "steady-steps": N steps
+# warm up, then the next N steps that compiled nothing are timed, N being as many steps as
+# PROBE_SECONDS hold at the recorded step time, so both frameworks time the same batches. The
+# earlier probe, cut after PROBE_SECONDS of wall time, let JAX's per-shape compilations cut
+# it to 20 early steps on the speech workloads, and charged the first run of each new shape,
+# which a long trial pays once: JAX trials took 24-48% more steps than PyTorch ones there.
+# "+allocator": probed with glibc malloc's thresholds fixed (sdk.clock.steady_allocator), as
+# every trial now runs; a probe in a fresh process otherwise paid page faults that trials
+# did not (JAX steps up to 20% dearer).
+PROBE_METHOD = "steady-steps+allocator"
 
 
 def cache_path() -> Path:
@@ -191,7 +203,8 @@ def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | N
 
     with tempfile.TemporaryDirectory(prefix="paceline-dev-clock-") as tmp:
         found = measure_speed(subject_for(base, framework), seconds, Path(tmp) / "probe",
-                              data_dir, threads=1, clock="dev")
+                              data_dir, threads=1, clock="dev",
+                              steps=probe_steps(recorded_step_sec, seconds))
     step = float(found["step_time_sec"])
     if not (step > 0 and math.isfinite(step)):
         raise PacelineError(f"The dev-clock probe of {base} ({framework}) measured no step "
@@ -201,13 +214,28 @@ def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | N
         "step_cpu_sec": step,
         "recorded_step_sec": recorded_step_sec,
         "steps": found["steps"],
+        "steady_steps": found["steady_steps"],
+        "method": PROBE_METHOD,
         "canary_sec": canary_sec(),
         "probed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 
+def probe_steps(recorded_step_sec: float, seconds: float = PROBE_SECONDS) -> int:
+    """The probe's warm-up and timed step count: ``seconds`` at the calibration machine's
+    recorded step time (at least the procedure's minimum), the same in every framework.
+
+    >>> probe_steps(0.05), probe_steps(1.0)
+    (80, 20)
+    """
+    from workloads.target_setting.procedure import PROCEDURE
+
+    return max(PROCEDURE.probe_min_steps, math.ceil(seconds / recorded_step_sec))
+
+
 def _current(entry: dict[str, Any] | None, recorded: float) -> bool:
-    return entry is not None and math.isclose(entry["recorded_step_sec"], recorded)
+    return (entry is not None and math.isclose(entry["recorded_step_sec"], recorded)
+            and entry.get("method") == PROBE_METHOD)
 
 
 def normalisation(name: str, framework: str, data_dir: str | None = None,
@@ -232,7 +260,7 @@ def normalisation(name: str, framework: str, data_dir: str | None = None,
             entry = None if refresh else read_cache()[0]["entries"].get(key)
             if not _current(entry, recorded):
                 print(f"paceline: calibrating the dev clock for {base} ({framework}) on this "
-                      f"machine, once (~{PROBE_SECONDS:g} s of NAdamW; cached in "
+                      f"machine, once (~{2 * PROBE_SECONDS:g} s of NAdamW; cached in "
                       f"{cache_path()})", file=sys.stderr)
                 entry = probe(base, framework, recorded, data_dir)
                 store(key, entry)

@@ -5,7 +5,7 @@ batches); the numbers come from ``numbers.py``, the model from ``config.py``:
 
     class OgbgWorkload(FamilyWorkload):
         name = "ogbg"
-        dev_numbers = DEV_NUMBERS                 # {workload: {ruleset version: numbers}}
+        dev_numbers = DEV_NUMBERS                 # {workload: calibrated (v0.5) numbers}
         sizes = {"dev": {...}, "official": {...}}  # examples per split
         batch = {"official_reference": 512, "dev_reference": 128,
                  "dev_eval": 1024, "official_eval": 32_768}
@@ -43,8 +43,9 @@ def _split_size(split: str) -> property:
 class FamilyWorkload(PacelineWorkload):
     """A workload family described by tables; subclasses set them and add the data."""
 
-    # {workload name: {ruleset version: numbers}} at dev scale (official: sdk.rulesets)
-    dev_numbers: ClassVar[Mapping[str, Mapping[str, WorkloadNumbers]]] = {}
+    # {workload name: calibrated (v0.5) numbers} at dev scale; every version's follow from
+    # them (workloads/common/numbers.py); official numbers: sdk.rulesets
+    dev_numbers: ClassVar[Mapping[str, WorkloadNumbers]] = {}
     # {scale: {split: examples}}; splits: train, eval_train, validation, test
     sizes: ClassVar[Mapping[str, Mapping[str, int]]] = {}
     # official_reference -> dev_reference is the dev batch-size rule; {scale}_eval the eval batch
@@ -59,7 +60,7 @@ class FamilyWorkload(PacelineWorkload):
     def numbers_for(cls, version: str) -> WorkloadNumbers:
         if cls.scale != "dev":
             return cls.official_numbers(version)
-        return dev_numbers(cls.name, cls.dev_numbers[cls.name]["0.5"], version, cls.framework)
+        return dev_numbers(cls.name, cls.dev_numbers[cls.name], version, cls.framework)
 
     @classmethod
     def overrides_of(cls, name: str) -> Mapping[str, Any]:

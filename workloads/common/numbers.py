@@ -10,8 +10,9 @@ A family's v0.5 dev numbers are data: ``numbers.json`` beside its code, one entr
 (workloads/calibration_record.py); :func:`load_dev_numbers` reads it::
 
     from pathlib import Path
-    from workloads.common.numbers import load_dev_numbers
-    load_dev_numbers(Path("workloads/ogbg/numbers.json"))["ogbg_gelu"]["0.6"]
+    from workloads.common.numbers import dev_numbers, load_dev_numbers
+    v05 = load_dev_numbers(Path("workloads/ogbg/numbers.json"))["ogbg_gelu"]
+    dev_numbers("ogbg_gelu", v05, "0.6", "pytorch")
 
 - **Step hint**: scales by the official step-hint ratio (new / v0.5).
 - **Budget**: buys the same training as the official budget. A step hint is "the steps the
@@ -102,9 +103,11 @@ def dev_numbers_by_version(workload: str, v05: WorkloadNumbers,
     return {version: dev_numbers(workload, v05, version, framework) for version in VERSIONS}
 
 
-def load_dev_numbers(path: Path) -> dict[str, dict[str, WorkloadNumbers]]:
-    """``{workload: {version: numbers}}`` from a family's ``numbers.json`` (v0.5 entries)."""
+def load_dev_numbers(path: Path) -> dict[str, WorkloadNumbers]:
+    """``{workload: calibrated numbers}`` from a family's ``numbers.json`` (the v0.5 dev
+    numbers; a workload class derives each version's in its own framework with
+    :func:`dev_numbers`)."""
     names = [f.name for f in fields(WorkloadNumbers)]
     entries = json.loads(Path(path).read_text())["workloads"]
-    return {name: dev_numbers_by_version(name, WorkloadNumbers(**{k: entry[k] for k in names}))
+    return {name: WorkloadNumbers(**{k: entry[k] for k in names})
             for name, entry in entries.items()}

@@ -81,7 +81,7 @@ class ImageClassificationWorkload(FamilyWorkload):
             return cls.official_numbers(version)
         if cls.name not in cls.dev_numbers:
             raise PacelineError(f"No dev-scale numbers for {cls.name!r}.")
-        return dev_numbers(cls.name, cls.dev_numbers[cls.name]["0.5"], version, cls.framework)
+        return dev_numbers(cls.name, cls.dev_numbers[cls.name], version, cls.framework)
 
     def _make_config(self) -> Any:
         base = self.dev_config if self.scale == "dev" else self.official_config
