@@ -6,7 +6,8 @@ Four measurements, each a table (the first three are real `paceline run` invocat
   single-thread busy loops (a browser and an editor on a laptop). Steps completed and
   time-to-target should agree within 10%, and both runs reach the target.
 * ``frameworks``: NAdamW in PyTorch and in JAX on every dev workload that has both: the steps
-  that fit in the budget (budget / charged seconds per step) should agree within 15%.
+  that fit in the budget (budget / charged seconds per step, both with the PyTorch trial's
+  budget, as rules such as a100-2026 give each framework its own) should agree within 15%.
 * ``suite``: the eight-workload dev suite, one trial each, ``--jobs N``: its wall time (goal:
   at most 5 minutes on 2 cores) and the sum of its trials' wall times (what one core would
   take), so the per-core scaling shows.
@@ -43,22 +44,26 @@ CONTENTION_TOLERANCE = 0.10
 FRAMEWORK_TOLERANCE = 0.15
 SUITE_GOAL_SEC = 300.0
 BUSY_LOOP = "while True:\n    pass\n"
-RULES = ["--ruleset-version", "0.5"]  # set from --ruleset-version in main()
 
 
 def paceline(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "sdk.cli.main", *args]
 
 
-def run_trial(workload: str, framework: str, seed: int, folder: Path,
+def rules(args: argparse.Namespace) -> list[str]:
+    """The ``paceline run`` flags of the rules the bench runs under."""
+    return ["--ruleset-version", args.ruleset_version]
+
+
+def run_trial(args: argparse.Namespace, workload: str, framework: str, folder: Path,
               extra: list[str] = ()) -> tuple[dict[str, Any], float]:
     """One `paceline run` trial; (its --json trial record, wall seconds)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "summary.json"
     cmd = paceline(["run", "--workload", workload, "--framework", framework, "--submission",
-                    "nadamw", "--seed", str(seed), "--experiment-dir", str(folder), "--json",
-                    str(out), "--no-progress", "--no-tensorboard", "--no-checkpoints",
-                    "--jobs", "1", *RULES, *extra])
+                    "nadamw", "--seed", str(args.seed), "--experiment-dir", str(folder),
+                    "--json", str(out), "--no-progress", "--no-tensorboard",
+                    "--no-checkpoints", "--jobs", "1", *rules(args), *extra])
     t0 = time.time()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
@@ -95,10 +100,9 @@ def contention(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
         for name in args.workloads:
             if not has_framework(name, framework):
                 continue
-            quiet, wall_q = run_trial(name, framework, args.seed, tmp / f"q-{name}-{framework}")
+            quiet, wall_q = run_trial(args, name, framework, tmp / f"q-{name}-{framework}")
             with Busy(args.busy):
-                busy, wall_b = run_trial(name, framework, args.seed,
-                                         tmp / f"b-{name}-{framework}")
+                busy, wall_b = run_trial(args, name, framework, tmp / f"b-{name}-{framework}")
             rows.append([
                 name, framework, quiet["global_step"], busy["global_step"],
                 agree(quiet["global_step"], busy["global_step"], CONTENTION_TOLERANCE),
@@ -123,11 +127,12 @@ def frameworks(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     for name in args.workloads:
         if not (has_framework(name, "pytorch") and has_framework(name, "jax")):
             continue
-        per = {}
+        per, budget = {}, None
         for framework in ("pytorch", "jax"):
-            trial, _ = run_trial(name, framework, args.seed, tmp / f"f-{name}-{framework}", extra)
+            trial, _ = run_trial(args, name, framework, tmp / f"f-{name}-{framework}", extra)
             step = trial["submission_time_sec"] / max(1, trial["global_step"])
-            per[framework] = (trial, trial["budget_sec"] / step, trial["compile_sec"])
+            budget = budget or trial["budget_sec"]  # PyTorch's: the rules may differ by framework
+            per[framework] = (trial, budget / step, trial["compile_sec"])
         (pt, pt_steps, pt_c), (jx, jx_steps, jx_c) = per["pytorch"], per["jax"]
         rows.append([name, round(pt_steps), round(jx_steps),
                      agree(pt_steps, jx_steps, FRAMEWORK_TOLERANCE), round(pt_c, 2),
@@ -147,14 +152,14 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     cmd = paceline(["run", *sum((["--workload", w] for w in names), []), "--submission",
                     "nadamw", "--framework", args.frameworks[0], "--seed", str(args.seed),
                     "--experiment-dir", str(folder), "--json", str(out), "--no-progress",
-                    "--jobs", str(args.jobs), *RULES])
+                    "--jobs", str(args.jobs), *rules(args)])
     t0 = time.time()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
     trials = json.loads(out.read_text())["trials"]
-    spread = nadamw_spread()
+    spread = nadamw_spread(args.ruleset_version)
     rows = [[t["workload"], t["status"], t["global_step"], t["submission_time_sec"],
              t["time_to_target_sec"], t["total_duration_sec"],
              *placed(spread.get(t["workload"]), t["time_to_target_sec"])] for t in trials]
@@ -168,11 +173,11 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     return rows + [["(suite)", f"jobs {args.jobs}", "", "", "", wall]]
 
 
-def nadamw_spread() -> dict[str, Any]:
-    """The shipped external reference spread of NAdamW per workload under the bench's rules."""
+def nadamw_spread(version: str) -> dict[str, Any]:
+    """The shipped external reference spread of NAdamW per workload under rules ``version``."""
     from sdk.references import find_reference_file, load_reference, reference_spread
 
-    path = find_reference_file("dev", "external", RULES[1])
+    path = find_reference_file("dev", "external", version)
     if path is None:
         return {}
     return reference_spread(load_reference(path)).get("nadamw", {})
@@ -276,7 +281,6 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="evals: timed evaluations of each")
     p.add_argument("--out", help="write the rows as JSON here")
     args = p.parse_args()
-    RULES[1] = args.ruleset_version
     if args.workloads is None:
         from sdk.rulesets import get_ruleset
 
