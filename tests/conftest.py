@@ -41,3 +41,33 @@ def torch_only_workload(monkeypatch: pytest.MonkeyPatch) -> str:
         classes={scale: {"pytorch": by_fw["pytorch"]} for scale, by_fw in mnist.classes.items()})
     monkeypatch.setitem(registry._WORKLOADS.entries, twin.name, twin)
     return twin.name
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """PyTorch held to one thread for a module (``pytestmark = pytest.mark.usefixtures(
+    "torch_one_thread")``): tiny tensors run fastest so and spare a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def speech_tiny_dir(tmp_path_factory) -> str:
+    """A tiny LibriSpeech dev data set (``SPEECH_TINY``) built once per session with the real
+    recipe code (a few seconds of espeak-ng), shared by the speech test modules."""
+    import json
+
+    from tests.fakes import SPEECH_TINY
+    from workloads.common.speech import data
+
+    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
+    if not (folder / "DONE").is_file():
+        folder.mkdir(exist_ok=True)
+        info = data.build_dev(folder, data.Recipe(**SPEECH_TINY))
+        (folder / "info.json").write_text(json.dumps(info))
+        (folder / "DONE").write_text("ok\n")
+    return str(folder)

@@ -15,6 +15,10 @@ from sdk.rulesets import WorkloadNumbers
 from sdk.submission import Submission
 from sdk.workload import PacelineWorkload
 
+# The tiny LibriSpeech dev data set of the speech tests (utterances per split; conftest's
+# ``speech_tiny_dir`` builds it once per session).
+SPEECH_TINY = {"train": 6, "validation": 3, "test": 3}
+
 
 class FakeClock:
     def __init__(self, start: float = 1_000_000.0) -> None:

@@ -28,6 +28,8 @@ from workloads.wmt import beam_search as bs
 from workloads.wmt import config, official_data
 from workloads.wmt.model_pytorch import Transformer, count_parameters
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 NAMES = ("wmt", "wmt_post_ln", "wmt_attention_temp", "wmt_glu_tanh")
 # Trainable parameters of AlgoPerf's models (measured through its workload classes).
 ALGOPERF_PARAMS = {"wmt": 133_521_408, "wmt_post_ln": 133_517_312,
@@ -39,14 +41,6 @@ ENGLISH = ("the dog", "the cat", "the house", "a child", "sees", "loves", "build
 SIZES = {"train": (7, 5), "validation": (3,), "test": (2,)}  # pairs per shard
 TINY = {"d_model": 32, "num_heads": 2, "mlp_dim": 32, "num_encoder_layers": 1,
         "num_decoder_layers": 1, "vocab_size": 60}  # the test SentencePiece model's 60 pieces
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def sentence_pairs(rng: np.random.Generator, count: int) -> list[tuple[str, str]]:

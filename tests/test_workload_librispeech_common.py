@@ -13,31 +13,11 @@ import torch
 from sdk import spec
 from sdk.errors import PacelineError
 from sdk.registry import workloads
+from tests.fakes import SPEECH_TINY
 from workloads.common.speech import data, features, metrics, text
 from workloads.common.speech.layers import LogMelFrontend, MaskedBatchNorm, SpecAugment
 
-TINY = data.Recipe(train=6, validation=3, test=3)
-
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread is fastest and spares a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng),
-    shared by the speech test modules of one session."""
-    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
-    if not (folder / "DONE").is_file():
-        folder.mkdir(exist_ok=True)
-        info = data.build_dev(folder, TINY)
-        (folder / "info.json").write_text(json.dumps(info))
-        (folder / "DONE").write_text("ok\n")
-    return str(folder)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 # ---- text ------------------------------------------------------------------------------------
@@ -169,27 +149,27 @@ def test_masked_batch_norm_ignores_padded_frames():
 
 
 # ---- data set -----------------------------------------------------------------------------
-def test_preparation_is_deterministic(tiny_dir, tmp_path):
+def test_preparation_is_deterministic(speech_tiny_dir, tmp_path):
     again = tmp_path / "again"
     again.mkdir()
-    data.build_dev(again, TINY)
+    data.build_dev(again, data.Recipe(**SPEECH_TINY))
     for name in ("train.npz", "validation.npz", "test.npz", "frontend_stats.npz"):
-        assert (Path(tiny_dir) / name).read_bytes() == (again / name).read_bytes(), name
+        assert (Path(speech_tiny_dir) / name).read_bytes() == (again / name).read_bytes(), name
 
 
-def test_splits_share_no_sentence_and_no_voice(tiny_dir):
-    d = data.load_dev(tiny_dir)
+def test_splits_share_no_sentence_and_no_voice(speech_tiny_dir):
+    d = data.load_dev(speech_tiny_dir)
     sentences = {s: set(d.splits[s].transcripts) for s in data.SPLITS}
     assert not sentences["train"] & sentences["validation"]
     assert not sentences["train"] & sentences["test"]
     assert not sentences["validation"] & sentences["test"]
-    arrays = {s: np.load(Path(tiny_dir) / f"{s}.npz") for s in data.SPLITS}
+    arrays = {s: np.load(Path(speech_tiny_dir) / f"{s}.npz") for s in data.SPLITS}
     variants = {s: {v.split("+")[1] for v in arrays[s]["voices"]} for s in data.SPLITS}
     assert not variants["train"] & (variants["validation"] | variants["test"])
 
 
-def test_batches_follow_algoperf_format(tiny_dir):
-    d = data.load_dev(tiny_dir)
+def test_batches_follow_algoperf_format(speech_tiny_dir):
+    d = data.load_dev(speech_tiny_dir)
     split = d.splits["train"]
     batch = split.batch(np.array([0, 1, 2]), d.num_samples, d.num_targets)
     (audio, audio_pad), (ids, ids_pad) = batch["inputs"], batch["targets"]
@@ -227,9 +207,9 @@ def test_mu_law_storage_keeps_38_db_and_int16_files_work_too():
             "targets": np.array([3], np.int16), "target_lengths": np.array([1], np.int32)})
 
 
-def test_train_queue_pads_each_batch_to_its_longest_utterance(tiny_dir, conformer):
-    queue = conformer._build_input_queue(np.array([0, 1], np.uint32), "train", tiny_dir, 128)
-    lengths = np.diff(data.load_dev(tiny_dir).splits["train"].audio_offsets)
+def test_train_queue_pads_each_batch_to_its_longest_utterance(speech_tiny_dir, conformer):
+    queue = conformer._build_input_queue(np.array([0, 1], np.uint32), "train", speech_tiny_dir, 128)
+    lengths = np.diff(data.load_dev(speech_tiny_dir).splits["train"].audio_offsets)
     for _ in range(3):
         batch = next(queue)
         audio, paddings = batch["inputs"]
@@ -242,13 +222,13 @@ def test_train_queue_pads_each_batch_to_its_longest_utterance(tiny_dir, conforme
 
 
 def test_user_folder_without_marker_is_read_and_a_foreign_folder_is_a_data_root(
-        tiny_dir, tmp_path, monkeypatch):
+        speech_tiny_dir, tmp_path, monkeypatch):
     user = tmp_path / "user"
     user.mkdir()
     for s in data.SPLITS:
-        (user / f"{s}.npz").write_bytes((Path(tiny_dir) / f"{s}.npz").read_bytes())
+        (user / f"{s}.npz").write_bytes((Path(speech_tiny_dir) / f"{s}.npz").read_bytes())
     d = data.load_dev(str(user))  # no DONE, no frontend_stats: read as is, stats computed
-    reference = data.load_dev(tiny_dir)
+    reference = data.load_dev(speech_tiny_dir)
     np.testing.assert_allclose(d.mean, reference.mean, rtol=1e-5)
     # a folder without split files is a data root: the data is built in a folder paceline
     # owns inside it (docs/security.md), and the user's files stay
@@ -256,14 +236,14 @@ def test_user_folder_without_marker_is_read_and_a_foreign_folder_is_a_data_root(
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     built = []
-    monkeypatch.setattr(data, "prepare", lambda d=None, **_: built.append(d) or Path(tiny_dir))
+    monkeypatch.setattr(data, "prepare", lambda d=None, **_: built.append(d) or Path(speech_tiny_dir))
     data.load_dev(str(foreign))
     assert built == [str(foreign)]
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
-def test_info_records_the_recipe_and_espeak_version(tiny_dir):
-    info = json.loads((Path(tiny_dir) / "info.json").read_text())
+def test_info_records_the_recipe_and_espeak_version(speech_tiny_dir):
+    info = json.loads((Path(speech_tiny_dir) / "info.json").read_text())
     assert info["recipe"]["train"] == 6 and info["espeak_ng"]
     assert set(info["splits"]) == set(data.SPLITS)
 

@@ -21,6 +21,8 @@ from workloads.common.speech import data
 from workloads.librispeech_conformer import config
 from workloads.librispeech_conformer.model_pytorch import ConformerModel
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 NAMES = ["librispeech_conformer", "librispeech_conformer_attention_temperature",
          "librispeech_conformer_layernorm", "librispeech_conformer_gelu"]
 OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_conformer/librispeech_pytorch/models.py, measured on AlgoPerf's PyTorch models
@@ -31,35 +33,12 @@ OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_conformer/libri
 }
 
 
-TINY = data.Recipe(train=6, validation=3, test=3)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread is fastest and spares a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng),
-    shared by the speech test modules of one session."""
-    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
-    if not (folder / "DONE").is_file():
-        folder.mkdir(exist_ok=True)
-        info = data.build_dev(folder, TINY)
-        (folder / "info.json").write_text(json.dumps(info))
-        (folder / "DONE").write_text("ok\n")
-    return str(folder)
-
-
 def _variant_class(name):
     return workloads().workload_class(name, "dev", "pytorch")
 
 
-def _tiny_batch(tiny_dir, rows=2):
-    d = data.load_dev(tiny_dir)
+def _tiny_batch(speech_tiny_dir, rows=2):
+    d = data.load_dev(speech_tiny_dir)
     b = d.splits["train"].batch(np.arange(rows), d.num_samples, d.num_targets)
     return {k: tuple(torch.from_numpy(x) for x in v) for k, v in b.items()}
 
@@ -75,14 +54,14 @@ def test_official_size_parameter_count(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_trains_through_the_runner(name, tiny_dir):
+def test_trains_through_the_runner(name, speech_tiny_dir):
     w = workloads().create(name, "dev", "pytorch")
     sub = load_submission("nadamw", "pytorch", "external")
     hp = make_hyperparameters({"dropout_rate": 0.1, "label_smoothing": 0.0,
                                "learning_rate": 1e-3, "one_minus_beta1": 0.1, "beta2": 0.999,
                                "weight_decay": 0.0, "warmup_factor": 0.0})
     result = train_once(w, sub, hp, 0, get_ruleset("0.5"),
-                        RunOptions(data_dir=tiny_dir, max_global_steps=2, tensorboard=False),
+                        RunOptions(data_dir=speech_tiny_dir, max_global_steps=2, tensorboard=False),
                         trial_dir=None)
     assert result.global_step == 2 and result.status == "max_global_steps"
     assert result.num_evals >= 1 and result.target_metric == "wer"
@@ -112,8 +91,8 @@ def test_variants_change_only_their_knob():
         assert diff == change, name
 
 
-def test_attention_temperature_scales_attention_outputs(tiny_dir):
-    batch = _tiny_batch(tiny_dir)
+def test_attention_temperature_scales_attention_outputs(speech_tiny_dir):
+    batch = _tiny_batch(speech_tiny_dir)
     torch.manual_seed(0)
     plain = ConformerModel(config.DEV).eval()
     warm = ConformerModel(config.make_config(config.DEV, {"attention_temperature": 1.6})).eval()
@@ -141,11 +120,11 @@ def _knob_settings():
 
 
 @pytest.mark.parametrize("overrides", _knob_settings(), ids=lambda o: json.dumps(o))
-def test_every_perturbation_builds_and_trains(overrides, tiny_dir):
+def test_every_perturbation_builds_and_trains(overrides, speech_tiny_dir):
     w = workloads().create("librispeech_conformer", "dev", "pytorch", model_overrides=overrides)
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     params, state = w.init_model_fn(np.array([0, 1], np.uint32))
-    batch = _tiny_batch(tiny_dir)
+    batch = _tiny_batch(speech_tiny_dir)
     before = [p.detach().clone() for p in params.parameters()]
     opt = torch.optim.SGD(params.parameters(), lr=0.05)
     (logits, pads), state = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN, None,
@@ -167,7 +146,7 @@ def test_bad_overrides_say_what_is_wrong():
         config.make_config(config.DEV, {"encoder_dim": 90})
 
 
-def test_dropout_defaults_and_the_v05_init_rates(tiny_dir):
+def test_dropout_defaults_and_the_v05_init_rates(speech_tiny_dir):
     w = workloads().create("librispeech_conformer", "dev", "pytorch")
     assert w._dropout_rates(None) == (0.1, 0.1)  # model_fn's default, as officially
     assert w._dropout_rates(0.0) == (0.0, 0.0)
@@ -175,11 +154,11 @@ def test_dropout_defaults_and_the_v05_init_rates(tiny_dir):
     assert w._dropout_rates(None) == (0.2, 0.3)
 
 
-def test_eval_is_deterministic_and_frozen_batch_norm_stays_frozen(tiny_dir):
+def test_eval_is_deterministic_and_frozen_batch_norm_stays_frozen(speech_tiny_dir):
     w = workloads().create("librispeech_conformer", "dev", "pytorch")
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     params, state = w.init_model_fn(np.array([0, 1], np.uint32))
-    batch = _tiny_batch(tiny_dir)
+    batch = _tiny_batch(speech_tiny_dir)
     bn = params.conformers[0].conv.bn
     before = bn.running_mean.clone()
     w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN, None, update_batch_norm=False)

@@ -21,6 +21,8 @@ from workloads.common.speech import data
 from workloads.librispeech_deepspeech import config
 from workloads.librispeech_deepspeech.model_pytorch import DeepspeechModel
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 NAMES = ["librispeech_deepspeech", "librispeech_deepspeech_tanh",
          "librispeech_deepspeech_no_resnet", "librispeech_deepspeech_norm_and_spec_aug"]
 OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_deepspeech/librispeech_pytorch/models.py, AlgoPerf's PyTorch models
@@ -30,33 +32,9 @@ OFFICIAL_PARAMS = {  # AlgoPerf's algoperf/workloads/librispeech_deepspeech/libr
     "librispeech_deepspeech_norm_and_spec_aug": 18_392_576,
 }
 
-TINY = data.Recipe(train=6, validation=3, test=3)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread is fastest and spares a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng),
-    shared by the speech test modules of one session."""
-    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
-    if not (folder / "DONE").is_file():
-        folder.mkdir(exist_ok=True)
-        info = data.build_dev(folder, TINY)
-        (folder / "info.json").write_text(json.dumps(info))
-        (folder / "DONE").write_text("ok\n")
-    return str(folder)
-
-
-def _tiny_batch(tiny_dir, rows=3):
-    d = data.load_dev(tiny_dir)
+def _tiny_batch(speech_tiny_dir, rows=3):
+    d = data.load_dev(speech_tiny_dir)
     b = d.splits["train"].batch(np.arange(rows), d.num_samples, d.num_targets)
     return {k: tuple(torch.from_numpy(x) for x in v) for k, v in b.items()}
 
@@ -73,14 +51,14 @@ def test_official_size_parameter_count(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_trains_through_the_runner(name, tiny_dir):
+def test_trains_through_the_runner(name, speech_tiny_dir):
     w = workloads().create(name, "dev", "pytorch")
     sub = load_submission("nadamw", "pytorch", "external")
     hp = make_hyperparameters({"dropout_rate": 0.1, "label_smoothing": 0.0,
                                "learning_rate": 1e-3, "one_minus_beta1": 0.1, "beta2": 0.999,
                                "weight_decay": 0.0, "warmup_factor": 0.0})
     result = train_once(w, sub, hp, 0, get_ruleset("0.6"),
-                        RunOptions(data_dir=tiny_dir, max_global_steps=2, tensorboard=False),
+                        RunOptions(data_dir=speech_tiny_dir, max_global_steps=2, tensorboard=False),
                         trial_dir=None)
     assert result.global_step == 2 and result.status == "max_global_steps"
     assert result.num_evals >= 1 and result.target_metric == "wer"
@@ -113,11 +91,11 @@ def test_norm_and_spec_aug_has_no_batch_norm_statistics():
     assert model.ln is None
 
 
-def test_lstms_see_only_valid_frames(tiny_dir):
+def test_lstms_see_only_valid_frames(speech_tiny_dir):
     """Changing an utterance's padded audio changes nothing in its valid output frames."""
     torch.manual_seed(0)
     model = DeepspeechModel(config.DEV).eval()
-    batch = _tiny_batch(tiny_dir)
+    batch = _tiny_batch(speech_tiny_dir)
     audio, paddings = batch["inputs"]
     noisy = audio.clone()
     noisy[paddings == 1] = 5000.0
@@ -140,12 +118,12 @@ def _knob_settings():
 
 
 @pytest.mark.parametrize("overrides", _knob_settings(), ids=lambda o: json.dumps(o))
-def test_every_perturbation_builds_and_trains(overrides, tiny_dir):
+def test_every_perturbation_builds_and_trains(overrides, speech_tiny_dir):
     w = workloads().create("librispeech_deepspeech", "dev", "pytorch",
                            model_overrides=overrides)
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     params, state = w.init_model_fn(np.array([0, 1], np.uint32))
-    batch = _tiny_batch(tiny_dir)
+    batch = _tiny_batch(speech_tiny_dir)
     before = [p.detach().clone() for p in params.parameters()]
     opt = torch.optim.SGD(params.parameters(), lr=0.05)
     (logits, pads), state = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN, None,
@@ -165,9 +143,9 @@ def test_bad_overrides_say_what_is_wrong():
         config.make_config(config.DEV, {"encoder_dim": 101})
 
 
-def test_parameter_names_and_types_follow_algoperf(tiny_dir):
+def test_parameter_names_and_types_follow_algoperf(speech_tiny_dir):
     w = workloads().create("librispeech_deepspeech", "dev", "pytorch")
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     w.init_model_fn(np.array([0, 1], np.uint32))
     types = w.model_params_types
     assert types["lstms.0.bn_normalization_layer.weight"] == \

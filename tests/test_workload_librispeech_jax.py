@@ -6,7 +6,6 @@ compute what the PyTorch ones compute (weights copied across), and parameter cou
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -23,45 +22,26 @@ from workloads.common.speech import data
 
 jax = pytest.importorskip("jax")
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 CONFORMERS = ["librispeech_conformer", "librispeech_conformer_attention_temperature",
               "librispeech_conformer_layernorm", "librispeech_conformer_gelu"]
-TINY = data.Recipe(train=6, validation=3, test=3)
 HP = {"dropout_rate": 0.1, "label_smoothing": 0.0, "learning_rate": 1e-3,
       "one_minus_beta1": 0.1, "beta2": 0.999, "weight_decay": 0.0, "warmup_factor": 0.0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    """A tiny dev data set built with the real recipe code (a few seconds of espeak-ng)."""
-    folder = tmp_path_factory.getbasetemp() / "speech_tiny"
-    if not (folder / "DONE").is_file():
-        folder.mkdir(exist_ok=True)
-        info = data.build_dev(folder, TINY)
-        (folder / "info.json").write_text(json.dumps(info))
-        (folder / "DONE").write_text("ok\n")
-    return str(folder)
-
-
-def _numpy_batch(tiny_dir, rows=2):
-    d = data.load_dev(tiny_dir)
+def _numpy_batch(speech_tiny_dir, rows=2):
+    d = data.load_dev(speech_tiny_dir)
     return d.splits["train"].batch(np.arange(rows), d.num_samples, d.num_targets)
 
 
 @pytest.mark.slow  # about a minute each on a busy 2-core CPU (compiling the update step)
 @pytest.mark.parametrize("name", CONFORMERS)
-def test_dev_jax_trains_through_the_runner(name, tiny_dir):
+def test_dev_jax_trains_through_the_runner(name, speech_tiny_dir):
     w = workloads().create(name, "dev", "jax")
     result = train_once(w, load_submission("nadamw", "jax", "external"),
                         make_hyperparameters(HP), 0, get_ruleset("0.6"),
-                        RunOptions(data_dir=tiny_dir, max_global_steps=2, tensorboard=False,
+                        RunOptions(data_dir=speech_tiny_dir, max_global_steps=2, tensorboard=False,
                                    clock="dev", clock_scale=1.0),
                         trial_dir=None)
     assert result.global_step == 2 and result.status == "max_global_steps"
@@ -71,15 +51,15 @@ def test_dev_jax_trains_through_the_runner(name, tiny_dir):
 
 
 @pytest.mark.parametrize("name", CONFORMERS)
-def test_dev_jax_count_equals_pytorch(name, tiny_dir):
+def test_dev_jax_count_equals_pytorch(name, speech_tiny_dir):
     from sdk.param_count import count_row
 
-    data.load_dev(tiny_dir)
+    data.load_dev(speech_tiny_dir)
     jax_w = workloads().create(name, "dev", "jax")
-    jax_w._speech_data(tiny_dir)
+    jax_w._speech_data(speech_tiny_dir)
     params = jax.eval_shape(lambda: jax_w._init_variables(jax.random.PRNGKey(0))[0])
     torch_w = workloads().create(name, "dev", "pytorch")
-    torch_w._speech_data(tiny_dir)
+    torch_w._speech_data(speech_tiny_dir)
     model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
     assert sum(x.size for x in jax.tree_util.tree_leaves(params)) == sum(
         p.numel() for p in model.parameters())
@@ -137,10 +117,10 @@ def _conformer_params_from_torch(model):
 
 
 @pytest.mark.parametrize("name", CONFORMERS)
-def test_conformer_jax_computes_what_pytorch_computes(name, tiny_dir):
+def test_conformer_jax_computes_what_pytorch_computes(name, speech_tiny_dir):
     """Eval mode (no dropout, no SpecAugment, running BN statistics), weights copied over."""
     torch_w = workloads().create(name, "dev", "pytorch")
-    torch_w._speech_data(tiny_dir)
+    torch_w._speech_data(speech_tiny_dir)
     torch.manual_seed(0)
     model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
     with torch.no_grad():  # non-trivial norms and statistics
@@ -150,12 +130,12 @@ def test_conformer_jax_computes_what_pytorch_computes(name, tiny_dir):
         for n, t in model.named_buffers():
             if "running" in n:
                 t.uniform_(0.5, 1.5)
-    batch = _numpy_batch(tiny_dir)
+    batch = _numpy_batch(speech_tiny_dir)
     (expected, pads), _ = torch_w.model_fn(
         model, {"inputs": tuple(torch.from_numpy(x) for x in batch["inputs"])}, None,
         spec.ForwardPassMode.EVAL, None, False)
     jax_w = workloads().create(name, "dev", "jax")
-    jax_w._speech_data(tiny_dir)
+    jax_w._speech_data(speech_tiny_dir)
     params, stats = _conformer_params_from_torch(model)
     reference = jax_w._init_variables(jax.random.PRNGKey(0))
     assert jax.tree_util.tree_structure(params) == jax.tree_util.tree_structure(reference[0])
@@ -167,7 +147,7 @@ def test_conformer_jax_computes_what_pytorch_computes(name, tiny_dir):
                                rtol=2e-3, atol=2e-3)
 
 
-def test_ctc_loss_matches_pytorch(tiny_dir):
+def test_ctc_loss_matches_pytorch(speech_tiny_dir):
     jax_w = workloads().create("librispeech_conformer", "dev", "jax")
     torch_w = workloads().create("librispeech_conformer", "dev", "pytorch")
     rng = np.random.default_rng(0)
@@ -185,11 +165,11 @@ def test_ctc_loss_matches_pytorch(tiny_dir):
     assert float(ours["n_valid_examples"]) == float(ref["n_valid_examples"]) == 10
 
 
-def test_train_mode_updates_batch_norm_only_when_asked(tiny_dir):
+def test_train_mode_updates_batch_norm_only_when_asked(speech_tiny_dir):
     w = workloads().create("librispeech_conformer", "dev", "jax")
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     params, state = w.init_model_fn(jax.random.PRNGKey(0))
-    batch = {"inputs": _numpy_batch(tiny_dir)["inputs"]}
+    batch = {"inputs": _numpy_batch(speech_tiny_dir)["inputs"]}
     key = jax.random.PRNGKey(1)
     _, same = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN, key, False)
     assert same is state
@@ -213,20 +193,20 @@ DEEPSPEECHES = ["librispeech_deepspeech", "librispeech_deepspeech_tanh",
 
 @pytest.mark.slow  # about a minute each on a busy 2-core CPU (compiling the update step)
 @pytest.mark.parametrize("name", DEEPSPEECHES)
-def test_dev_deepspeech_jax_trains_through_the_runner(name, tiny_dir):
-    test_dev_jax_trains_through_the_runner(name, tiny_dir)
+def test_dev_deepspeech_jax_trains_through_the_runner(name, speech_tiny_dir):
+    test_dev_jax_trains_through_the_runner(name, speech_tiny_dir)
 
 
 @pytest.mark.parametrize("name", DEEPSPEECHES)
-def test_dev_deepspeech_count_is_pytorch_less_one_lstm_bias(name, tiny_dir):
+def test_dev_deepspeech_count_is_pytorch_less_one_lstm_bias(name, speech_tiny_dir):
     """Flax's LSTMCell has one bias per gate, PyTorch's LSTM two (as upstream's JAX model)."""
     from sdk.param_count import count_row
 
     jax_w = workloads().create(name, "dev", "jax")
-    jax_w._speech_data(tiny_dir)
+    jax_w._speech_data(speech_tiny_dir)
     params = jax.eval_shape(lambda: jax_w._init_variables(jax.random.PRNGKey(0))[0])
     torch_w = workloads().create(name, "dev", "pytorch")
-    torch_w._speech_data(tiny_dir)
+    torch_w._speech_data(speech_tiny_dir)
     model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
     c = torch_w.model_config
     one_bias = c.num_lstm_layers * 2 * 4 * (c.encoder_dim // 2)
@@ -284,11 +264,11 @@ def _deepspeech_params_from_torch(model):
 
 
 @pytest.mark.parametrize("name", DEEPSPEECHES)
-def test_deepspeech_jax_computes_what_pytorch_computes(name, tiny_dir):
+def test_deepspeech_jax_computes_what_pytorch_computes(name, speech_tiny_dir):
     """Eval mode, weights copied over; utterances of different lengths (the backward LSTM
     must reverse only each utterance's valid frames)."""
     torch_w = workloads().create(name, "dev", "pytorch")
-    torch_w._speech_data(tiny_dir)
+    torch_w._speech_data(speech_tiny_dir)
     torch.manual_seed(0)
     model, _ = torch_w.init_model_fn(np.zeros(2, np.uint32))
     with torch.no_grad():
@@ -298,13 +278,13 @@ def test_deepspeech_jax_computes_what_pytorch_computes(name, tiny_dir):
         for n, t in model.named_buffers():
             if "running" in n:
                 t.uniform_(0.5, 1.5)
-    batch = _numpy_batch(tiny_dir, rows=3)
+    batch = _numpy_batch(speech_tiny_dir, rows=3)
     assert len({int((p == 0).sum()) for p in batch["inputs"][1]}) > 1
     (expected, pads), _ = torch_w.model_fn(
         model, {"inputs": tuple(torch.from_numpy(x) for x in batch["inputs"])}, None,
         spec.ForwardPassMode.EVAL, None, False)
     jax_w = workloads().create(name, "dev", "jax")
-    jax_w._speech_data(tiny_dir)
+    jax_w._speech_data(speech_tiny_dir)
     params, stats = _deepspeech_params_from_torch(model)
     reference = jax_w._init_variables(jax.random.PRNGKey(0))
     assert jax.tree_util.tree_structure(params) == jax.tree_util.tree_structure(reference[0])
@@ -317,13 +297,13 @@ def test_deepspeech_jax_computes_what_pytorch_computes(name, tiny_dir):
                                rtol=2e-3, atol=2e-3)
 
 
-def test_a_model_without_batch_norm_trains_with_no_state(tiny_dir):
+def test_a_model_without_batch_norm_trains_with_no_state(speech_tiny_dir):
     """norm_and_spec_aug has LayerNorms only: its model state is None, in and out."""
     w = workloads().create("librispeech_deepspeech_norm_and_spec_aug", "dev", "jax")
-    w._speech_data(tiny_dir)
+    w._speech_data(speech_tiny_dir)
     params, state = w.init_model_fn(jax.random.PRNGKey(0))
     assert state is None
-    batch = {"inputs": _numpy_batch(tiny_dir)["inputs"]}
+    batch = {"inputs": _numpy_batch(speech_tiny_dir)["inputs"]}
     (logits, _), new_state = w.model_fn(params, batch, state, spec.ForwardPassMode.TRAIN,
                                         jax.random.PRNGKey(1), True)
     assert new_state is None and np.isfinite(np.asarray(logits)).all()

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from sdk.errors import PacelineError
 from sdk.registry import workloads
@@ -18,6 +17,8 @@ from sdk.runner import RunOptions, train_once
 from sdk.search_space import make_hyperparameters
 from sdk.submission import load_submission
 from workloads.common.speech import official
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 PIECES = [("<unk>", 2), ("<s>", 3), ("</s>", 3), ("\u2581the", 1), ("\u2581cat", 1),
           ("s", 1), ("\u2581sat", 1), ("\u2581on", 1)]
@@ -29,14 +30,6 @@ UTTERANCES = {  # subset -> [(id, seconds, token ids incl. EOS)]
     "dev-other": [("116-288-0000", 0.3, [6, 2])],
     "test-clean": [("61-70968-0000", 0.6, [4, 5, 7, 3, 2])],
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _varint(n: int) -> bytes:
