@@ -314,9 +314,9 @@ def _stopping_after(submission: Any, seconds: float, min_steps: int, steady: int
     ``steady_sec`` over ``steady`` is what a long trial pays per step.
     """
     clock: dict[str, Any] = {"start": None, "steps": 0, "steady": 0, "steady_sec": 0.0}
-    inner = submission.update_params
     if steady:
         return _steady_probe(submission, steady, clock)
+    inner = submission.update_params
 
     def update_params(**kwargs: Any) -> Any:
         now = time.time()
