@@ -21,15 +21,24 @@ on. See docs/fidelity.md.
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sdk.cli.command import Command
+from sdk.cli.leaderboard_fidelity import fidelity_command
+from sdk.cli.leaderboard_read import (
+    SUMMARY_FILE,
+    SUMMARY_FORMAT,
+    build_dev_leaderboard,
+    check_official,
+    file_text,
+    load_run,
+    read_summary,
+    show_text,
+)
 from sdk.cli.validate import (
     MAX_JOBS,
     MAX_STUDIES,
@@ -42,8 +51,6 @@ from sdk.clock import CLOCKS
 from sdk.errors import PacelineError
 from sdk.rulesets import RULESETS, VERSION_CHOICES, resolve_version, version_label
 
-SUMMARY_FILE = "leaderboard.json"
-SUMMARY_FORMAT = "paceline-leaderboard-run/1"
 DEFAULT_VERSION = "0.6"  # the rolling leaderboard's rules
 
 
@@ -154,7 +161,7 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     exclusive(args, "resume", "overwrite")
     check_output_paths(args, "write")
     check_output_dir(args.experiment_dir, "--experiment-dir")
-    _check_official(args.official, args.official_targets)
+    check_official(args.official, args.official_targets)
     if args.dev_targets and not args.write:
         raise PacelineError("--dev-targets is used by --write (the times in the dev "
                             "leaderboard file); add --write FILE, or drop --dev-targets.")
@@ -171,7 +178,7 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     workloads = _workloads(args.workload, args.ruleset_version)
     seed = args.seed if args.seed is not None else random_seed()
     folder = board_dir(args.experiment_dir, args.ruleset, args.ruleset_version)
-    summary = _read_summary(folder) or {}
+    summary = read_summary(folder) or {}
     summary.update({
         "format": SUMMARY_FORMAT, "scale": "dev", "ruleset": args.ruleset,
         "ruleset_version": args.ruleset_version, "path": str(Path(args.path).resolve()),
@@ -208,16 +215,6 @@ def run_leaderboard(args: argparse.Namespace) -> int:
         atomic_write_json(Path(args.write), data)
         print(f"paceline leaderboard: wrote {args.write}", file=sys.stderr)
     return 0
-
-
-def _check_official(logs: str | None, targets: str | None) -> None:
-    """Refuse, before any work, official logs or a targets file that are not there."""
-    if logs is not None and not Path(logs).is_dir():
-        raise PacelineError(f"--official {logs} is not a folder of official logs.")
-    if targets is not None and not Path(targets).is_file():
-        raise PacelineError(f"--official-targets {targets} is not a file.")
-    if targets is not None and logs is None:
-        raise PacelineError("--official-targets goes with --official LOGS_DIR.")
 
 
 def board_dir(experiment_dir: str | Path, ruleset: str, version: str) -> Path:
@@ -335,142 +332,11 @@ def _one_line(text: str) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def _read_summary(folder: Path) -> dict[str, Any] | None:
-    from sdk.input_files import read_json_object
-
-    path = folder / SUMMARY_FILE
-    return read_json_object(path, "leaderboard summary") if path.is_file() else None
-
-
 def _write_summary(folder: Path, summary: dict[str, Any]) -> None:
     from sdk.trial_logs import atomic_write_json
 
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / SUMMARY_FILE, summary)
-
-
-# --- reading a run back ---------------------------------------------------------------------
-
-def load_run(path: str | Path) -> dict[str, Any]:
-    """The summary of a leaderboard run from its folder (or its leaderboard.json)."""
-    p = Path(path)
-    if p.is_file():
-        p = p.parent
-    summary = _read_summary(p) if p.is_dir() else None
-    if summary is None:
-        found = sorted(p.glob(f"leaderboard/*/{SUMMARY_FILE}")) if p.is_dir() else []
-        if len(found) == 1:
-            return load_run(found[0].parent)
-        raise PacelineError(f"{path} is not a leaderboard run (no {SUMMARY_FILE}); pass "
-                            "<experiment-dir>/leaderboard/<ruleset>_v<version>.")
-    if summary.get("format") != SUMMARY_FORMAT or not isinstance(summary.get("entries"), dict):
-        raise PacelineError(f"{p / SUMMARY_FILE} is not a paceline leaderboard summary.")
-    summary["_folder"] = str(p)
-    return summary
-
-
-CURRENT_TARGETS = "current"
-
-
-def dev_rules(summary: dict[str, Any], targets: str | None = None) -> Any:
-    """Scoring rules over the run's workloads (no held-out rule: variants are not run).
-
-    ``targets``: a targets JSON that replaces the dev targets the trials recorded (to ask how
-    the same runs would score against other targets, e.g. candidate dev targets), or
-    ``"current"`` for the dev targets paceline ships now (runs made before a recalibration).
-    """
-    from sdk.scoring import scoring_rules
-    from sdk.scoring.targets import apply_targets
-
-    rules = scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
-                          targets_file=None if targets == CURRENT_TARGETS else targets,
-                          base_workloads=tuple(summary["workloads"]), held_out_workloads=())
-    if targets == CURRENT_TARGETS:
-        rules = apply_targets(rules, _current_dev_targets(summary), source="targets (current)")
-    return rules
-
-
-def _current_dev_targets(summary: dict[str, Any]) -> dict[str, Any]:
-    """The dev targets shipped now for the run's workloads and rules version."""
-    from sdk.registry import workloads
-
-    out = {}
-    for name in summary["workloads"]:
-        if name not in workloads() or not workloads().entry(name).frameworks("dev"):
-            continue  # no dev workload: the trials' own targets stand
-        framework = workloads().entry(name).frameworks("dev")[0]
-        n = workloads().workload_class(name, "dev", framework).numbers_for(
-            summary["ruleset_version"])
-        out[name] = {"target_metric_name": n.target_metric_name,
-                     "validation_target_value": n.validation_target_value,
-                     "metric_minimized": n.metric_minimized}
-    return {"workloads": out}
-
-
-def dev_times(summary: dict[str, Any], targets: str | None = None) -> dict[str, Any]:
-    """``{entry: SubmissionTimes}`` of every entry that ran (its logs read back)."""
-    from sdk.scoring import load_submission_times
-
-    rules = dev_rules(summary, targets)
-    out = {}
-    for name, record in summary["entries"].items():
-        if record.get("status") != "ran":
-            continue
-        folder = Path(summary["_folder"]) / name
-        if folder.is_dir():
-            out[name] = load_submission_times(folder, rules, framework=record.get("framework"))
-    return out
-
-
-def show_text(folder: str | Path) -> str:
-    """The dev leaderboard of a run as text: rank, score, time per workload, what failed."""
-    from sdk.scoring import score_submissions
-    from sdk.text_tables import format_table
-
-    summary = load_run(folder)
-    times = dev_times(summary)
-    workloads = list(summary["workloads"])
-    out = []
-    if times:
-        from sdk.dev_leaderboard import ranks
-
-        board = score_submissions(list(times.values()), dev_rules(summary))
-        scores = board.scores.scores
-        place = ranks(scores)
-        rows = []
-        for name in board.scores.ranking():
-            rank = place[name]
-            rec = summary["entries"][name]
-            rows.append([rank, name, rec.get("framework"), f"{scores[name]:.3f}",
-                         *[_spread(times[name], w) for w in workloads]])
-        out.append(f"Dev leaderboard ({summary['ruleset']} tuning, rules "
-                   f"v{summary['ruleset_version']}, {len(times)} entries; time to target in "
-                   "dev seconds, median [range] over studies):")
-        out.append(format_table(["rank", "entry", "framework", "score",
-                                 *[f"{w}(s)" for w in workloads]], rows))
-    else:
-        out.append("No entry ran.")
-    others = [f"{n}: {r['status']}: {r.get('reason')}" for n, r in
-              sorted(summary["entries"].items()) if r.get("status") != "ran"]
-    if others:
-        out.append("Not scored:\n  " + "\n  ".join(others))
-    return "\n".join(out)
-
-
-def _spread(times: Any, workload: str) -> str:
-    wt = times.workloads.get(workload)
-    if wt is None:
-        return "-"
-    studies = [s.time_sec for s in wt.studies]
-    median = "miss" if not math.isfinite(wt.time_sec) else f"{wt.time_sec:.1f}"
-    if len(studies) < 2:
-        return median
-    finite = [t for t in studies if math.isfinite(t)]
-    if not finite:
-        return f"miss ({len(studies)} studies)"
-    missed = len(studies) - len(finite)
-    return (f"{median} [{min(finite):.1f}-{max(finite):.1f}"
-            f"{f', {missed} missed' if missed else ''}]")
 
 
 def show_leaderboard(args: argparse.Namespace) -> int:
@@ -495,197 +361,6 @@ def show_leaderboard(args: argparse.Namespace) -> int:
         folder = Path(summary.pop("_folder"))
         atomic_write_json(Path(args.json), build_dev_leaderboard(folder, None, None))
     return 0
-
-
-def file_text(data: dict[str, Any]) -> str:
-    """A dev leaderboard file as a table."""
-    from sdk.text_tables import format_table
-
-    workloads = list(data["workloads"])
-    ran = {n: e for n, e in data["entries"].items() if e["status"] == "ran"}
-    rows = []
-    for name in sorted(ran, key=lambda n: (ran[n]["dev_rank"], n)):
-        e = ran[name]
-        cells = []
-        for w in workloads:
-            row = e["workloads"].get(w)
-            t = None if row is None else row.get("time_to_target_sec")
-            cells.append("-" if row is None else ("miss" if t is None else f"{t:.1f}"))
-        rows.append([e["dev_rank"], name, e["framework"], f"{e['dev_score']:.3f}",
-                     "-" if e.get("official_score") is None else f"{e['official_score']:.3f}",
-                     e.get("official_rank") or "-", *cells])
-    out = [f"Dev leaderboard ({data['ruleset']} tuning, rules "
-           f"{version_label(data['ruleset_version'])}; built with: {data['command']}):",
-           format_table(["rank", "entry", "framework", "dev score", "official score",
-                         "official rank", *[f"{w}(s)" for w in workloads]], rows)]
-    others = [f"{n}: {e['status']}: {e.get('reason')}" for n, e in sorted(data["entries"].items())
-              if e["status"] != "ran"]
-    if others:
-        out.append("Not scored:\n  " + "\n  ".join(others))
-    return "\n".join(out)
-
-
-# --- the dev leaderboard file ---------------------------------------------------------------
-
-def official_board(logs: str | Path, version: str, ruleset: str,
-                   targets: str | None) -> tuple[dict[str, Any], Any]:
-    """``({entry: SubmissionTimes}, Leaderboard)`` of the official logs, scored as one group."""
-    from sdk.scoring import load_submissions_times, score_submissions, scoring_rules
-
-    rules = scoring_rules(version, self_tuning=ruleset == "self", targets_file=targets)
-    times = {t.name: t for t in load_submissions_times([logs], rules)}
-    return times, score_submissions(list(times.values()), rules)
-
-
-def build_dev_leaderboard(folder: str | Path, official: str | None,
-                          official_targets: str | None,
-                          dev_targets: str | None = None) -> dict[str, Any]:
-    """The dev leaderboard file's content (sdk/dev_leaderboard.py) from a run's folder."""
-    from sdk.dev_leaderboard import FORMAT, ranks, scores_of
-
-    summary = load_run(folder)
-    workloads = list(summary["workloads"])
-    times = dev_times(summary, dev_targets)
-    table = {n: {w: t.times.get(w, math.inf) for w in workloads} for n, t in times.items()}
-    scores = scores_of(table, workloads)
-    place = ranks(scores)
-    off_scores: dict[str, float] = {}
-    off_ranks: dict[str, int] = {}
-    official_info = None
-    if official:
-        _, board = official_board(official, summary["ruleset_version"], summary["ruleset"],
-                                  official_targets)
-        off_scores = board.scores.scores
-        off_ranks = ranks(off_scores)
-        official_info = {"logs": str(official), "targets": official_targets,
-                         "ruleset_version": summary["ruleset_version"],
-                         "entries": len(off_scores)}
-    entries = {}
-    for name, rec in sorted(summary["entries"].items()):
-        status = rec["status"] if rec["status"] != "ran" or name in times else "failed"
-        entry = {"framework": rec.get("framework") or "unknown",
-                 "upstream": rec.get("upstream") or {"repository": "unknown",
-                                                     "commit": "unknown",
-                                                     "path": rec.get("folder", "unknown")},
-                 "command": rec.get("command") or "(not run)", "status": status,
-                 "reason": rec.get("reason") or ("" if status == "ran" else "no logs"),
-                 "note": rec.get("note", ""), "attempted": list(rec.get("workloads") or []),
-                 "dev_score": scores.get(name), "dev_rank": place.get(name),
-                 "official_score": off_scores.get(name), "official_rank": off_ranks.get(name),
-                 "workloads": {}}
-        if name in times:
-            for w, wt in times[name].workloads.items():
-                if w not in workloads:
-                    continue
-                finite = math.isfinite(wt.time_sec)
-                entry["workloads"][w] = {
-                    "time_to_target_sec": wt.time_sec if finite else None,
-                    "study_times": [s.time_sec if math.isfinite(s.time_sec) else None
-                                    for s in wt.studies],
-                    "budget_sec": wt.target.budget_sec, "metric": wt.target.metric,
-                    "target": wt.target.value,
-                }
-        entries[name] = entry
-    return {"format": FORMAT, "scale": "dev", "ruleset": summary["ruleset"],
-            "ruleset_version": summary["ruleset_version"], "command": summary["command"],
-            "created": summary.get("created"), "seed": summary.get("seed"),
-            "workloads": workloads, "official": official_info, "entries": entries}
-
-
-# --- fidelity -------------------------------------------------------------------------------
-
-def fidelity_command(args: argparse.Namespace) -> int:
-    """`paceline leaderboard fidelity DEV_DIR --official LOGS_DIR`."""
-    from sdk.scoring.fidelity import fidelity, format_report
-
-    check_output_paths(args, "json")
-    _check_official(args.official, args.official_targets)
-    p = Path(args.dir)
-    if p.is_file() and p.name != SUMMARY_FILE:
-        if args.dev_targets:
-            raise PacelineError("--dev-targets needs a run folder: a dev leaderboard file "
-                                "holds times, not the curves to score again.")
-        from sdk.dev_leaderboard import field_times, load_dev_leaderboard
-
-        data = load_dev_leaderboard(p)
-        dev = field_times(data, only_run=True)
-        workloads = list(data["workloads"])
-        frameworks = {n: e["framework"] for n, e in data["entries"].items()}
-        version, ruleset = data["ruleset_version"], data["ruleset"]
-        records = data["entries"]
-    else:
-        summary = load_run(p)
-        workloads = list(summary["workloads"])
-        dev = {n: {w: t.times[w] for w in workloads if w in t.times}  # absent: not run
-               for n, t in dev_times(summary, args.dev_targets).items()}
-        frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
-        version, ruleset = summary["ruleset_version"], summary["ruleset"]
-        records = summary["entries"]
-    # An entry that failed at dev (import error, every trial failed) missed every workload
-    # it tried: a disagreement wherever the official run reached the target.
-    failed = sorted(n for n, r in records.items() if r.get("status") == "failed"
-                    and n not in dev and _attempted(r))
-    if not args.leave_out_failed:
-        dev.update({n: {w: math.inf for w in _attempted(records[n]) if w in workloads}
-                    for n in failed})
-    official_times, _ = official_board(args.official, args.official_version or version, ruleset,
-                                       args.official_targets)
-    official = {n: {w: t.times.get(w, math.inf) for w in workloads}
-                for n, t in official_times.items()}
-    report = fidelity(dev, official, workloads, frameworks)
-    absent = [w for w in workloads if not any(w in t.workloads for t in official_times.values())]
-    if absent:
-        print(f"paceline leaderboard: the official logs have no {', '.join(absent)} logs; "
-              "every entry counts as missing there.", file=sys.stderr)
-    print(f"Fidelity of dev ({p}) against official ({args.official}), {ruleset} tuning, "
-          f"{len(report.entries)} entries matched by folder name:\n")
-    print(format_report(report, dev, official))
-    if failed:
-        how = "left out (--leave-out-failed)" if args.leave_out_failed else \
-            "counted as missing every workload they tried"
-        print(f"Entries that failed at dev, {how}: {', '.join(failed)}.")
-    ratios = _step_ratios(p, args.official, report.entries, workloads)
-    if ratios is not None:
-        from sdk.scoring.step_cost import format_step_ratios
-
-        print("\n" + format_step_ratios(ratios))
-    if args.json:
-        from sdk.trial_logs import atomic_write_json
-
-        atomic_write_json(Path(args.json), {
-            **report.to_json(), "dev": str(p), "official": str(args.official),
-            "failed_at_dev": failed, "failed_left_out": bool(args.leave_out_failed),
-            "official_targets": args.official_targets, "workload_list": workloads,
-            "dev_times": _json_times(dev, report.entries),
-            "official_times": _json_times(official, report.entries),
-            "step_ratios": None if ratios is None else [
-                {**asdict(r), "ratio": r.ratio} for r in ratios]})
-    return 0
-
-
-def _step_ratios(dev_dir: Path, official: str, entries: list[str],
-                 workloads: list[str]) -> list[Any] | None:
-    """Each matched entry's step cost at dev against officially (sdk/scoring/step_cost.py);
-    None for a dev leaderboard file, which holds times, not eval logs."""
-    if dev_dir.is_file():
-        return None
-    from sdk.scoring.step_cost import step_rates, step_ratios
-
-    root = dev_dir.parent if dev_dir.name == SUMMARY_FILE else dev_dir
-    keep = set(workloads)
-    dev = {k: v for k, v in step_rates([root]).items() if k[1] in keep}
-    return step_ratios(dev, step_rates([official]), entries)
-
-
-def _attempted(record: dict[str, Any]) -> list[str]:
-    """The workloads an entry's run tried (a summary record or a dev leaderboard entry)."""
-    tried = record.get("attempted", record.get("workloads"))
-    return list(tried) if isinstance(tried, (list, dict)) else []
-
-
-def _json_times(table: dict[str, dict[str, float]], entries: list[str]) -> dict[str, Any]:
-    return {e: {w: (t if math.isfinite(t) else None) for w, t in table[e].items()}
-            for e in entries}
 
 
 COMMAND = Command(

@@ -30,8 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdk.scoring.reader import find_submissions
-from sdk.scoring.step_share import trial_step_rate
+from sdk.scoring.step_share import trial_step_rate, trial_values
 
 Key = tuple[str, str, str]  # (entry, workload, framework)
 
@@ -56,14 +55,7 @@ class StepRatio:
 def step_rates(paths: Sequence[str | Path]) -> dict[Key, float]:
     """``{(entry, workload, framework): median steps per second}`` over every trial with
     a measurable rate under ``paths`` (any folder of submissions in AlgoPerf's layout)."""
-    found: dict[Key, list[float]] = {}
-    for tree in find_submissions(paths):
-        for trial in tree.trials:
-            rate = trial_step_rate(trial)
-            if rate is not None:
-                key = (tree.name, trial.workload, trial.framework or "unknown")
-                found.setdefault(key, []).append(rate)
-    return {k: statistics.median(v) for k, v in sorted(found.items())}
+    return {k: statistics.median(v) for k, v in trial_values(paths, trial_step_rate).items()}
 
 
 def step_ratios(dev: Mapping[Key, float], official: Mapping[Key, float],

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sdk.scoring.reader import TrialDir, csv_state, find_submissions, read_meta
@@ -72,16 +72,26 @@ def step_shares(paths: Sequence[str | Path]) -> dict[str, list[float]]:
     return dict(sorted(out.items()))
 
 
-def shares_by_framework(paths: Sequence[str | Path]) -> dict[tuple[str, str], list[float]]:
-    """``{(workload, framework): [shares]}``; the framework from the ``<workload>_<framework>``
-    folder of AlgoPerf's layout ("unknown" where the folder has no suffix)."""
-    out: dict[tuple[str, str], list[float]] = {}
+def trial_values(paths: Sequence[str | Path], measure: Callable[[TrialDir], float | None]
+                 ) -> dict[tuple[str, str, str], list[float]]:
+    """``{(submission, workload, framework): [measure(trial) of every trial that has one]}``
+    over the submissions in ``paths``; the framework from the ``<workload>_<framework>`` folder
+    of AlgoPerf's layout ("unknown" where the folder has no suffix)."""
+    out: dict[tuple[str, str, str], list[float]] = {}
     for tree in find_submissions(paths):
         for trial in tree.trials:
-            share = trial_step_share(trial)
-            if share is not None:
-                key = (trial.workload, trial.framework or "unknown")
-                out.setdefault(key, []).append(share)
+            value = measure(trial)
+            if value is not None:
+                key = (tree.name, trial.workload, trial.framework or "unknown")
+                out.setdefault(key, []).append(value)
+    return dict(sorted(out.items()))
+
+
+def shares_by_framework(paths: Sequence[str | Path]) -> dict[tuple[str, str], list[float]]:
+    """``{(workload, framework): [shares of every submission's trials]}``."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for (_, workload, framework), shares in trial_values(paths, trial_step_share).items():
+        out.setdefault((workload, framework), []).extend(shares)
     return dict(sorted(out.items()))
 
 
