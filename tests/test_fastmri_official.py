@@ -247,92 +247,9 @@ def test_check_names_unusable_volumes(tmp_path):
 
 
 # ---- paceline run --scale official ------------------------------------------------------------
-TORCH_SUBMISSION = '''
-import torch
-from algoperf import spec
-
-
-def get_batch_size(workload_name):
-    return 2
-
-
-def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
-    return {"optimizer": torch.optim.Adam(model_params.parameters(), lr=1e-3)}
-
-
-def update_params(workload, current_param_container, current_params_types, model_state,
-                  hyperparameters, batch, loss_type, optimizer_state, eval_results, global_step,
-                  rng, train_state=None):
-    assert loss_type == spec.LossType.MEAN_ABSOLUTE_ERROR
-    opt = optimizer_state["optimizer"]
-    opt.zero_grad()
-    out, state = workload.model_fn(current_param_container, batch, model_state,
-                                   spec.ForwardPassMode.TRAIN, rng, update_batch_norm=True)
-    loss = workload.loss_fn(batch["targets"], out, batch.get("weights"))
-    (loss["summed"] / loss["n_valid_examples"]).backward()
-    opt.step()
-    return optimizer_state, current_param_container, state
-
-
-def prepare_for_eval(workload, current_param_container, current_params_types, model_state,
-                     hyperparameters, loss_type, optimizer_state, eval_results, global_step,
-                     rng):
-    return optimizer_state, current_param_container, model_state
-
-
-def data_selection(workload, input_queue, optimizer_state, current_param_container,
-                   model_state, hyperparameters, global_step, rng):
-    return next(input_queue)
-'''
-
-JAX_SUBMISSION = '''
-import functools
-
-import jax
-import optax
-from algoperf import spec
-
-
-def get_batch_size(workload_name):
-    return 2
-
-
-def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
-    opt = optax.adam(1e-3)
-    return opt.init(model_params), opt.update
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _step(workload, update_fn, opt_state, params, batch, rng):
-    def loss_of(p):
-        out, _ = workload.model_fn(p, batch, None, spec.ForwardPassMode.TRAIN, rng, True)
-        loss = workload.loss_fn(batch["targets"], out, batch.get("weights"))
-        return loss["summed"] / loss["n_valid_examples"]
-
-    updates, opt_state = update_fn(jax.grad(loss_of)(params), opt_state, params)
-    return opt_state, optax.apply_updates(params, updates)
-
-
-def update_params(workload, current_param_container, current_params_types, model_state,
-                  hyperparameters, batch, loss_type, optimizer_state, eval_results,
-                  global_step, rng):
-    assert loss_type == spec.LossType.MEAN_ABSOLUTE_ERROR
-    opt_state, update_fn = optimizer_state
-    opt_state, params = _step(workload, update_fn, opt_state, current_param_container, batch,
-                              rng)
-    return (opt_state, update_fn), params, model_state
-
-
-def prepare_for_eval(workload, current_param_container, current_params_types, model_state,
-                     hyperparameters, loss_type, optimizer_state, eval_results, global_step,
-                     rng):
-    return optimizer_state, current_param_container, model_state
-
-
-def data_selection(workload, input_queue, optimizer_state, current_param_container,
-                   model_state, hyperparameters, global_step, rng):
-    return next(input_queue)
-'''
+# tests/submissions/adam_{pytorch,jax}: Adam, which asserts that it is given the workload's loss
+# type (mean absolute error: test_official_numbers_are_the_rulesets)
+SUBMISSIONS = Path(__file__).parent / "submissions"
 
 ALGOPERF_FASTMRI_COLUMNS = {"global_step", "score", "accumulated_submission_time",
                             "train/ssim", "train/loss", "validation/ssim", "validation/loss",
@@ -340,10 +257,8 @@ ALGOPERF_FASTMRI_COLUMNS = {"global_step", "score", "accumulated_submission_time
                             "test/num_examples", "total_duration"}
 
 
-def run_official(tmp_path: Path, data_dir: Path, name: str, framework: str, source: str,
-                 *extra: str) -> int:
-    submission = tmp_path / f"adam_{framework}.py"
-    submission.write_text(source)
+def run_official(tmp_path: Path, data_dir: Path, name: str, framework: str, *extra: str) -> int:
+    submission = SUBMISSIONS / f"adam_{framework}" / "submission.py"
     return main(["run", "--scale", "official", "--workload", name, "--framework", framework,
                  "--submission", str(submission), "--ruleset", "self", "--data-dir",
                  str(data_dir), "--max-global-steps", "3", "--seed", "1", "--no-progress",
@@ -372,27 +287,26 @@ def check_trial_logs(tmp_path: Path, name: str, framework: str) -> None:
 
 @pytest.mark.slow  # about 20 s of CPU: a whole trial process with two full evaluations
 def test_paceline_run_official_pytorch(tmp_path, official_dir):
-    assert run_official(tmp_path, official_dir, "fastmri", "pytorch", TORCH_SUBMISSION) == 0
+    assert run_official(tmp_path, official_dir, "fastmri", "pytorch") == 0
     check_trial_logs(tmp_path, "fastmri", "pytorch")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES[1:])
 def test_paceline_run_official_pytorch_variants(tmp_path, official_dir, name):
-    assert run_official(tmp_path, official_dir, name, "pytorch", TORCH_SUBMISSION) == 0
+    assert run_official(tmp_path, official_dir, name, "pytorch") == 0
     check_trial_logs(tmp_path, name, "pytorch")
 
 
 @pytest.mark.slow  # a whole trial process: JAX compilation and two full evaluations
 @pytest.mark.parametrize("name", NAMES)
 def test_paceline_run_official_jax(tmp_path, official_dir, name):
-    assert run_official(tmp_path, official_dir, name, "jax", JAX_SUBMISSION) == 0
+    assert run_official(tmp_path, official_dir, name, "jax") == 0
     check_trial_logs(tmp_path, name, "jax")
 
 
 def test_official_run_without_usable_data_is_one_sentence(tmp_path, capsys):
-    submission = tmp_path / "adam.py"
-    submission.write_text(TORCH_SUBMISSION)
+    submission = SUBMISSIONS / "adam_pytorch" / "submission.py"
     base = ["run", "--scale", "official", "--workload", "fastmri", "--submission",
             str(submission), "--ruleset", "self", "--no-progress", "--max-global-steps", "1"]
     assert main([*base, "--experiment-dir", str(tmp_path / "a")]) == 2

@@ -33,36 +33,7 @@ PARAMS = {
     "imagenet_vit": 22_122_472, "imagenet_vit_glu": 50_452_456,
     "imagenet_vit_post_ln": 22_121_704, "imagenet_vit_map": 23_896_552,
 }
-SUBMISSION = '''"""Plain SGD with batch 2: a small official-scale run on a CPU."""
-import torch
-from algoperf import spec
-
-
-def get_batch_size(workload_name):
-    return 2
-
-
-def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
-    return {"sgd": torch.optim.SGD(model_params.parameters(), lr=hyperparameters.learning_rate)}
-
-
-def update_params(workload, current_param_container, current_params_types, model_state,
-                  hyperparameters, batch, loss_type, optimizer_state, eval_results,
-                  global_step, rng):
-    optimizer_state["sgd"].zero_grad()
-    logits, new_state = workload.model_fn(current_param_container, batch, model_state,
-                                          spec.ForwardPassMode.TRAIN, rng,
-                                          update_batch_norm=True)
-    loss = workload.loss_fn(batch["targets"], logits, batch.get("weights"))
-    (loss["summed"] / loss["n_valid_examples"]).backward()
-    optimizer_state["sgd"].step()
-    return optimizer_state, current_param_container, new_state
-
-
-def data_selection(workload, input_queue, optimizer_state, current_param_container,
-                   model_state, hyperparameters, global_step, rng):
-    return next(input_queue)
-'''
+ADAM = Path(__file__).parent / "submissions" / "adam_pytorch" / "submission.py"  # batch 2
 
 
 # ---- tiny files in AlgoPerf's layout ----------------------------------------------------------
@@ -260,15 +231,14 @@ def test_randaugment_quirks_match_upstream():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["imagenet_resnet", "imagenet_vit"])
 def test_paceline_run_official_trains_evaluates_and_logs(name, imagenet_dir, tmp_path):
-    (tmp_path / "sgd.py").write_text(SUBMISSION)
     (tmp_path / "space.json").write_text('{"learning_rate": {"feasible_points": [0.01]}}')
     code = main(["run", "--scale", "official", "--workload", name, "--data-dir",
                  str(imagenet_dir), "--max-global-steps", "3", "--submission",
-                 str(tmp_path / "sgd.py"), "--tuning-search-space", str(tmp_path / "space.json"),
+                 str(ADAM), "--tuning-search-space", str(tmp_path / "space.json"),
                  "--experiment-dir", str(tmp_path / "exp"), "--no-progress", "--seed", "1",
                  "--threads", "2"])
     assert code == 0
-    trial = (tmp_path / "exp" / "official" / "external_tuning" / "sgd" / "study_0" /
+    trial = (tmp_path / "exp" / "official" / "external_tuning" / "adam_pytorch" / "study_0" /
              f"{name}_pytorch" / "trial_1")
     with open(trial / "eval_measurements.csv") as f:
         rows = list(csv.DictReader(f))

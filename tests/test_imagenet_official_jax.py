@@ -17,22 +17,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from baselines.common import baseline
 from sdk.cli.main import main
 from sdk.registry import workloads
 from tests.test_imagenet_official import PARAMS, jpeg
 from workloads.common import tfrecord
 from workloads.imagenet_resnet import official_data
 
-SUBMISSION = '''"""AlgoPerf's NAdamW baseline (JAX) with batch 2: a small official-scale run on a CPU."""
-import baselines.nadamw as nadamw
-from baselines.common.submission import submission_functions
-
-globals().update(submission_functions(nadamw.BASELINE, "jax", "external"))
-
-
-def get_batch_size(workload_name):
-    return 2
-'''
 SPLITS = {"train": (4, 3), "validation": (1, 5)}  # split -> (shards, records per shard)
 
 
@@ -128,15 +119,17 @@ def test_jax_batches_from_tfds(name, jax_dir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["imagenet_resnet", "imagenet_vit"])
-def test_paceline_run_official_jax_trains_evaluates_and_logs(name, jax_dir, tmp_path):
-    (tmp_path / "nadamw2.py").write_text(SUBMISSION)
+def test_paceline_run_official_jax_trains_evaluates_and_logs(name, jax_dir, tmp_path,
+                                                            monkeypatch):
+    """AlgoPerf's NAdamW baseline with 2 images a step: a small official-scale run on a CPU."""
+    monkeypatch.setitem(baseline.BATCH_SIZES, name, 2)
     code = main(["run", "--scale", "official", "--framework", "jax", "--workload", name,
                  "--data-dir", str(jax_dir), "--max-global-steps", "3", "--submission",
-                 str(tmp_path / "nadamw2.py"), "--tuning-search-space",
+                 "nadamw", "--tuning-search-space",
                  "baselines/nadamw/tuning_search_space.json", "--experiment-dir",
                  str(tmp_path / "exp"), "--no-progress", "--seed", "1"])
     assert code == 0
-    trial = (tmp_path / "exp" / "official" / "external_tuning" / "nadamw2" / "study_0" /
+    trial = (tmp_path / "exp" / "official" / "external_tuning" / "nadamw" / "study_0" /
              f"{name}_jax" / "trial_1")
     with open(trial / "eval_measurements.csv") as f:
         rows = list(csv.DictReader(f))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from baselines.common import baseline
 from sdk.cli.main import main
 from sdk.errors import PacelineError
 from sdk.registry import workloads
@@ -177,28 +178,22 @@ def test_records_of_another_dataset_are_refused(tmp_path):
         official_data.version_dir(None)
 
 
-SUBMISSION = '''
-from baselines.nadamw.pytorch_external import *  # noqa: F403
-
-
-def get_batch_size(workload_name):
-    return 4
-'''
 SEARCH_SPACE = [{"dropout_rate": 0.1, "label_smoothing": 0.0, "learning_rate": 1e-3,
                  "one_minus_beta1": 0.1, "beta2": 0.999, "weight_decay": 0.0,
                  "warmup_factor": 0.05}]
 
 
-def official_run(tmp_path: Path, data_dir: Path, name: str, framework: str,
-                 submission: str = SUBMISSION) -> Path:
-    """`paceline run --scale official` for three steps; returns the trial folder."""
-    (tmp_path / "tiny_nadamw.py").write_text(submission)
+def official_run(tmp_path: Path, data_dir: Path, name: str, framework: str) -> Path:
+    """`paceline run --scale official` for three steps of AlgoPerf's NAdamW baseline with 4
+    graphs a step; returns the trial folder."""
     (tmp_path / "space.json").write_text(json.dumps(SEARCH_SPACE))
-    code = main(["run", "--scale", "official", "--workload", name, "--framework", framework,
-                 "--submission", str(tmp_path / "tiny_nadamw.py"), "--tuning-search-space",
-                 str(tmp_path / "space.json"), "--data-dir", str(data_dir), "--seed", "3",
-                 "--max-global-steps", "3", "--experiment-dir", str(tmp_path / "exp"),
-                 "--no-progress", "--threads", "1", "--no-checkpoints"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(baseline.BATCH_SIZES, "ogbg", 4)
+        code = main(["run", "--scale", "official", "--workload", name, "--framework", framework,
+                     "--submission", "nadamw", "--tuning-search-space",
+                     str(tmp_path / "space.json"), "--data-dir", str(data_dir), "--seed", "3",
+                     "--max-global-steps", "3", "--experiment-dir", str(tmp_path / "exp"),
+                     "--no-progress", "--threads", "1", "--no-checkpoints"])
     assert code == 0
     [trial] = (tmp_path / "exp").glob(f"official/*/*/study_0/{name}_{framework}/trial_1")
     return trial

@@ -16,7 +16,6 @@ from sdk.registry import workloads
 from sdk.rulesets import get_ruleset
 from tests.test_ogbg_official import (
     OFFICIAL_PARAMS,
-    SUBMISSION,
     check_algoperf_logs,
     official_run,
     write_molpcba,
@@ -54,6 +53,5 @@ def test_jax_batches_come_from_the_same_official_reader(tmp_path):
 @pytest.mark.parametrize("name", ["ogbg"])  # ogbg_model_size's run)
 def test_paceline_run_official_jax_trains_evaluates_and_logs(tmp_path, name):
     write_molpcba(tmp_path / "data")
-    submission = SUBMISSION.replace("nadamw.pytorch_external", "nadamw.jax_external")
-    trial = official_run(tmp_path, tmp_path / "data" / "ogbg", name, "jax", submission)
+    trial = official_run(tmp_path, tmp_path / "data" / "ogbg", name, "jax")
     check_algoperf_logs(trial, name)

@@ -239,43 +239,7 @@ def test_official_run_without_data_is_one_sentence(tmp_path):
         w._build_input_queue(np.array([0, 1], np.uint32), "train", str(tmp_path), 2)
 
 
-SUBMISSION = '''
-import torch
-from algoperf import spec
-
-
-def get_batch_size(workload_name):
-    return 1
-
-
-def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):
-    return {"optimizer": torch.optim.SGD(model_params.parameters(), lr=1e-3)}
-
-
-def update_params(workload, current_param_container, current_params_types, model_state,
-                  hyperparameters, batch, loss_type, optimizer_state, eval_results, global_step,
-                  rng, train_state=None):
-    current_param_container.train()
-    opt = optimizer_state["optimizer"]
-    opt.zero_grad()
-    logits, state = workload.model_fn(current_param_container, batch, model_state,
-                                      spec.ForwardPassMode.TRAIN, rng, update_batch_norm=False)
-    loss = workload.loss_fn(batch["targets"], logits, batch["weights"], 0.1)
-    (loss["summed"] / loss["n_valid_examples"]).backward()
-    opt.step()
-    return optimizer_state, current_param_container, state
-
-
-def prepare_for_eval(workload, current_param_container, current_params_types, model_state,
-                     hyperparameters, loss_type, optimizer_state, eval_results, global_step,
-                     rng):
-    return optimizer_state, current_param_container, model_state
-
-
-def data_selection(workload, input_queue, optimizer_state, current_param_container,
-                   model_state, hyperparameters, global_step, rng):
-    return next(input_queue)
-'''
+ADAM = Path(__file__).parent / "submissions" / "adam_pytorch" / "submission.py"  # 1 row a step
 ALGOPERF_COLUMNS = {"global_step", "accumulated_submission_time", "train/bleu", "train/loss",
                     "train/accuracy", "validation/bleu", "validation/loss",
                     "validation/accuracy", "validation/num_examples", "test/bleu",
@@ -289,10 +253,8 @@ SMALL = {"train": (4,), "validation": (2,), "test": (1,)}  # beam search on 7 se
 def test_paceline_run_official_full_model(tmp_path):
     """The 133.5M-parameter model, 3 steps of one packed row, then beam-search BLEU."""
     official_dir = write_official_dir(tmp_path / "wmt", long_pair=False, sizes=SMALL)
-    submission = tmp_path / "sgd.py"
-    submission.write_text(SUBMISSION)
     assert main(["run", "--scale", "official", "--workload", "wmt", "--submission",
-                 str(submission), "--ruleset", "self", "--data-dir", str(official_dir),
+                 str(ADAM), "--ruleset", "self", "--data-dir", str(official_dir),
                  "--max-global-steps", "3", "--seed", "1", "--no-progress", "--threads", "1",
                  "--no-tensorboard", "--no-checkpoints", "--experiment-dir",
                  str(tmp_path / "exp")]) == 0
