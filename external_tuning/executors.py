@@ -39,7 +39,7 @@ from sdk.clock import limit_thread_pools
 from sdk.errors import PacelineError, describe_exception
 from sdk.experiment import TrialSpec
 from sdk.runner import RunOptions, crash_reason, record_failure
-from sdk.trial_status import TrialStatus, watchdog_limit
+from sdk.trial_status import WALL_BACKSTOP, TrialStatus, watchdog_limit
 
 EXECUTORS = ("inline", "processes", "submitit-local", "slurm")
 LOCK_FILE = ".paceline_trial.lock"
@@ -294,9 +294,13 @@ class ProcessExecutor:
 
     @staticmethod
     def kill_after(job: TrialJob) -> float:
-        """Seconds after which the watchdog kills the process running ``job``."""
+        """Seconds after which the watchdog kills the process running ``job``: past the
+        trial's own wall-clock limit, under the dev clock its backstop (the trial itself
+        counts CPU time there, so a busy machine does not stop it)."""
         factor, extra = KILL_AFTER_LIMIT
         limit = watchdog_limit(job.facts.budget)
+        if job.options.clock == "dev":
+            limit *= WALL_BACKSTOP
         return limit * factor + min(extra, limit)
 
     def _assign(self, worker: dict[str, Any], job: TrialJob) -> None:

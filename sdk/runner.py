@@ -50,7 +50,7 @@ from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
 from sdk.target_reach import first_reaching_index
 from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
-from sdk.trial_status import CRASH_LOG, TrialStatus, watchdog_limit
+from sdk.trial_status import CRASH_LOG, TrialStatus, dev_clock_limits, watchdog_limit
 from sdk.workload_view import WorkloadView, attach_train_logger
 
 
@@ -241,10 +241,12 @@ def train_once(
     t = _Trial(workload, submission, hyperparameters, rng_seed, table, options, trial_dir,
                study, trial)
     started = time.monotonic()
-    with _crash_log(trial_dir if distributed.is_rank0() else None), _Watchdog(watchdog_limit(t.budget), t.budget), \
+    watchdog = _Watchdog(watchdog_limit(t.budget), t.budget)
+    with _crash_log(trial_dir if distributed.is_rank0() else None), watchdog, \
             _failure_recorded(t, started):
         # ---- untimed setup: framework, clock, logs, seeds (AlgoPerf §3.4), init, resume ----
         t.open(clock)
+        watchdog.follow(t.clock)
         data_rng, opt_init_rng, model_init_rng, step_keys = t.seeds()
         t.init(data_rng, opt_init_rng, model_init_rng)
         t.resume(data_rng)
@@ -372,7 +374,8 @@ class _Trial:
         self.budget = workload.max_allowed_runtime_sec * table.budget_multiplier(options.ruleset)
         self.v05 = submission.api_version == "0.5"
         self.adapter: FrameworkAdapter
-        self.now: Any = None  # the trial's clock, set by open()
+        self.clock: Any = None  # the trial's clock (dev or wall), set by open()
+        self.now: Any = None  # its readings (synced over DDP ranks), set by open()
         self.norm: Normalisation | None = None
         self.logger: TrialLogger | distributed.SilentLogger | None = None
         self.ckpt_path: Path | None = None
@@ -411,6 +414,7 @@ class _Trial:
             o = self.options
             clock, self.norm = trial_clock(o.clock, self.workload.name, framework, o.data_dir,
                                            o.clock_scale, o.torch_compile)
+        self.clock = clock
         # under DDP every reading is the latest over the ranks, so they decide alike
         self.now = distributed.SyncedClock(clock) if distributed.ddp_active() else clock
         if self.trial_dir is not None:
@@ -954,22 +958,42 @@ class _Watchdog:
     blocking call (``time.sleep``, I/O) is interrupted; a hang in native code that never
     returns to Python is only stopped by a study's worker-process executor, which kills the
     process. Off where it cannot work: outside the main thread, without ``setitimer``, or when
-    the process already has an interval timer armed.
+    the process already has an interval timer armed. :meth:`follow` switches a dev-clock
+    trial to its CPU-time limit (``sdk.trial_status.dev_clock_limits``).
     """
 
     def __init__(self, limit: float, budget: float) -> None:
         self.limit, self.budget = limit, budget
         self.armed = False
+        self.timers: list[int] = []
+        self.previous: dict[int, Any] = {}
 
     def _fire(self, signum: int, frame: Any) -> None:
-        del signum, frame
+        del frame
+        import signal
+
         if self.armed:
             self.armed = False
-            raise TrialTimedOut(
-                f"the watchdog stopped the trial after {self.limit:.0f} s of wall-clock time "
-                f"(its limit: a multiple of the {self.budget:g} s budget plus an allowance, "
-                "see docs/runner.md)."
-            )
+            if signum == signal.SIGPROF:
+                raise TrialTimedOut(
+                    f"the watchdog stopped the trial after {self.cpu_limit:.0f} s of its "
+                    f"process's CPU time (dev clock; its limit: a multiple of the "
+                    f"{self.budget:g} s budget in this machine's CPU seconds plus an "
+                    "allowance, see docs/runner.md).")
+            why = ("the dev clock's backstop for a trial that makes no progress on the CPU"
+                   if hasattr(self, "cpu_limit") else
+                   f"a multiple of the {self.budget:g} s budget plus an allowance")
+            raise TrialTimedOut(f"the watchdog stopped the trial after {self.limit:.0f} s of "
+                                f"wall-clock time (its limit: {why}, see docs/runner.md).")
+
+    def _arm(self, timer: int, signum: int, seconds: float) -> None:
+        import signal
+
+        if signum not in self.previous:
+            self.previous[signum] = signal.signal(signum, self._fire)
+        if timer not in self.timers:
+            self.timers.append(timer)
+        signal.setitimer(timer, max(seconds, 1e-3))
 
     def __enter__(self) -> _Watchdog:
         import signal
@@ -980,19 +1004,31 @@ class _Watchdog:
                 or threading.current_thread() is not threading.main_thread()
                 or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
             return self
-        self.previous = signal.signal(signal.SIGALRM, self._fire)
         self.armed = True
-        signal.setitimer(signal.ITIMER_REAL, max(self.limit, 1e-3))
+        self._arm(signal.ITIMER_REAL, signal.SIGALRM, self.limit)
         return self
+
+    def follow(self, clock: Any) -> None:
+        """Under the dev clock, count the process's CPU time (``ITIMER_PROF``) instead of
+        wall time, and keep a wall-clock backstop for hangs that use no CPU."""
+        import signal
+
+        scale = getattr(clock, "scale", None)
+        if (not self.armed or getattr(clock, "name", None) != "dev" or not scale
+                or signal.getitimer(signal.ITIMER_PROF)[0] > 0):
+            return
+        self.cpu_limit, self.limit = dev_clock_limits(self.budget, scale)
+        self._arm(signal.ITIMER_PROF, signal.SIGPROF, self.cpu_limit)
+        self._arm(signal.ITIMER_REAL, signal.SIGALRM, self.limit)
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
-        if not hasattr(self, "previous"):
-            return
         self.armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, self.previous)
+        for timer in self.timers:
+            signal.setitimer(timer, 0)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def read_status(trial_dir: Path) -> dict[str, Any] | None:

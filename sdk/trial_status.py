@@ -11,8 +11,15 @@ the rules but take wall time, hence the allowance). ``$PACELINE_WATCHDOG_FACTOR`
 ``$PACELINE_WATCHDOG_GRACE_SEC`` change the two (a slow machine, or a test that needs a
 watchdog of seconds).
 
+Under the dev clock the limit counts the trial process's CPU time instead, in this machine's
+seconds (the budget divided by the clock's normalisation scale), so a busy or suspended
+machine does not stop a trial the dev clock itself would let finish; a wall-clock backstop of
+``WALL_BACKSTOP`` times that limit still stops a trial that hangs without using the CPU.
+
     >>> watchdog_limit(20.0, factor=3.0, grace_sec=600.0)
     660.0
+    >>> dev_clock_limits(20.0, scale=0.5, factor=3.0, grace_sec=600.0)
+    (720.0, 2880.0)
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ WATCHDOG_FACTOR = 3.0
 WATCHDOG_GRACE_SEC = 600.0
 GRACE_VARIABLE = "PACELINE_WATCHDOG_GRACE_SEC"
 FACTOR_VARIABLE = "PACELINE_WATCHDOG_FACTOR"
+# Under the dev clock: the wall-clock limit, as a multiple of the CPU-time limit (hangs).
+WALL_BACKSTOP = 4.0
 # Written by Python's faulthandler when a trial's process dies of a fatal signal (segfault).
 CRASH_LOG = "paceline_crash.log"
 
@@ -80,10 +89,22 @@ def watchdog_limit(budget_sec: float, factor: float | None = None,
     return factor * float(budget_sec) + grace_sec
 
 
+def dev_clock_limits(budget_sec: float, scale: float, factor: float | None = None,
+                     grace_sec: float | None = None) -> tuple[float, float]:
+    """``(CPU seconds, wall-clock seconds)`` after which a dev-clock trial is stopped.
+
+    ``budget_sec`` is in calibration-machine seconds and ``scale`` is the machine's dev-clock
+    normalisation (its CPU second over the calibration machine's), so the CPU limit is
+    :func:`watchdog_limit` of the budget in this machine's CPU seconds.
+    """
+    cpu = watchdog_limit(float(budget_sec) / max(float(scale), 1e-6), factor, grace_sec)
+    return cpu, WALL_BACKSTOP * cpu
+
+
 def is_failure(status: str) -> bool:
     """Whether ``status`` is one of :data:`FAILURES`."""
     return status in FAILURES
 
 
-__all__ = ["CRASH_LOG", "FAILURES", "TrialStatus", "WATCHDOG_FACTOR", "WATCHDOG_GRACE_SEC",
-           "is_failure", "watchdog_limit"]
+__all__ = ["CRASH_LOG", "FAILURES", "WALL_BACKSTOP", "TrialStatus", "WATCHDOG_FACTOR",
+           "WATCHDOG_GRACE_SEC", "dev_clock_limits", "is_failure", "watchdog_limit"]

@@ -71,6 +71,10 @@ def update_params(workload, current_param_container, current_params_types, model
             time.sleep(120)
         if MODE == "hang_ignoring_alarms":
             time.sleep(120)
+        if MODE == "spin":
+            end = time.time() + 120
+            while time.time() < end:
+                pass
         if MODE == "interrupt":
             raise KeyboardInterrupt
         if MODE == "none_params":
@@ -227,11 +231,37 @@ def test_the_watchdog_stops_a_hanging_trial_in_process(
     monkeypatch.setenv("PACELINE_WATCHDOG_FACTOR", "0")
     monkeypatch.setenv("PACELINE_WATCHDOG_GRACE_SEC", "4")
     sub = write_submission(tmp_path, "hang")
-    assert main(run_args(tmp_path, sub)) == 2
+    assert main(run_args(tmp_path, sub, "--clock", "wall")) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "watchdog stopped the trial after 4 s" in last
+    assert "watchdog stopped the trial after 4 s of wall-clock time" in last
     record = status(trial_dir(tmp_path / "exp" / "run", 1))
     assert record["status"] == "timed_out" and "watchdog" in record["reason"]
+
+
+def test_under_the_dev_clock_the_watchdog_counts_cpu_time(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial spinning on the CPU is stopped by its CPU time (a busy or suspended machine
+    slows its wall clock, not its CPU time)."""
+    monkeypatch.setenv("PACELINE_WATCHDOG_FACTOR", "0")
+    monkeypatch.setenv("PACELINE_WATCHDOG_GRACE_SEC", "3")
+    sub = write_submission(tmp_path, "spin")
+    assert main(run_args(tmp_path, sub, "--clock", "dev", "--speed-factor", "1")) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "watchdog stopped the trial after 3 s of its process's CPU time" in last
+    assert status(trial_dir(tmp_path / "exp" / "run", 1))["status"] == "timed_out"
+
+
+def test_under_the_dev_clock_a_hang_without_cpu_meets_the_wall_backstop(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACELINE_WATCHDOG_FACTOR", "0")
+    monkeypatch.setenv("PACELINE_WATCHDOG_GRACE_SEC", "3")
+    monkeypatch.setattr("sdk.trial_status.WALL_BACKSTOP", 2.0)
+    sub = write_submission(tmp_path, "hang")
+    assert main(run_args(tmp_path, sub, "--clock", "dev", "--speed-factor", "1")) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "watchdog stopped the trial after 6 s of wall-clock time (its limit: the dev " \
+        "clock's backstop" in last
+    assert status(trial_dir(tmp_path / "exp" / "run", 1))["status"] == "timed_out"
 
 
 def test_the_watchdog_kills_a_trial_process_that_ignores_it(
@@ -240,7 +270,7 @@ def test_the_watchdog_kills_a_trial_process_that_ignores_it(
     monkeypatch.setenv("PACELINE_WATCHDOG_GRACE_SEC", "6")
     sub = write_submission(tmp_path, "hang_ignoring_alarms")
     args = tune_args(tmp_path, sub, "--studies", "1", "--trials", "1", "--executor",
-                     "processes", "--workers", "1", steps=5)
+                     "processes", "--workers", "1", "--clock", "wall", steps=5)
     assert main(args) == 0
     root = tmp_path / "exp" / "study"
     record = status(trial_dir(root, 1))
@@ -313,3 +343,23 @@ def test_pdb_opens_a_post_mortem_debugger_at_the_raise(tmp_path: Path, monkeypat
     while frame.tb_next is not None:
         frame = frame.tb_next
     assert frame.tb_frame.f_code.co_name == "update_params"
+
+
+def test_a_worker_process_under_the_dev_clock_is_killed_only_past_the_backstop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent's deadline for a dev-clock trial lies past the trial's wall-clock backstop,
+    so a busy machine does not get a trial killed that its own CPU-time limit lets run."""
+    from types import SimpleNamespace
+
+    from external_tuning.executors import ProcessExecutor
+    from sdk.trial_status import WALL_BACKSTOP
+
+    monkeypatch.setenv("PACELINE_WATCHDOG_FACTOR", "3")
+    monkeypatch.setenv("PACELINE_WATCHDOG_GRACE_SEC", "600")
+
+    def job(clock: str) -> SimpleNamespace:
+        return SimpleNamespace(facts=SimpleNamespace(budget=100.0),
+                               options=SimpleNamespace(clock=clock))
+
+    assert ProcessExecutor.kill_after(job("wall")) == pytest.approx(900 * 1.1 + 10)
+    assert ProcessExecutor.kill_after(job("dev")) == pytest.approx(900 * WALL_BACKSTOP * 1.1 + 10)
