@@ -151,8 +151,27 @@ def hold_to_one_thread(framework: str) -> str | None:
         jax.devices()
     finally:
         if cores and len(cores) > 1:
-            os.sched_setaffinity(0, cores)
+            unpin_threads(cores)
     return None
+
+
+def unpin_threads(cores: set[int]) -> None:
+    """Give every thread of this process ``cores`` again.
+
+    A thread started while the process was pinned keeps the pin (Linux affinity is per
+    thread): XLA's compute threads, started with the backend, would otherwise stay on the
+    lowest core, and two JAX trials side by side would share that one core while the other
+    idled (seen on 2026-12-06: each trial got 47% of a core).
+    """
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: only the calling thread can be reached
+        threads = [0]
+    for tid in threads:
+        try:
+            os.sched_setaffinity(tid, cores)
+        except OSError:  # the thread ended meanwhile
+            pass
 
 
 def _jax_backend_started() -> bool:

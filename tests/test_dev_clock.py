@@ -396,3 +396,30 @@ def test_holding_to_one_thread_also_steadies_the_allocator(monkeypatch):
     monkeypatch.setattr(clock, "limit_thread_pools", lambda threads: None)
     assert clock.hold_to_one_thread("neither") is None
     assert seen == [True]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs a process allowed on at least two cores")
+def test_jax_held_to_one_thread_leaves_every_thread_free_to_move_between_cores():
+    """XLA's threads start while the process is pinned to one core; they must get every core
+    back, or two JAX trials side by side share that one core."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import os\n"
+        "from sdk.clock import hold_to_one_thread\n"
+        "cores = os.sched_getaffinity(0)\n"
+        "assert hold_to_one_thread('jax') is None\n"
+        "import jax.numpy as jnp\n"
+        "float(jnp.ones(64).sum())\n"
+        "pinned = [t for t in os.listdir('/proc/self/task')\n"
+        "          if os.sched_getaffinity(int(t)) != cores]\n"
+        "print(len(os.listdir('/proc/self/task')), 'threads, pinned:', pinned)\n"
+        "assert not pinned\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
