@@ -28,7 +28,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -49,8 +49,19 @@ from sdk.rulesets import RulesetTable
 from sdk.search_space import make_hyperparameters
 from sdk.submission import Submission
 from sdk.target_reach import first_reaching_index
+from sdk.trial_guards import CrashLog, Watchdog
 from sdk.trial_logs import STATUS_FILE, TrialLogger, system_metadata
-from sdk.trial_status import CRASH_LOG, TrialStatus, dev_clock_limits, watchdog_limit
+from sdk.trial_record import (
+    TrialFailed,
+    TrialResult,
+    TrialTimedOut,
+    crash_reason,
+    hyperparameters_from_file,
+    read_status,
+    record_failure,
+    write_status,
+)
+from sdk.trial_status import TrialStatus, watchdog_limit
 from sdk.workload_view import WorkloadView, attach_train_logger
 
 
@@ -84,75 +95,6 @@ class RunOptions:
     clock_scale: float | None = None
     # `--pdb`: a trial whose submission raises opens a post-mortem debugger at the raise
     post_mortem: bool = False
-
-
-@dataclass
-class TrialResult:
-    """What ``--json`` reports per trial."""
-
-    workload: str
-    framework: str
-    scale: str
-    ruleset: str
-    ruleset_version: str
-    api_version: str
-    study: int
-    trial: int
-    budget_sec: float
-    target_metric: str
-    validation_target: float
-    test_target: float | None  # None: the rules set no test target (finewebedu_lm)
-    reached_validation_target: bool
-    reached_test_target: bool
-    time_to_target_sec: float | None
-    test_time_to_target_sec: float | None
-    best_validation_metric: float | None
-    global_step: int
-    submission_time_sec: float
-    eval_time_sec: float
-    logging_time_sec: float
-    total_duration_sec: float
-    num_evals: int
-    status: str
-    reason: str = ""
-    trial_dir: str | None = None
-    hyperparameters: dict[str, Any] | None = None
-    rng_seed: int = 0
-    clock: str = "wall"
-    clock_scale: float = 1.0
-    compile_sec: float = 0.0
-    cpu_share: float | None = None
-    measurement_trusted: bool = True
-    measurement_note: str = ""
-    # (score, validation/<target_metric>) per eval, as the runner held it (NaN: no value):
-    # the curve of eval_measurements.csv without reading the file back. Not in the JSON
-    # record, so a result read back from paceline_trial.json has none.
-    eval_curve: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["eval_curve"]
-        return data
-
-
-class TrialFailed(PacelineError):
-    """The trial failed on its own (the submission raised, exited or broke the API).
-
-    The trial is recorded as a miss with ``status`` and this message as its reason;
-    ``result`` is its :class:`TrialResult` (also in ``paceline_trial.json``) once recorded.
-    """
-
-    def __init__(self, message: str, status: str = TrialStatus.FAILED) -> None:
-        super().__init__(message)
-        self.status = status
-        self.result: TrialResult | None = None
-
-
-class TrialTimedOut(TrialFailed):
-    """The watchdog stopped a trial that ran past its limit (see :mod:`sdk.trial_status`)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, TrialStatus.TIMED_OUT)
 
 
 class _CountingQueue:
@@ -241,8 +183,8 @@ def train_once(
     t = _Trial(workload, submission, hyperparameters, rng_seed, table, options, trial_dir,
                study, trial)
     started = time.monotonic()
-    watchdog = _Watchdog(watchdog_limit(t.budget), t.budget)
-    with _crash_log(trial_dir if distributed.is_rank0() else None), watchdog, \
+    watchdog = Watchdog(watchdog_limit(t.budget), t.budget)
+    with CrashLog(trial_dir if distributed.is_rank0() else None), watchdog, \
             _failure_recorded(t, started):
         # ---- untimed setup: framework, clock, logs, seeds (AlgoPerf §3.4), init, resume ----
         t.open(clock)
@@ -295,7 +237,7 @@ def _failure_recorded(t: _Trial, started: float) -> Iterator[None]:
             _post_mortem(exc)
         if exc.result is None:  # failed before its training loop began
             exc.result = t.result(time.monotonic() - started, exc.status, str(exc), blank=True)
-            _write_status(t.trial_dir, exc.status, str(exc), exc.result)
+            write_status(t.trial_dir, exc.status, str(exc), exc.result)
         raise
 
 
@@ -494,7 +436,7 @@ class _Trial:
             self.logger.write_json(f"meta_data_{self.preemption_count}.json", self.meta)
             self.logger.write_json(f"flags_{self.preemption_count}.json", self.options.flags)
             # the record a crash or the watchdog turns into the trial's miss (record_failure)
-            _write_status(self.trial_dir, TrialStatus.RUNNING, "",
+            write_status(self.trial_dir, TrialStatus.RUNNING, "",
                           self.result(self.duration_offset, TrialStatus.RUNNING))
         if self.options.progress:
             self.progress = _Progress(self.workload, self.budget, self.study, self.trial)
@@ -756,7 +698,7 @@ class _Trial:
         if self.logger is not None:
             self.logger.flush()
             self.logger.close()
-        _write_status(self.trial_dir, status, reason, result)
+        write_status(self.trial_dir, status, reason, result)
 
     def result(self, duration: float, status: str | None = None, reason: str = "", *,
                blank: bool = False) -> TrialResult:
@@ -832,261 +774,6 @@ def _skip(queue: _CountingQueue, n: int) -> None:
         for _ in range(n):
             next(inner)
     queue.consumed = n
-
-
-def _write_status(trial_dir: Path | None, status: str, reason: str,
-                  result: TrialResult | None) -> None:
-    if trial_dir is None or not distributed.is_rank0():  # under DDP only rank 0 records
-        return
-    from sdk.trial_logs import atomic_write_json
-
-    atomic_write_json(trial_dir / STATUS_FILE, {
-        "status": status,
-        "reason": reason,
-        "finished": status != TrialStatus.RUNNING,
-        "result": result.to_json() if result is not None else None,
-        "updated": time.time(),
-    })
-
-
-def record_failure(trial_dir: Path, status: str, reason: str) -> TrialResult | None:
-    """Record a trial that ended without finishing its own record as a miss with ``reason``.
-
-    For a trial whose process crashed or was killed by the watchdog: its
-    ``paceline_trial.json`` still says "running"; it is rewritten as finished with ``status``
-    (and the result the runner wrote when the trial started, marked the same way). A trial
-    that finished its own record meanwhile is left as it is. Returns the recorded result.
-    """
-    try:
-        record = read_status(trial_dir) or {}
-    except PacelineError:  # torn by the crash: rewritten below
-        record = {}
-    if record.get("finished"):
-        try:
-            return TrialResult(**record["result"]) if record.get("result") else None
-        except TypeError:
-            return None
-    result = None
-    if record.get("result"):
-        try:
-            result = TrialResult(**{**record["result"], "status": str(status),
-                                    "reason": reason})
-        except TypeError:  # a record from another paceline version
-            result = None
-    Path(trial_dir).mkdir(parents=True, exist_ok=True)
-    _write_status(Path(trial_dir), status, reason, result)
-    return result
-
-
-def crash_reason(trial_dir: Path) -> str | None:
-    """How the trial's process died, from the log Python's faulthandler left (``None``: none).
-
-    For example "Segmentation fault (at sub.py, line 12 in update_params); its Python stack
-    is in <trial_dir>/paceline_crash.log".
-    """
-    path = Path(trial_dir) / CRASH_LOG
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError:
-        return None
-    if not text:
-        return None
-    lines = text.splitlines()
-    what = lines[0].removeprefix("Fatal Python error: ").strip().rstrip(".")
-    # the crashing thread's innermost frame (other threads are listed too)
-    start = next((i for i, ln in enumerate(lines) if ln.startswith("Current thread")), 0)
-    frame = next((ln.strip() for ln in lines[start:] if ln.strip().startswith("File ")), "")
-    where = ""
-    if frame:  # innermost frame first: 'File "/x/sub.py", line 12 in update_params'
-        name = frame.split('"')[1] if '"' in frame else ""
-        rest = frame.rsplit('"', 1)[-1].strip(", ")
-        where = f" (at {Path(name).name}, {rest})" if name else ""
-    return f"{what}{where}; its Python stack is in {path}"
-
-
-class _crash_log:  # noqa: N801 - used as a context manager like contextlib's
-    """Point Python's faulthandler at ``<trial_dir>/paceline_crash.log`` during a trial.
-
-    A segfault or abort kills the process; the log it leaves tells a resumed run (and a
-    study's parent process) that the trial crashed rather than was interrupted. A trial run
-    inside a trial (the dev clock's probe) logs to its own file and gives the outer one back.
-    """
-
-    active: list[Any] = []  # the open logs, innermost last
-
-    def __init__(self, trial_dir: Path | None) -> None:
-        self.path = Path(trial_dir) / CRASH_LOG if trial_dir is not None else None
-        self.file: Any = None
-
-    def __enter__(self) -> _crash_log:
-        import faulthandler
-
-        if self.path is None:
-            return self
-        self.was_enabled = faulthandler.is_enabled()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.file = open(self.path, "w")  # noqa: SIM115 - kept open for the fatal handler
-        except OSError:  # an unwritable folder is the logger's to report
-            return self
-        faulthandler.enable(self.file)
-        _crash_log.active.append(self.file)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import faulthandler
-
-        if self.file is None:
-            return
-        _crash_log.active.remove(self.file)
-        if _crash_log.active:
-            faulthandler.enable(_crash_log.active[-1])
-        elif self.was_enabled:
-            faulthandler.enable(sys.__stderr__)
-        else:
-            faulthandler.disable()
-        self.file.close()
-        with contextlib.suppress(OSError):
-            if self.path.stat().st_size == 0:
-                self.path.unlink()
-
-
-class _Watchdog:
-    """Stop a trial that runs past ``limit`` wall-clock seconds: :class:`TrialTimedOut`.
-
-    An interval timer (``SIGALRM``) raises in the main thread, in Python code or as soon as a
-    blocking call (``time.sleep``, I/O) is interrupted; a hang in native code that never
-    returns to Python is only stopped by a study's worker-process executor, which kills the
-    process. Off where it cannot work: outside the main thread, without ``setitimer``, or when
-    the process already has an interval timer armed. :meth:`follow` switches a dev-clock
-    trial to its CPU-time limit (``sdk.trial_status.dev_clock_limits``).
-    """
-
-    def __init__(self, limit: float, budget: float) -> None:
-        self.limit, self.budget = limit, budget
-        self.armed = False
-        self.timers: list[int] = []
-        self.previous: dict[int, Any] = {}
-
-    def _fire(self, signum: int, frame: Any) -> None:
-        del frame
-        import signal
-
-        if self.armed:
-            self.armed = False
-            if signum == signal.SIGPROF:
-                raise TrialTimedOut(
-                    f"the watchdog stopped the trial after {self.cpu_limit:.0f} s of its "
-                    f"process's CPU time (dev clock; its limit: a multiple of the "
-                    f"{self.budget:g} s budget in this machine's CPU seconds plus an "
-                    "allowance, see docs/runner.md).")
-            why = ("the dev clock's backstop for a trial that makes no progress on the CPU"
-                   if hasattr(self, "cpu_limit") else
-                   f"a multiple of the {self.budget:g} s budget plus an allowance")
-            raise TrialTimedOut(f"the watchdog stopped the trial after {self.limit:.0f} s of "
-                                f"wall-clock time (its limit: {why}, see docs/runner.md).")
-
-    def _arm(self, timer: int, signum: int, seconds: float) -> None:
-        import signal
-
-        if signum not in self.previous:
-            self.previous[signum] = signal.signal(signum, self._fire)
-        if timer not in self.timers:
-            self.timers.append(timer)
-        signal.setitimer(timer, max(seconds, 1e-3))
-
-    def __enter__(self) -> _Watchdog:
-        import signal
-        import threading
-
-        if (not hasattr(signal, "setitimer") or not self.limit < 1e8  # ~3 years: none
-                or not math.isfinite(self.limit)
-                or threading.current_thread() is not threading.main_thread()
-                or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
-            return self
-        self.armed = True
-        self._arm(signal.ITIMER_REAL, signal.SIGALRM, self.limit)
-        return self
-
-    def follow(self, clock: Any) -> None:
-        """Under the dev clock, count the process's CPU time (``ITIMER_PROF``) instead of
-        wall time, and keep a wall-clock backstop for hangs that use no CPU."""
-        import signal
-
-        scale = getattr(clock, "scale", None)
-        if (not self.armed or getattr(clock, "name", None) != "dev" or not scale
-                or signal.getitimer(signal.ITIMER_PROF)[0] > 0):
-            return
-        self.cpu_limit, self.limit = dev_clock_limits(self.budget, scale)
-        self._arm(signal.ITIMER_PROF, signal.SIGPROF, self.cpu_limit)
-        self._arm(signal.ITIMER_REAL, signal.SIGALRM, self.limit)
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        self.armed = False
-        for timer in self.timers:
-            signal.setitimer(timer, 0)
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
-
-
-def read_status(trial_dir: Path) -> dict[str, Any] | None:
-    """The ``paceline_trial.json`` record of a trial directory, if any.
-
-    A status file that cannot be read or is not a JSON object is one sentence naming it.
-    """
-    from sdk.input_files import read_json_object
-
-    path = Path(trial_dir) / STATUS_FILE
-    if not path.is_file():
-        return None
-    status = read_json_object(path, "trial status file")
-    if status.get("result") is not None:
-        _check_result(status["result"], path)
-    return status
-
-
-# The JSON types each annotation of a TrialResult field allows (bool is not a number here).
-_RESULT_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-                 "dict[str, Any]": (dict,)}
-
-
-def _check_result(data: Any, path: Path) -> None:
-    """Refuse, in one sentence, a recorded result that :class:`TrialResult` cannot hold."""
-    import dataclasses
-
-    if not isinstance(data, dict):
-        raise PacelineError(f"Trial status file {path}: 'result' must be a JSON object.")
-    fields = {f.name: f for f in dataclasses.fields(TrialResult)}
-    unknown = sorted(set(data) - set(fields), key=str)
-    missing = [name for name, f in fields.items() if name not in data
-               and f.default is dataclasses.MISSING]
-    if unknown or missing:
-        what = f"unknown field {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
-        raise PacelineError(f"Trial status file {path}: the recorded result has {what}; move "
-                            "the file away to run the trial again.")
-    for name, value in data.items():
-        kinds = str(fields[name].type).split(" | ")
-        if value is None and "None" in kinds:
-            continue
-        allowed = tuple(t for k in kinds for t in _RESULT_TYPES.get(k, ()))
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            raise PacelineError(f"Trial status file {path}: the recorded {name!r} is not "
-                                f"a {' or '.join(kinds)}; move the file away to run the trial "
-                                "again.")
-
-
-def hyperparameters_from_file(trial_dir: Path) -> Any:
-    """Reload ``hparams.json`` as AlgoPerf does on resume (a broken file is one sentence)."""
-    from sdk.input_files import check_identifiers, read_json_object
-
-    path = Path(trial_dir) / "hparams.json"
-    if not path.is_file():
-        return None
-    values = read_json_object(path, "hyperparameters file")
-    check_identifiers(values, str(path))
-    return make_hyperparameters(values)
 
 
 class _Progress:
