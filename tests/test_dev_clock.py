@@ -271,10 +271,10 @@ def test_the_steady_probe_times_only_steps_that_compiled_nothing():
 
     from sdk.clock import running_with
     from sdk.spec import TrainingCompleteError
-    from workloads.target_setting.procedure import _stopping_after
+    from workloads.target_setting.speed_probe import stopping_after
 
     clock = _CompilingClock(compile_at={1, 5})
-    probe = _stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
+    probe = stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
                             seconds=0.0, min_steps=0, steady=3)
     with running_with(clock), pytest.raises(TrainingCompleteError):
         for _ in range(20):
@@ -288,10 +288,10 @@ def test_the_steady_probe_gives_up_after_four_times_its_steps():
 
     from sdk.clock import running_with
     from sdk.spec import TrainingCompleteError
-    from workloads.target_setting.procedure import _stopping_after
+    from workloads.target_setting.speed_probe import stopping_after
 
     clock = _CompilingClock(compile_at=set(range(1, 100)))  # every step compiles
-    probe = _stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
+    probe = stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
                             seconds=0.0, min_steps=0, steady=2)
     with running_with(clock), pytest.raises(TrainingCompleteError):
         for _ in range(20):

@@ -26,6 +26,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "measure_speed":
+        return getattr(importlib.import_module("workloads.target_setting.speed_probe"), name)
     if name in __all__:
         return getattr(importlib.import_module("workloads.target_setting.procedure"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,7 +29,6 @@ Paceline's version, for one dev workload:
 
 from __future__ import annotations
 
-import copy
 import csv
 import math
 import shutil
@@ -49,7 +48,6 @@ from sdk.registry import baselines, workloads
 from sdk.rulesets import VERSIONS, WorkloadNumbers, get_ruleset
 from sdk.runner import RunOptions, TrialFailed, read_status, train_once
 from sdk.search_space import SearchSpace, generate_search, make_hyperparameters
-from sdk.spec import TrainingCompleteError
 from sdk.submission import load_submission
 from sdk.trial_logs import EVAL_FILE, atomic_write_json, is_trial_dir, system_metadata
 from sdk.trial_status import FAILURES, TrialStatus
@@ -302,113 +300,6 @@ def search_space(algorithm: str, overrides: dict[str, str] | None = None) -> Sea
 
 
 # ---- running -------------------------------------------------------------------------------------
-def _stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0) -> Any:
-    """A copy of ``submission`` that ends training (``TrainingCompleteError``, as a submission
-    may) once ``seconds`` passed since its first step ended and ``min_steps`` more ran.
-
-    With ``steady``, the time is not looked at: ``steady`` steps warm up (the first, which
-    compiles, among them), then training goes on until ``steady`` more steps compiled nothing
-    (JAX compiles a program per new batch shape, and its first run with it costs more), at
-    most ``4 * steady`` steps. Each such step is timed on the trial's own clock from the end
-    of the step before it to its own end (data selection included): ``probe_clock``'s
-    ``steady_sec`` over ``steady`` is what a long trial pays per step.
-    """
-    clock: dict[str, Any] = {"start": None, "steps": 0, "steady": 0, "steady_sec": 0.0}
-    if steady:
-        return _steady_probe(submission, steady, clock)
-    inner = submission.update_params
-
-    def update_params(**kwargs: Any) -> Any:
-        now = time.time()
-        if clock["start"] is None:
-            out = inner(**kwargs)
-            clock["start"] = time.time()
-            return out
-        if clock["steps"] >= min_steps and now - clock["start"] >= seconds:
-            raise TrainingCompleteError("speed probe finished")
-        clock["steps"] += 1
-        return inner(**kwargs)
-
-    probe = copy.copy(submission)
-    probe.update_params = update_params
-    probe.probe_clock = clock
-    return probe
-
-
-def _steady_probe(submission: Any, steady: int, clock: dict[str, Any]) -> Any:
-    """``_stopping_after(..., steady=N)``: N warm-up steps, then N steps that compiled nothing,
-    each timed on the active clock (``sdk.clock``; wall time without one)."""
-    from sdk.clock import active_clock
-
-    inner = submission.update_params
-    last: dict[str, Any] = {"time": None, "compiles": 0}
-
-    def compiles(read: Any) -> int:
-        spans = getattr(read, "spans", None)
-        return int(spans.count) if spans is not None else 0
-
-    def update_params(**kwargs: Any) -> Any:
-        if clock["steady"] >= steady or clock["steps"] >= 4 * steady:
-            raise TrainingCompleteError("speed probe finished")
-        out = inner(**kwargs)
-        clock["steps"] += 1
-        read = active_clock() or time.time
-        now, seen = read(), compiles(read)
-        if clock["steps"] > steady and last["time"] is not None and seen == last["compiles"]:
-            clock["steady"] += 1
-            clock["steady_sec"] += now - last["time"]
-        last["time"], last["compiles"] = now, seen
-        return out
-
-    probe = copy.copy(submission)
-    probe.update_params = update_params
-    probe.probe_clock = clock
-    return probe
-
-
-def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
-                  data_dir: str | None = None, threads: int | None = None,
-                  proc: Procedure = PROCEDURE, clock: str = "wall",
-                  steps: int | None = None) -> dict[str, Any]:
-    """Time the NAdamW baseline (first point of its search space) on ``subject``.
-
-    One run through the real runner: the first step (compilation, warm-up), then at least
-    ``seconds`` and ``proc.probe_min_steps`` more steps; evals only after the first and the
-    last step. With ``steps`` the time is not looked at: ``steps`` steps warm up, and the
-    next ``steps`` that compiled nothing are timed on the trial's clock (the same batches in
-    every framework; ``_stopping_after``). Returns the step time and the time of the second
-    eval, in ``clock``'s seconds (``"dev"``: CPU seconds less compilation, not normalised).
-    """
-    workload = make_workload(subject, eval_period_time_sec=1e12,
-                             max_allowed_runtime_sec=1e12)
-    submission = _stopping_after(load_submission("nadamw", subject.framework, "external"),
-                                 seconds, proc.probe_min_steps, steady=steps or 0)
-    point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
-    _remove_trial(trial_dir)
-    options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
-                         save_checkpoints=False, threads=threads, ignore_targets=True,
-                         clock=clock, clock_scale=1.0)
-    result = train_once(workload, submission, point, 0, get_ruleset("0.5"), options, trial_dir)
-    rows = eval_rows(trial_dir)
-    step_time, eval_time = timing_from_rows(rows, result.global_step,
-                                            result.submission_time_sec)
-    probed = submission.probe_clock
-    timed = probed["steps"]  # the last "step" only raised: not counted
-    if steps:
-        if not probed["steady"]:
-            raise PacelineError(f"The speed probe of {subject.name} ({subject.framework}) "
-                                f"compiled in every one of its {timed} steps; no step cost "
-                                "could be measured.")
-        step_time = probed["steady_sec"] / probed["steady"]
-    elif len(rows) >= 2 and timed > 0:
-        step_time = (rows[-1]["accumulated_submission_time"] -
-                     rows[0]["accumulated_submission_time"]) / timed
-    return {"submission": "nadamw", "seconds": seconds,
-            "steps": timed if steps else timed + 1, "steady_steps": probed["steady"],
-            "step_time_sec": step_time, "eval_time_sec": eval_time,
-            "hyperparameters": dict(point._asdict())}
-
-
 _SUBMISSIONS: dict[tuple[str, str], Any] = {}
 
 
@@ -419,7 +310,7 @@ def _submission(algorithm: str, framework: str) -> Any:
     return _SUBMISSIONS[key]
 
 
-def _remove_trial(trial_dir: Path) -> None:
+def remove_trial(trial_dir: Path) -> None:
     """Delete a trial directory paceline made, to run it again; refuse any other folder."""
     if not trial_dir.exists():
         return
@@ -435,7 +326,7 @@ def run_one(subject: Subject, plan: Plan, kind: str, algorithm: str, trial: int,
     """One target-setting run of ``plan.steps`` steps (or the recorded one, if finished)."""
     status = read_status(trial_dir) if opts.resume else None
     if not (status and status.get("finished") and status.get("result")):
-        _remove_trial(trial_dir)  # an interrupted run starts again (runs are short)
+        remove_trial(trial_dir)  # an interrupted run starts again (runs are short)
         workload = make_workload(
             subject, step_hint=plan.steps, eval_period_time_sec=plan.eval_period_sec,
             max_allowed_runtime_sec=plan.runtime_sec * PROCEDURE.run_cap_factor)
@@ -559,6 +450,8 @@ def make_plan(subject: Subject, opts: TargetOptions, folder: Path,
     probe_sec = opts.probe_sec or min(max(runtime * PROCEDURE.probe_fraction,
                                           PROCEDURE.probe_min_sec), PROCEDURE.probe_max_sec)
     say(f"{subject.name}: measuring speed ({probe_sec:.0f}s of NAdamW) ...")
+    from workloads.target_setting.speed_probe import measure_speed
+
     probe = measure_speed(subject, probe_sec, folder / "probe", opts.data_dir, opts.run_threads,
                           clock=opts.clock)
     step_time = probe["step_time_sec"]
