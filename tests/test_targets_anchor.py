@@ -243,7 +243,22 @@ def test_anchor_mode_derives_and_writes_from_the_reference_runs(
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "at 40% of its budget" in out and " -> 0.51, test target" in out
+    assert "CHECK" not in out  # the runs carry no doubtful measurement
     record = seen["record"]
     assert seen["name"] == "ogbg" and record["anchor"]["rule"] == "share" and not seen["sync"]
     assert record["numbers"]["0.5"]["validation_target_value"] == 0.51  # median of .5,.51,.52
     assert "--anchor" in record["command"] and "--framework jax" in " ".join(seen["argv"])
+
+
+def test_a_run_whose_measurement_is_doubtful_is_named(tmp_path: Path) -> None:
+    """A reference run flagged by its own measurement check (47% of a core: two trials on one
+    core) is named, so the target is not taken on trust."""
+    from workloads.target_setting.anchor import measurement_doubt
+
+    trial = write_trial(tmp_path / "t", [(10, 0.5)], "accuracy", 0.8, 50.0)
+    assert measurement_doubt(trial) is None
+    meta = json.loads((trial / "meta_data_0.json").read_text())
+    problem = "the trial got 47% of a core, too busy a machine for CPU time to hold"
+    meta["paceline.measurement"] = {"trusted": False, "problems": [problem]}
+    (trial / "meta_data_0.json").write_text(json.dumps(meta))
+    assert measurement_doubt(trial) == problem

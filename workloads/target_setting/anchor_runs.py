@@ -25,6 +25,7 @@ from workloads.target_setting.anchor import (
     AnchoredTarget,
     OfficialAnchor,
     anchored_target,
+    measurement_doubt,
     official_anchor,
     read_run,
 )
@@ -134,6 +135,11 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
         runs = [read_run(t, metric) for t in trials[name]]
         target = anchored_target(anchors[name], runs, metric, current)
         print(describe(name, anchors[name], target, current))
+        doubts = {t: measurement_doubt(t) for t in trials[name]}
+        for trial, doubt in doubts.items():
+            if doubt:
+                print(f"  CHECK {trial}: {doubt}; the target rests on this run: run it again "
+                      "(move the folder away, then --resume).")
         previous = read_record(name)
         if args.write:
             if previous is None:
