@@ -196,15 +196,28 @@ def reference_step(name: str) -> tuple[str, float] | None:
     return (base, float(step)) if step else None
 
 
+# A probe whose timed steps got less than this share of a core (paused, or the process waited
+# for the CPU: its caches went cold between steps) is taken again, at most PROBE_TRIES times;
+# the entry keeps the try with the largest share.
+MIN_PROBE_SHARE = 0.9
+PROBE_TRIES = 3
+
+
 def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | None = None,
           seconds: float = PROBE_SECONDS) -> dict[str, Any]:
     """Time NAdamW's step on ``base`` here, in CPU seconds with one thread; the cache entry."""
     from workloads.target_setting import measure_speed, subject_for
 
-    with tempfile.TemporaryDirectory(prefix="paceline-dev-clock-") as tmp:
-        found = measure_speed(subject_for(base, framework), seconds, Path(tmp) / "probe",
-                              data_dir, threads=1, clock="dev",
-                              steps=probe_steps(recorded_step_sec, seconds))
+    found: dict[str, Any] = {}
+    for _ in range(PROBE_TRIES):  # a probe that did not get a whole core is taken again
+        with tempfile.TemporaryDirectory(prefix="paceline-dev-clock-") as tmp:
+            tried = measure_speed(subject_for(base, framework), seconds, Path(tmp) / "probe",
+                                  data_dir, threads=1, clock="dev",
+                                  steps=probe_steps(recorded_step_sec, seconds))
+        if not found or (tried.get("cpu_share") or 0) > (found.get("cpu_share") or 0):
+            found = tried
+        if (found.get("cpu_share") or 0) >= MIN_PROBE_SHARE:
+            break
     step = float(found["step_time_sec"])
     if not (step > 0 and math.isfinite(step)):
         raise PacelineError(f"The dev-clock probe of {base} ({framework}) measured no step "
@@ -216,6 +229,7 @@ def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | N
         "steps": found["steps"],
         "steady_steps": found["steady_steps"],
         "method": PROBE_METHOD,
+        "cpu_share": found.get("cpu_share"),
         "canary_sec": canary_sec(),
         "probed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

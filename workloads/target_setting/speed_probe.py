@@ -67,11 +67,14 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
 
 def steady_probe(submission: Any, steady: int, clock: dict[str, Any]) -> Any:
     """``stopping_after(..., steady=N)``: N warm-up steps, then N steps that compiled nothing,
-    each timed on the active clock (``sdk.clock``; wall time without one)."""
+    each timed on the active clock (``sdk.clock``; wall time without one) and on the wall
+    clock (``steady_wall``: the timed steps' clock over their wall time is the share of a core
+    the probe got)."""
     from sdk.clock import active_clock
 
     inner = submission.update_params
-    last: dict[str, Any] = {"time": None, "compiles": 0}
+    last: dict[str, Any] = {"time": None, "wall": None, "compiles": 0}
+    clock["steady_wall"] = 0.0
 
     def compiles(read: Any) -> int:
         spans = getattr(read, "spans", None)
@@ -83,11 +86,12 @@ def steady_probe(submission: Any, steady: int, clock: dict[str, Any]) -> Any:
         out = inner(**kwargs)
         clock["steps"] += 1
         read = active_clock() or time.time
-        now, seen = read(), compiles(read)
+        now, wall, seen = read(), time.monotonic(), compiles(read)
         if clock["steps"] > steady and last["time"] is not None and seen == last["compiles"]:
             clock["steady"] += 1
             clock["steady_sec"] += now - last["time"]
-        last["time"], last["compiles"] = now, seen
+            clock["steady_wall"] += wall - last["wall"]
+        last["time"], last["wall"], last["compiles"] = now, wall, seen
         return out
 
     probe = copy.copy(submission)
@@ -124,16 +128,19 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
                                             result.submission_time_sec)
     probed = submission.probe_clock
     timed = probed["steps"]  # the last "step" only raised: not counted
+    share = None
     if steps:
         if not probed["steady"]:
             raise PacelineError(f"The speed probe of {subject.name} ({subject.framework}) "
                                 f"compiled in every one of its {timed} steps; no step cost "
                                 "could be measured.")
         step_time = probed["steady_sec"] / probed["steady"]
+        share = probed["steady_sec"] / probed["steady_wall"] if probed["steady_wall"] else None
     elif len(rows) >= 2 and timed > 0:
         step_time = (rows[-1]["accumulated_submission_time"] -
                      rows[0]["accumulated_submission_time"]) / timed
     return {"submission": "nadamw", "seconds": seconds,
             "steps": timed if steps else timed + 1, "steady_steps": probed["steady"],
+            "cpu_share": share if steps else None,
             "step_time_sec": step_time, "eval_time_sec": eval_time,
             "hyperparameters": dict(point._asdict())}
