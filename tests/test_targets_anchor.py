@@ -239,8 +239,15 @@ def test_anchor_mode_derives_and_writes_from_the_reference_runs(
                         lambda name, record, sync: seen.update(name=name, record=record,
                                                                sync=sync))
     code = main(["targets", "ogbg", "--anchor", str(logs), "--ruleset-version", "a100-2026",
-                 "--seeds", "3", "--experiment-dir", str(tmp_path / "exp"), "--write"])
+                 "--seeds", "3", "--experiment-dir", str(tmp_path / "exp"), "--write",
+                 "--json", str(tmp_path / "anchored.json")])
     assert code == 0, capsys.readouterr().err
+    derived = json.loads((tmp_path / "anchored.json").read_text())["workloads"]["ogbg"]
+    assert derived["rule"] == "share" and derived["validation_target"] == 0.51
+    from sdk.registry import workloads
+
+    shipped = workloads().workload_class("ogbg", "dev", "jax").numbers_for("0.5")
+    assert derived["previous"]["validation_target_value"] == shipped.validation_target_value
     out = capsys.readouterr().out
     assert "at 40% of its budget" in out and " -> 0.51, test target" in out
     assert "CHECK" not in out  # the runs carry no doubtful measurement

@@ -128,6 +128,7 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
                f" --anchor {shlex.quote(str(folder))} --ruleset-version {args.ruleset_version}"
                f" --seeds {args.seeds} --seed {args.seed}")
     trials = run_reference(argv)
+    derived: dict[str, Any] = {}
     for name in names:
         numbers = workloads().workload_class(name, "dev", framework).numbers_for("0.5")
         current = (numbers.validation_target_value, numbers.test_target_value)
@@ -135,6 +136,10 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
         runs = [read_run(t, metric) for t in trials[name]]
         target = anchored_target(anchors[name], runs, metric, current)
         print(describe(name, anchors[name], target, current))
+        derived[name] = {"previous": {"validation_target_value": current[0],
+                                      "test_target_value": current[1]},
+                         **target.as_record(anchors[name]),
+                         "dev_trials": [str(p) for p in trials[name]]}
         doubts = {t: measurement_doubt(t) for t in trials[name]}
         for trial, doubt in doubts.items():
             if doubt:
@@ -149,4 +154,8 @@ def run(args: argparse.Namespace, names: list[str]) -> int:
 
             write(name, anchor_record(previous, anchors[name], target, command, trials[name]),
                   sync=False)  # budgets did not move; variants keep their own targets
+    if args.json:
+        from sdk.trial_logs import atomic_write_json
+
+        atomic_write_json(Path(args.json), {"command": command, "workloads": derived})
     return 0
