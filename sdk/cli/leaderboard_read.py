@@ -128,8 +128,8 @@ def show_text(folder: str | Path) -> str:
             rows.append([rank, name, rec.get("framework"), f"{scores[name]:.3f}",
                          *[_spread(times[name], w) for w in workloads]])
         out.append(f"Dev leaderboard ({summary['ruleset']} tuning, rules "
-                   f"v{summary['ruleset_version']}, {len(times)} entries; time to target in "
-                   "dev seconds, median [range] over studies):")
+                   f"{version_label(summary['ruleset_version'])}, {len(times)} entries; "
+                   "time to target in dev seconds, median [range] over studies):")
         out.append(format_table(["rank", "entry", "framework", "score",
                                  *[f"{w}(s)" for w in workloads]], rows))
     else:
