@@ -94,7 +94,7 @@ def dev_clock_limits(budget_sec: float, scale: float, factor: float | None = Non
     """``(CPU seconds, wall-clock seconds)`` after which a dev-clock trial is stopped.
 
     ``budget_sec`` is in calibration-machine seconds and ``scale`` is the machine's dev-clock
-    normalisation (its CPU second over the calibration machine's), so the CPU limit is
+    normalisation (calibration-machine seconds per CPU second here), so the CPU limit is
     :func:`watchdog_limit` of the budget in this machine's CPU seconds.
     """
     cpu = watchdog_limit(float(budget_sec) / max(float(scale), 1e-6), factor, grace_sec)

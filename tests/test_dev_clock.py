@@ -427,7 +427,7 @@ def test_jax_held_to_one_thread_leaves_every_thread_free_to_move_between_cores()
 
 
 @pytest.mark.parametrize("shares, calls, kept", [
-    ([0.97], 1, 0.97), ([0.5, 0.95], 2, 0.95), ([0.5, 0.7, 0.6], 3, 0.7)])
+    ([0.97], 1, 0.97), ([0.5, 0.95], 2, 0.95), ([0.5, 0.7, 0.6], 3, 0.7), ([None], 1, None)])
 def test_a_probe_that_did_not_get_a_whole_core_is_taken_again(monkeypatch, shares, calls, kept):
     """Paused or waiting for the CPU mid-way, a probe's steps run with cold caches and cost
     more: such a probe is repeated, at most three times, and the fullest one is kept."""
@@ -440,11 +440,11 @@ def test_a_probe_that_did_not_get_a_whole_core_is_taken_again(monkeypatch, share
     def fake_measure(subject, seconds, trial_dir, *args, **kwargs):
         share = next(tries)
         seen.append(share)
-        return {"step_time_sec": 0.1 / share, "steps": 40, "steady_steps": 20,
+        return {"step_time_sec": 0.1 / (share or 1.0), "steps": 40, "steady_steps": 20,
                 "cpu_share": share}
 
     monkeypatch.setattr(target_setting, "measure_speed", fake_measure, raising=False)
     monkeypatch.setattr(target_setting, "subject_for", lambda base, fw: base, raising=False)
     entry = dev_clock.probe("mnist", "pytorch", recorded_step_sec=0.1)
     assert len(seen) == calls and entry["cpu_share"] == kept
-    assert entry["step_cpu_sec"] == pytest.approx(0.1 / kept)
+    assert entry["step_cpu_sec"] == pytest.approx(0.1 / (kept or 1.0))

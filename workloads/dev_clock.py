@@ -216,7 +216,8 @@ def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | N
                                   steps=probe_steps(recorded_step_sec, seconds))
         if not found or (tried.get("cpu_share") or 0) > (found.get("cpu_share") or 0):
             found = tried
-        if (found.get("cpu_share") or 0) >= MIN_PROBE_SHARE:
+        share = found.get("cpu_share")
+        if share is None or share >= MIN_PROBE_SHARE:  # None: not measured, nothing to retry
             break
     step = float(found["step_time_sec"])
     if not (step > 0 and math.isfinite(step)):

@@ -4,7 +4,7 @@
 over the step time), and the dev clock (:mod:`workloads.dev_clock`) probes once per machine,
 workload and framework to normalise CPU seconds to the calibration machine's.
 
-    paceline calibrate --workload fastmri --framework jax
+    paceline calibrate --framework jax --workloads fastmri
 """
 
 from __future__ import annotations
