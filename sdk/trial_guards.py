@@ -75,6 +75,7 @@ class Watchdog:
 
     def __init__(self, limit: float, budget: float) -> None:
         self.limit, self.budget = limit, budget
+        self.cpu_limit: float | None = None  # set by follow() under the dev clock
         self.armed = False
         self.timers: list[int] = []
         self.previous: dict[int, Any] = {}
@@ -92,7 +93,7 @@ class Watchdog:
                     f"{self.budget:g} s budget in this machine's CPU seconds plus an "
                     "allowance, see docs/runner.md).")
             why = ("the dev clock's backstop for a trial that makes no progress on the CPU"
-                   if hasattr(self, "cpu_limit") else
+                   if self.cpu_limit is not None else
                    f"a multiple of the {self.budget:g} s budget plus an allowance")
             raise TrialTimedOut(f"the watchdog stopped the trial after {self.limit:.0f} s of "
                                 f"wall-clock time (its limit: {why}, see docs/runner.md).")
