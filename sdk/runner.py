@@ -62,6 +62,7 @@ from sdk.trial_record import (
     write_status,
 )
 from sdk.trial_status import TrialStatus, watchdog_limit
+from sdk.workload import effective_batch
 from sdk.workload_view import WorkloadView, attach_train_logger
 
 
@@ -455,7 +456,7 @@ class _Trial:
             "paceline.submission": submission.name,
             "paceline.budget_sec": self.budget,
             "paceline.batch_size": self.batch_size,
-            "paceline.effective_batch_size": _effective_batch(workload, self.batch_size),
+            "paceline.effective_batch_size": effective_batch(workload, self.batch_size),
             "paceline.metric_minimized": workload.metric_minimized,
             "paceline.clock": getattr(clock, "name", "custom"),
             "paceline.clock_scale": getattr(clock, "scale", 1.0),
@@ -751,11 +752,6 @@ def _record_measurement(result: TrialResult, report: dict[str, Any], logger: Any
     if logger is not None and meta is not None:
         logger.write_json(f"meta_data_{preemption_count}.json",
                           {**meta, "paceline.measurement": report})
-
-
-def _effective_batch(workload: Any, batch_size: int) -> int:
-    fn = getattr(workload, "effective_batch_size", None)
-    return int(fn(batch_size)) if fn is not None else batch_size
 
 
 def _reraise_user(exc: BaseException, what: str) -> None:

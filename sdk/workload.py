@@ -16,6 +16,17 @@ from sdk import spec
 from sdk.rulesets import DEFAULT_VERSION, WorkloadNumbers, base_workload_name, get_ruleset
 
 
+def effective_batch(workload: Any, global_batch_size: int) -> int:
+    """The batch size ``workload`` really trains with for ``global_batch_size`` (dev scale
+    may scale the request); a workload without ``effective_batch_size`` uses it as given.
+
+    >>> effective_batch(object(), 128)
+    128
+    """
+    fn = getattr(workload, "effective_batch_size", None)
+    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
+
+
 class PacelineWorkload(spec.Workload):
     """A workload with its ruleset numbers bound to one ruleset version.
 

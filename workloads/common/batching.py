@@ -94,12 +94,6 @@ def round_up(n: int, multiple: int) -> int:
     return math.ceil(n / multiple) * multiple
 
 
-def effective_batch(workload: Any, global_batch_size: int) -> int:
-    """The batch size ``workload`` really trains with (dev scale may scale the request)."""
-    fn = getattr(workload, "effective_batch_size", None)
-    return int(fn(global_batch_size)) if fn is not None else int(global_batch_size)
-
-
 def data_seed(data_rng: Any) -> int:
     """The non-negative 31-bit seed a workload's numpy pipeline draws from (the first word of
     AlgoPerf's data key)."""

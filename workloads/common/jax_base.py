@@ -26,7 +26,8 @@ from sdk import spec
 from sdk.errors import PacelineError
 from sdk.frameworks import jax_sharding_utils as shard
 from sdk.frameworks.param_utils import jax_param_shapes, jax_param_types
-from workloads.common.batching import device_input_queue, effective_batch, eval_forward_rows
+from sdk.workload import effective_batch
+from workloads.common.batching import device_input_queue, eval_forward_rows
 
 
 def to_device_batch(batch: dict[str, np.ndarray], api_version: str) -> dict[str, Any]:

@@ -14,12 +14,8 @@ import torch
 from sdk import distributed, spec
 from sdk.frameworks.param_utils import pytorch_param_shapes, pytorch_param_types
 from sdk.frameworks.pytorch_utils import pytorch_setup, update_batch_norm_fn
-from workloads.common.batching import (
-    ALL_EXAMPLES,
-    device_input_queue,
-    effective_batch,
-    eval_forward_rows,
-)
+from sdk.workload import effective_batch
+from workloads.common.batching import ALL_EXAMPLES, device_input_queue, eval_forward_rows
 
 
 def device() -> torch.device:
