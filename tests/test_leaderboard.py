@@ -342,6 +342,21 @@ def test_fidelity_scores_the_same_runs_against_other_dev_targets(field_run, tmp_
     assert (result["hit_pairs_agree"], result["hit_pairs"]) == (0, 2)
 
 
+def test_fidelity_of_named_entries_only(field_run, tmp_path, capsys):
+    """--entry keeps the calibration set apart from the entries held out of it; a name the
+    run lacks ends in one sentence and exit 2."""
+    out = tmp_path / "fidelity.json"
+    board = str(field_run["board"])
+    assert main(["leaderboard", "fidelity", board, "--official", board, "--entry",
+                 "fake_rooted", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["entries"] == ["fake_rooted"] and result["failed_at_dev"] == []
+    assert main(["leaderboard", "fidelity", board, "--official", board, "--entry",
+                 "no_such_entry"]) == 2
+    err = capsys.readouterr().err
+    assert "has no entry no_such_entry" in err and "Traceback" not in err
+
+
 def test_dev_targets_need_a_run_folder(field_run, tmp_path, capsys):
     targets = tmp_path / "targets.json"
     targets.write_text(json.dumps({"workloads": {"mnist": 0.5}}))

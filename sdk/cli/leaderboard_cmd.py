@@ -138,6 +138,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     fid_p.add_argument("--leave-out-failed", action="store_true",
                        help="leave out entries that failed at dev (default: they count as "
                             "missing every workload they tried)")
+    fid_p.add_argument("--entry", action="append", metavar="NAME",
+                       help="only this entry (repeatable): e.g. the calibration set apart "
+                            "from the entries held out of it")
     fid_p.add_argument("--json", metavar="OUT", help="write every statistic here")
     fid_p.set_defaults(_action=fidelity_command)
 

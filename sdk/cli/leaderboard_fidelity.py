@@ -52,6 +52,8 @@ def fidelity_command(args: argparse.Namespace) -> int:
         frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
         version, ruleset = summary["ruleset_version"], summary["ruleset"]
         records = summary["entries"]
+    records = _only(records, getattr(args, "entry", None), p)
+    dev = {n: t for n, t in dev.items() if n in records}
     # An entry that failed at dev (import error, every trial failed) missed every workload
     # it tried: a disagreement wherever the official run reached the target.
     failed = sorted(n for n, r in records.items() if r.get("status") == "failed"
@@ -106,6 +108,17 @@ def _step_ratios(dev_dir: Path, official: str, entries: list[str],
     keep = set(workloads)
     dev = {k: v for k, v in step_rates([root]).items() if k[1] in keep}
     return step_ratios(dev, step_rates([official]), entries)
+
+
+def _only(records: dict[str, Any], names: list[str] | None, where: Path) -> dict[str, Any]:
+    """The entries ``--entry`` names (all without it); a name the run lacks is an error."""
+    if not names:
+        return records
+    unknown = sorted(set(names) - set(records))
+    if unknown:
+        raise PacelineError(f"{where} has no entry {', '.join(unknown)} (it has "
+                            f"{', '.join(sorted(records)) or 'none'}).")
+    return {n: r for n, r in records.items() if n in names}
 
 
 def _attempted(record: dict[str, Any]) -> list[str]:
