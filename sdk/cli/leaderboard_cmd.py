@@ -123,6 +123,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     show_p.add_argument("--json", metavar="OUT", help="write scores and times here")
     show_p.set_defaults(_action=show_leaderboard)
 
+    _configure_fidelity(sub)
+
+
+def _configure_fidelity(sub: Any) -> None:
+    """`paceline leaderboard fidelity`'s flags."""
     fid_p = sub.add_parser("fidelity", help="compare dev results with the official logs")
     fid_p.add_argument("dir", metavar="DEV_DIR",
                        help="<experiment-dir>/leaderboard/<ruleset>_v<version>, or a dev "
