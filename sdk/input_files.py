@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,10 @@ def check_identifiers(names: Iterable[Any], where: str) -> None:
             raise PacelineError(f"{where}: hyperparameter name {name!r} is not a Python "
                                 "identifier (use letters, digits and underscores, e.g. "
                                 "learning_rate).")
+        if unicodedata.normalize("NFKC", name) != name:
+            raise PacelineError(f"{where}: hyperparameter name {name!r} is read by Python as "
+                                f"{unicodedata.normalize('NFKC', name)!r}, so it cannot be a "
+                                "field name; write it that way.")
         if keyword.iskeyword(name) or name.startswith("_"):
             raise PacelineError(f"{where}: hyperparameter name {name!r} cannot be a field of "
                                 "AlgoPerf's Hyperparameters namedtuple (a Python keyword or a "

@@ -298,6 +298,15 @@ def test_hparams_files_reload_or_are_one_sentence(tmp_path: Path, data: bytes) -
     assert hp is not None and all(name.isidentifier() for name in hp._fields)
 
 
+@pytest.mark.parametrize("name", ["\u00aa", "\ufb01le", "\u2160"])  # ª, ﬁle, Ⅰ
+def test_hparams_names_python_rewrites_are_one_sentence(tmp_path: Path, name: str) -> None:
+    """Found by the fuzz test above: Python normalises identifiers (NFKC), so a field named
+    'ª' becomes 'a' and the namedtuple refused its own keyword with a TypeError."""
+    (tmp_path / "hparams.json").write_text(json.dumps({name: 0.1}))
+    with pytest.raises(PacelineError, match="is read by Python as"):
+        hyperparameters_from_file(tmp_path)
+
+
 def _result() -> dict[str, Any]:
     return {"workload": "mnist", "framework": "pytorch", "scale": "dev", "ruleset": "external",
             "ruleset_version": "0.5", "api_version": "0.6", "study": 0, "trial": 1,
