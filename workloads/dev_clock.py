@@ -11,8 +11,9 @@ calibration machine, each (base workload, framework) gets a scale::
 where "the step" is NAdamW's (the first point of its search space, as ``paceline targets``
 probes it), the recorded time is the one in ``workloads/<family>/calibration.json`` and the
 CPU time is measured here with one thread, compilation left out: N steps warm up, then the
-next N steps that compiled nothing are timed, each from the end of the step before (data
-selection included), N = 4 s at the recorded step time (``probe_steps``). A held-out variant uses its
+next N steps that compiled nothing and followed no evaluation are timed, each from the end of
+the step before (data selection included; JAX's step waited for), N = 4 s at the recorded
+step time (``probe_steps``), evaluating every eval period as a trial does. A held-out variant uses its
 base's scale, so a variant that is costlier than its base stays costlier.
 
 The probe runs the first time a workload and framework are timed on a machine (a few seconds)
@@ -54,7 +55,13 @@ PROBE_SECONDS = 4.0
 # "+allocator": probed with glibc malloc's thresholds fixed (sdk.clock.steady_allocator), as
 # every trial now runs; a probe in a fresh process otherwise paid page faults that trials
 # did not (JAX steps up to 20% dearer).
-PROBE_METHOD = "steady-steps+allocator"
+# "+evals": the probe evaluates every eval period of the workload, as a trial does, and waits
+# for each step's work before timing it (JAX dispatches asynchronously); steps that followed
+# an eval are not timed. A probe that never evaluated measured JAX's fastmri step at 88-92 ms
+# of CPU where every trial paid 74-78 ms (seventh and eighth sessions,
+# docs/measurements/dev-clock.md): the same step costs more in a process that never
+# evaluated, for a reason not found; a probe taken as trials run is what they pay.
+PROBE_METHOD = "steady-steps+allocator+evals"
 
 
 def cache_path() -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
+from sdk.frameworks.adapters import get_adapter
 from sdk.registry import baselines
 from sdk.rulesets import get_ruleset
 from sdk.runner import RunOptions, train_once
@@ -32,7 +33,8 @@ from workloads.target_setting.procedure import (
 )
 
 
-def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0) -> Any:
+def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0,
+                   workload: Any = None, sync: Any = None) -> Any:
     """A copy of ``submission`` that ends training (``TrainingCompleteError``, as a submission
     may) once ``seconds`` passed since its first step ended and ``min_steps`` more ran.
 
@@ -41,11 +43,14 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
     (JAX compiles a program per new batch shape, and its first run with it costs more), at
     most ``4 * steady`` steps. Each such step is timed on the trial's own clock from the end
     of the step before it to its own end (data selection included): ``probe_clock``'s
-    ``steady_sec`` over ``steady`` is what a long trial pays per step.
+    ``steady_sec`` over ``steady`` is what a long trial pays per step. Given the ``workload``,
+    its evaluations are counted and a step that followed one is not timed (the eval is not
+    submission time); ``sync(params)`` waits for each step's work (JAX dispatches steps
+    asynchronously, so a step's own interval would otherwise hold only its dispatch).
     """
     clock: dict[str, Any] = {"start": None, "steps": 0, "steady": 0, "steady_sec": 0.0}
     if steady:
-        return steady_probe(submission, steady, clock)
+        return steady_probe(submission, steady, clock, workload, sync)
     inner = submission.update_params
 
     def update_params(**kwargs: Any) -> Any:
@@ -65,16 +70,20 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
     return probe
 
 
-def steady_probe(submission: Any, steady: int, clock: dict[str, Any]) -> Any:
-    """``stopping_after(..., steady=N)``: N warm-up steps, then N steps that compiled nothing,
-    each timed on the active clock (``sdk.clock``; wall time without one) and on the wall
-    clock (``steady_wall``: the timed steps' clock over their wall time is the share of a core
-    the probe got)."""
+def steady_probe(submission: Any, steady: int, clock: dict[str, Any],
+                 workload: Any = None, sync: Any = None) -> Any:
+    """``stopping_after(..., steady=N)``: N warm-up steps, then N steps that compiled nothing
+    and followed no evaluation of ``workload``, each timed on the active clock
+    (``sdk.clock``; wall time without one) and on the wall clock (``steady_wall``: the timed
+    steps' clock over their wall time is the share of a core the probe got)."""
     from sdk.clock import active_clock
 
     inner = submission.update_params
-    last: dict[str, Any] = {"time": None, "wall": None, "compiles": 0}
+    last: dict[str, Any] = {"time": None, "wall": None, "compiles": 0, "evals": 0}
     clock["steady_wall"] = 0.0
+    clock["evals"] = 0
+    if workload is not None:
+        _count_evals(workload, clock)
 
     def compiles(read: Any) -> int:
         spans = getattr(read, "spans", None)
@@ -84,20 +93,34 @@ def steady_probe(submission: Any, steady: int, clock: dict[str, Any]) -> Any:
         if clock["steady"] >= steady or clock["steps"] >= 4 * steady:
             raise TrainingCompleteError("speed probe finished")
         out = inner(**kwargs)
+        if sync is not None:
+            sync(out[1])
         clock["steps"] += 1
         read = active_clock() or time.time
         now, wall, seen = read(), time.monotonic(), compiles(read)
-        if clock["steps"] > steady and last["time"] is not None and seen == last["compiles"]:
+        quiet = seen == last["compiles"] and clock["evals"] == last["evals"]
+        if clock["steps"] > steady and last["time"] is not None and quiet:
             clock["steady"] += 1
             clock["steady_sec"] += now - last["time"]
             clock["steady_wall"] += wall - last["wall"]
-        last["time"], last["wall"], last["compiles"] = now, wall, seen
+        last.update(time=now, wall=wall, compiles=seen, evals=clock["evals"])
         return out
 
     probe = copy.copy(submission)
     probe.update_params = update_params
     probe.probe_clock = clock
     return probe
+
+
+def _count_evals(workload: Any, clock: dict[str, Any]) -> None:
+    """Count ``workload``'s evaluations in ``clock["evals"]`` (its ``eval_model``, wrapped)."""
+    inner = workload.eval_model
+
+    def eval_model(*args: Any, **kwargs: Any) -> Any:
+        clock["evals"] += 1
+        return inner(*args, **kwargs)
+
+    workload.eval_model = eval_model
 
 
 def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
@@ -109,14 +132,17 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     One run through the real runner: the first step (compilation, warm-up), then at least
     ``seconds`` and ``proc.probe_min_steps`` more steps; evals only after the first and the
     last step. With ``steps`` the time is not looked at: ``steps`` steps warm up, and the
-    next ``steps`` that compiled nothing are timed on the trial's clock (the same batches in
-    every framework; ``stopping_after``). Returns the step time and the time of the second
-    eval, in ``clock``'s seconds (``"dev"``: CPU seconds less compilation, not normalised).
+    next ``steps`` that compiled nothing and followed no eval are timed on the trial's clock
+    (the same batches in every framework; ``stopping_after``), evaluating every eval period
+    of the workload as a trial does (see ``workloads.dev_clock.PROBE_METHOD`` for why).
+    Returns the step time and the time of the second eval, in ``clock``'s seconds
+    (``"dev"``: CPU seconds less compilation, not normalised).
     """
-    workload = make_workload(subject, eval_period_time_sec=1e12,
-                             max_allowed_runtime_sec=1e12)
+    numbers = {} if steps else {"eval_period_time_sec": 1e12}
+    workload = make_workload(subject, max_allowed_runtime_sec=1e12, **numbers)
     submission = stopping_after(load_submission("nadamw", subject.framework, "external"),
-                                 seconds, proc.probe_min_steps, steady=steps or 0)
+                                 seconds, proc.probe_min_steps, steady=steps or 0,
+                                 workload=workload, sync=get_adapter(subject.framework).sync)
     point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
     remove_trial(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
