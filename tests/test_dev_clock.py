@@ -445,6 +445,16 @@ def test_a_probe_that_did_not_get_a_whole_core_is_taken_again(monkeypatch, share
 
     monkeypatch.setattr(target_setting, "measure_speed", fake_measure, raising=False)
     monkeypatch.setattr(target_setting, "subject_for", lambda base, fw: base, raising=False)
-    entry = dev_clock.probe("mnist", "pytorch", recorded_step_sec=0.1)
+    entry = dev_clock.probe("mnist", "pytorch", recorded_step_sec=0.1, fresh_process=False)
     assert len(seen) == calls and entry["cpu_share"] == kept
     assert entry["step_cpu_sec"] == pytest.approx(0.1 / (kept or 1.0))
+
+
+def test_a_probe_runs_in_a_new_process():
+    """A JAX step probed after another probe in the same process cost up to 15% more, so each
+    probe gets a process of its own (spawned: nothing of the caller's carried over)."""
+    import os
+
+    from workloads import dev_clock
+
+    assert dev_clock._in_fresh_process(os.getpid) != os.getpid()
