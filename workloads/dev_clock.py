@@ -10,10 +10,11 @@ calibration machine, each (base workload, framework) gets a scale::
 
 where "the step" is NAdamW's (the first point of its search space, as ``paceline targets``
 probes it), the recorded time is the one in ``workloads/<family>/calibration.json`` and the
-CPU time is measured here with one thread, compilation left out: N steps warm up, then the
-next N steps that compiled nothing and followed no evaluation are timed, each from the end of
-the step before (data selection included; JAX's step waited for), N = 4 s at the recorded
-step time (``probe_steps``), evaluating every eval period as a trial does. A held-out variant uses its
+CPU time is measured here with one thread, compilation left out, in a process of its own: N
+steps warm up, then training goes on, evaluating as a trial does, until N more steps compiled
+nothing and two evaluations followed the warm-up; the step's cost is the submission time the
+runner charged per step between the first and the last of those evaluations (data selection
+included; JAX's queued steps waited for), N = 4 s at the recorded step time (``probe_steps``). A held-out variant uses its
 base's scale, so a variant that is costlier than its base stays costlier.
 
 The probe runs the first time a workload and framework are timed on a machine (a few seconds)
@@ -55,12 +56,12 @@ PROBE_SECONDS = 4.0
 # "+allocator": probed with glibc malloc's thresholds fixed (sdk.clock.steady_allocator), as
 # every trial now runs; a probe in a fresh process otherwise paid page faults that trials
 # did not (JAX steps up to 20% dearer).
-# "+evals": the probe evaluates every eval period of the workload, as a trial does, and waits
-# for each step's work before timing it (JAX dispatches asynchronously); steps that followed
-# an eval are not timed. A probe that never evaluated measured JAX's fastmri step at 88-92 ms
-# of CPU where every trial paid 74-78 ms (seventh and eighth sessions,
-# docs/measurements/dev-clock.md): the same step costs more in a process that never
-# evaluated, for a reason not found; a probe taken as trials run is what they pay.
+# "+evals": the probe evaluates as a trial does (every eval period, at least every
+# PROBE_SECONDS / 2) and its step cost is the submission time the runner charged between the
+# first eval after the warm-up and the last, as for a trial (JAX's queued steps waited for
+# before each eval). A probe that never evaluated and timed steps one by one measured JAX's
+# fastmri step at 88-92 ms of CPU where trials paid 74-78 ms (docs/measurements/dev-clock.md,
+# eighth session); the same step costs more in a process that never evaluated.
 PROBE_METHOD = "steady-steps+allocator+evals"
 
 

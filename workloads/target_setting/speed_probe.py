@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
-from sdk.frameworks.adapters import get_adapter
 from sdk.registry import baselines
 from sdk.rulesets import get_ruleset
 from sdk.runner import RunOptions, train_once
@@ -34,7 +34,7 @@ from workloads.target_setting.procedure import (
 
 
 def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0,
-                   workload: Any = None, sync: Any = None) -> Any:
+                   workload: Any = None) -> Any:
     """A copy of ``submission`` that ends training (``TrainingCompleteError``, as a submission
     may) once ``seconds`` passed since its first step ended and ``min_steps`` more ran.
 
@@ -44,13 +44,13 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
     most ``4 * steady`` steps. Each such step is timed on the trial's own clock from the end
     of the step before it to its own end (data selection included): ``probe_clock``'s
     ``steady_sec`` over ``steady`` is what a long trial pays per step. Given the ``workload``,
-    its evaluations are counted and a step that followed one is not timed (the eval is not
-    submission time); ``sync(params)`` waits for each step's work (JAX dispatches steps
-    asynchronously, so a step's own interval would otherwise hold only its dispatch).
+    its evaluations are counted (``evals_after``: those after the warm-up), a step that
+    followed one is not timed, and training goes on until two evaluations followed the
+    warm-up: :func:`measure_speed` then reads the step cost from the trial's own rows.
     """
     clock: dict[str, Any] = {"start": None, "steps": 0, "steady": 0, "steady_sec": 0.0}
     if steady:
-        return steady_probe(submission, steady, clock, workload, sync)
+        return steady_probe(submission, steady, clock, workload)
     inner = submission.update_params
 
     def update_params(**kwargs: Any) -> Any:
@@ -71,7 +71,7 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
 
 
 def steady_probe(submission: Any, steady: int, clock: dict[str, Any],
-                 workload: Any = None, sync: Any = None) -> Any:
+                 workload: Any = None) -> Any:
     """``stopping_after(..., steady=N)``: N warm-up steps, then N steps that compiled nothing
     and followed no evaluation of ``workload``, each timed on the active clock
     (``sdk.clock``; wall time without one) and on the wall clock (``steady_wall``: the timed
@@ -81,20 +81,20 @@ def steady_probe(submission: Any, steady: int, clock: dict[str, Any],
     inner = submission.update_params
     last: dict[str, Any] = {"time": None, "wall": None, "compiles": 0, "evals": 0}
     clock["steady_wall"] = 0.0
-    clock["evals"] = 0
+    clock["evals"] = clock["evals_after"] = 0
+    evals_needed = 0 if workload is None else 2
     if workload is not None:
-        _count_evals(workload, clock)
+        _count_evals(workload, clock, after=steady)
 
     def compiles(read: Any) -> int:
         spans = getattr(read, "spans", None)
         return int(spans.count) if spans is not None else 0
 
     def update_params(**kwargs: Any) -> Any:
-        if clock["steady"] >= steady or clock["steps"] >= 4 * steady:
+        done = clock["steady"] >= steady and clock["evals_after"] >= evals_needed
+        if done or clock["steps"] >= 4 * steady:
             raise TrainingCompleteError("speed probe finished")
         out = inner(**kwargs)
-        if sync is not None:
-            sync(out[1])
         clock["steps"] += 1
         read = active_clock() or time.time
         now, wall, seen = read(), time.monotonic(), compiles(read)
@@ -112,12 +112,26 @@ def steady_probe(submission: Any, steady: int, clock: dict[str, Any],
     return probe
 
 
-def _count_evals(workload: Any, clock: dict[str, Any]) -> None:
-    """Count ``workload``'s evaluations in ``clock["evals"]`` (its ``eval_model``, wrapped)."""
+def _charged_per_step(rows: list[dict[str, float]], warm_up: int) -> float | None:
+    """Submission time per step between the first evaluation after ``warm_up`` steps and the
+    last one: what the runner charged, the waits for JAX's queued steps included (it
+    dispatches asynchronously and the runner waits before each eval); ``None`` with fewer
+    than two such evaluations."""
+    after = [r for r in rows if r.get("global_step", 0) > warm_up]
+    if len(after) < 2 or after[-1]["global_step"] <= after[0]["global_step"]:
+        return None
+    return ((after[-1]["accumulated_submission_time"] - after[0]["accumulated_submission_time"])
+            / (after[-1]["global_step"] - after[0]["global_step"]))
+
+
+def _count_evals(workload: Any, clock: dict[str, Any], after: int) -> None:
+    """Count ``workload``'s evaluations in ``clock["evals"]``, and those after step ``after``
+    in ``clock["evals_after"]`` (its ``eval_model``, wrapped)."""
     inner = workload.eval_model
 
     def eval_model(*args: Any, **kwargs: Any) -> Any:
         clock["evals"] += 1
+        clock["evals_after"] += clock["steps"] > after
         return inner(*args, **kwargs)
 
     workload.eval_model = eval_model
@@ -138,11 +152,14 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     Returns the step time and the time of the second eval, in ``clock``'s seconds
     (``"dev"``: CPU seconds less compilation, not normalised).
     """
-    numbers = {} if steps else {"eval_period_time_sec": 1e12}
-    workload = make_workload(subject, max_allowed_runtime_sec=1e12, **numbers)
+    workload = make_workload(subject, max_allowed_runtime_sec=1e12)
+    own = workload.numbers.eval_period_time_sec
+    # evals as a trial has them, at least every seconds / 2 so that two follow the warm-up
+    workload.numbers = replace(workload.numbers,
+                               eval_period_time_sec=min(own, seconds / 2) if steps else 1e12)
     submission = stopping_after(load_submission("nadamw", subject.framework, "external"),
                                  seconds, proc.probe_min_steps, steady=steps or 0,
-                                 workload=workload, sync=get_adapter(subject.framework).sync)
+                                 workload=workload if steps else None)
     point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
     remove_trial(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
@@ -160,7 +177,7 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
             raise PacelineError(f"The speed probe of {subject.name} ({subject.framework}) "
                                 f"compiled in every one of its {timed} steps; no step cost "
                                 "could be measured.")
-        step_time = probed["steady_sec"] / probed["steady"]
+        step_time = _charged_per_step(rows, steps) or probed["steady_sec"] / probed["steady"]
         share = probed["steady_sec"] / probed["steady_wall"] if probed["steady_wall"] else None
     elif len(rows) >= 2 and timed > 0:
         step_time = (rows[-1]["accumulated_submission_time"] -
