@@ -14,8 +14,9 @@ CPU time is measured here with one thread, compilation left out, in a process of
 steps warm up, then training goes on, evaluating as a trial does, until N more steps compiled
 nothing and two evaluations followed the warm-up; the step's cost is the submission time the
 runner charged per step between the first and the last of those evaluations (data selection
-included; JAX's queued steps waited for), N = 4 s at the recorded step time (``probe_steps``). A held-out variant uses its
-base's scale, so a variant that is costlier than its base stays costlier.
+included; JAX's queued steps waited for), N = 4 s at the recorded step time
+(``probe_steps``). A held-out variant uses its base's scale, so a variant that is costlier
+than its base stays costlier.
 
 The probe runs the first time a workload and framework are timed on a machine (a few seconds)
 and is cached in ``$PACELINE_CACHE_DIR/dev_clock.json`` (default ``~/.cache/paceline``),
