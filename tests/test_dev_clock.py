@@ -300,6 +300,46 @@ def test_the_steady_probe_gives_up_after_four_times_its_steps():
     assert clock.step == 8 and probe.probe_clock["steady"] == 0
 
 
+def test_the_steady_probe_evaluates_as_a_trial_and_skips_the_step_after_an_eval():
+    """N=2 with a workload that evaluates after steps 3 and 5: step 4 follows an eval and is
+    not timed; training goes on until two evals followed the warm-up (steps 3 and 5) and two
+    steps were timed (3 and 5), so the sixth call ends it."""
+    from types import SimpleNamespace
+
+    from sdk.clock import running_with
+    from sdk.spec import TrainingCompleteError
+    from workloads.target_setting.speed_probe import stopping_after
+
+    clock = _CompilingClock(compile_at={1})
+    workload = SimpleNamespace(eval_model=lambda *a, **k: {"loss": 1.0})
+    probe = stopping_after(SimpleNamespace(update_params=lambda **_: clock.run_step()),
+                           seconds=0.0, min_steps=0, steady=2, workload=workload)
+    with running_with(clock), pytest.raises(TrainingCompleteError):
+        for _ in range(20):
+            probe.update_params()
+            if clock.step in (3, 5):
+                workload.eval_model()
+    assert clock.step == 5
+    assert probe.probe_clock["evals"] == 2 and probe.probe_clock["evals_after"] == 2
+    assert probe.probe_clock["steady"] == 2  # steps 3 and 5; step 4 followed an eval
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # warm-up of 10 steps: rows after it are at 20 and 40; (9 - 5) / (40 - 20)
+    ([(1, 0.1), (10, 2.0), (20, 5.0), (40, 9.0)], 0.2),
+    ([(1, 0.1), (10, 2.0), (20, 5.0)], None),  # one eval after the warm-up: no interval
+    ([], None),
+])
+def test_the_probe_reads_the_step_cost_from_the_charged_time_between_evals(rows, expected):
+    """What the runner charged between evals, as for any trial: JAX's queued steps are waited
+    for before each eval, so only whole intervals hold whole steps."""
+    from workloads.target_setting.speed_probe import _charged_per_step
+
+    found = _charged_per_step([{"global_step": s, "accumulated_submission_time": t}
+                               for s, t in rows], warm_up=10)
+    assert found == (pytest.approx(expected) if expected is not None else None)
+
+
 @pytest.mark.parametrize("entry", [{"scale": -1}, {"scale": "fast"}, [], {"scale": float("nan")}])
 def test_a_cache_entry_with_bad_numbers_is_not_used(cache_dir, probes, entry):
     from workloads.dev_clock import machine_fingerprint, normalisation

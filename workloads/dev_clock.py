@@ -313,8 +313,8 @@ def normalisation(name: str, framework: str, data_dir: str | None = None,
             entry = None if refresh else read_cache()[0]["entries"].get(key)
             if not _current(entry, recorded):
                 print(f"paceline: calibrating the dev clock for {base} ({framework}) on this "
-                      f"machine, once (~{2 * PROBE_SECONDS:g} s of NAdamW; cached in "
-                      f"{cache_path()})", file=sys.stderr)
+                      f"machine, once (a short NAdamW trial, ~{2 * PROBE_SECONDS:g} s of steps "
+                      f"and a few evals; cached in {cache_path()})", file=sys.stderr)
                 entry = probe(base, framework, recorded, data_dir)
                 store(key, entry)
     return Normalisation(float(entry["scale"]), f"probed {entry['probed']} ({key})",
