@@ -7,12 +7,13 @@
 Dev budgets are seconds on the calibration machine (the one that ran ``paceline targets``).
 The dev clock charges a trial its CPU time and multiplies it by a per-workload, per-framework
 scale: the calibration machine's recorded NAdamW step time over this machine's CPU time of
-the same step (one thread, compilation left out). `paceline run` probes a missing scale by
-itself the first time (a few seconds); this command probes them all again, e.g. after
-upgrading torch or jax or when a trial's timing was marked CHECK. The scales are cached in
-``$PACELINE_CACHE_DIR/dev_clock.json`` (default ``~/.cache/paceline``). ``--quiet`` prints
-the geometric-mean speed factor only (>1 = slower than the calibration machine), the value
-``--speed-factor`` would override the probed scales with. See docs/runner.md.
+the same step (one thread, compilation left out, measured as a trial pays for it). `paceline
+run` probes a missing scale by itself the first time (a short trial, under a minute); this
+command probes them all again, e.g. after upgrading torch or jax or when a trial's timing was
+marked CHECK. The scales are cached in ``$PACELINE_CACHE_DIR/dev_clock.json`` (default
+``~/.cache/paceline``). ``--quiet`` prints the geometric-mean speed factor only (>1 = slower
+than the calibration machine), the value ``--speed-factor`` would override the probed scales
+with. See docs/runner.md.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ included; JAX's queued steps waited for), N = 4 s at the recorded step time
 (``probe_steps``). A held-out variant uses its base's scale, so a variant that is costlier
 than its base stays costlier.
 
-The probe runs the first time a workload and framework are timed on a machine (a few seconds)
-and is cached in ``$PACELINE_CACHE_DIR/dev_clock.json`` (default ``~/.cache/paceline``),
-keyed by the machine (processor, cores, memory, torch and jax versions). A cache from another
-machine, or one that cannot be read, is rebuilt with a note.
+The probe runs the first time a workload and framework are timed on a machine (a short
+trial, under a minute) and is cached in ``$PACELINE_CACHE_DIR/dev_clock.json`` (default
+``~/.cache/paceline``), keyed by the machine (processor, cores, memory, torch and jax
+versions). A cache from another machine, or one that cannot be read, is rebuilt with a note.
 """
 
 from __future__ import annotations
