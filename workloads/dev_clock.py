@@ -216,9 +216,9 @@ def probe(base: str, framework: str, recorded_step_sec: float, data_dir: str | N
           seconds: float = PROBE_SECONDS, fresh_process: bool = True) -> dict[str, Any]:
     """Time NAdamW's step on ``base`` here, in CPU seconds with one thread; the cache entry.
 
-    Each try runs in a new process (``fresh_process``): a JAX step probed after another
-    workload's probe in the same process cost up to 15% more (fastmri 91 ms against 79 ms
-    alone; docs/measurements/dev-clock.md), and a trial's process stays as the probe found it.
+    Each try runs in a new process (``fresh_process``): a step probed after another
+    workload's probe in the same process cost up to 46% more (ogbg in JAX, 39.0 ms against
+    26.7 alone; docs/measurements/dev-clock.md), and a trial's process stays as it was.
     """
     found: dict[str, Any] = {}
     steps = probe_steps(recorded_step_sec, seconds)

@@ -177,7 +177,9 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
             raise PacelineError(f"The speed probe of {subject.name} ({subject.framework}) "
                                 f"compiled in every one of its {timed} steps; no step cost "
                                 "could be measured.")
-        step_time = _charged_per_step(rows, steps) or probed["steady_sec"] / probed["steady"]
+        # too few evals after the warm-up (at most 4N steps ran): the charged time from the
+        # first eval on, never the per-step one (JAX's steps there hold only their dispatch)
+        step_time = _charged_per_step(rows, steps) or step_time
         share = probed["steady_sec"] / probed["steady_wall"] if probed["steady_wall"] else None
     elif len(rows) >= 2 and timed > 0:
         step_time = (rows[-1]["accumulated_submission_time"] -
