@@ -498,3 +498,26 @@ def test_a_probe_runs_in_a_new_process():
     from workloads import dev_clock
 
     assert dev_clock._in_fresh_process(os.getpid) != os.getpid()
+
+
+def test_the_probe_through_the_runner_evaluates_and_reads_the_charged_step_cost(tmp_path):
+    """mnist in PyTorch through the real runner, the probe as the dev clock takes it: two
+    evaluations or more after the 30 warm-up steps, and the step cost is the submission time
+    charged per step between the first and the last of them."""
+    import torch
+
+    from workloads.target_setting import measure_speed, subject_for
+    from workloads.target_setting.procedure import eval_rows
+    from workloads.target_setting.speed_probe import _charged_per_step
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        found = measure_speed(subject_for("mnist", "pytorch"), 0.02, tmp_path / "probe",
+                              threads=1, clock="dev", steps=30)
+    finally:
+        torch.set_num_threads(threads)
+    rows = eval_rows(tmp_path / "probe")
+    assert len([r for r in rows if r["global_step"] > 30]) >= 2
+    assert found["steady_steps"] >= 30 and found["step_time_sec"] > 0
+    assert found["step_time_sec"] == pytest.approx(_charged_per_step(rows, 30))
