@@ -42,11 +42,12 @@ def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int 
     compiles, among them), then training goes on until ``steady`` more steps compiled nothing
     (JAX compiles a program per new batch shape, and its first run with it costs more), at
     most ``4 * steady`` steps. Each such step is timed on the trial's own clock from the end
-    of the step before it to its own end (data selection included): ``probe_clock``'s
-    ``steady_sec`` over ``steady`` is what a long trial pays per step. Given the ``workload``,
-    its evaluations are counted (``evals_after``: those after the warm-up), a step that
-    followed one is not timed, and training goes on until two evaluations followed the
-    warm-up: :func:`measure_speed` then reads the step cost from the trial's own rows.
+    of the step before it to its own end (data selection included) and on the wall clock:
+    ``steady_sec`` over ``steady_wall`` is the share of a core the probe got. Given the
+    ``workload``, its evaluations are counted (``evals_after``: those after the warm-up), a
+    step that followed one is not timed, and training goes on until two evaluations followed
+    the warm-up: :func:`measure_speed` reads the step cost from the trial's own rows, not from
+    the per-step times (JAX's steps there hold only their dispatch).
     """
     clock: dict[str, Any] = {"start": None, "steps": 0, "steady": 0, "steady_sec": 0.0}
     if steady:
@@ -145,12 +146,13 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
 
     One run through the real runner: the first step (compilation, warm-up), then at least
     ``seconds`` and ``proc.probe_min_steps`` more steps; evals only after the first and the
-    last step. With ``steps`` the time is not looked at: ``steps`` steps warm up, and the
-    next ``steps`` that compiled nothing and followed no eval are timed on the trial's clock
-    (the same batches in every framework; ``stopping_after``), evaluating every eval period
-    of the workload as a trial does (see ``workloads.dev_clock.PROBE_METHOD`` for why).
-    Returns the step time and the time of the second eval, in ``clock``'s seconds
-    (``"dev"``: CPU seconds less compilation, not normalised).
+    last step. With ``steps`` the time is not looked at: ``steps`` steps warm up, then the run
+    goes on, evaluating as a trial does, until ``steps`` more compiled nothing and two evals
+    followed the warm-up (the same batches in every framework; ``stopping_after``); the step
+    time is the submission time charged per step between the first and the last of those
+    evals (see ``workloads.dev_clock.PROBE_METHOD`` for why). Returns the step time and the
+    time of the second eval, in ``clock``'s seconds (``"dev"``: CPU seconds less
+    compilation, not normalised).
     """
     workload = make_workload(subject, max_allowed_runtime_sec=1e12)
     own = workload.numbers.eval_period_time_sec
