@@ -126,3 +126,12 @@ def test_the_runner_hook_reads_eval_rows() -> None:
             enumerate([(0.5, 0.1), (2, 0.5), (4, 0.55), (6, 0.56), (8, 0.56)])]
     assert RULE(_Workload(), BUDGET, rows) is not None
     assert RULE(_Workload(), BUDGET, rows[:2]) is None
+
+
+def test_a_curve_still_bending_up_is_left_alone() -> None:
+    # BLEU on wmt: near zero, then doubling every few seconds; a straight line through its
+    # recent pace falls far short of the target, but the curve is not flattening.
+    climbing = [(t, 0.02 * 2 ** (t / 2)) for t in range(1, 11)]  # 0.64 at 10 s of 40
+    assert RULE.check(climbing, 30.0, minimized=False, budget=40.0) is None
+    flattening = [(t, 0.64 * (1 - 2 ** (-t / 2))) for t in range(1, 11)]
+    assert RULE.check(flattening, 30.0, minimized=False, budget=40.0) is not None
