@@ -7,8 +7,10 @@ A trial stops at its budget at the latest. Budgets are in the clock's seconds: u
 clock, seconds on the calibration machine, which this machine spends ``1 / scale`` seconds
 on (``scale``, the dev clock's normalisation, :mod:`sdk.clock`; ``--speed-factor X`` sets it
 to ``1 / X``). The estimate hands the trials, in order, to the first free of ``jobs``
-workers. It is an upper bound in the usual case (trials that reach their target stop
-sooner) that leaves out start-up and evaluations, so the line calls it an estimate.
+workers. Where trials of a workload have run their whole budget on this machine before, each
+budget second counts the wall seconds they took per budget second (evaluations, compilation,
+checkpoints: :mod:`sdk.wall_history`); elsewhere only the budget, and the line says so. It
+is an estimate of the longest case: trials that reach their target stop sooner.
 
 On several workers a plan runs its longest trials first, then swaps any two trials the
 estimate says end it sooner (:meth:`Forecast.longest_first`): a long trial handed out last
@@ -23,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sdk import wall_history
+
 # Plans of up to this many trials also try every swap of two trials after longest-first (the
 # search costs about n**3 simple steps per pass: well under a second at 16).
 SWAP_SEARCH_TRIALS = 16
@@ -33,18 +37,21 @@ class Forecast:
     """The trials' budgets (clock seconds, in the order they start) and how they run.
 
     ``scales``: per trial, clock seconds per second on this machine (``None``: not known,
-    1 assumed); empty for 1 everywhere.
+    1 assumed); empty for 1 everywhere. ``walls``: per trial, wall seconds per budget second
+    measured here (:mod:`sdk.wall_history`; ``None``: none yet, 1 assumed); empty for none.
     """
 
     budgets: tuple[float, ...]
     jobs: int
     clock: str = "dev"
     scales: tuple[float | None, ...] = ()
+    walls: tuple[float | None, ...] = ()
 
     def seconds_here(self, i: int) -> float:
-        """Trial ``i``'s whole budget in seconds on this machine."""
+        """Trial ``i``'s whole budget in wall seconds on this machine."""
         scale = self.scales[i] if self.scales else None
-        return self.budgets[i] / (scale if scale and scale > 0 else 1.0)
+        wall = (self.walls[i] if self.walls else None) or 1.0
+        return wall * self.budgets[i] / (scale if scale and scale > 0 else 1.0)
 
     @property
     def wall_sec(self) -> float:
@@ -84,7 +91,9 @@ class Forecast:
     def reordered(self, order: Sequence[int]) -> Forecast:
         """This forecast with its trials started in ``order`` (indices into this one)."""
         scales = tuple(self.scales[i] for i in order) if self.scales else ()
-        return Forecast(tuple(self.budgets[i] for i in order), self.jobs, self.clock, scales)
+        walls = tuple(self.walls[i] for i in order) if self.walls else ()
+        return Forecast(tuple(self.budgets[i] for i in order), self.jobs, self.clock, scales,
+                        walls)
 
     def line(self, command: str) -> str:
         """``paceline run: forecast: 6 trials, budget 120 s each (dev clock), ...``."""
@@ -95,7 +104,7 @@ class Forecast:
         jobs = min(self.jobs, n)
         return (f"{command}: forecast: {n} trial{'s' if n != 1 else ''}, budget {each} {unit} "
                 f"each ({self.clock} clock), {jobs} at a time: about {duration(self.wall_sec)} "
-                f"of wall time at most ({self._basis()})")
+                f"of wall time at most ({self._basis()}; {self._overheads()})")
 
     def _basis(self) -> str:
         if self.clock != "dev":
@@ -108,6 +117,17 @@ class Forecast:
         shown = f"{known[0]:.3g}" if len(known) == 1 else f"{known[0]:.3g} to {known[-1]:.3g}"
         return (f"an estimate: every trial running its whole budget at this machine's "
                 f"dev-clock normalisation {shown}")
+
+    def _overheads(self) -> str:
+        measured = [w for w in self.walls if w is not None]
+        if not measured:
+            return ("evaluations and start-up left out: no trial of these workloads has run "
+                    "its whole budget here yet")
+        low, high = min(measured), max(measured)
+        shown = f"{low:.2f}" if math.isclose(low, high) else f"{low:.2f} to {high:.2f}"
+        part = "" if len(measured) == len(self.budgets) else " (some workloads: not yet)"
+        return (f"with evaluations and start-up as earlier trials here took them, {shown} wall "
+                f"s per budget s{part}")
 
 
 def _seconds(value: float) -> str:
@@ -156,10 +176,13 @@ def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
     """The forecast of running ``specs`` (:class:`sdk.experiment.TrialSpec`) on ``jobs``."""
     budgets: dict[str, float] = {}
     scales: dict[str, float | None] = {}
+    walls: dict[str, float | None] = {}
     for s in specs:
         if s.workload not in budgets:
             budgets[s.workload] = budget_sec(s.workload, s.scale, s.framework, table,
                                              options.ruleset, workload_kwargs)
             scales[s.workload] = machine_scale(options, s.workload, s.framework)
+            walls[s.workload] = wall_history.ratio(s.workload, s.framework, options.clock)
     return Forecast(tuple(budgets[s.workload] for s in specs), jobs, options.clock,
-                    tuple(scales[s.workload] for s in specs))
+                    tuple(scales[s.workload] for s in specs),
+                    tuple(walls[s.workload] for s in specs))

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sdk import distributed
+from sdk import distributed, wall_history
 from sdk import rng as prng
 from sdk.clock import (
     Normalisation,
@@ -690,6 +690,8 @@ class _Trial:
                                                        canary_after),
                             self.logger, self.meta, self.preemption_count)
         self.close(self.status, self.reason, result)
+        if not s["is_time_remaining"] and distributed.is_rank0():
+            wall_history.record(result)  # the whole budget trained: its wall time per budget s
         return result
 
     def close(self, status: str, reason: str, result: TrialResult) -> None:

@@ -43,6 +43,7 @@ def test_a_plans_forecast_uses_each_workloads_budget(monkeypatch: pytest.MonkeyP
 
     budgets = {"mnist": 20.0, "ogbg": 80.0}
     monkeypatch.setattr(forecast, "budget_sec", lambda w, *_a, **_k: budgets[w])
+    monkeypatch.setattr(forecast.wall_history, "ratio", lambda *_a, **_k: None)
     specs = [SimpleNamespace(workload=w, scale="dev", framework="pytorch")
              for w in ("mnist", "ogbg", "mnist")]
     options = SimpleNamespace(clock="dev", clock_scale=0.25, ruleset="external",

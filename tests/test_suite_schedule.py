@@ -56,6 +56,7 @@ def _plan(monkeypatch: pytest.MonkeyPatch, jobs: int) -> tuple[list[str], list[s
     """run_specs on the suite's workloads with fake budgets; (the order the trials were handed
     on, the lines printed)."""
     monkeypatch.setattr(forecast, "budget_sec", lambda w, *_a, **_k: SUITE_WALLS[w])
+    monkeypatch.setattr(forecast.wall_history, "ratio", lambda *_a, **_k: None)
     handed: list[str] = []
 
     def record(specs: list, *_a: object, **_k: object) -> list:

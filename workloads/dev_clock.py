@@ -26,16 +26,13 @@ versions). A cache from another machine, or one that cannot be read, is rebuilt 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import math
 import os
 import platform
 import sys
 import tempfile
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -44,6 +41,7 @@ from sdk.clock import Normalisation, canary_sec
 from sdk.errors import PacelineError
 from sdk.registry import workloads
 from sdk.trial_logs import atomic_write_json
+from sdk.user_cache import cache_dir, locked
 
 CACHE_FILE = "dev_clock.json"
 FORMAT = 1
@@ -68,12 +66,7 @@ PROBE_METHOD = "steady-steps+allocator+evals"
 
 def cache_path() -> Path:
     """``$PACELINE_CACHE_DIR/dev_clock.json``, else under ``$XDG_CACHE_HOME`` or ``~/.cache``."""
-    env = os.environ.get("PACELINE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / CACHE_FILE
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "paceline" / CACHE_FILE
+    return cache_dir() / CACHE_FILE
 
 
 def machine_fingerprint() -> dict[str, Any]:
@@ -161,22 +154,11 @@ def _check_entry(key: str, entry: Any) -> None:
             raise ValueError(f"entry {key!r} has no positive {field}")
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def store(key: str, entry: dict[str, Any], path: Path | None = None) -> None:
     """Add one probed entry, keeping what other processes stored meanwhile."""
     path = path or cache_path()
     try:
-        with _locked(path):
+        with locked(path):
             data, _ = read_cache(path)
             data["entries"][key] = entry
             data["entries"] = dict(sorted(data["entries"].items()))
@@ -309,7 +291,7 @@ def normalisation(name: str, framework: str, data_dir: str | None = None,
         print(f"paceline: {note}.", file=sys.stderr)
     if refresh or not _current(entry, recorded):
         # one probe per key at a time: trials side by side wait for the first one's result
-        with _locked(cache_path().with_name(f"probe-{base}-{framework}")):
+        with locked(cache_path().with_name(f"probe-{base}-{framework}")):
             entry = None if refresh else read_cache()[0]["entries"].get(key)
             if not _current(entry, recorded):
                 print(f"paceline: calibrating the dev clock for {base} ({framework}) on this "
