@@ -8,15 +8,21 @@ within 10% of the best time-to-target known for a search space, on several dev w
 Per workload (default: fastmri, ogbg, criteo1tb) and search space (``nadamw``: a wide NAdamW
 range space; ``momentum``: the momentum baseline's shipped space; or a JSON file):
 
-1. **Quasi-random**, the benchmark's own search: one ``paceline tune`` study of ``--trials``
-   trials. AlgoPerf's quasi-random set is fixed by the space and the trial count; a seed only
-   orders it. So the set is trained once and each of the ``--seeds`` runs reads it in the order
-   ``paceline tune --seed S`` would ask it (``QuasiRandomSearch.study_seed``); seed-to-seed
-   noise within a point is not resampled for this search.
+1. **Quasi-random**, the benchmark's own search: ``--seeds`` ``paceline tune`` studies of
+   ``--trials`` trials each, as AlgoPerf runs its studies: each study asks the same
+   quasi-random set (fixed by the space and the trial count) in its own order and trains every
+   trial with its own seed. Both searches so carry trial-to-trial noise. With
+   ``--quasi-random-once`` the set is trained once and each seed's run reads it in the order
+   ``paceline tune --seed S`` would ask it (``QuasiRandomSearch.study_seed``): five times
+   cheaper, but then one draw per point stands for every seed, and where a configuration's
+   time-to-target varies from seed to seed as much as the 10% margin (criteo1tb, 2026-12-06)
+   a lucky draw in that one set is the "best known" every Bayesian study must match with
+   draws of its own.
 2. **Bayesian** (``paceline tune --search bayesian``): ``--seeds`` independent studies of
    ``--trials`` trials each (``--studies``: one per seed, each with its own Ax seed), each
    trial trained. With ``--warm-start`` (default) a workload's study is warm-started from the
-   quasi-random studies of the *other* benchmark workloads (``--warm-start DIR``,
+   quasi-random studies of the *other* benchmark workloads (every study: the warm start
+   takes each configuration's median over them) (``--warm-start DIR``,
    external_tuning/warm_start.py), as a submitter's study of a new workload would be from the
    workloads they tuned before; its own results on the workload are never used.
 
@@ -83,6 +89,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
                    help="warm-start the Bayesian studies from the other workloads' "
                         "quasi-random studies (default: on)")
+    p.add_argument("--quasi-random-once", action="store_true",
+                   help="train the quasi-random set once and read it in each seed's order "
+                        "(cheaper; no trial noise for that search)")
     p.add_argument("--out", default="experiments/bench_external_tuning")
     p.add_argument("--json", help="write every run's times and the summary here")
     args = p.parse_args()
@@ -143,12 +152,16 @@ def observed(root: Path) -> dict[int, list[tuple[dict[str, Any], float]]]:
 
 
 def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]:
-    """The one trained quasi-random set, read in each seed's order."""
+    """Each seed's quasi-random study in the order it asked its points; with
+    ``--quasi-random-once``, the one trained set read in each seed's order."""
     from external_tuning.report import point_key
     from external_tuning.strategies.quasi_random import QuasiRandomSearch, planned_points
     from sdk.search_space import SearchSpace
 
-    trained = {point_key(p): t for p, t in observed(root)[0]}
+    studies = observed(root)
+    if not args.quasi_random_once:
+        return [[t for _, t in rows] for _, rows in sorted(studies.items())][:args.seeds]
+    trained = {point_key(p): t for p, t in studies[0]}
     space = SearchSpace.from_json(ledger(root)["config"]["space"])
     runs = []
     for seed in range(args.seeds):
@@ -215,8 +228,9 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     args.space_path = space_file(args, root)
     # every quasi-random set first: the Bayesian studies are warm-started from them
+    qr_studies = "1" if args.quasi_random_once else str(args.seeds)
     walls = {w: {"quasi-random": tune(args, root, f"quasi_random/{w}",
-                                      ["--workload", w, "--studies", "1"])}
+                                      ["--workload", w, "--studies", qr_studies])}
              for w in args.workload}
     for w in args.workload:
         walls[w]["bayesian"] = tune(args, root, f"bayesian/{w}",
@@ -267,8 +281,10 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
                         "wall (s)"], rows))
     warm = "warm-started from the other workloads' quasi-random studies" if args.warm_start \
         else "cold (quasi-random initial points)"
+    qr = ("one trained set read in each seed's order" if args.quasi_random_once
+          else "one study per seed")
     print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
-          f"{args.seeds} seeds; Bayesian {warm}; trials needed: first trial count within "
+          f"{args.seeds} seeds; quasi-random: {qr}; Bayesian {warm}; trials needed: first trial count within "
           f"{100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
           f"{args.trials + 1} in the statistics: never; best after n: median over seeds; "
           "goal: the ratio of medians at most 0.5)")

@@ -36,7 +36,8 @@ def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]],
 
 
 def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) -> None:
-    args = argparse.Namespace(space="nadamw", trials=4, seeds=3, within=0.1)
+    args = argparse.Namespace(space="nadamw", trials=4, seeds=3, within=0.1,
+                              quasi_random_once=True)
     space = SearchSpace.from_json(bench.SPACES["nadamw"])
     points = planned_points(space, 4, QuasiRandomSearch.study_seed(0, 0, ()))
     times = [math.inf, 10.0, 5.0, 20.0]
@@ -59,6 +60,18 @@ def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) 
     qr_row = next(x for x in summary if x["search"] == "quasi-random")
     assert qr_row["best_after_4"] == 5.0 and qr_row["median_needed"] == 5
     assert qr_row["wall_sec"] == 1.0 and bo["wall_sec"] == 2.0
+
+
+def test_by_default_each_seed_reads_its_own_quasi_random_study(tmp_path: Path) -> None:
+    args = argparse.Namespace(space="nadamw", trials=3, seeds=2, within=0.1,
+                              quasi_random_once=False)
+    space = SearchSpace.from_json(bench.SPACES["nadamw"])
+    studies = {k: list(zip(planned_points(space, 3, QuasiRandomSearch.study_seed(0, k, ())),
+                           times, strict=True))
+               for k, times in {0: [9.0, 4.0, math.inf], 1: [math.inf, 8.0, 5.0]}.items()}
+    write_ledger(tmp_path / "quasi_random" / "w", studies, bench.SPACES["nadamw"])
+    runs = bench.quasi_random_runs(args, tmp_path / "quasi_random" / "w")
+    assert runs == [[9.0, 4.0, math.inf], [math.inf, 8.0, 5.0]]  # trained twice, own draws
 
 
 def test_trials_needed_and_best_after() -> None:
