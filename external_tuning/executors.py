@@ -38,6 +38,7 @@ from external_tuning.observations import Observation
 from sdk.clock import limit_thread_pools
 from sdk.errors import PacelineError, describe_exception
 from sdk.experiment import TrialSpec
+from sdk.file_lock import file_lock
 from sdk.runner import RunOptions, crash_reason, record_failure
 from sdk.trial_status import WALL_BACKSTOP, TrialStatus, watchdog_limit
 
@@ -115,18 +116,8 @@ def _submission(job: TrialJob) -> Any:
 @contextlib.contextmanager
 def trial_lock(trial_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``trial_dir`` (released by the kernel if the process dies)."""
-    trial_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock, and no cluster either
+    with file_lock(trial_dir / LOCK_FILE):
         yield
-        return
-    with open(trial_dir / LOCK_FILE, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_trial_job(job: TrialJob) -> TrialOutcome:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import collections
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from external_tuning.tuner import Tuner
 from sdk import rng as prng
 from sdk.errors import PacelineError
 from sdk.experiment import TrialSpec, trial_dir_for
+from sdk.file_lock import file_lock
 from sdk.registry import search_strategies
 from sdk.runner import RunOptions
 from sdk.search_space import SearchSpace
@@ -200,22 +201,13 @@ def read_state(root: Path) -> tuple[TuneConfig, list[dict[str, Any]]] | None:
 @contextmanager
 def experiment_lock(root: Path) -> Iterator[None]:
     """Refuse to run two tuning studies in the same folder at once."""
-    root.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    with open(root / LOCK_FILE, "a+") as handle:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            stack.enter_context(file_lock(root / LOCK_FILE, wait=False))
         except BlockingIOError:
             raise PacelineError(f"Another `paceline tune` is running in {root}; wait for it "
                                 "or use another --experiment-name.") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 @dataclass

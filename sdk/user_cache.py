@@ -10,10 +10,10 @@ facts about this machine, not about an experiment.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
+
+from sdk.file_lock import file_lock
 
 
 def cache_dir() -> Path:
@@ -26,13 +26,6 @@ def cache_dir() -> Path:
     return base / "paceline"
 
 
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> contextlib.AbstractContextManager[None]:
     """Hold ``<path>.lock`` exclusively (processes updating ``path`` take turns)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return file_lock(path.with_name(path.name + ".lock"))
