@@ -75,6 +75,21 @@ def test_a_reached_target_becomes_what_the_dev_runs_reach_at_the_same_share() ->
     assert got.per_run == [0.7, 0.65, 0.66] and got.test_target is None
 
 
+def test_the_share_point_is_read_between_the_evals_around_it() -> None:
+    # evals 13 s apart (finewebedu_lm holds ten a budget): at 43% of 120 s = 51.6 s the
+    # last eval before lies at 39 s; the curve passes 51.6 s between 39 s and 52 s
+    run = Run(120.0, ((13.0, 236.0), (26.0, 128.0), (39.0, 83.0), (52.0, 62.0)))
+    assert run.best_by(51.6, True) == 83.0
+    assert run.best_at(51.6, True) == pytest.approx(83.0 - 21.0 * 12.6 / 13.0)
+    assert run.best_at(39.0, True) == 83.0 and run.best_at(200.0, True) == 62.0
+    assert run.best_at(5.0, True) is None
+    # the best so far, not the value: a worse eval after the time does not pull it back
+    bumpy = Run(30.0, ((10.0, 0.5), (20.0, 0.7), (30.0, 0.6)))
+    assert bumpy.best_at(25.0, False) == pytest.approx(0.7)
+    got = anchored_target(anchor((0.43,), (0.9,), "ppl", 50.0), [run], "ppl", (60.0, None))
+    assert got.per_run[0] == pytest.approx(run.best_at(51.6, True))
+
+
 def test_a_missed_target_lies_as_far_beyond_the_dev_best_as_officially() -> None:
     # officially the best WER 0.2 against a target of 0.1: half the error
     runs = [Run(40.0, ((20.0, 0.5), (40.0, 0.4))), Run(40.0, ((20.0, 0.45), (40.0, 0.44)))]

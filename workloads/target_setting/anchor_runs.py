@@ -97,7 +97,8 @@ def describe(name: str, anchor: OfficialAnchor, target: AnchoredTarget,
     if target.rule == "share":
         how = (f"the reference reached {anchor.target:g} officially at "
                f"{anchor.share:.0%} of its budget (median of {len(anchor.shares)} studies); its "
-               f"dev runs' best by {anchor.share:.0%} of the dev budget: {runs}")
+               f"dev runs' best so far at {anchor.share:.0%} of the dev budget (read "
+               f"between evals): {runs}")
     else:
         how = (f"the reference missed {anchor.target:g} officially (best "
                f"{', '.join(f'{b:.4g}' for b in anchor.bests)}; error ratio "
