@@ -16,8 +16,9 @@ published) runs the dev workload for its whole dev budget, and
   runs' best-so-far curves pass at share ``s`` of the dev budget, read between the two evals
   around that time (median over seeds): rule ``"share"``. A dev budget may hold ten evals,
   so the last eval before ``s`` can lie a tenth of the budget earlier: taken alone, it set
-  finewebedu_lm's target at perplexity 54 in one derivation and 83 in the next, when 3% less
-  training moved the share point from just after an eval to just before it;
+  finewebedu_lm's target at perplexity 54 in one derivation and 83 in the next, when its
+  evals came 12.9 s apart instead of 12.3 and the share point fell just before an eval
+  instead of just after it;
 - where they do not, the official target lies beyond the reference's reach by a ratio of
   errors, ``error(target) / error(median best)``; the dev target lies as far beyond the dev
   runs' median best: rule ``"gap"``.
