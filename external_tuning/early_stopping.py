@@ -22,8 +22,9 @@ took the rule from 7 false stops among 99 hits (6 of 12 wmt hits) to 1, a hit in
 1% of its budget, at the same saving on the misses (33% of their budget against 34%).
 A schedule that saves its gains for the very end (a cosine decay's last steps, a late
 learning-rate drop) can still be cut short, which is why the rule is on by default only for
-Bayesian search, where a stopped trial is one censored observation among many. The quasi-random protocol simulates the benchmark and keeps it off
-unless asked (``paceline tune --early-stopping``).
+Bayesian search, where a stopped trial is one censored observation among many. The
+quasi-random protocol simulates the benchmark and keeps it off unless asked
+(``paceline tune --early-stopping``).
 
     >>> rule = TargetOutOfReach()
     >>> curve = [(0, 0.1), (10, 0.5), (20, 0.52), (30, 0.53), (40, 0.53)]
