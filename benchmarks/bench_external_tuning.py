@@ -284,8 +284,8 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
     qr = ("one trained set read in each seed's order" if args.quasi_random_once
           else "one study per seed")
     print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
-          f"{args.seeds} seeds; quasi-random: {qr}; Bayesian {warm}; trials needed: first trial count within "
-          f"{100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
+          f"{args.seeds} seeds; quasi-random: {qr}; Bayesian {warm}; trials needed: first "
+          f"trial count within {100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
           f"{args.trials + 1} in the statistics: never; best after n: median over seeds; "
           "goal: the ratio of medians at most 0.5)")
     if args.json:
