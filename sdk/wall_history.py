@@ -4,7 +4,7 @@ A budget counts submission time only; a trial also spends wall time on evaluatio
 compilation (untimed under the dev clock), on start-up and checkpoints. On the 2-core
 development machine a wmt JAX trial whose budget is 273 s here took 411 s (evaluations 32 s,
 compilation 59 s of CPU), an ImageNet ResNet-50 one 281 s for 248 s: a forecast from budgets
-alone said 30 minutes for a target-setting run that took 55.
+alone said 30 minutes for a target-setting run that took 51.
 
 So every trial that trains until its budget runs out records, per workload, framework and
 clock, its wall seconds over its budget's seconds on this machine (the budget divided by the
