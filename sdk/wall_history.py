@@ -44,16 +44,26 @@ def key(workload: str, framework: str, clock: str) -> str:
     return f"{workload}/{framework}/{clock}"
 
 
+_NOTED: set[Path] = set()  # unreadable files already reported by this process
+
+
 def _read(path: Path) -> dict[str, list[float]]:
-    """The stored ratios; an unreadable or foreign file counts as empty (it is rewritten)."""
+    """The stored ratios; an unreadable or foreign file counts as empty (with a note) and is
+    written afresh by the next trial that records."""
+    if not path.exists():
+        return {}
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    entries = data.get("entries")
+        data = None
+    entries = data.get("entries") if isinstance(data, dict) and data.get("format") == FORMAT \
+        else None
     if not isinstance(entries, dict):
+        if path not in _NOTED:
+            _NOTED.add(path)
+            print(f"paceline: {path} is not a wall-time history this version can read; "
+                  "forecasts leave evaluations out until trials record it again",
+                  file=sys.stderr)
         return {}
     return {k: [float(r) for r in v if _usable(r)] for k, v in entries.items()
             if isinstance(k, str) and isinstance(v, list)}

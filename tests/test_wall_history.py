@@ -34,11 +34,13 @@ def test_the_median_of_the_last_few_whole_budget_trials_is_kept(tmp_path: Path) 
     assert wall_history.ratio("wmt", "pytorch", "dev", path) is None
 
 
-def test_an_unreadable_history_counts_as_empty_and_is_written_again(tmp_path: Path) -> None:
+def test_an_unreadable_history_counts_as_empty_and_is_written_again(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "trial_wall.json"
     for text in ("{not json", "[1, 2]", '{"format": 1, "entries": {"wmt/jax/dev": ["x"]}}'):
         path.write_text(text)
         assert wall_history.ratio("wmt", "jax", "dev", path) is None
+    assert capsys.readouterr().err.count("is not a wall-time history") == 1  # said once
     wall_history.record(result(250.0), path)
     assert wall_history.ratio("wmt", "jax", "dev", path) == pytest.approx(1.25)
 
