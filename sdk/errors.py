@@ -26,6 +26,10 @@ class UnknownWorkloadError(PacelineError):
     """No registered workload has that name at that scale and framework."""
 
 
+class MixedTargetsError(PacelineError):
+    """Runs scored together were timed against different targets (a recalibration between)."""
+
+
 def raised_at(exc: BaseException) -> str:
     """`` (at file.py:12)``: the innermost frame ``exc`` was raised in ('' if none)."""
     frames = traceback.extract_tb(exc.__traceback__)

@@ -379,3 +379,42 @@ def test_current_dev_targets_are_the_ones_paceline_ships(field_run, tmp_path):
 def test_dev_targets_without_write_are_refused(tmp_path, capsys):
     assert main(["leaderboard", "run", str(tmp_path), "--dev-targets", "current"]) == 2
     assert "--dev-targets is used by --write" in capsys.readouterr().err
+
+
+def _mixed_copy(field_run, tmp_path: Path) -> Path:
+    """The field run's experiment with fake_rooted's trials recorded against another mnist
+    target, as after a recalibration between two entries' runs."""
+    import shutil
+
+    exp = tmp_path / "exp"
+    shutil.copytree(field_run["exp"], exp)
+    for meta in (exp / "leaderboard" / "self_v0.6" / "fake_rooted").rglob("meta_data_*.json"):
+        data = json.loads(meta.read_text())
+        data["workload.validation_target_value"] = 0.5
+        meta.write_text(json.dumps(data))
+    return exp
+
+
+def test_runs_against_different_targets_are_ranked_against_current_ones(field_run, tmp_path,
+                                                                         capsys):
+    exp = _mixed_copy(field_run, tmp_path)
+    board = str(exp / "leaderboard" / "self_v0.6")
+    assert main(["leaderboard", "show", board]) == 2
+    err = capsys.readouterr().err
+    assert "different mnist targets" in err and "--dev-targets current" in err
+    assert main(["leaderboard", "show", board, "--dev-targets", "current"]) == 0
+    out = capsys.readouterr().out
+    assert "fake_adam" in out and "fake_rooted" in out
+    assert main(["leaderboard", "show", str(field_run["written"]), "--dev-targets",
+                 "current"]) == 2
+    assert "a dev leaderboard file holds times already scored" in capsys.readouterr().err
+
+
+def test_a_run_into_a_mixed_folder_keeps_its_runs_and_says_why_it_cannot_rank(
+        field_run, tmp_path, capsys):
+    exp = _mixed_copy(field_run, tmp_path)
+    assert main(["leaderboard", "run", str(field_run["field"]), "--ruleset", "self",
+                 "--ruleset-version", "0.6", "--entry", "fake_adam", "--experiment-dir",
+                 str(exp), "--resume", *TINY, "--max-global-steps", "2000"]) == 0
+    err = capsys.readouterr().err
+    assert "the runs are kept, but cannot be ranked together" in err

@@ -48,7 +48,7 @@ from sdk.cli.validate import (
     positive_int,
 )
 from sdk.clock import CLOCKS
-from sdk.errors import PacelineError
+from sdk.errors import MixedTargetsError, PacelineError
 from sdk.rulesets import RULESETS, VERSION_CHOICES, resolve_version, version_label
 
 DEFAULT_VERSION = "0.6"  # the rolling leaderboard's rules
@@ -121,6 +121,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                         help="<experiment-dir>/leaderboard/<ruleset>_v<version>, its "
                              "leaderboard.json, or a dev leaderboard file")
     show_p.add_argument("--json", metavar="OUT", help="write scores and times here")
+    show_p.add_argument("--dev-targets", metavar="JSON|current", help=DEV_TARGETS_HELP)
     show_p.set_defaults(_action=show_leaderboard)
 
     _configure_fidelity(sub)
@@ -212,7 +213,11 @@ def run_leaderboard(args: argparse.Namespace) -> int:
             print(f"paceline leaderboard: {line}", file=sys.stderr)
             if record["status"] == "ran":
                 partial.append(line)
-    print(show_text(folder))
+    try:
+        print(show_text(folder))
+    except MixedTargetsError as exc:  # every entry ran; only scoring them together failed
+        print(f"paceline leaderboard: the runs are kept, but cannot be ranked together: {exc}",
+              file=sys.stderr)
     if partial:
         print("Scored, but not every trial ran:\n  " + "\n  ".join(partial))
     if args.write:
@@ -354,6 +359,9 @@ def show_leaderboard(args: argparse.Namespace) -> int:
     if p.is_file() and p.name != SUMMARY_FILE:
         from sdk.dev_leaderboard import load_dev_leaderboard
 
+        if args.dev_targets:
+            raise PacelineError("--dev-targets scores a run's folder again; a dev leaderboard "
+                                "file holds times already scored.")
         data = load_dev_leaderboard(p)
         print(file_text(data))
         if args.json:
@@ -361,13 +369,14 @@ def show_leaderboard(args: argparse.Namespace) -> int:
 
             atomic_write_json(Path(args.json), data)
         return 0
-    print(show_text(p))
+    print(show_text(p, args.dev_targets))
     if args.json:
         from sdk.trial_logs import atomic_write_json
 
         summary = load_run(p)
         folder = Path(summary.pop("_folder"))
-        atomic_write_json(Path(args.json), build_dev_leaderboard(folder, None, None))
+        atomic_write_json(Path(args.json), build_dev_leaderboard(folder, None, None,
+                                                                 args.dev_targets))
     return 0
 
 

@@ -106,19 +106,20 @@ def dev_times(summary: dict[str, Any], targets: str | None = None) -> dict[str, 
     return out
 
 
-def show_text(folder: str | Path) -> str:
-    """The dev leaderboard of a run as text: rank, score, time per workload, what failed."""
+def show_text(folder: str | Path, targets: str | None = None) -> str:
+    """The dev leaderboard of a run as text: rank, score, time per workload, what failed
+    (``targets``: score against these instead of the trials' own, as :func:`dev_rules`)."""
     from sdk.scoring import score_submissions
     from sdk.text_tables import format_table
 
     summary = load_run(folder)
-    times = dev_times(summary)
+    times = dev_times(summary, targets)
     workloads = list(summary["workloads"])
     out = []
     if times:
         from sdk.dev_leaderboard import ranks
 
-        board = score_submissions(list(times.values()), dev_rules(summary))
+        board = score_submissions(list(times.values()), dev_rules(summary, targets))
         scores = board.scores.scores
         place = ranks(scores)
         rows = []

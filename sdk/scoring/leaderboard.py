@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sdk.errors import PacelineError
+from sdk.errors import MixedTargetsError, PacelineError
 from sdk.scoring.heldout_rule import apply_heldout_rule
 from sdk.scoring.profiles import (
     SCORE_METHODS,
@@ -134,8 +134,11 @@ def score_submissions(
         if len(used) > 1:
             which = "; ".join(f"{name}: {metric} {value:g}"
                               for (metric, value), name in sorted(used.items()))
-            raise PacelineError(f"The submissions were run against different {w} targets "
-                                f"({which}); score them separately or pass --targets.")
+            raise MixedTargetsError(
+                f"The submissions were run against different {w} targets ({which}); score "
+                "them separately, or against one set of targets (`paceline score --targets "
+                "JSON`; `paceline leaderboard show|fidelity --dev-targets current` for "
+                "today's dev targets).")
     ways = {(s.trial_rule, s.budget_enforced) for s in submissions}
     if len(ways) > 1:
         raise PacelineError("The submissions were read with different trial rules or budget "
