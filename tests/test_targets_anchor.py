@@ -73,6 +73,9 @@ def test_a_reached_target_becomes_what_the_dev_runs_reach_at_the_same_share() ->
     # share 0.6 of 50 s = 30 s: best so far 0.7, 0.65, 0.66 -> median 0.66
     assert got.rule == "share" and got.validation_target == 0.66
     assert got.per_run == [0.7, 0.65, 0.66] and got.test_target is None
+    # and each dev run reaches 0.66 at: 30 s, 50 s, 30 s of its 50 s budget
+    assert got.dev_shares == [0.6, 1.0, 0.6]
+    assert got.as_record(anchor((0.6,), (0.82,)))["dev_shares"] == [0.6, 1.0, 0.6]
 
 
 def test_the_share_point_is_read_between_the_evals_around_it() -> None:

@@ -213,14 +213,17 @@ class AnchoredTarget:
     validation_target: float
     test_target: float | None
     per_run: list[float | None] = field(default_factory=list)
+    # per dev run: the share of its budget at which it reached the new target (None: missed),
+    # beside the official shares, so that the two sides' seed-to-seed spread can be compared
+    dev_shares: list[float | None] = field(default_factory=list)
 
     def as_record(self, anchor: OfficialAnchor) -> dict[str, Any]:
         return {"rule": self.rule, "official_target": anchor.target,
                 "official_budget_sec": anchor.budget_sec, "official_framework": anchor.framework,
                 "official_shares": list(anchor.shares), "official_bests": list(anchor.bests),
                 "official_share": anchor.share, "official_error_ratio": anchor.error_ratio,
-                "dev_per_run": self.per_run, "validation_target": self.validation_target,
-                "test_target": self.test_target}
+                "dev_per_run": self.per_run, "dev_shares": self.dev_shares,
+                "validation_target": self.validation_target, "test_target": self.test_target}
 
 
 def anchored_target(anchor: OfficialAnchor, runs: list[Run], metric: str,
@@ -244,7 +247,10 @@ def anchored_target(anchor: OfficialAnchor, runs: list[Run], metric: str,
         value = value_of(error_of(best, metric) * anchor.error_ratio, metric)
         rule = "gap"
     validation = round_easier(value, minimized)
-    return AnchoredTarget(rule, validation, _test_target(validation, current, metric), per_run)
+    shares = [None if (t := r.first_reaching(validation, minimized)) is None
+              else t / r.budget_sec for r in runs]
+    return AnchoredTarget(rule, validation, _test_target(validation, current, metric), per_run,
+                          shares)
 
 
 def _test_target(validation: float, current: tuple[float, float | None],

@@ -103,8 +103,12 @@ def describe(name: str, anchor: OfficialAnchor, target: AnchoredTarget,
         how = (f"the reference missed {anchor.target:g} officially (best "
                f"{', '.join(f'{b:.4g}' for b in anchor.bests)}; error ratio "
                f"{anchor.error_ratio:.3f}); its dev runs' best: {runs}")
+    reached = ", ".join("missed" if v is None else f"{v:.0%}" for v in target.dev_shares)
+    official = ", ".join("missed" if v is None else f"{v:.0%}" for v in anchor.shares)
     return (f"{name} ({anchor.metric}): {how}\n  target {current[0]:g} -> "
-            f"{target.validation_target:g}, test target {current[1]} -> {target.test_target}")
+            f"{target.validation_target:g}, test target {current[1]} -> {target.test_target}"
+            f"\n  reached at this share of the budget: officially {official}; at dev "
+            f"{reached}")
 
 
 def run(args: argparse.Namespace, names: list[str]) -> int:
