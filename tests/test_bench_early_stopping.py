@@ -49,6 +49,19 @@ def test_replay_counts_false_stops_and_what_stopping_misses_saves(tmp_path: Path
     assert row["misses_stopped"] == 1 and 0.6 < row["saved_share"] < 0.8
 
 
+def test_censoring_sets_a_stopped_miss_against_its_whole_curve(tmp_path: Path) -> None:
+    # a plateau, then a late climb that still misses: stopped on the plateau it looks
+    # hopeless (4x the budget); its whole curve makes it a near miss
+    late = [(t, 0.5) for t in range(1, 21)] + [(t, 0.5 + 0.019 * (t - 20)) for t in
+                                                range(21, 41)]
+    write_trial(tmp_path, "trial_1", "budget_exhausted", late)
+    write_trial(tmp_path, "trial_2", "budget_exhausted", [(t, 0.3) for t in range(1, 41)])
+    trials, _ = bench.read_trials([str(tmp_path / "sub")])
+    (row,) = bench.censoring(TargetOutOfReach(), trials)
+    assert row["workload"] == "mnist" and row["stopped_misses"] == 2
+    assert row["median_gap"] > 0  # the stopped view is the more pessimistic one
+
+
 def test_a_hit_at_another_target_has_no_known_ending(tmp_path: Path) -> None:
     # stopped when it reached an easier target than the one in its meta_data now
     write_trial(tmp_path, "trial_1", "targets_reached", [(t, 0.05 * t) for t in range(1, 11)])
