@@ -279,8 +279,9 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
     print(format_table(["workload", "search", "median trials needed", "range", "got within",
                         *(f"best after {n} (s)" for n in shown), "best known (s)",
                         "wall (s)"], rows))
-    warm = "warm-started from the other workloads' quasi-random studies" if args.warm_start \
-        else "cold (quasi-random initial points)"
+    warm = ("warm-started from the other workloads' quasi-random studies"
+            if args.warm_start and len(args.workload) > 1
+            else "cold (quasi-random initial points)")
     qr = ("one trained set read in each seed's order" if args.quasi_random_once
           else "one study per seed")
     print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
