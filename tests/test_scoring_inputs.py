@@ -366,6 +366,20 @@ def test_targets_file_overrides_dev_meta(tmp_path):
     assert math.isinf(load_submission_times(tmp_path / "a", rules).times["ogbg"])
 
 
+def test_the_targets_commands_json_is_a_targets_file(tmp_path):
+    """`paceline targets suite --anchor ... --json` names each derived target
+    ``validation_target``; read as a targets file it scores runs against the candidates."""
+    rows = curve_rows([10.0, 20.0], [0.05, 0.12], "mean_average_precision")
+    write_trial(tmp_path / "a", "ogbg_pytorch", 1, rows, meta=_dev_meta(0.1))
+    derived = {"command": "paceline targets suite --anchor L", "workloads": {"ogbg": {
+        "rule": "share", "official_budget_sec": 999.0, "validation_target": 0.11,
+        "test_target": 0.1, "previous": {"validation_target_value": 0.1}}}}
+    rules = apply_targets(V06, derived, source="targets test")
+    times = load_submission_times(tmp_path / "a", rules)
+    assert times.workloads["ogbg"].target.value == 0.11 and times.times["ogbg"] == 20.0
+    assert times.workloads["ogbg"].target.budget_sec == 50.0  # not the official budget
+
+
 def test_dev_and_official_logs_cannot_be_mixed(tmp_path, capsys):
     write_trial(tmp_path / "g" / "a", "ogbg_jax", 1, _reach(10.0), meta=_dev_meta(0.1))
     write_trial(tmp_path / "g" / "b", "ogbg_jax", 1, _reach(10.0))

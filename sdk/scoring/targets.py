@@ -17,6 +17,12 @@ step_hint}}``) or a shorter paceline file::
                                           "validation_target_value": 22.3,
                                           "metric_minimized": true, "budget_sec": 3600}}}
 
+or the ``--json`` output of ``paceline targets`` (each workload's derived target is its
+``validation_target``), so candidate dev targets score whole-budget runs directly::
+
+    paceline targets suite --anchor LOGS --json candidate.json          # nothing written
+    paceline leaderboard fidelity DIR --official LOGS --dev-targets candidate.json
+
 ``base_workloads`` / ``held_out_workloads``, when present, replace the ruleset's lists (the
 performance profile divides by the number of base workloads).
 
@@ -215,8 +221,9 @@ def _target_from_entry(
                             "with 'validation_target_value'.")
     if not isinstance(entry, dict):
         entry = {"validation_target_value": entry}
-    value = _number(entry.get("validation_target_value"), workload, "validation_target_value",
-                    where)
+    key = ("validation_target" if "validation_target_value" not in entry
+           and "validation_target" in entry else "validation_target_value")
+    value = _number(entry.get(key), workload, key, where)
     metric = entry.get("target_metric_name", known.metric if known else None)
     if not isinstance(metric, str) or not metric:
         raise PacelineError(f"{where}: {workload!r} needs 'target_metric_name' (it is not a "
