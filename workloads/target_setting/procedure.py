@@ -205,14 +205,20 @@ def best_eval(rows: list[dict[str, float]], metric: str,
     return best, test
 
 
+def charged_per_step(rows: list[dict[str, float]]) -> float | None:
+    """Submission time the runner charged per step between the first eval row and the last
+    (``None`` without two rows steps apart)."""
+    if len(rows) < 2 or rows[-1]["global_step"] <= rows[0]["global_step"]:
+        return None
+    return ((rows[-1]["accumulated_submission_time"] - rows[0]["accumulated_submission_time"])
+            / (rows[-1]["global_step"] - rows[0]["global_step"]))
+
+
 def timing_from_rows(rows: list[dict[str, float]], steps: int,
                      submission_time: float) -> tuple[float, float]:
     """(seconds per step, seconds per eval), leaving out the first step and eval (warm-up)."""
-    if len(rows) >= 2 and rows[-1]["global_step"] > rows[0]["global_step"]:
-        step_time = ((rows[-1]["accumulated_submission_time"] -
-                      rows[0]["accumulated_submission_time"]) /
-                     (rows[-1]["global_step"] - rows[0]["global_step"]))
-    else:
+    step_time = charged_per_step(rows)
+    if step_time is None:
         step_time = submission_time / max(steps, 1)
     acc = [r["accumulated_eval_time"] for r in rows if "accumulated_eval_time" in r]
     durations = [b - a for a, b in zip(acc, acc[1:], strict=False)] or acc[:1]

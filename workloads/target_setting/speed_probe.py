@@ -26,6 +26,7 @@ from workloads.target_setting.procedure import (
     PROCEDURE,
     Procedure,
     Subject,
+    charged_per_step,
     eval_rows,
     make_workload,
     remove_trial,
@@ -114,15 +115,11 @@ def steady_probe(submission: Any, steady: int, clock: dict[str, Any],
 
 
 def _charged_per_step(rows: list[dict[str, float]], warm_up: int) -> float | None:
-    """Submission time per step between the first evaluation after ``warm_up`` steps and the
-    last one: what the runner charged, the waits for JAX's queued steps included (it
+    """Submission time the runner charged per step between the first evaluation after
+    ``warm_up`` steps and the last one, the waits for JAX's queued steps included (it
     dispatches asynchronously and the runner waits before each eval); ``None`` with fewer
     than two such evaluations."""
-    after = [r for r in rows if r.get("global_step", 0) > warm_up]
-    if len(after) < 2 or after[-1]["global_step"] <= after[0]["global_step"]:
-        return None
-    return ((after[-1]["accumulated_submission_time"] - after[0]["accumulated_submission_time"])
-            / (after[-1]["global_step"] - after[0]["global_step"]))
+    return charged_per_step([r for r in rows if r.get("global_step", 0) > warm_up])
 
 
 def _count_evals(workload: Any, clock: dict[str, Any], after: int) -> None:
