@@ -407,7 +407,7 @@ def test_runs_against_different_targets_are_ranked_against_current_ones(field_ru
     assert "fake_adam" in out and "fake_rooted" in out
     assert main(["leaderboard", "show", str(field_run["written"]), "--dev-targets",
                  "current"]) == 2
-    assert "a dev leaderboard file holds times already scored" in capsys.readouterr().err
+    assert "--dev-targets needs a run folder" in capsys.readouterr().err
 
 
 def test_a_run_into_a_mixed_folder_keeps_its_runs_and_says_why_it_cannot_rank(

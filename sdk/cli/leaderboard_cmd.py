@@ -37,6 +37,7 @@ from sdk.cli.leaderboard_read import (
     file_text,
     load_run,
     read_summary,
+    refuse_dev_targets_on_file,
     show_text,
 )
 from sdk.cli.validate import (
@@ -359,9 +360,7 @@ def show_leaderboard(args: argparse.Namespace) -> int:
     if p.is_file() and p.name != SUMMARY_FILE:
         from sdk.dev_leaderboard import load_dev_leaderboard
 
-        if args.dev_targets:
-            raise PacelineError("--dev-targets scores a run's folder again; a dev leaderboard "
-                                "file holds times already scored.")
+        refuse_dev_targets_on_file(args.dev_targets)
         data = load_dev_leaderboard(p)
         print(file_text(data))
         if args.json:

@@ -20,6 +20,7 @@ from sdk.cli.leaderboard_read import (
     dev_times,
     load_run,
     official_board,
+    refuse_dev_targets_on_file,
 )
 from sdk.cli.validate import check_output_paths
 from sdk.errors import PacelineError
@@ -33,9 +34,7 @@ def fidelity_command(args: argparse.Namespace) -> int:
     check_official(args.official, args.official_targets)
     p = Path(args.dir)
     if p.is_file() and p.name != SUMMARY_FILE:
-        if args.dev_targets:
-            raise PacelineError("--dev-targets needs a run folder: a dev leaderboard file "
-                                "holds times, not the curves to score again.")
+        refuse_dev_targets_on_file(args.dev_targets)
         from sdk.dev_leaderboard import field_times, load_dev_leaderboard
 
         data = load_dev_leaderboard(p)

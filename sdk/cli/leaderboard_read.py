@@ -56,6 +56,13 @@ def load_run(path: str | Path) -> dict[str, Any]:
 CURRENT_TARGETS = "current"
 
 
+def refuse_dev_targets_on_file(dev_targets: str | None) -> None:
+    """A dev leaderboard file holds scored times, not curves: ``--dev-targets`` cannot apply."""
+    if dev_targets:
+        raise PacelineError("--dev-targets needs a run folder: a dev leaderboard file holds "
+                            "times, not the curves to score again.")
+
+
 def dev_rules(summary: dict[str, Any], targets: str | None = None) -> Any:
     """Scoring rules over the run's workloads (no held-out rule: variants are not run).
 
