@@ -215,18 +215,15 @@ def _run_study(args: argparse.Namespace, ctx: Any, study: Any, slurm: dict[str, 
 
 def _print_forecast(study: Any, ctx: Any, workers: int) -> None:
     """One line before the trials start: how many, their budgets, and the wall time."""
-    from sdk import wall_history
-    from sdk.forecast import Forecast, machine_scale
+    from sdk.forecast import Forecast, machine_factors
 
     pending = study.pending_workloads()
     if not pending:
         return
     budgets = {w: study.facts[w].budget for w in set(pending)}
-    framework, clock = study.config.framework, study.options.clock
-    scales = {w: machine_scale(study.options, w, framework) for w in budgets}
-    walls = {w: wall_history.ratio(w, framework, clock) for w in budgets}
-    forecast = Forecast(tuple(budgets[w] for w in pending), workers, clock,
-                        tuple(scales[w] for w in pending), tuple(walls[w] for w in pending))
+    here = {w: machine_factors(study.options, w, study.config.framework) for w in budgets}
+    forecast = Forecast(tuple(budgets[w] for w in pending), workers, study.options.clock,
+                        tuple(here[w][0] for w in pending), tuple(here[w][1] for w in pending))
     print(forecast.line("paceline tune"), file=sys.stderr)
 
 

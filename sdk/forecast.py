@@ -171,6 +171,13 @@ def machine_scale(options: Any, workload: str, framework: str) -> float | None:
     return None if norm.source.startswith("none") else norm.scale
 
 
+def machine_factors(options: Any, workload: str, framework: str
+                    ) -> tuple[float | None, float | None]:
+    """(:func:`machine_scale`, wall seconds per budget second recorded here) for a workload."""
+    return (machine_scale(options, workload, framework),
+            wall_history.ratio(workload, framework, options.clock))
+
+
 def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
                   workload_kwargs: dict[str, Any] | None = None) -> Forecast:
     """The forecast of running ``specs`` (:class:`sdk.experiment.TrialSpec`) on ``jobs``."""
@@ -181,8 +188,8 @@ def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
         if s.workload not in budgets:
             budgets[s.workload] = budget_sec(s.workload, s.scale, s.framework, table,
                                              options.ruleset, workload_kwargs)
-            scales[s.workload] = machine_scale(options, s.workload, s.framework)
-            walls[s.workload] = wall_history.ratio(s.workload, s.framework, options.clock)
+            scales[s.workload], walls[s.workload] = machine_factors(options, s.workload,
+                                                                    s.framework)
     return Forecast(tuple(budgets[s.workload] for s in specs), jobs, options.clock,
                     tuple(scales[s.workload] for s in specs),
                     tuple(walls[s.workload] for s in specs))
