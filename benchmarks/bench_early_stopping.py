@@ -128,10 +128,11 @@ def replay(rule: TargetOutOfReach, trial: Ended) -> Verdict:
 def summarise(rule: TargetOutOfReach, trials: Sequence[Ended]) -> list[dict]:
     """One row per workload (and one for all): counts and the misses' budget saved."""
     rows = []
+    judged = [(t, replay(rule, t)) for t in trials]  # each trial replayed once
     workloads = sorted({t.workload for t in trials})
     for name in [*workloads, "all"]:
-        group = [t for t in trials if name in ("all", t.workload)]
-        verdicts = [replay(rule, t) for t in group]
+        group = [t for t, _ in judged if name in ("all", t.workload)]
+        verdicts = [v for t, v in judged if name in ("all", t.workload)]
         misses = [(t, v) for t, v in zip(group, verdicts, strict=True) if t.hit_time is None]
         miss_budget = sum(t.budget for t, _ in misses)
         rows.append({

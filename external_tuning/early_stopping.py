@@ -65,9 +65,10 @@ class TargetOutOfReach:
             best = max(best, v)
             envelope.append((t, best))
         half = next(p for p in envelope if p[0] >= t_now / 2)
-        if _pace(half, envelope[-1]) > max(_pace(envelope[0], half), 0.0):
+        second_half = _pace(half, envelope[-1])
+        if second_half > max(_pace(envelope[0], half), 0.0):
             return None  # not flattening: a straight line is no upper bound
-        paces = [_pace(half, envelope[-1])]
+        paces = [second_half]
         if len(envelope) > self.window:
             paces.append(_pace(envelope[-1 - self.window], envelope[-1]))
         pace = max(paces)
