@@ -34,10 +34,11 @@ quasi-random protocol simulates the benchmark and keeps it off unless asked
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sdk.target_reach import best_so_far
 
 
 @dataclass(frozen=True)
@@ -53,17 +54,13 @@ class TargetOutOfReach:
               budget: float, metric: str = "metric") -> str | None:
         """Why to stop a trial with this ``(seconds, validation value)`` curve, or ``None``."""
         sign = -1.0 if minimized else 1.0
-        points = [(t, sign * v) for t, v in curve if math.isfinite(t) and math.isfinite(v)]
+        envelope = best_so_far(curve, minimized)
         goal = sign * target
-        if not points or any(v >= goal for _, v in points):
+        if not envelope or envelope[-1][1] >= goal:
             return None
-        t_now = points[-1][0]
-        if len(points) < self.min_evals or t_now < self.min_budget_fraction * budget:
+        t_now, best = envelope[-1]
+        if len(envelope) < self.min_evals or t_now < self.min_budget_fraction * budget:
             return None
-        best, envelope = -math.inf, []
-        for t, v in points:
-            best = max(best, v)
-            envelope.append((t, best))
         half = next(p for p in envelope if p[0] >= t_now / 2)
         second_half = _pace(half, envelope[-1])
         if second_half > max(_pace(envelope[0], half), 0.0):

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
-from sdk.target_reach import first_reaching_index
+from sdk.target_reach import best_so_far, first_reaching_index
 from sdk.trial_status import FAILURES, TrialStatus
 
 DEFAULT_CAP = get_ruleset(DEFAULT_VERSION).r_max
@@ -116,15 +116,10 @@ def imputed_time(obs: Observation, cap: float = DEFAULT_CAP) -> float:
     worst = cap * obs.budget
     if obs.status in HOPELESS or obs.target is None:
         return worst
-    points = [(t, v if not obs.minimized else -v) for t, v in obs.curve
-              if math.isfinite(t) and math.isfinite(v)]
-    if len(points) < 2:
+    envelope = best_so_far(obs.curve, obs.minimized)
+    if len(envelope) < 2:
         return worst
     goal = obs.target if not obs.minimized else -obs.target
-    envelope, best = [], -math.inf
-    for t, v in points:
-        best = max(best, v)
-        envelope.append((t, best))
     t_last = envelope[-1][0]
     late = [p for p in envelope if p[0] >= t_last / 2]
     slope = _slope(late if len(late) >= 2 else envelope[-2:])

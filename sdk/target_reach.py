@@ -40,3 +40,24 @@ def first_reaching_index(values: Sequence[float], target: float, minimized: bool
         if (v <= target) if minimized else (v >= target):
             return i
     return None
+
+
+def best_so_far(curve: Sequence[tuple[float, float]],
+                minimized: bool) -> list[tuple[float, float]]:
+    """The running best of a ``(seconds, value)`` curve, signed so that higher is better.
+
+    Values of a minimised metric are negated; points with a non-finite time or value are
+    left out. Early stopping, the imputation of censored trials and the anchored targets all
+    read this one envelope.
+
+        >>> best_so_far([(0, 0.5), (10, 0.4), (20, 0.45)], minimized=True)
+        [(0, -0.5), (10, -0.4), (20, -0.4)]
+    """
+    sign = -1.0 if minimized else 1.0
+    envelope: list[tuple[float, float]] = []
+    best = -math.inf
+    for t, v in curve:
+        if math.isfinite(t) and math.isfinite(v):
+            best = max(best, sign * v)
+            envelope.append((t, best))
+    return envelope

@@ -40,7 +40,7 @@ from typing import Any
 from sdk.errors import PacelineError
 from sdk.input_files import read_json_object
 from sdk.scoring.reader import split_framework
-from sdk.target_reach import first_reaching_index, is_minimized
+from sdk.target_reach import best_so_far, first_reaching_index, is_minimized
 from workloads.target_setting.procedure import eval_rows, round_easier
 
 META_FILE = "meta_data_0.json"
@@ -83,17 +83,10 @@ class Run:
         ``seconds`` can lie a tenth of the budget earlier; the best-so-far curve is taken
         as a straight line between that eval and the next one. Past the last eval: the best.
         """
-        sign = 1.0 if minimized else -1.0
-        best, before, after = math.inf, None, None
-        for t, v in self.curve:
-            if not math.isfinite(v):
-                continue
-            best = min(best, sign * v)
-            if t <= seconds:
-                before = (t, best)
-            else:
-                after = (t, best)
-                break
+        envelope = best_so_far(self.curve, minimized)
+        before = next((p for p in reversed(envelope) if p[0] <= seconds), None)
+        after = next((p for p in envelope if p[0] > seconds), None)
+        sign = -1.0 if minimized else 1.0
         if before is None:
             return None
         if after is None or after[0] <= before[0]:
