@@ -14,6 +14,8 @@ from collections.abc import Sequence
 # Metric names the reference scorer treats as minimised / maximised (substring match).
 MINIMIZED_METRICS = ("ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "loss", "ppl")
 MAXIMIZED_METRICS = ("mean_average_precision", "ssim", "accuracy", "bleu")
+# maximised metrics whose perfect value is 100 rather than 1 (AlgoPerf reports BLEU in points)
+PERCENT_METRICS = frozenset({"bleu"})
 
 
 def is_minimized(metric_name: str) -> bool:
@@ -27,6 +29,26 @@ def is_minimized(metric_name: str) -> bool:
     if any(m in name for m in MAXIMIZED_METRICS):
         return False
     raise ValueError(f"Cannot tell whether metric {metric_name!r} is minimised or maximised.")
+
+
+def error_of(value: float, metric: str) -> float:
+    """How far ``value`` of ``metric`` is from a perfect score: the value itself for minimised
+    metrics (loss, WER, perplexity), ``1 - value`` for accuracy, mAP and SSIM, ``100 - value``
+    for BLEU. Ratios of errors compare distances to a target across workloads.
+
+        >>> round(error_of(0.75, "ssim"), 2), error_of(30.0, "bleu"), error_of(0.4, "wer")
+        (0.25, 70.0, 0.4)
+    """
+    if is_minimized(metric):
+        return value
+    return (100.0 if metric in PERCENT_METRICS else 1.0) - value
+
+
+def value_of(error: float, metric: str) -> float:
+    """The value of ``metric`` that is ``error`` away from a perfect score (:func:`error_of`)."""
+    if is_minimized(metric):
+        return error
+    return (100.0 if metric in PERCENT_METRICS else 1.0) - error
 
 
 def first_reaching_index(values: Sequence[float], target: float, minimized: bool) -> int | None:

@@ -326,7 +326,10 @@ def test_fidelity_of_a_run_against_its_own_logs_is_perfect(field_run, tmp_path, 
     assert (result["hit_pairs_agree"], result["hit_pairs"]) == (2, 2)
     assert result["score_kendall_tau"] == 1.0 and result["pairwise_accuracy"] == 1.0
     assert all(r["ratio"] == pytest.approx(1.0) for r in result["step_ratios"])
-    assert "Hit/miss agreement: 2/2" in capsys.readouterr().out
+    assert result["disagreements"] == []
+    out_text = capsys.readouterr().out
+    assert "Hit/miss agreement: 2/2" in out_text
+    assert "agree on hit/miss for every pair" in out_text
 
 
 def test_fidelity_scores_the_same_runs_against_other_dev_targets(field_run, tmp_path):
@@ -340,6 +343,12 @@ def test_fidelity_scores_the_same_runs_against_other_dev_targets(field_run, tmp_
                  str(targets), "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert (result["hit_pairs_agree"], result["hit_pairs"]) == (0, 2)
+    # each disagreement says how far the dev best fell short of the new target
+    far = {d["entry"]: d for d in result["disagreements"]}
+    assert set(far) == {"fake_adam", "fake_rooted"}
+    for d in far.values():
+        assert (d["dev_hit"], d["official_hit"], d["dev_target"]) == (False, True, 1.5)
+        assert d["shortfall"] == pytest.approx((1.5 - d["dev_best"]) / 1.5)
 
 
 def test_fidelity_of_named_entries_only(field_run, tmp_path, capsys):

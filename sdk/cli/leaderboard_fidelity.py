@@ -28,6 +28,7 @@ from sdk.errors import PacelineError
 
 def fidelity_command(args: argparse.Namespace) -> int:
     """`paceline leaderboard fidelity DEV_DIR --official LOGS_DIR`."""
+    from sdk.scoring.disagreements import disagreements, format_disagreements
     from sdk.scoring.fidelity import fidelity, format_report
 
     check_output_paths(args, "json")
@@ -43,11 +44,13 @@ def fidelity_command(args: argparse.Namespace) -> int:
         frameworks = {n: e["framework"] for n, e in data["entries"].items()}
         version, ruleset = data["ruleset_version"], data["ruleset"]
         records = data["entries"]
+        logs: dict[str, Any] = {}  # a file holds times, not eval logs
     else:
         summary = load_run(p)
         workloads = list(summary["workloads"])
+        logs = dev_times(summary, args.dev_targets)
         dev = {n: {w: t.times[w] for w in workloads if w in t.times}  # absent: not run
-               for n, t in dev_times(summary, args.dev_targets).items()}
+               for n, t in logs.items()}
         frameworks = {n: r.get("framework") or "unknown" for n, r in summary["entries"].items()}
         version, ruleset = summary["ruleset_version"], summary["ruleset"]
         records = summary["entries"]
@@ -76,6 +79,9 @@ def fidelity_command(args: argparse.Namespace) -> int:
         how = "left out (--leave-out-failed)" if args.leave_out_failed else \
             "counted as missing every workload they tried"
         print(f"Entries that failed at dev, {how}: {', '.join(failed)}.")
+    far = disagreements(logs, dev, official, report.entries, workloads) if logs else None
+    if far is not None:
+        print("\n" + format_disagreements(far))
     ratios = _step_ratios(p, args.official, report.entries, workloads)
     if ratios is not None:
         from sdk.scoring.step_cost import format_step_ratios
@@ -90,6 +96,7 @@ def fidelity_command(args: argparse.Namespace) -> int:
             "official_targets": args.official_targets, "workload_list": workloads,
             "dev_times": _json_times(dev, report.entries),
             "official_times": _json_times(official, report.entries),
+            "disagreements": None if far is None else [d.to_json() for d in far],
             "step_ratios": None if ratios is None else [
                 {**asdict(r), "ratio": r.ratio} for r in ratios]})
     return 0

@@ -40,28 +40,16 @@ from typing import Any
 from sdk.errors import PacelineError
 from sdk.input_files import read_json_object
 from sdk.scoring.reader import split_framework
-from sdk.target_reach import best_so_far, first_reaching_index, is_minimized
+from sdk.target_reach import (
+    best_so_far,
+    error_of,
+    first_reaching_index,
+    is_minimized,
+    value_of,
+)
 from workloads.target_setting.procedure import eval_rows, round_easier
 
 META_FILE = "meta_data_0.json"
-# metrics whose best value is 100 rather than 1 (AlgoPerf reports BLEU in points)
-PERCENT_METRICS = frozenset({"bleu"})
-
-
-def error_of(value: float, metric: str) -> float:
-    """How far ``value`` of ``metric`` is from a perfect score (see the module docstring)."""
-    if is_minimized(metric):
-        return value
-    return (100.0 if metric in PERCENT_METRICS else 1.0) - value
-
-
-def value_of(error: float, metric: str) -> float:
-    """The value of ``metric`` that is ``error`` away from a perfect score."""
-    if is_minimized(metric):
-        return error
-    return (100.0 if metric in PERCENT_METRICS else 1.0) - error
-
-
 @dataclass(frozen=True)
 class Run:
     """One run's validation curve: (submission seconds, value) per eval, and its budget."""
