@@ -181,15 +181,17 @@ def machine_factors(options: Any, workload: str, framework: str
 def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
                   workload_kwargs: dict[str, Any] | None = None) -> Forecast:
     """The forecast of running ``specs`` (:class:`sdk.experiment.TrialSpec`) on ``jobs``."""
-    budgets: dict[str, float] = {}
-    scales: dict[str, float | None] = {}
-    walls: dict[str, float | None] = {}
+    # per workload and framework: a100-2026 gives each framework its own dev budget, and the
+    # dev clock's scale and the wall history are measured per framework
+    budgets: dict[tuple[str, str], float] = {}
+    scales: dict[tuple[str, str], float | None] = {}
+    walls: dict[tuple[str, str], float | None] = {}
     for s in specs:
-        if s.workload not in budgets:
-            budgets[s.workload] = budget_sec(s.workload, s.scale, s.framework, table,
-                                             options.ruleset, workload_kwargs)
-            scales[s.workload], walls[s.workload] = machine_factors(options, s.workload,
-                                                                    s.framework)
-    return Forecast(tuple(budgets[s.workload] for s in specs), jobs, options.clock,
-                    tuple(scales[s.workload] for s in specs),
-                    tuple(walls[s.workload] for s in specs))
+        k = (s.workload, s.framework)
+        if k not in budgets:
+            budgets[k] = budget_sec(s.workload, s.scale, s.framework, table, options.ruleset,
+                                    workload_kwargs)
+            scales[k], walls[k] = machine_factors(options, s.workload, s.framework)
+    keys = [(s.workload, s.framework) for s in specs]
+    return Forecast(tuple(budgets[k] for k in keys), jobs, options.clock,
+                    tuple(scales[k] for k in keys), tuple(walls[k] for k in keys))

@@ -52,6 +52,24 @@ def test_a_plans_forecast_uses_each_workloads_budget(monkeypatch: pytest.MonkeyP
     assert found.budgets == (20.0, 80.0, 20.0) and found.wall_sec == 480.0
 
 
+def test_a_plans_forecast_keeps_each_frameworks_budget_and_scale(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """a100-2026 gives each framework its own dev budget: a plan mixing frameworks on one
+    workload must not read the first framework's budget, scale or wall ratio for both."""
+    from sdk import forecast
+
+    monkeypatch.setattr(forecast, "budget_sec",
+                        lambda w, scale, fw, *_a: 30.0 if fw == "jax" else 40.0)
+    monkeypatch.setattr(forecast, "machine_factors",
+                        lambda _o, w, fw: (0.5, None) if fw == "jax" else (1.0, 2.0))
+    specs = [SimpleNamespace(workload="ogbg", scale="dev", framework=fw)
+             for fw in ("jax", "pytorch", "jax")]
+    found = plan_forecast(specs, SimpleNamespace(version="a100-2026"),
+                          SimpleNamespace(clock="dev", ruleset="self"), jobs=1)
+    assert found.budgets == (30.0, 40.0, 30.0)
+    assert found.scales == (0.5, 1.0, 0.5) and found.walls == (None, 2.0, None)
+
+
 def test_durations_read_as_a_person_would_say_them() -> None:
     assert [duration(s) for s in (45, 264, 7500)] == ["45 s", "4 min 24 s", "2 h 05 min"]
 
