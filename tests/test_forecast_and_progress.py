@@ -146,6 +146,13 @@ def test_run_and_tune_print_the_forecast_before_the_first_trial(
     err = capsys.readouterr().err
     forecast = err.index("paceline: forecast: 2 trials, budget ")
     assert forecast < err.index("  mnist study 0 trial 1:") and "estimate" in err
+    # resumed, the finished trials are kept and not forecast again
+    assert main(["run", "--workload", "mnist", "--submission", "nadamw", "--studies", "1",
+                 "--trials", "2", "--max-global-steps", "5", "--seed", "0",
+                 "--experiment-dir", str(tmp_path / "run"), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "2 of 2 trials already finished; --resume keeps them" in err
+    assert "forecast:" not in err
 
     sub = write_submission(tmp_path)
     assert main(tune_args(tmp_path, sub, "--studies", "1", "--trials", "2", steps=5)) == 0
