@@ -50,6 +50,8 @@ from sdk.target_reach import (
 from workloads.target_setting.procedure import eval_rows, round_easier
 
 META_FILE = "meta_data_0.json"
+
+
 @dataclass(frozen=True)
 class Run:
     """One run's validation curve: (submission seconds, value) per eval, and its budget."""
