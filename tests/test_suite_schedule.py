@@ -66,7 +66,8 @@ def _plan(monkeypatch: pytest.MonkeyPatch, jobs: int) -> tuple[list[str], list[s
     monkeypatch.setattr(parallel, "run_plan_parallel", record)
     monkeypatch.setattr("sdk.experiment.run_plan", record)
     specs = [SimpleNamespace(workload=w, scale="dev", framework="pytorch") for w in SUITE_WALLS]
-    options = SimpleNamespace(clock="dev", clock_scale=1.0, ruleset="external", data_dir=None)
+    options = SimpleNamespace(clock="dev", clock_scale=1.0, ruleset="external", data_dir=None,
+                              resume=False)
     parallel.run_specs(specs, None, None, SimpleNamespace(version="0.5"), options, jobs)
     return handed, list(SUITE_WALLS)
 
