@@ -131,17 +131,15 @@ def summarise(rule: TargetOutOfReach, trials: Sequence[Ended]) -> list[dict]:
     judged = [(t, replay(rule, t)) for t in trials]  # each trial replayed once
     workloads = sorted({t.workload for t in trials})
     for name in [*workloads, "all"]:
-        group = [t for t, _ in judged if name in ("all", t.workload)]
-        verdicts = [v for t, v in judged if name in ("all", t.workload)]
-        misses = [(t, v) for t, v in zip(group, verdicts, strict=True) if t.hit_time is None]
+        group = [(t, v) for t, v in judged if name in ("all", t.workload)]
+        misses = [(t, v) for t, v in group if t.hit_time is None]
         miss_budget = sum(t.budget for t, _ in misses)
         rows.append({
             "workload": name, "fraction": rule.min_budget_fraction,
             "optimism": rule.optimism, "trials": len(group),
-            "hits": sum(t.hit_time is not None for t in group),
-            "false_stops": sum(v.false_stop for v in verdicts),
-            "false_stopped": [t.label for t, v in zip(group, verdicts, strict=True)
-                              if v.false_stop],
+            "hits": sum(t.hit_time is not None for t, _ in group),
+            "false_stops": sum(v.false_stop for _, v in group),
+            "false_stopped": [t.label for t, v in group if v.false_stop],
             "misses_stopped": sum(v.stopped_at is not None for _, v in misses),
             "saved_share": (sum(v.saved for _, v in misses) / miss_budget
                             if miss_budget else 0.0),

@@ -95,6 +95,17 @@ def plan_trials(
     return specs
 
 
+def kept_on_resume(spec: TrialSpec) -> bool:
+    """Whether ``--resume`` keeps this trial as recorded (:func:`finished_result` returns a
+    result for it), read without recording anything."""
+    status = read_status(spec.trial_dir)
+    if not status:
+        return False
+    if status.get("finished"):
+        return bool(status.get("result"))
+    return crash_reason(spec.trial_dir) is not None
+
+
 def finished_result(spec: TrialSpec) -> TrialResult | None:
     """The recorded result of a trial that already finished (failed ones too), if any.
 

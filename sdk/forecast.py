@@ -183,15 +183,13 @@ def plan_forecast(specs: Sequence[Any], table: Any, options: Any, jobs: int,
     """The forecast of running ``specs`` (:class:`sdk.experiment.TrialSpec`) on ``jobs``."""
     # per workload and framework: a100-2026 gives each framework its own dev budget, and the
     # dev clock's scale and the wall history are measured per framework
-    budgets: dict[tuple[str, str], float] = {}
-    scales: dict[tuple[str, str], float | None] = {}
-    walls: dict[tuple[str, str], float | None] = {}
+    facts: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
     for s in specs:
-        k = (s.workload, s.framework)
-        if k not in budgets:
-            budgets[k] = budget_sec(s.workload, s.scale, s.framework, table, options.ruleset,
-                                    workload_kwargs)
-            scales[k], walls[k] = machine_factors(options, s.workload, s.framework)
-    keys = [(s.workload, s.framework) for s in specs]
-    return Forecast(tuple(budgets[k] for k in keys), jobs, options.clock,
-                    tuple(scales[k] for k in keys), tuple(walls[k] for k in keys))
+        if (s.workload, s.framework) not in facts:
+            facts[(s.workload, s.framework)] = (
+                budget_sec(s.workload, s.scale, s.framework, table, options.ruleset,
+                           workload_kwargs),
+                *machine_factors(options, s.workload, s.framework))
+    rows = [facts[(s.workload, s.framework)] for s in specs]
+    return Forecast(tuple(r[0] for r in rows), jobs, options.clock,
+                    tuple(r[1] for r in rows), tuple(r[2] for r in rows))

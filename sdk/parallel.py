@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
-from sdk.experiment import TrialSpec
+from sdk.experiment import TrialSpec, kept_on_resume
 from sdk.rulesets import RulesetTable
 from sdk.runner import RunOptions, TrialResult
 from sdk.trial_logs import EVAL_FILE
-from sdk.trial_record import read_status
 
 # How often the parent reports the running trials (seconds).
 REPORT_EVERY = 10.0
@@ -268,14 +267,6 @@ def jobs_for(requested: int | None, options: RunOptions, trials: int) -> int:
     return max(1, min(jobs, trials))
 
 
-def _kept(spec: TrialSpec, options: RunOptions) -> bool:
-    """Whether ``--resume`` keeps this trial as recorded (it finished, failed ones too)."""
-    if not options.resume:
-        return False
-    status = read_status(spec.trial_dir)
-    return bool(status and status.get("finished"))
-
-
 def run_specs(specs: list[TrialSpec], submission: Any, ref: SubmissionRef, table: RulesetTable,
               options: RunOptions, jobs: int, workload_kwargs: dict[str, Any] | None = None,
               on_result: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
@@ -291,7 +282,8 @@ def run_specs(specs: list[TrialSpec], submission: Any, ref: SubmissionRef, table
         if jobs > 1:
             order = forecast.longest_first()
             specs, forecast = [specs[i] for i in order], forecast.reordered(order)
-        left = [i for i, spec in enumerate(specs) if not _kept(spec, options)]
+        left = [i for i, spec in enumerate(specs)
+                if not (options.resume and kept_on_resume(spec))]
         if len(left) < len(specs):
             print(f"paceline: {len(specs) - len(left)} of {len(specs)} trials already "
                   "finished; --resume keeps them", file=sys.stderr)
