@@ -34,6 +34,7 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
     table = {name: {w: times.times.get(w, math.inf) for w in workloads}
              for name, times in runs.items()}
     skipped = []
+    shown = {}  # the name a reference's row shows -> the baseline it times
     for baseline, times in reference_times(data, workloads).items():
         entries = data["baselines"][baseline]
         stale = sorted({w for t in runs.values() for w in workloads
@@ -44,7 +45,9 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
             skipped.append(f"{baseline} ({'other targets' if stale else 'not timed'} on "
                            f"{', '.join(stale or missing)})")
             continue
-        table[baseline] = times
+        name = f"{baseline} (reference)" if baseline in runs else baseline
+        shown[name] = baseline
+        table[name] = times
     scores = score_times(table, rules)
     order = sorted(table, key=lambda s: -scores.scores[s])
     rows = [[s, scores.scores[s], *[table[s].get(w) for w in workloads]] for s in order]
@@ -54,24 +57,25 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
            format_table(["submission", "score", *[f"{w}(s)" for w in workloads]], rows)]
     if skipped:
         out.append("Not compared: " + "; ".join(skipped) + ".")
-    spread = spread_table(data, [b for b in table if b not in runs], workloads, runs)
+    spread = spread_table(data, shown, workloads, runs)
     if spread:
         out.append(spread)
     return "\n".join(out)
 
 
-def spread_table(data: dict[str, Any], baselines: list[str], workloads: list[str],
+def spread_table(data: dict[str, Any], baselines: dict[str, str], workloads: list[str],
                  runs: dict[str, Any]) -> str:
-    """Each reference's median [range] over its studies, and where each run lies in it."""
+    """Each reference's median [range] over its studies, and where each run lies in it
+    (``baselines``: the name each reference shows -> the baseline it times)."""
     spreads = reference_spread(data, workloads)
     rows = []
     for w in workloads:
         for name, times in runs.items():
             t = times.times.get(w, math.inf)
-            for b in baselines:
+            for shown, b in baselines.items():
                 spread = spreads.get(b, {}).get(w)
                 if spread is not None:
-                    rows.append([w, name, t if math.isfinite(t) else "miss", b, spread.text(),
+                    rows.append([w, name, t if math.isfinite(t) else "miss", shown, spread.text(),
                                  spread.place(t)])
     if not rows:
         return ""
