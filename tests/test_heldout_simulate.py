@@ -196,6 +196,22 @@ def test_reference_builds_for_different_baselines_add_up(mnist_family, tmp_path)
     assert set(json.loads(out.read_text())["baselines"]) == {"adamw"}
 
 
+def test_each_entry_records_the_clock_it_was_timed_with(mnist_family, tmp_path):
+    out = tmp_path / "ref.json"  # a file made before the dev clock: no "clock" anywhere
+    out.write_text(json.dumps({
+        "scale": "dev", "ruleset": "external", "ruleset_version": "0.5", "framework": "pytorch",
+        "command": "paceline reference build --baselines momentum --threads 1",
+        "baselines": {"momentum": {"mnist": {"time_to_target_sec": 9.0, "study_times": [9.0],
+                                             "budget_sec": 20.0, "target": 0.89}}}}))
+    assert main(["reference", "build", "--baselines", "nadamw", "--workload", "mnist",
+                 "--max-global-steps", "2", "--experiment-dir", str(tmp_path / "ref"),
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    old, new = data["baselines"]["momentum"]["mnist"], data["baselines"]["nadamw"]["mnist"]
+    assert (data["clock"], new["clock"], old["clock"]) == ("dev", "dev", "wall")
+    assert old["command"] == "paceline reference build --baselines momentum --threads 1"
+
+
 def test_self_tuning_ruleset(mnist_family, rival_logs, tmp_path):
     out = tmp_path / "self.json"
     assert _run(tmp_path, "--reference", str(rival_logs), "--ruleset", "self",

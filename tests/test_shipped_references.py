@@ -20,6 +20,11 @@ from sdk.references import file_name, load_reference
 FOLDER = Path(__file__).resolve().parents[1] / "baselines" / "reference_timings"
 FILES = sorted(p for p in FOLDER.glob("dev_*_v*.json") if "leaderboard" not in p.name)
 MIN_STUDIES = 3  # issue #14: at least three seeds per baseline and workload
+NOT_REBUILT = {  # file -> why it still holds entries of the earlier clock (issue #14)
+    "dev_external_v0.5_variants.json":
+        "built 2026-11-21 before the dev clock, one study a variant; rebuild with `paceline "
+        "reference build --baselines nadamw momentum --variants --studies 3 --seed 0 --jobs 2`",
+}
 
 
 def _entries(path: Path):
@@ -70,11 +75,18 @@ def test_every_entry_was_timed_against_the_current_dev_target(path):
     assert not stale, "timed against other targets: " + "; ".join(stale)
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if not p.stem.endswith("_variants")],
-                         ids=lambda p: p.name)
+def _clock(data: dict, entry: dict) -> str:
+    """How an entry was timed: its own record, else its file's (none: before the dev clock)."""
+    return entry.get("clock", data.get("clock", "wall"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_entry_has_its_spread_under_the_dev_clock(path):
-    data = load_reference(path)
-    assert data.get("clock") == "dev", f"{path.name} was not built under the dev clock"
-    thin = [where for _, where, _, entry in _entries(path)
-            if len(entry["study_times"]) < MIN_STUDIES]
-    assert not thin, f"fewer than {MIN_STUDIES} studies: " + "; ".join(thin)
+    problems = [f"{where}: timed before the dev clock" for data, where, _, entry
+                in _entries(path) if _clock(data, entry) != "dev"]
+    problems += [f"{where}: fewer than {MIN_STUDIES} studies" for _, where, _, entry
+                 in _entries(path) if len(entry["study_times"]) < MIN_STUDIES]
+    if path.name in NOT_REBUILT:
+        assert problems, f"{path.name} is rebuilt: take it out of NOT_REBUILT"
+        pytest.xfail(NOT_REBUILT[path.name])
+    assert not problems, "; ".join(problems)

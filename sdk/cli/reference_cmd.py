@@ -123,9 +123,10 @@ def _out_path(args: argparse.Namespace) -> Path:
                                kind="variants" if args.variants else "")
 
 
-def _timing_entry(summary: Any) -> dict[str, Any]:
+def _timing_entry(summary: Any, clock: str) -> dict[str, Any]:
     """One baseline's timing of one workload, as the reference file stores it."""
     return {
+        "clock": clock,
         "time_to_target_sec": _finite(summary.time_sec),
         "study_times": [_finite(study.time_sec) for study in summary.studies],
         "budget_sec": summary.target.budget_sec,
@@ -177,7 +178,8 @@ def _build(args: argparse.Namespace) -> int:
         missing = [w for w in workloads if w not in times.workloads]
         if missing:
             raise PacelineError(f"{baseline} left no logs for {missing[0]} under {root}.")
-        result[baseline] = {w: _timing_entry(times.workloads[w]) for w in workloads}
+        result[baseline] = {w: _timing_entry(times.workloads[w], timing["clock"])
+                            for w in workloads}
     command = "paceline " + " ".join(shlex.quote(a)
                                      for a in getattr(args, "_argv", sys.argv[1:]))
     for entries in result.values():
@@ -217,8 +219,9 @@ def _earlier_baselines(path: Path, header: dict) -> dict:
         return {}
     earlier = data.get("baselines", {})
     for entries in earlier.values():
-        for entry in entries.values():
+        for entry in entries.values():  # what each entry was made by and timed with
             entry.setdefault("command", data.get("command"))
+            entry.setdefault("clock", data.get("clock", "wall"))
     return earlier
 
 
