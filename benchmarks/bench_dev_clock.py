@@ -175,12 +175,20 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
 
 def nadamw_spread(version: str) -> dict[str, Any]:
     """The shipped external reference spread of NAdamW per workload under rules ``version``."""
-    from sdk.references import find_reference_file, load_reference, reference_spread
+    from sdk.references import (
+        dev_eval_periods,
+        find_reference_file,
+        load_reference,
+        reference_spread,
+    )
 
     path = find_reference_file("dev", "external", version)
     if path is None:
         return {}
-    return reference_spread(load_reference(path)).get("nadamw", {})
+    data = load_reference(path)
+    timed = sorted(data["baselines"].get("nadamw", {}))
+    periods = dev_eval_periods(timed, version, data.get("framework", "pytorch"))
+    return reference_spread(data, timed, periods).get("nadamw", {})
 
 
 def placed(spread: Any, seconds: float | None) -> list[str]:

@@ -86,23 +86,31 @@ def reference_times(data: dict[str, Any], workloads: list[str] | None = None
 
 @dataclass(frozen=True)
 class Spread:
-    """A reference's time-to-target over its studies (seeds): median, range, misses."""
+    """A reference's time-to-target over its studies (seeds): median, range, misses.
+
+    ``eval_period`` is the workload's evaluation period in seconds (0: unknown). A time to
+    target is read at an evaluation, so it says only that the target was crossed during the
+    period before it; two times less than half a period apart come from the same evaluation
+    and are not told apart (under the dev clock one lands a step's cost later than another).
+    """
 
     median: float
     low: float
     high: float
     studies: int
     misses: int
+    eval_period: float = 0.0
 
     def place(self, seconds: float) -> str:
-        """Where ``seconds`` lies: 'inside', 'faster' or 'slower' than the spread."""
+        """Where ``seconds`` lies: 'inside', 'faster' or 'slower' than the spread, at the
+        resolution of the evaluations (``eval_period``)."""
         if not math.isfinite(seconds):
             return "inside" if self.misses else "slower"
         if self.studies - self.misses == 0:
             return "faster"
-        if seconds < self.low:
+        if seconds < self.low - self.eval_period / 2:
             return "faster"
-        if seconds > self.high and self.misses == 0:
+        if seconds > self.high + self.eval_period / 2 and self.misses == 0:
             return "slower"
         return "inside"
 
@@ -115,9 +123,24 @@ class Spread:
         return f"{median} [{reached}] (n={self.studies}{missed})"
 
 
-def reference_spread(data: dict[str, Any], workloads: list[str] | None = None
+def dev_eval_periods(workloads: list[str], version: str, framework: str) -> dict[str, float]:
+    """Each registered dev workload's evaluation period (seconds) under rules ``version`` in
+    ``framework`` (a reference file's ``framework``): dev periods differ by framework."""
+    from sdk.registry import workloads as registry
+
+    out = {}
+    for name in workloads:
+        if name in registry() and framework in registry().entry(name).frameworks("dev"):
+            numbers = registry().workload_class(name, "dev", framework).numbers_for(version)
+            out[name] = float(numbers.eval_period_time_sec)
+    return out
+
+
+def reference_spread(data: dict[str, Any], workloads: list[str] | None = None,
+                     eval_periods: dict[str, float] | None = None
                      ) -> dict[str, dict[str, Spread]]:
-    """``{baseline: {workload: Spread}}`` from each entry's ``study_times``."""
+    """``{baseline: {workload: Spread}}`` from each entry's ``study_times``, placing runs at
+    the resolution of ``eval_periods`` (:func:`dev_eval_periods`) where given."""
     out: dict[str, dict[str, Spread]] = {}
     for baseline, per_workload in data["baselines"].items():
         for workload, entry in per_workload.items():
@@ -131,5 +154,6 @@ def reference_spread(data: dict[str, Any], workloads: list[str] | None = None
                 median=math.inf if median is None else float(median),
                 low=min(finite) if finite else math.inf,
                 high=max(finite) if finite else math.inf,
-                studies=len(times), misses=len(times) - len(finite))
+                studies=len(times), misses=len(times) - len(finite),
+                eval_period=(eval_periods or {}).get(workload, 0.0))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sdk.references import Spread, reference_spread
+from sdk.references import Spread, dev_eval_periods, reference_spread
 
 DATA = {"baselines": {
     "nadamw": {
@@ -40,3 +40,25 @@ def test_a_run_is_placed_against_the_spread():
     assert never.text().startswith("miss")
     assert some_missed.text() == "40.0 [38.0-40.0] (n=3, 1 missed)"
     assert Spread(math.inf, 21.7, 21.7, 3, 2).text() == "miss [21.7] (n=3, 2 missed)"
+
+
+def test_times_at_the_same_evaluation_are_not_told_apart():
+    """Times are read at evaluations: half an evaluation period either side of the range is
+    still the evaluation a study reached the target at (a step's cost apart under the dev
+    clock); a whole period before the fastest study is an evaluation earlier."""
+    mnist = reference_spread(DATA, ["mnist"], {"mnist": 2.0})["nadamw"]["mnist"]
+    assert mnist.eval_period == 2.0
+    assert mnist.place(8.9) == "inside"  # 0.1 s before the fastest study: the same eval
+    assert mnist.place(12.9) == "inside"
+    assert mnist.place(7.0) == "faster"  # one evaluation earlier
+    assert mnist.place(14.0) == "slower"
+    assert Spread(10.0, 9.0, 12.0, 3, 0).place(8.9) == "faster"  # period unknown: exact
+
+
+def test_the_dev_evaluation_periods_come_from_the_rules_version():
+    periods = dev_eval_periods(["mnist", "ogbg", "no_such_workload"], "0.5", "pytorch")
+    assert set(periods) == {"mnist", "ogbg"} and all(p > 0 for p in periods.values())
+    # the 2026 rules give each framework its own dev budget, and so its own period
+    jax = dev_eval_periods(["librispeech_deepspeech"], "a100-2026", "jax")
+    torch = dev_eval_periods(["librispeech_deepspeech"], "a100-2026", "pytorch")
+    assert jax != torch

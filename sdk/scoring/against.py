@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from sdk import references
-from sdk.references import load_reference, reference_spread, reference_times
+from sdk.references import dev_eval_periods, load_reference, reference_spread, reference_times
 from sdk.rulesets import version_label
 from sdk.text_tables import format_table
 
@@ -57,17 +57,18 @@ def compare(runs: dict[str, Any], workloads: list[str], scale: str, ruleset: str
            format_table(["submission", "score", *[f"{w}(s)" for w in workloads]], rows)]
     if skipped:
         out.append("Not compared: " + "; ".join(skipped) + ".")
-    spread = spread_table(data, shown, workloads, runs)
+    spread = spread_table(data, shown, workloads, runs, version)
     if spread:
         out.append(spread)
     return "\n".join(out)
 
 
 def spread_table(data: dict[str, Any], baselines: dict[str, str], workloads: list[str],
-                 runs: dict[str, Any]) -> str:
+                 runs: dict[str, Any], version: str) -> str:
     """Each reference's median [range] over its studies, and where each run lies in it
     (``baselines``: the name each reference shows -> the baseline it times)."""
-    spreads = reference_spread(data, workloads)
+    periods = dev_eval_periods(workloads, version, data.get("framework", "pytorch"))
+    spreads = reference_spread(data, workloads, periods)
     rows = []
     for w in workloads:
         for name, times in runs.items():
@@ -80,6 +81,7 @@ def spread_table(data: dict[str, Any], baselines: dict[str, str], workloads: lis
     if not rows:
         return ""
     return ("\nEach run against each reference's spread over its studies (seconds; 'inside' = "
-            "not told apart by that reference's own seed-to-seed spread):\n"
+            "not told apart by that reference's own seed-to-seed spread, read at the "
+            "evaluations: within half an evaluation period of its range):\n"
             + format_table(["workload", "run", "time", "reference", "median [range]",
                             "run is"], rows))
