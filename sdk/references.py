@@ -116,7 +116,7 @@ class Spread:
 
     def text(self) -> str:
         if self.studies - self.misses == 0:
-            return f"miss ({self.studies} studies)"
+            return f"miss (n={self.studies})"
         reached = f"{self.low:.1f}-{self.high:.1f}" if self.high > self.low else f"{self.low:.1f}"
         missed = f", {self.misses} missed" if self.misses else ""
         median = f"{self.median:.1f}" if math.isfinite(self.median) else "miss"

@@ -62,3 +62,44 @@ def test_the_dev_evaluation_periods_come_from_the_rules_version():
     jax = dev_eval_periods(["librispeech_deepspeech"], "a100-2026", "jax")
     torch = dev_eval_periods(["librispeech_deepspeech"], "a100-2026", "pytorch")
     assert jax != torch
+
+
+def test_reference_show_prints_each_entry_with_its_spread_clock_and_command(tmp_path, capsys):
+    import json
+
+    from sdk.cli.main import main
+
+    path = tmp_path / "dev_external_v0.5.json"  # two builds added up: one before the dev clock
+    path.write_text(json.dumps({
+        "scale": "dev", "ruleset": "external", "ruleset_version": "0.5", "framework": "pytorch",
+        "clock": "dev", "command": "paceline reference build --baselines nadamw",
+        "baselines": {
+            "nadamw": {"mnist": {"time_to_target_sec": 10.0, "study_times": [9.0, 10.0, 12.0],
+                                 "target": 0.89, "budget_sec": 20.0, "clock": "dev",
+                                 "command": "paceline reference build --baselines nadamw"}},
+            "momentum": {"mnist": {"time_to_target_sec": None, "study_times": [None],
+                                   "target": 0.89, "budget_sec": 20.0, "clock": "wall",
+                                   "command": "paceline reference build --threads 1"}}}}))
+    assert main(["reference", "show", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    rows = {tuple(line.split()[:2]): line for line in out.splitlines()
+            if line.startswith("mnist")}
+    assert "10.0 [9.0-12.0] (n=3)" in rows["mnist", "nadamw"] and " dev " in rows[
+        "mnist", "nadamw"]
+    assert "miss (n=1)" in rows["mnist", "momentum"] and " wall " in rows["mnist", "momentum"]
+    assert "[1] paceline reference build --threads 1" in out  # commands listed once each
+    assert "[2] paceline reference build --baselines nadamw" in out
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """`paceline reference show | head -1`: the pipe closes before the table is written."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sdk.cli.main", "reference", "show",
+                             "--variants"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes anything
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err

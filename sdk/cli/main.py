@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     except PacelineError as exc:
         print(f"paceline {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the reader left (`paceline ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141  # a shell's status for a process ended by SIGPIPE
     except (OSError, MemoryError) as exc:
         sentence = user_error(exc)
         if sentence is None or os.environ.get("PACELINE_TRACEBACK"):

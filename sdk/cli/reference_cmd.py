@@ -91,8 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from sdk.references import find_reference_file, load_reference, reference_times
-    from sdk.text_tables import format_table
+    from sdk.references import find_reference_file, load_reference
 
     kind = "variants" if args.variants else ""
     path = Path(args.file) if args.file else find_reference_file(
@@ -101,13 +100,37 @@ def _show(args: argparse.Namespace) -> int:
         raise PacelineError(f"No reference timings for {args.scale} scale, {args.ruleset} "
                             f"tuning, rules {version_label(args.ruleset_version)}; build "
                             "them with `paceline reference build`.")
-    data = load_reference(path)
-    times = reference_times(data)
-    workloads = sorted({w for t in times.values() for w in t})
-    rows = [[b, *[times[b].get(w) for w in workloads]] for b in times]
-    print(f"{path}\nmade by: {data.get('command', '?')} ({data.get('created', '?')})")
-    print(format_table(["baseline", *workloads], rows))
+    print(show_text(path, load_reference(path)))
     return 0
+
+
+def show_text(path: Path, data: dict[str, Any]) -> str:
+    """A reference file as `paceline reference show` prints it: one row per workload and
+    baseline with the median and range over studies, the target, the budget and the clock,
+    and the commands that made the rows (builds add up, so a file can hold several)."""
+    from sdk.references import reference_spread
+    from sdk.text_tables import format_table
+
+    spreads = reference_spread(data)
+    commands: list[str] = []
+    rows = []
+    for baseline, per_workload in sorted(data["baselines"].items()):
+        for workload, entry in sorted(per_workload.items()):
+            command = entry.get("command") or data.get("command", "?")
+            if command not in commands:
+                commands.append(command)
+            rows.append([workload, baseline, spreads[baseline][workload].text(),
+                         entry.get("target"), entry.get("budget_sec"),
+                         entry.get("clock", data.get("clock", "wall")),
+                         f"[{commands.index(command) + 1}]"])
+    rows.sort(key=lambda r: (r[0], r[1]))
+    head = (f"{path}\n{data.get('scale')} scale, {data.get('ruleset')} tuning, rules "
+            f"{version_label(str(data.get('ruleset_version')))}, {data.get('framework', '?')}; "
+            f"last built {data.get('created', '?')}; seconds of the calibration machine")
+    made = "\n".join(f"[{i}] {c}" for i, c in enumerate(commands, 1))
+    table = format_table(["workload", "baseline", "median [range] (studies)", "target",
+                          "budget(s)", "clock", "made by"], rows)
+    return f"{head}\n{table}\nmade by:\n{made}"
 
 
 def _out_path(args: argparse.Namespace) -> Path:
