@@ -20,11 +20,12 @@ File format (``<scale>_<ruleset>_v<version>.json``)::
 
 ``time_to_target_sec`` is ``null`` for a miss; it is the median over ``study_times`` (one per
 study, each with its own seeds), whose range `paceline run` shows as the reference's spread.
-Each entry also names the ``command`` that timed it and its ``clock`` (``dev`` or ``wall``;
-builds add up, so one file can hold entries of several builds; the top-level ``command`` and
-``clock`` are the latest build's, and an entry without its own was made by the top level's,
-or before the dev clock when the file has no ``clock``: the calibration machine's wall seconds). Folders holding such files are found through
-the ``paceline.reference_timings`` entry-point group (each entry is a directory path).
+Each entry also names the ``command`` that timed it and its ``clock`` (``dev`` or ``wall``).
+Builds add up, so one file can hold entries of several builds: the top-level ``command`` and
+``clock`` are the latest build's; an entry without its own was made by the top level's, or,
+in a file without ``clock``, before the dev clock (the calibration machine's wall seconds).
+Folders holding such files are found through the ``paceline.reference_timings`` entry-point
+group (each entry is a directory path).
 """
 
 from __future__ import annotations
