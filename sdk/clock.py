@@ -383,14 +383,20 @@ class Normalisation:
 
 
 def canary_sec(repeats: int = 3) -> float:
-    """CPU seconds of a fixed, pure-Python piece of work (the median of ``repeats``)."""
+    """CPU seconds of a fixed, pure-Python piece of work (the median of ``repeats``).
+
+    Read on the calling thread's CPU clock: while a trial's CPU-time guard (``ITIMER_PROF``,
+    :mod:`sdk.trial_guards`) is armed, Linux serves the *process* CPU clock from the timer's
+    tick-sampled total, so a 20 ms canary read there comes out as 20.0 or 24.0 ms (4 ms
+    ticks), far too coarse to notice a machine 20% faster or slower.
+    """
     times = []
     for _ in range(repeats):
-        t0 = time.process_time()
+        t0 = time.thread_time()
         total = 0
         for i in range(500_000):
             total += (i * i) % 7
-        times.append(time.process_time() - t0)
+        times.append(time.thread_time() - t0)
     return sorted(times)[len(times) // 2]
 
 

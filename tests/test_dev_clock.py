@@ -521,3 +521,14 @@ def test_the_probe_through_the_runner_evaluates_and_reads_the_charged_step_cost(
     assert len([r for r in rows if r["global_step"] > 30]) >= 2
     assert found["steady_steps"] >= 30 and found["step_time_sec"] > 0
     assert found["step_time_sec"] == pytest.approx(_charged_per_step(rows, 30))
+
+
+def test_the_canary_reads_its_own_threads_cpu_clock(monkeypatch):
+    """While the trial's CPU-time guard (ITIMER_PROF) is armed, Linux serves the process CPU
+    clock from the timer's tick-sampled total (4 ms steps for a 20 ms canary here): the canary
+    must read the thread's clock, which stays exact."""
+    def process_clock():
+        raise AssertionError("the canary read the process CPU clock")
+
+    monkeypatch.setattr(clocks.time, "process_time", process_clock)
+    assert clocks.canary_sec(repeats=1) > 0
