@@ -22,8 +22,9 @@ FILES = sorted(p for p in FOLDER.glob("dev_*_v*.json") if "leaderboard" not in p
 MIN_STUDIES = 3  # issue #14: at least three seeds per baseline and workload
 NOT_REBUILT = {  # file -> why it still holds entries of the earlier clock (issue #14)
     "dev_external_v0.5_variants.json":
-        "built 2026-11-21 before the dev clock, one study a variant; rebuild with `paceline "
-        "reference build --baselines nadamw momentum --variants --studies 3 --seed 0 --jobs 2`",
+        "momentum's entries were built 2026-11-21 before the dev clock, one study a variant "
+        "(NAdamW's rebuilt 2026-12-07); rebuild with `paceline reference build --baselines "
+        "momentum --variants --studies 3 --seed 0 --jobs 2`",
 }
 
 
