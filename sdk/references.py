@@ -70,6 +70,14 @@ def load_reference(path: Path) -> dict[str, Any]:
     return data
 
 
+def made_by(data: dict[str, Any], entry: dict[str, Any]) -> tuple[str | None, str]:
+    """The command that timed a reference ``entry`` of file ``data`` (``None``: not recorded)
+    and its clock: the entry's own, else the file's (see the module docstring); ``wall`` in a
+    file made before the dev clock."""
+    return (entry.get("command") or data.get("command"),
+            entry.get("clock", data.get("clock", "wall")))
+
+
 def reference_times(data: dict[str, Any], workloads: list[str] | None = None
                     ) -> dict[str, dict[str, float]]:
     """``{baseline: {workload: seconds (inf for a miss)}}``, optionally restricted."""
@@ -129,12 +137,8 @@ def dev_eval_periods(workloads: list[str], version: str, framework: str) -> dict
     ``framework`` (a reference file's ``framework``): dev periods differ by framework."""
     from sdk.registry import workloads as registry
 
-    out = {}
-    for name in workloads:
-        if name in registry() and framework in registry().entry(name).frameworks("dev"):
-            numbers = registry().workload_class(name, "dev", framework).numbers_for(version)
-            out[name] = float(numbers.eval_period_time_sec)
-    return out
+    numbers = {name: registry().dev_numbers(name, version, framework) for name in workloads}
+    return {name: float(n.eval_period_time_sec) for name, n in numbers.items() if n is not None}
 
 
 def reference_spread(data: dict[str, Any], workloads: list[str] | None = None,

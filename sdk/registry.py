@@ -176,6 +176,18 @@ class WorkloadRegistry:
         """Instantiate the workload class for ``name`` at ``scale`` in ``framework``."""
         return self.workload_class(name, scale, framework)(**kwargs)
 
+    def dev_numbers(self, name: str, version: str, framework: str | None = None) -> Any:
+        """The rule-fixed numbers of dev workload ``name`` under rules ``version`` in
+        ``framework`` (default: its first dev framework; dev budgets and eval periods can
+        differ by framework); ``None`` when no such dev workload is registered."""
+        if name not in self:
+            return None
+        frameworks = self.entry(name).frameworks("dev")
+        framework = framework or next(iter(frameworks), None)
+        if framework not in frameworks:
+            return None
+        return self.workload_class(name, "dev", framework).numbers_for(version)
+
 
 class BaselineRegistry:
     """Lookup of baseline submissions by name, ruleset and framework."""

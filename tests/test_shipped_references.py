@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sdk.references import file_name, load_reference
+from sdk.references import file_name, load_reference, made_by
 
 FOLDER = Path(__file__).resolve().parents[1] / "baselines" / "reference_timings"
 FILES = sorted(p for p in FOLDER.glob("dev_*_v*.json") if "leaderboard" not in p.name)
@@ -76,15 +76,10 @@ def test_every_entry_was_timed_against_the_current_dev_target(path):
     assert not stale, "timed against other targets: " + "; ".join(stale)
 
 
-def _clock(data: dict, entry: dict) -> str:
-    """How an entry was timed: its own record, else its file's (none: before the dev clock)."""
-    return entry.get("clock", data.get("clock", "wall"))
-
-
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_entry_has_its_spread_under_the_dev_clock(path):
     problems = [f"{where}: timed before the dev clock" for data, where, _, entry
-                in _entries(path) if _clock(data, entry) != "dev"]
+                in _entries(path) if made_by(data, entry)[1] != "dev"]
     problems += [f"{where}: fewer than {MIN_STUDIES} studies" for _, where, _, entry
                  in _entries(path) if len(entry["study_times"]) < MIN_STUDIES]
     if path.name in NOT_REBUILT:

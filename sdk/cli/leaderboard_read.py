@@ -87,11 +87,9 @@ def _current_dev_targets(summary: dict[str, Any]) -> dict[str, Any]:
 
     out = {}
     for name in summary["workloads"]:
-        if name not in workloads() or not workloads().entry(name).frameworks("dev"):
+        n = workloads().dev_numbers(name, summary["ruleset_version"])
+        if n is None:
             continue  # no dev workload: the trials' own targets stand
-        framework = workloads().entry(name).frameworks("dev")[0]
-        n = workloads().workload_class(name, "dev", framework).numbers_for(
-            summary["ruleset_version"])
         out[name] = {"target_metric_name": n.target_metric_name,
                      "validation_target_value": n.validation_target_value,
                      "metric_minimized": n.metric_minimized}

@@ -108,7 +108,7 @@ def show_text(path: Path, data: dict[str, Any]) -> str:
     """A reference file as `paceline reference show` prints it: one row per workload and
     baseline with the median and range over studies, the target, the budget and the clock,
     and the commands that made the rows (builds add up, so a file can hold several)."""
-    from sdk.references import reference_spread
+    from sdk.references import made_by, reference_spread
     from sdk.text_tables import format_table
 
     spreads = reference_spread(data)
@@ -116,12 +116,12 @@ def show_text(path: Path, data: dict[str, Any]) -> str:
     rows = []
     for baseline, per_workload in sorted(data["baselines"].items()):
         for workload, entry in sorted(per_workload.items()):
-            command = entry.get("command") or data.get("command", "?")
+            command, clock = made_by(data, entry)
+            command = command or "?"
             if command not in commands:
                 commands.append(command)
             rows.append([workload, baseline, spreads[baseline][workload].text(),
-                         entry.get("target"), entry.get("budget_sec"),
-                         entry.get("clock", data.get("clock", "wall")),
+                         entry.get("target"), entry.get("budget_sec"), clock,
                          f"[{commands.index(command) + 1}]"])
     rows.sort(key=lambda r: (r[0], r[1]))
     head = (f"{path}\n{data.get('scale')} scale, {data.get('ruleset')} tuning, rules "
@@ -230,6 +230,7 @@ def _earlier_baselines(path: Path, header: dict) -> dict:
     """The other baselines of an existing file built for the same scale, rules and framework
     (each entry keeps the command that produced it); nothing if the file differs."""
     from sdk.input_files import read_json
+    from sdk.references import made_by
 
     try:
         data = read_json(path, "reference-timings file")
@@ -243,8 +244,7 @@ def _earlier_baselines(path: Path, header: dict) -> dict:
     earlier = data.get("baselines", {})
     for entries in earlier.values():
         for entry in entries.values():  # what each entry was made by and timed with
-            entry.setdefault("command", data.get("command"))
-            entry.setdefault("clock", data.get("clock", "wall"))
+            entry["command"], entry["clock"] = made_by(data, entry)
     return earlier
 
 
