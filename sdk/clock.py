@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -372,14 +372,16 @@ class Normalisation:
     """This machine's dev-clock scale for one workload and framework, and where it came from.
 
     ``scale`` = calibration machine's reference step seconds / this machine's CPU seconds of
-    the same step. ``canary_sec`` is the CPU time of a fixed piece of work measured when the
-    scale was probed; trials measure it again to notice a machine that changed since.
+    the same step (``step_cpu_sec``, when known). ``canary_sec`` is the CPU time of a fixed
+    piece of work measured when the scale was probed; trials measure it again to notice a
+    machine that changed since.
     """
 
     scale: float
     source: str
     canary_sec: float | None = None
     note: str = ""
+    step_cpu_sec: float | None = None  # the probe's CPU seconds per reference step
 
 
 def canary_sec(repeats: int = 3) -> float:
@@ -465,18 +467,47 @@ def trial_clock(name: str, workload: str, framework: str, data_dir: str | None =
     return DevClock(norm.scale, norm.source, frameworks=hooks), norm
 
 
+def step_cpu_sec(evals: Sequence[tuple[float, int]], scale: float) -> float | None:
+    """This machine's CPU seconds per step from a trial's ``(submission seconds, step)`` at
+    each eval: the charged time between the second eval and the last, over the steps between
+    them, undone of the clock's ``scale`` (the first interval holds the start-up steps).
+    ``None`` with fewer than three evals or no step between them.
+
+        >>> step_cpu_sec([(0.1, 1), (5.0, 100), (15.0, 300)], scale=0.5)
+        0.1
+    """
+    if len(evals) < 3 or not scale > 0:
+        return None
+    (t0, s0), (t1, s1) = evals[1], evals[-1]
+    if s1 <= s0:
+        return None
+    return (t1 - t0) / (s1 - s0) / scale
+
+
 def measurement_report(clock: Any, norm: Normalisation | None, canary_before: float | None,
-                       canary_after: float | None) -> dict[str, Any]:
-    """What a trial records about its own timing: the clock's figures and whether to trust
-    them (``trusted`` plus one sentence per problem in ``problems``)."""
+                       canary_after: float | None,
+                       evals: Sequence[tuple[float, int]] = ()) -> dict[str, Any]:
+    """What a trial records about its own timing: the clock's figures, its CPU per step
+    (:func:`step_cpu_sec` of its ``(submission seconds, step)`` at each eval) against the
+    probe's reference step (``step_vs_reference``: 1.0 means the trial's step cost what
+    NAdamW's did at calibration; another algorithm's own cost shows here too, so it informs
+    but does not flag), and whether to trust them (``trusted`` plus one sentence per problem
+    in ``problems``)."""
     report = clock.report() if hasattr(clock, "report") else {"clock": "custom"}
+    step_cpu = step_cpu_sec(evals, float(report.get("clock_scale", 1.0))) \
+        if report.get("clock") == "dev" else None  # other clocks do not charge CPU time
     calibrated = norm.canary_sec if norm is not None else None
+    reference = norm.step_cpu_sec if norm is not None else None
     problems = trust_problems(report, canary_before, canary_after, calibrated) \
         if report.get("clock") == "dev" else []
     report.update({
         "canary_calibrated_sec": calibrated,
         "canary_start_sec": canary_before,
         "canary_end_sec": canary_after,
+        "step_cpu_sec": step_cpu,
+        "reference_step_cpu_sec": reference,
+        "step_vs_reference": round(step_cpu / reference, 4) if step_cpu and reference
+        else None,
         "trusted": not problems,
         "problems": problems,
     })
@@ -498,6 +529,7 @@ __all__ = [
     "limit_thread_pools",
     "measurement_report",
     "normalisation_for",
+    "step_cpu_sec",
     "running_with",
     "steady_allocator",
     "trial_clock",

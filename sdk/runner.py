@@ -686,8 +686,9 @@ class _Trial:
             s["accumulated_logging_time"] += self.now() - t0
         result = self.result(self.duration(), self.status, self.reason)
         canary_after = canary_sec() if canary_before is not None else None
+        evals = [(float(r["score"]), int(step)) for step, r in self.eval_results]
         _record_measurement(result, measurement_report(self.now, self.norm, canary_before,
-                                                       canary_after),
+                                                       canary_after, evals),
                             self.logger, self.meta, self.preemption_count)
         self.close(self.status, self.reason, result)
         if not s["is_time_remaining"] and distributed.is_rank0():
@@ -749,6 +750,7 @@ def _record_measurement(result: TrialResult, report: dict[str, Any], logger: Any
     result.clock_scale = float(report.get("clock_scale", 1.0))
     result.compile_sec = float(report.get("compile_cpu_sec", 0.0)) * result.clock_scale
     result.cpu_share = report.get("cpu_share")
+    result.step_vs_reference = report.get("step_vs_reference")
     result.measurement_trusted = bool(report.get("trusted", True))
     result.measurement_note = "; ".join(report.get("problems", []))
     if logger is not None and meta is not None:

@@ -57,6 +57,7 @@ class TrialResult:
     clock_scale: float = 1.0
     compile_sec: float = 0.0
     cpu_share: float | None = None
+    step_vs_reference: float | None = None  # CPU per step / the dev-clock probe's (sdk.clock)
     measurement_trusted: bool = True
     measurement_note: str = ""
     # (score, validation/<target_metric>) per eval, as the runner held it (NaN: no value):

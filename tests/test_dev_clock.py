@@ -532,3 +532,29 @@ def test_the_canary_reads_its_own_threads_cpu_clock(monkeypatch):
 
     monkeypatch.setattr(clocks.time, "process_time", process_clock)
     assert clocks.canary_sec(repeats=1) > 0
+
+
+def test_the_trial_records_its_cpu_per_step_against_the_probes():
+    # (submission seconds, step) at each eval, at clock scale 0.5: 20 s of submission time
+    # over 400 steps after the second eval is 0.1 CPU s a step; the probe paid 0.08
+    evals = [(0.1, 1), (5.0, 100), (25.0, 500)]
+    clock = DevClock(scale=0.5, source="test")
+    norm = Normalisation(0.5, "test", canary_sec=0.02, step_cpu_sec=0.08)
+    report = measurement_report(clock, norm, None, None, evals)
+    assert report["step_cpu_sec"] == pytest.approx(0.1)
+    assert report["reference_step_cpu_sec"] == 0.08
+    assert report["step_vs_reference"] == pytest.approx(1.25)
+    assert report["trusted"] is True  # informs, does not flag
+    too_few = measurement_report(clock, norm, None, None, evals[:2])
+    assert too_few["step_cpu_sec"] is None and too_few["step_vs_reference"] is None
+    wall = measurement_report(lambda: 0.0, norm, None, None, evals)
+    assert wall["step_cpu_sec"] is None  # a clock that does not charge CPU time
+
+
+def test_the_runner_puts_the_step_cost_in_meta_data(tmp_path):
+    machine = BusyMachine(busy=1.0)
+    clock = DevClock(scale=2.0, source="test", cpu=machine.cpu, wall=machine.wall)
+    result = _trial(clock, machine, tmp_path, budget=20.0)  # an eval every 2 s: ten
+    assert result.num_evals >= 3
+    measurement = json.loads((tmp_path / "meta_data_0.json").read_text())["paceline.measurement"]
+    assert measurement["step_cpu_sec"] == pytest.approx(0.05, rel=0.05)  # Costs(step=0.05)

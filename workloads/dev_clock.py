@@ -300,4 +300,4 @@ def normalisation(name: str, framework: str, data_dir: str | None = None,
                 entry = probe(base, framework, recorded, data_dir)
                 store(key, entry)
     return Normalisation(float(entry["scale"]), f"probed {entry['probed']} ({key})",
-                         float(entry["canary_sec"]))
+                         float(entry["canary_sec"]), step_cpu_sec=entry.get("step_cpu_sec"))
