@@ -37,8 +37,10 @@ CLOCKS = ("dev", "wall")
 # A trial that got less than this share of a core ran on a machine too busy for CPU time to
 # stay put (shared caches and hyper-threads slow the instructions themselves).
 MIN_CPU_SHARE = 0.5
-# A machine whose canary runs this much slower (or faster) than at calibration has drifted.
+# A machine whose canary runs this much slower (or faster) than at calibration has drifted;
+# so has one where the probed submission's own step costs this much more or less than probed.
 MAX_CANARY_DRIFT = 0.25
+MAX_STEP_DRIFT = 0.25
 
 
 # Environment variables that size numeric libraries' thread pools (read when they load).
@@ -382,6 +384,7 @@ class Normalisation:
     canary_sec: float | None = None
     note: str = ""
     step_cpu_sec: float | None = None  # the probe's CPU seconds per reference step
+    probed_with: tuple[str, str] | None = None  # (submission, workload) the probe timed
 
 
 def canary_sec(repeats: int = 3) -> float:
@@ -484,30 +487,49 @@ def step_cpu_sec(evals: Sequence[tuple[float, int]], scale: float) -> float | No
     return (t1 - t0) / (s1 - s0) / scale
 
 
+def step_drift_problem(ratio: float | None, norm: Normalisation | None,
+                       ran: tuple[str, str] | None) -> str | None:
+    """A sentence when the trial ran the very step the probe timed (same submission and
+    workload) and paid more than ``MAX_STEP_DRIFT`` more or less CPU for it than the probe:
+    the machine changed since calibration. ``None`` otherwise (another submission's step
+    costs what it costs)."""
+    if ratio is None or norm is None or ran is None or norm.probed_with != tuple(ran):
+        return None
+    if abs(ratio - 1) <= MAX_STEP_DRIFT:
+        return None
+    how = f"{abs(ratio - 1):.0%} {'more' if ratio > 1 else 'less'}"
+    return (f"its step cost {how} CPU than the dev clock's probe of the same step, so this "
+            "machine changed since it was calibrated: run `paceline calibrate --check`, "
+            "recalibrate as it says, then rerun the trial")
+
+
 def measurement_report(clock: Any, norm: Normalisation | None, canary_before: float | None,
-                       canary_after: float | None,
-                       evals: Sequence[tuple[float, int]] = ()) -> dict[str, Any]:
+                       canary_after: float | None, evals: Sequence[tuple[float, int]] = (),
+                       ran: tuple[str, str] | None = None) -> dict[str, Any]:
     """What a trial records about its own timing: the clock's figures, its CPU per step
     (:func:`step_cpu_sec` of its ``(submission seconds, step)`` at each eval) against the
-    probe's reference step (``step_vs_reference``: 1.0 means the trial's step cost what
-    NAdamW's did at calibration; another algorithm's own cost shows here too, so it informs
-    but does not flag), and whether to trust them (``trusted`` plus one sentence per problem
-    in ``problems``)."""
+    probe's reference step (``step_vs_reference``: 1.0 means the trial's step cost what the
+    probe's did), and whether to trust them (``trusted`` plus one sentence per problem in
+    ``problems``). ``ran`` is the trial's ``(submission, workload)``: when it is the one the
+    probe timed, a step cost beyond ``MAX_STEP_DRIFT`` of the probe's is a problem; for any
+    other the ratio holds the algorithm's own cost too, and only informs."""
     report = clock.report() if hasattr(clock, "report") else {"clock": "custom"}
+    dev = report.get("clock") == "dev"
     step_cpu = step_cpu_sec(evals, float(report.get("clock_scale", 1.0))) \
-        if report.get("clock") == "dev" else None  # other clocks do not charge CPU time
+        if dev else None  # other clocks do not charge CPU time
     calibrated = norm.canary_sec if norm is not None else None
     reference = norm.step_cpu_sec if norm is not None else None
-    problems = trust_problems(report, canary_before, canary_after, calibrated) \
-        if report.get("clock") == "dev" else []
+    ratio = round(step_cpu / reference, 4) if step_cpu and reference else None
+    problems = trust_problems(report, canary_before, canary_after, calibrated) if dev else []
+    drift = step_drift_problem(ratio, norm, ran) if dev else None
+    problems += [drift] if drift else []
     report.update({
         "canary_calibrated_sec": calibrated,
         "canary_start_sec": canary_before,
         "canary_end_sec": canary_after,
         "step_cpu_sec": step_cpu,
         "reference_step_cpu_sec": reference,
-        "step_vs_reference": round(step_cpu / reference, 4) if step_cpu and reference
-        else None,
+        "step_vs_reference": ratio,
         "trusted": not problems,
         "problems": problems,
     })
@@ -530,6 +552,7 @@ __all__ = [
     "measurement_report",
     "normalisation_for",
     "step_cpu_sec",
+    "step_drift_problem",
     "running_with",
     "steady_allocator",
     "trial_clock",

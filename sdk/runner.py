@@ -687,8 +687,9 @@ class _Trial:
         result = self.result(self.duration(), self.status, self.reason)
         canary_after = canary_sec() if canary_before is not None else None
         evals = [(float(r["score"]), int(step)) for step, r in self.eval_results]
+        ran = (self.submission.name, self.workload.name)
         _record_measurement(result, measurement_report(self.now, self.norm, canary_before,
-                                                       canary_after, evals),
+                                                       canary_after, evals, ran),
                             self.logger, self.meta, self.preemption_count)
         self.close(self.status, self.reason, result)
         if not s["is_time_remaining"] and distributed.is_rank0():

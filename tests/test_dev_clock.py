@@ -208,9 +208,12 @@ def test_the_normalisation_is_probed_once_and_cached(cache_dir, probes):
 def test_a_variant_uses_its_bases_normalisation(cache_dir, probes):
     from workloads.dev_clock import normalisation
 
-    normalisation("ogbg", "pytorch")
-    normalisation("ogbg_gelu", "pytorch")
+    base = normalisation("ogbg", "pytorch")
+    variant = normalisation("ogbg_gelu", "pytorch")
     assert probes == [("ogbg", "pytorch")]
+    # both say whose step was probed: NAdamW's on the base (a trial compares only that one)
+    assert base.probed_with == variant.probed_with == ("nadamw", "ogbg")
+    assert base.step_cpu_sec == 0.002
 
 
 def test_a_corrupt_cache_is_rebuilt_with_a_note(cache_dir, probes, capsys):
@@ -558,3 +561,19 @@ def test_the_runner_puts_the_step_cost_in_meta_data(tmp_path):
     assert result.num_evals >= 3
     measurement = json.loads((tmp_path / "meta_data_0.json").read_text())["paceline.measurement"]
     assert measurement["step_cpu_sec"] == pytest.approx(0.05, rel=0.05)  # Costs(step=0.05)
+
+
+def test_the_probed_step_drifting_by_more_than_a_quarter_is_a_problem():
+    evals = [(0.1, 1), (5.0, 100), (25.0, 500)]  # 0.1 CPU s a step at scale 0.5
+    clock = DevClock(scale=0.5, source="test")
+    norm = Normalisation(0.5, "test", step_cpu_sec=0.07, probed_with=("nadamw", "fastmri"))
+    same = measurement_report(clock, norm, None, None, evals, ran=("nadamw", "fastmri"))
+    assert same["trusted"] is False and "43% more CPU" in same["problems"][0]
+    assert "paceline calibrate --check" in same["problems"][0]
+    other = measurement_report(clock, norm, None, None, evals, ran=("lion", "fastmri"))
+    assert other["trusted"] is True and other["step_vs_reference"] == pytest.approx(1.4286)
+    variant = measurement_report(clock, norm, None, None, evals, ran=("nadamw", "fastmri_tanh"))
+    assert variant["trusted"] is True  # a variant's model steps at its own cost
+    close = Normalisation(0.5, "test", step_cpu_sec=0.09, probed_with=("nadamw", "fastmri"))
+    assert measurement_report(clock, close, None, None, evals,
+                              ran=("nadamw", "fastmri"))["trusted"] is True

@@ -33,6 +33,9 @@ from workloads.target_setting.procedure import (
     timing_from_rows,
 )
 
+# The baseline whose step the dev-clock probe times (its first search-space point).
+PROBED_SUBMISSION = "nadamw"
+
 
 def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0,
                    workload: Any = None) -> Any:
@@ -156,10 +159,11 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     # evals as a trial has them, at least every seconds / 2 so that two follow the warm-up
     workload.numbers = replace(workload.numbers,
                                eval_period_time_sec=min(own, seconds / 2) if steps else 1e12)
-    submission = stopping_after(load_submission("nadamw", subject.framework, "external"),
-                                 seconds, proc.probe_min_steps, steady=steps or 0,
-                                 workload=workload if steps else None)
-    point = generate_search(SearchSpace.load(baselines().entry("nadamw").search_space), 1)[0]
+    nadamw = load_submission(PROBED_SUBMISSION, subject.framework, "external")
+    submission = stopping_after(nadamw, seconds, proc.probe_min_steps, steady=steps or 0,
+                                workload=workload if steps else None)
+    space = SearchSpace.load(baselines().entry(PROBED_SUBMISSION).search_space)
+    point = generate_search(space, 1)[0]
     remove_trial(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
                          save_checkpoints=False, threads=threads, ignore_targets=True,
@@ -183,7 +187,7 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     elif len(rows) >= 2 and timed > 0:
         step_time = (rows[-1]["accumulated_submission_time"] -
                      rows[0]["accumulated_submission_time"]) / timed
-    return {"submission": "nadamw", "seconds": seconds,
+    return {"submission": PROBED_SUBMISSION, "seconds": seconds,
             "steps": timed if steps else timed + 1, "steady_steps": probed["steady"],
             "cpu_share": share if steps else None,
             "step_time_sec": step_time, "eval_time_sec": eval_time,
