@@ -385,6 +385,8 @@ class Normalisation:
     note: str = ""
     step_cpu_sec: float | None = None  # the probe's CPU seconds per reference step
     probed_with: tuple[str, str] | None = None  # (submission, workload) the probe timed
+    # the probe's hyperparameters that set how much work a step does (dropout), as pairs
+    probed_work: tuple[tuple[str, Any], ...] = ()
 
 
 def canary_sec(repeats: int = 3) -> float:
@@ -487,13 +489,26 @@ def step_cpu_sec(evals: Sequence[tuple[float, int]], scale: float) -> float | No
     return (t1 - t0) / (s1 - s0) / scale
 
 
-def step_drift_problem(ratio: float | None, norm: Normalisation | None,
-                       ran: tuple[str, str] | None) -> str | None:
-    """A sentence when the trial ran the very step the probe timed (same submission and
-    workload) and paid more than ``MAX_STEP_DRIFT`` more or less CPU for it than the probe:
-    the machine changed since calibration. ``None`` otherwise (another submission's step
-    costs what it costs)."""
-    if ratio is None or norm is None or ran is None or norm.probed_with != tuple(ran):
+def probed_step(norm: Normalisation | None, ran: tuple[str, str] | None,
+                hyperparameters: dict[str, Any] | None) -> bool:
+    """Whether a trial of ``ran`` = (submission, workload) with ``hyperparameters`` steps as
+    the probe did: same submission and workload, and the same values of the hyperparameters
+    that set a step's work (NAdamW's self-tuning point has dropout 0.1 where the probe's has
+    none: on wmt and ViT its step costs 25-55% more CPU). Unknown hyperparameters (self-tuning
+    passes none) are not the probe's."""
+    if norm is None or ran is None or norm.probed_with != tuple(ran):
+        return False
+    if not norm.probed_work:
+        return True
+    return hyperparameters is not None and all(
+        k in hyperparameters and hyperparameters[k] == v for k, v in norm.probed_work)
+
+
+def step_drift_problem(ratio: float | None, probed: bool) -> str | None:
+    """A sentence when a trial of the probed step (:func:`probed_step`) paid more than
+    ``MAX_STEP_DRIFT`` more or less CPU a step than the probe: the machine changed since
+    calibration. ``None`` otherwise (another step costs what it costs)."""
+    if ratio is None or not probed:
         return None
     if abs(ratio - 1) <= MAX_STEP_DRIFT:
         return None
@@ -505,14 +520,16 @@ def step_drift_problem(ratio: float | None, norm: Normalisation | None,
 
 def measurement_report(clock: Any, norm: Normalisation | None, canary_before: float | None,
                        canary_after: float | None, evals: Sequence[tuple[float, int]] = (),
-                       ran: tuple[str, str] | None = None) -> dict[str, Any]:
+                       ran: tuple[str, str] | None = None,
+                       hyperparameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a trial records about its own timing: the clock's figures, its CPU per step
     (:func:`step_cpu_sec` of its ``(submission seconds, step)`` at each eval) against the
     probe's reference step (``step_vs_reference``: 1.0 means the trial's step cost what the
     probe's did), and whether to trust them (``trusted`` plus one sentence per problem in
-    ``problems``). ``ran`` is the trial's ``(submission, workload)``: when it is the one the
-    probe timed, a step cost beyond ``MAX_STEP_DRIFT`` of the probe's is a problem; for any
-    other the ratio holds the algorithm's own cost too, and only informs."""
+    ``problems``). ``ran`` is the trial's ``(submission, workload)``: when it and the
+    ``hyperparameters`` make the step the probe timed (:func:`probed_step`), a step cost
+    beyond ``MAX_STEP_DRIFT`` of the probe's is a problem; for any other step the ratio holds
+    its own cost too, and only informs."""
     report = clock.report() if hasattr(clock, "report") else {"clock": "custom"}
     dev = report.get("clock") == "dev"
     step_cpu = step_cpu_sec(evals, float(report.get("clock_scale", 1.0))) \
@@ -521,7 +538,7 @@ def measurement_report(clock: Any, norm: Normalisation | None, canary_before: fl
     reference = norm.step_cpu_sec if norm is not None else None
     ratio = round(step_cpu / reference, 4) if step_cpu and reference else None
     problems = trust_problems(report, canary_before, canary_after, calibrated) if dev else []
-    drift = step_drift_problem(ratio, norm, ran) if dev else None
+    drift = step_drift_problem(ratio, probed_step(norm, ran, hyperparameters)) if dev else None
     problems += [drift] if drift else []
     report.update({
         "canary_calibrated_sec": calibrated,
@@ -551,6 +568,7 @@ __all__ = [
     "limit_thread_pools",
     "measurement_report",
     "normalisation_for",
+    "probed_step",
     "step_cpu_sec",
     "step_drift_problem",
     "running_with",

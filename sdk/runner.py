@@ -689,7 +689,8 @@ class _Trial:
         evals = [(float(r["score"]), int(step)) for step, r in self.eval_results]
         ran = (self.submission.name, self.workload.name)
         _record_measurement(result, measurement_report(self.now, self.norm, canary_before,
-                                                       canary_after, evals, ran),
+                                                       canary_after, evals, ran,
+                                                       self.hparams),
                             self.logger, self.meta, self.preemption_count)
         self.close(self.status, self.reason, result)
         if not s["is_time_remaining"] and distributed.is_rank0():

@@ -213,6 +213,7 @@ def test_a_variant_uses_its_bases_normalisation(cache_dir, probes):
     assert probes == [("ogbg", "pytorch")]
     # both say whose step was probed: NAdamW's on the base (a trial compares only that one)
     assert base.probed_with == variant.probed_with == ("nadamw", "ogbg")
+    assert base.probed_work == (("dropout_rate", 0.0),)
     assert base.step_cpu_sec == 0.002
 
 
@@ -566,14 +567,26 @@ def test_the_runner_puts_the_step_cost_in_meta_data(tmp_path):
 def test_the_probed_step_drifting_by_more_than_a_quarter_is_a_problem():
     evals = [(0.1, 1), (5.0, 100), (25.0, 500)]  # 0.1 CPU s a step at scale 0.5
     clock = DevClock(scale=0.5, source="test")
-    norm = Normalisation(0.5, "test", step_cpu_sec=0.07, probed_with=("nadamw", "fastmri"))
-    same = measurement_report(clock, norm, None, None, evals, ran=("nadamw", "fastmri"))
+    norm = Normalisation(0.5, "test", step_cpu_sec=0.07, probed_with=("nadamw", "fastmri"),
+                         probed_work=(("dropout_rate", 0.0),))
+    point = {"dropout_rate": 0.0, "learning_rate": 0.003}  # another rate: the same work
+
+    def report(ran, hparams=point, norm=norm):
+        return measurement_report(clock, norm, None, None, evals, ran, hparams)
+
+    same = report(("nadamw", "fastmri"))
     assert same["trusted"] is False and "43% more CPU" in same["problems"][0]
     assert "paceline calibrate --check" in same["problems"][0]
-    other = measurement_report(clock, norm, None, None, evals, ran=("lion", "fastmri"))
+    other = report(("lion", "fastmri"))
     assert other["trusted"] is True and other["step_vs_reference"] == pytest.approx(1.4286)
-    variant = measurement_report(clock, norm, None, None, evals, ran=("nadamw", "fastmri_tanh"))
-    assert variant["trusted"] is True  # a variant's model steps at its own cost
+    assert report(("nadamw", "fastmri_tanh"))["trusted"] is True  # a variant's own model
+    assert report(("nadamw", "fastmri"), {"dropout_rate": 0.1})["trusted"] is True  # more work
+    assert report(("nadamw", "fastmri"), None)["trusted"] is True  # self-tuning: unknown
     close = Normalisation(0.5, "test", step_cpu_sec=0.09, probed_with=("nadamw", "fastmri"))
-    assert measurement_report(clock, close, None, None, evals,
-                              ran=("nadamw", "fastmri"))["trusted"] is True
+    assert report(("nadamw", "fastmri"), norm=close)["trusted"] is True
+
+
+def test_the_probe_says_which_hyperparameters_set_its_steps_work():
+    from workloads.target_setting.speed_probe import probed_point, probed_work
+
+    assert probed_work() == (("dropout_rate", probed_point().dropout_rate),)

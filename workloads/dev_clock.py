@@ -299,8 +299,8 @@ def normalisation(name: str, framework: str, data_dir: str | None = None,
                       f"and a few evals; cached in {cache_path()})", file=sys.stderr)
                 entry = probe(base, framework, recorded, data_dir)
                 store(key, entry)
-    from workloads.target_setting.speed_probe import PROBED_SUBMISSION
+    from workloads.target_setting.speed_probe import PROBED_SUBMISSION, probed_work
 
     return Normalisation(float(entry["scale"]), f"probed {entry['probed']} ({key})",
                          float(entry["canary_sec"]), step_cpu_sec=entry.get("step_cpu_sec"),
-                         probed_with=(PROBED_SUBMISSION, base))
+                         probed_with=(PROBED_SUBMISSION, base), probed_work=probed_work())

@@ -33,8 +33,22 @@ from workloads.target_setting.procedure import (
     timing_from_rows,
 )
 
-# The baseline whose step the dev-clock probe times (its first search-space point).
+# The baseline whose step the dev-clock probe times (its first search-space point), and the
+# hyperparameters that set how much work a step does (the others change only its numbers).
 PROBED_SUBMISSION = "nadamw"
+WORK_HYPERPARAMETERS = ("dropout_rate", "aux_dropout_rate")
+
+
+def probed_point() -> Any:
+    """The hyperparameters the probe trains with: the first point of NAdamW's space."""
+    space = SearchSpace.load(baselines().entry(PROBED_SUBMISSION).search_space)
+    return generate_search(space, 1)[0]
+
+
+def probed_work() -> tuple[tuple[str, Any], ...]:
+    """The probe's values of the hyperparameters that set a step's work, as pairs."""
+    point = probed_point()._asdict()
+    return tuple((k, point[k]) for k in WORK_HYPERPARAMETERS if k in point)
 
 
 def stopping_after(submission: Any, seconds: float, min_steps: int, steady: int = 0,
@@ -162,8 +176,7 @@ def measure_speed(subject: Subject, seconds: float, trial_dir: Path,
     nadamw = load_submission(PROBED_SUBMISSION, subject.framework, "external")
     submission = stopping_after(nadamw, seconds, proc.probe_min_steps, steady=steps or 0,
                                 workload=workload if steps else None)
-    space = SearchSpace.load(baselines().entry(PROBED_SUBMISSION).search_space)
-    point = generate_search(space, 1)[0]
+    point = probed_point()
     remove_trial(trial_dir)
     options = RunOptions(ruleset="external", data_dir=data_dir, tensorboard=False,
                          save_checkpoints=False, threads=threads, ignore_targets=True,
