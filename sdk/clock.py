@@ -494,8 +494,9 @@ def probed_step(norm: Normalisation | None, ran: tuple[str, str] | None,
     """Whether a trial of ``ran`` = (submission, workload) with ``hyperparameters`` steps as
     the probe did: same submission and workload, and the same values of the hyperparameters
     that set a step's work (NAdamW's self-tuning point has dropout 0.1 where the probe's has
-    none: on wmt and ViT its step costs 25-55% more CPU). Unknown hyperparameters (self-tuning
-    passes none) are not the probe's."""
+    none; its wmt and ViT steps paid 1.25-1.55 times the probe's where the probe's point
+    stayed within 25%). Unknown hyperparameters (self-tuning passes none) are not the
+    probe's."""
     if norm is None or ran is None or norm.probed_with != tuple(ran):
         return False
     if not norm.probed_work:
