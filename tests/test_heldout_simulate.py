@@ -196,6 +196,26 @@ def test_reference_builds_for_different_baselines_add_up(mnist_family, tmp_path)
     assert set(json.loads(out.read_text())["baselines"]) == {"adamw"}
 
 
+def test_a_build_counts_and_names_the_trials_that_flagged_their_measurement(
+        mnist_family, tmp_path, monkeypatch, capsys):
+    import sdk.clock
+
+    out = tmp_path / "ref.json"
+
+    def build(folder: str) -> int:
+        assert main(["reference", "build", "--baselines", "nadamw", "--workload", "mnist",
+                     "--max-global-steps", "2", "--jobs", "1", "--studies", "2",
+                     "--experiment-dir", str(tmp_path / folder), "--out", str(out)]) == 0
+        return json.loads(out.read_text())["baselines"]["nadamw"]["mnist"]["untrusted_trials"]
+
+    assert build("quiet") == 0
+    assert "flagged" not in capsys.readouterr().err
+    monkeypatch.setattr(sdk.clock, "trust_problems", lambda *a: ["the machine drifted"])
+    assert build("drifting") == 2
+    err = capsys.readouterr().err
+    assert "trial_1: the machine drifted" in err and "--resume" in err
+
+
 def test_each_entry_records_the_clock_it_was_timed_with(mnist_family, tmp_path):
     out = tmp_path / "ref.json"  # a file made before the dev clock: no "clock" anywhere
     out.write_text(json.dumps({

@@ -89,6 +89,14 @@ def test_reference_show_prints_each_entry_with_its_spread_clock_and_command(tmp_
     assert "miss (n=1)" in rows["mnist", "momentum"] and " wall " in rows["mnist", "momentum"]
     assert "[1] paceline reference build --threads 1" in out  # commands listed once each
     assert "[2] paceline reference build --baselines nadamw" in out
+    assert "measurement" not in out  # nothing flagged, no column for it
+    data = json.loads(path.read_text())
+    data["baselines"]["nadamw"]["mnist"]["untrusted_trials"] = 2
+    path.write_text(json.dumps(data))
+    assert main(["reference", "show", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "CHECK: 2 flagged" in next(line for line in out.splitlines()
+                                      if line.startswith("mnist") and "nadamw" in line)
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly():

@@ -86,3 +86,11 @@ def test_every_entry_has_its_spread_under_the_dev_clock(path):
         assert problems, f"{path.name} is rebuilt: take it out of NOT_REBUILT"
         pytest.xfail(NOT_REBUILT[path.name])
     assert not problems, "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_no_entry_holds_a_trial_that_flagged_its_own_measurement(path):
+    flagged = [f"{where}: {entry['untrusted_trials']} trial(s)" for _, where, _, entry
+               in _entries(path) if entry.get("untrusted_trials")]
+    assert not flagged, ("built from trials whose measurement flagged itself (rerun them as "
+                         "`paceline reference build` says): " + "; ".join(flagged))

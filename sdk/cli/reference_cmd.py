@@ -120,16 +120,21 @@ def show_text(path: Path, data: dict[str, Any]) -> str:
             command = command or "?"
             if command not in commands:
                 commands.append(command)
+            flagged = entry.get("untrusted_trials")
             rows.append([workload, baseline, spreads[baseline][workload].text(),
                          entry.get("target"), entry.get("budget_sec"), clock,
-                         f"[{commands.index(command) + 1}]"])
+                         f"[{commands.index(command) + 1}]",
+                         f"CHECK: {flagged} flagged" if flagged else ""])
     rows.sort(key=lambda r: (r[0], r[1]))
+    columns = ["workload", "baseline", "median [range] (studies)", "target", "budget(s)",
+               "clock", "made by", "measurement"]
+    if not any(r[-1] for r in rows):  # nothing flagged: no column to say so
+        rows, columns = [r[:-1] for r in rows], columns[:-1]
     head = (f"{path}\n{data.get('scale')} scale, {data.get('ruleset')} tuning, rules "
             f"{version_label(str(data.get('ruleset_version')))}, {data.get('framework', '?')}; "
             f"last built {data.get('created', '?')}; seconds of the calibration machine")
     made = "\n".join(f"[{i}] {c}" for i, c in enumerate(commands, 1))
-    table = format_table(["workload", "baseline", "median [range] (studies)", "target",
-                          "budget(s)", "clock", "made by"], rows)
+    table = format_table(columns, rows)
     return f"{head}\n{table}\nmade by:\n{made}"
 
 
@@ -147,7 +152,8 @@ def _out_path(args: argparse.Namespace) -> Path:
 
 
 def _timing_entry(summary: Any, clock: str) -> dict[str, Any]:
-    """One baseline's timing of one workload, as the reference file stores it."""
+    """One baseline's timing of one workload, as the reference file stores it, with how many
+    of its trials flagged their own measurement (``untrusted_trials``; sdk/clock.py)."""
     return {
         "clock": clock,
         "time_to_target_sec": _finite(summary.time_sec),
@@ -155,7 +161,35 @@ def _timing_entry(summary: Any, clock: str) -> dict[str, Any]:
         "budget_sec": summary.target.budget_sec,
         "metric": summary.target.metric,
         "target": summary.target.value,
+        "untrusted_trials": len(untrusted_trials(summary)),
     }
+
+
+def untrusted_trials(summary: Any) -> list[tuple[Path, str]]:
+    """(trial folder, why) of every trial of a workload's studies whose measurement flagged
+    itself (``measurement_trusted: false`` in its ``paceline_trial.json``)."""
+    from sdk.trial_record import read_status
+
+    out = []
+    for study in summary.studies:
+        for trial in study.trials:
+            folder = Path(trial.path).parent
+            result = (read_status(folder) or {}).get("result") or {}
+            if result.get("measurement_trusted") is False:
+                out.append((folder, result.get("measurement_note") or "flagged"))
+    return out
+
+
+def _say_untrusted(summaries: dict[str, Any]) -> None:
+    """One line per untrusted trial, then what to do (the file is written all the same)."""
+    flagged = [f for s in summaries.values() for f in untrusted_trials(s)]
+    for folder, why in flagged:
+        print(f"reference: {folder}: {why}", file=sys.stderr)
+    if flagged:
+        print(f"reference: {len(flagged)} trial(s) above flagged their own measurement and "
+              "are counted in the file's `untrusted_trials`; move their folders aside and run "
+              "the same command with --resume to time them again before shipping the file.",
+              file=sys.stderr)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -203,6 +237,7 @@ def _build(args: argparse.Namespace) -> int:
             raise PacelineError(f"{baseline} left no logs for {missing[0]} under {root}.")
         result[baseline] = {w: _timing_entry(times.workloads[w], timing["clock"])
                             for w in workloads}
+        _say_untrusted({w: times.workloads[w] for w in workloads})
     command = "paceline " + " ".join(shlex.quote(a)
                                      for a in getattr(args, "_argv", sys.argv[1:]))
     for entries in result.values():
