@@ -20,12 +20,7 @@ from sdk.references import file_name, load_reference, made_by
 FOLDER = Path(__file__).resolve().parents[1] / "baselines" / "reference_timings"
 FILES = sorted(p for p in FOLDER.glob("dev_*_v*.json") if "leaderboard" not in p.name)
 MIN_STUDIES = 3  # issue #14: at least three seeds per baseline and workload
-NOT_REBUILT = {  # file -> why it still holds entries of the earlier clock (issue #14)
-    "dev_external_v0.5_variants.json":
-        "momentum's entries were built 2026-11-21 before the dev clock, one study a variant "
-        "(NAdamW's rebuilt 2026-12-07); rebuild with `paceline reference build --baselines "
-        "momentum --variants --studies 3 --seed 0 --jobs 2`",
-}
+NOT_REBUILT: dict[str, str] = {}  # file -> why it still holds entries of an earlier clock
 
 
 def _entries(path: Path):
