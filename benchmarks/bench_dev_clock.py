@@ -161,11 +161,12 @@ def suite(args: argparse.Namespace, tmp: Path) -> list[list[Any]]:
     trials = json.loads(out.read_text())["trials"]
     spread = nadamw_spread(args.ruleset_version)
     rows = [[t["workload"], t["status"], t["global_step"], t["submission_time_sec"],
-             t["time_to_target_sec"], t["total_duration_sec"],
+             t["time_to_target_sec"], t["total_duration_sec"], t.get("step_vs_reference"),
+             "ok" if t.get("measurement_trusted", True) else "CHECK",
              *placed(spread.get(t["workload"]), t["time_to_target_sec"])] for t in trials]
     serial = sum(t["total_duration_sec"] for t in trials)
     print(format_table(["workload", "status", "steps", "charged(s)", "ttt(s)", "trial wall(s)",
-                        "reference (nadamw)", "placed"], rows))
+                        "step/probe", "measurement", "reference (nadamw)", "placed"], rows))
     print(f"\nsuite of {len(trials)} with --jobs {args.jobs}: {wall:.0f} s of wall time "
           f"(goal {SUITE_GOAL_SEC:.0f} s: {'met' if wall <= SUITE_GOAL_SEC else 'MISSED'}); "
           f"the trials' own wall times add up to {serial:.0f} s, so {args.jobs} jobs ran "
