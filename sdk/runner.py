@@ -687,7 +687,8 @@ class _Trial:
         result = self.result(self.duration(), self.status, self.reason)
         canary_after = canary_sec() if canary_before is not None else None
         evals = [(float(r["score"]), int(step)) for step, r in self.eval_results]
-        ran = (self.submission.name, self.workload.name)
+        baseline = self.submission.baseline  # the kit's own: a user's "nadamw" may differ
+        ran = (baseline, self.workload.name) if baseline else None
         _record_measurement(result, measurement_report(self.now, self.norm, canary_before,
                                                        canary_after, evals, ran,
                                                        self.hparams),
