@@ -202,18 +202,24 @@ def test_a_build_counts_and_names_the_trials_that_flagged_their_measurement(
 
     out = tmp_path / "ref.json"
 
-    def build(folder: str) -> int:
+    def build(folder: str, *extra: str) -> int:
         assert main(["reference", "build", "--baselines", "nadamw", "--workload", "mnist",
                      "--max-global-steps", "2", "--jobs", "1", "--studies", "2",
-                     "--experiment-dir", str(tmp_path / folder), "--out", str(out)]) == 0
+                     "--experiment-dir", str(tmp_path / folder), "--out", str(out),
+                     *extra]) == 0
         return json.loads(out.read_text())["baselines"]["nadamw"]["mnist"]["untrusted_trials"]
 
     assert build("quiet") == 0
     assert "flagged" not in capsys.readouterr().err
-    monkeypatch.setattr(sdk.clock, "trust_problems", lambda *a: ["the machine drifted"])
-    assert build("drifting") == 2
+    with monkeypatch.context() as m:
+        m.setattr(sdk.clock, "trust_problems", lambda *a: ["the machine drifted"])
+        assert build("drifting") == 2
     err = capsys.readouterr().err
-    assert "trial_1: the machine drifted" in err and "--resume" in err
+    assert "trial_1: the machine drifted" in err and "--retime-flagged" in err
+    # the machine is itself again: the flagged trials are moved aside (kept) and timed again
+    assert build("drifting", "--retime-flagged") == 0
+    aside = list((tmp_path / "drifting" / "flagged").rglob("paceline_trial.json"))
+    assert len(aside) == 2 and "2 flagged trial(s) of nadamw moved" in capsys.readouterr().err
 
 
 def test_each_entry_records_the_clock_it_was_timed_with(mnist_family, tmp_path):

@@ -9,7 +9,11 @@
 experiments/reference/...), scores it, and writes the kit's reference file for that scale,
 ruleset and version (or --out FILE), recording the command that produced it. With
 --variants it times the official held-out variants of the --workload bases instead (default:
-every scored base) and writes the ``..._variants.json`` file `paceline heldout` reads.
+every scored base) and writes the ``..._variants.json`` file `paceline heldout` reads. Each
+entry counts its trials that flagged their own measurement; ``--retime-flagged`` moves those
+aside and times them again:
+
+    paceline reference build --baselines nadamw --workload suite --studies 3 --retime-flagged
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--experiment-dir", default="experiments/reference")
     build.add_argument("--resume", action="store_true", help="keep finished trials")
+    build.add_argument("--retime-flagged", action="store_true",
+                       help="move the finished trials that flagged their own measurement "
+                            "aside (to <experiment-dir>/flagged/) and time them again; keeps "
+                            "the others, as --resume")
     build.add_argument("--max-global-steps", type=positive_int(), metavar="N",
                        help="cap every trial (quick checks only: never for shipped files)")
     build.add_argument("--variants", action="store_true",
@@ -187,9 +195,32 @@ def _say_untrusted(summaries: dict[str, Any]) -> None:
         print(f"reference: {folder}: {why}", file=sys.stderr)
     if flagged:
         print(f"reference: {len(flagged)} trial(s) above flagged their own measurement and "
-              "are counted in the file's `untrusted_trials`; move their folders aside and run "
-              "the same command with --resume to time them again before shipping the file.",
-              file=sys.stderr)
+              "are counted in the file's `untrusted_trials`; run the same command with "
+              "--retime-flagged to time them again before shipping the file.", file=sys.stderr)
+
+
+def move_flagged(root: Path, dest: Path) -> list[Path]:
+    """Move every finished trial under ``root`` that flagged its own measurement to the same
+    place under ``dest`` (nothing is deleted; a name taken there gets a number); the moved
+    trials' new folders."""
+    from sdk.trial_logs import STATUS_FILE
+    from sdk.trial_record import read_status
+
+    moved = []
+    for status in sorted(root.rglob(STATUS_FILE)):
+        folder = status.parent
+        result = (read_status(folder) or {}).get("result") or {}
+        if result.get("measurement_trusted") is not False:
+            continue
+        target = dest / folder.relative_to(root)
+        n = 1
+        while target.exists():
+            target = target.with_name(f"{folder.name}.{n}")
+            n += 1
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(target)
+        moved.append(target)
+    return moved
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -222,9 +253,16 @@ def _build(args: argparse.Namespace) -> int:
         root = Path(args.experiment_dir) / args.scale / f"{args.ruleset}_tuning" / baseline
         specs = plan_trials(workloads, args.framework, args.scale, args.ruleset, space,
                             args.studies, args.trials, args.seed, root)
-        options = RunOptions(ruleset=args.ruleset, resume=args.resume,
+        resume = args.resume or args.retime_flagged
+        if args.retime_flagged and root.is_dir():
+            aside = Path(args.experiment_dir) / "flagged" / root.relative_to(args.experiment_dir)
+            moved = move_flagged(root, aside)
+            if moved:
+                print(f"reference: {len(moved)} flagged trial(s) of {baseline} moved to "
+                      f"{aside}; timing them again", file=sys.stderr)
+        options = RunOptions(ruleset=args.ruleset, resume=resume,
                              max_global_steps=args.max_global_steps,
-                             overwrite=not args.resume, save_checkpoints=False, **timing)
+                             overwrite=not resume, save_checkpoints=False, **timing)
         jobs = jobs_for(args.jobs, options, len(specs))
         options.progress = sys.stderr.isatty() and jobs == 1
         print(f"reference: {baseline} on {len(workloads)} workload(s), {len(specs)} trial(s), "
