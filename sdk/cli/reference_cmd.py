@@ -159,7 +159,7 @@ def _out_path(args: argparse.Namespace) -> Path:
                                kind="variants" if args.variants else "")
 
 
-def _timing_entry(summary: Any, clock: str) -> dict[str, Any]:
+def _timing_entry(summary: Any, clock: str, untrusted: int) -> dict[str, Any]:
     """One baseline's timing of one workload, as the reference file stores it, with how many
     of its trials flagged their own measurement (``untrusted_trials``; sdk/clock.py)."""
     return {
@@ -169,28 +169,30 @@ def _timing_entry(summary: Any, clock: str) -> dict[str, Any]:
         "budget_sec": summary.target.budget_sec,
         "metric": summary.target.metric,
         "target": summary.target.value,
-        "untrusted_trials": len(untrusted_trials(summary)),
+        "untrusted_trials": untrusted,
     }
+
+
+def flagged_because(folder: Path) -> str | None:
+    """Why a finished trial's measurement flagged itself (``measurement_trusted: false`` in
+    its ``paceline_trial.json``), else ``None``."""
+    from sdk.trial_record import read_status
+
+    result = (read_status(folder) or {}).get("result") or {}
+    if result.get("measurement_trusted") is not False:
+        return None
+    return result.get("measurement_note") or "flagged"
 
 
 def untrusted_trials(summary: Any) -> list[tuple[Path, str]]:
     """(trial folder, why) of every trial of a workload's studies whose measurement flagged
-    itself (``measurement_trusted: false`` in its ``paceline_trial.json``)."""
-    from sdk.trial_record import read_status
-
-    out = []
-    for study in summary.studies:
-        for trial in study.trials:
-            folder = Path(trial.path).parent
-            result = (read_status(folder) or {}).get("result") or {}
-            if result.get("measurement_trusted") is False:
-                out.append((folder, result.get("measurement_note") or "flagged"))
-    return out
+    itself."""
+    folders = [Path(trial.path).parent for study in summary.studies for trial in study.trials]
+    return [(f, why) for f in folders if (why := flagged_because(f)) is not None]
 
 
-def _say_untrusted(summaries: dict[str, Any]) -> None:
+def _say_untrusted(flagged: list[tuple[Path, str]]) -> None:
     """One line per untrusted trial, then what to do (the file is written all the same)."""
-    flagged = [f for s in summaries.values() for f in untrusted_trials(s)]
     for folder, why in flagged:
         print(f"reference: {folder}: {why}", file=sys.stderr)
     if flagged:
@@ -204,13 +206,11 @@ def move_flagged(root: Path, dest: Path) -> list[Path]:
     place under ``dest`` (nothing is deleted; a name taken there gets a number); the moved
     trials' new folders."""
     from sdk.trial_logs import STATUS_FILE
-    from sdk.trial_record import read_status
 
     moved = []
     for status in sorted(root.rglob(STATUS_FILE)):
         folder = status.parent
-        result = (read_status(folder) or {}).get("result") or {}
-        if result.get("measurement_trusted") is not False:
+        if flagged_because(folder) is None:
             continue
         target = dest / folder.relative_to(root)
         n = 1
@@ -273,9 +273,10 @@ def _build(args: argparse.Namespace) -> int:
         missing = [w for w in workloads if w not in times.workloads]
         if missing:
             raise PacelineError(f"{baseline} left no logs for {missing[0]} under {root}.")
-        result[baseline] = {w: _timing_entry(times.workloads[w], timing["clock"])
-                            for w in workloads}
-        _say_untrusted({w: times.workloads[w] for w in workloads})
+        flagged = {w: untrusted_trials(times.workloads[w]) for w in workloads}
+        result[baseline] = {w: _timing_entry(times.workloads[w], timing["clock"],
+                                             len(flagged[w])) for w in workloads}
+        _say_untrusted([f for per_workload in flagged.values() for f in per_workload])
     command = "paceline " + " ".join(shlex.quote(a)
                                      for a in getattr(args, "_argv", sys.argv[1:]))
     for entries in result.values():

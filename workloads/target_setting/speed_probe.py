@@ -10,6 +10,7 @@ workload and framework to normalise CPU seconds to the calibration machine's.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -45,6 +46,7 @@ def probed_point() -> Any:
     return generate_search(space, 1)[0]
 
 
+@functools.cache
 def probed_work() -> tuple[tuple[str, Any], ...]:
     """The probe's values of the hyperparameters that set a step's work, as pairs."""
     point = probed_point()._asdict()
