@@ -177,6 +177,17 @@ def read_status(trial_dir: Path) -> dict[str, Any] | None:
     return status
 
 
+def measurement_doubt(trial_dir: Path) -> str | None:
+    """Why a finished trial's measurement flagged itself (``measurement_trusted: false`` in
+    its ``paceline_trial.json``: too small a share of a core, a drifted step cost), else
+    ``None``. The status file is the trial's final record (a preempted trial's earlier
+    ``meta_data_<n>.json`` may say otherwise)."""
+    result = (read_status(trial_dir) or {}).get("result") or {}
+    if result.get("measurement_trusted") is not False:
+        return None
+    return result.get("measurement_note") or "flagged"
+
+
 # The JSON types each annotation of a TrialResult field allows (bool is not a number here).
 _RESULT_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
                  "dict[str, Any]": (dict,)}

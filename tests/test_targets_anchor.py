@@ -277,13 +277,23 @@ def test_anchor_mode_derives_and_writes_from_the_reference_runs(
 
 def test_a_run_whose_measurement_is_doubtful_is_named(tmp_path: Path) -> None:
     """A reference run flagged by its own measurement check (47% of a core: two trials on one
-    core) is named, so the target is not taken on trust."""
-    from workloads.target_setting.anchor import measurement_doubt
+    core) is named, so the target is not taken on trust; the verdict is read from the trial's
+    final record (its status file), as `paceline reference build` reads it."""
+    from sdk.trial_record import TrialResult, measurement_doubt, write_status
 
     trial = write_trial(tmp_path / "t", [(10, 0.5)], "accuracy", 0.8, 50.0)
-    assert measurement_doubt(trial) is None
-    meta = json.loads((trial / "meta_data_0.json").read_text())
+    assert measurement_doubt(trial) is None  # no status file: nothing flagged
     problem = "the trial got 47% of a core, too busy a machine for CPU time to hold"
-    meta["paceline.measurement"] = {"trusted": False, "problems": [problem]}
-    (trial / "meta_data_0.json").write_text(json.dumps(meta))
+    result = TrialResult(
+        workload="w", framework="jax", scale="dev", ruleset="self", ruleset_version="0.5",
+        api_version="0.5", study=0, trial=1, budget_sec=50.0, target_metric="accuracy",
+        validation_target=0.8, test_target=None, reached_validation_target=False,
+        reached_test_target=False, time_to_target_sec=None, test_time_to_target_sec=None,
+        best_validation_metric=0.5, global_step=10, submission_time_sec=10.0,
+        eval_time_sec=1.0, logging_time_sec=0.0, total_duration_sec=11.0, num_evals=1,
+        status="budget_exhausted", measurement_trusted=False, measurement_note=problem)
+    write_status(trial, "budget_exhausted", "", result)
     assert measurement_doubt(trial) == problem
+    result.measurement_trusted = True
+    write_status(trial, "budget_exhausted", "", result)
+    assert measurement_doubt(trial) is None

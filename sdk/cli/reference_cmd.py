@@ -46,6 +46,7 @@ from sdk.rulesets import (
     resolve_version,
     version_label,
 )
+from sdk.trial_record import measurement_doubt
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -173,22 +174,11 @@ def _timing_entry(summary: Any, clock: str, untrusted: int) -> dict[str, Any]:
     }
 
 
-def flagged_because(folder: Path) -> str | None:
-    """Why a finished trial's measurement flagged itself (``measurement_trusted: false`` in
-    its ``paceline_trial.json``), else ``None``."""
-    from sdk.trial_record import read_status
-
-    result = (read_status(folder) or {}).get("result") or {}
-    if result.get("measurement_trusted") is not False:
-        return None
-    return result.get("measurement_note") or "flagged"
-
-
 def untrusted_trials(summary: Any) -> list[tuple[Path, str]]:
     """(trial folder, why) of every trial of a workload's studies whose measurement flagged
     itself."""
     folders = [Path(trial.path).parent for study in summary.studies for trial in study.trials]
-    return [(f, why) for f in folders if (why := flagged_because(f)) is not None]
+    return [(f, why) for f in folders if (why := measurement_doubt(f)) is not None]
 
 
 def _say_untrusted(flagged: list[tuple[Path, str]]) -> None:
@@ -210,7 +200,7 @@ def move_flagged(root: Path, dest: Path) -> list[Path]:
     moved = []
     for status in sorted(root.rglob(STATUS_FILE)):
         folder = status.parent
-        if flagged_because(folder) is None:
+        if measurement_doubt(folder) is None:
             continue
         target = dest / folder.relative_to(root)
         n = 1

@@ -105,15 +105,6 @@ def read_run(trial_dir: Path, metric: str, budget_sec: float | None = None) -> R
                tuple((r["accumulated_submission_time"], r[column]) for r in rows if column in r))
 
 
-def measurement_doubt(trial_dir: Path) -> str | None:
-    """Why the trial's dev-clock measurement is not to be trusted (its ``meta_data``'s
-    ``paceline.measurement``: too small a share of a core, a drifted step cost), else None."""
-    report = _read_meta(trial_dir).get("paceline.measurement") or {}
-    if report.get("trusted", True):
-        return None
-    return "; ".join(report.get("problems") or ["flagged"])
-
-
 def _read_meta(trial_dir: Path) -> dict[str, Any]:
     """The trial's metadata (the shared reader's one-sentence errors, with what it is for)."""
     try:

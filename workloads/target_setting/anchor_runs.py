@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from sdk.errors import PacelineError
+from sdk.trial_record import measurement_doubt
 from workloads.target_setting.anchor import (
     AnchoredTarget,
     OfficialAnchor,
     anchored_target,
-    measurement_doubt,
     official_anchor,
     read_run,
 )
