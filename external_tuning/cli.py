@@ -157,17 +157,18 @@ def _tune_config(args: argparse.Namespace, ctx: Any, root: Path, early: bool) ->
         workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
         clock=ctx.options.clock, clock_scale=ctx.options.clock_scale,
         warm_start=tuple(args.warm_start),
-        prior=_prior(args, space, table, trials, saved[0] if saved else None),
+        **_warm_start(args, space, table, trials, saved[0] if saved else None),
     )
 
 
-def _prior(args: argparse.Namespace, space: Any, table: Any, trials: int,
-           saved: Any) -> tuple[dict[str, Any], ...]:
-    """The warm-start points of ``--warm-start`` (the saved ones when resuming)."""
+def _warm_start(args: argparse.Namespace, space: Any, table: Any, trials: int,
+                saved: Any) -> dict[str, tuple[dict[str, Any], ...]]:
+    """``prior`` (the first points) and ``related`` (the results the model learns from) of
+    ``--warm-start``; the saved ones when resuming."""
     if not args.warm_start:
-        return ()
+        return {}
     if saved is not None and saved.warm_start == tuple(args.warm_start):
-        return saved.prior
+        return {"prior": saved.prior, "related": saved.related}
     from external_tuning.strategies.bayesian import default_initial_trials
     from external_tuning.warm_start import prior_design
     from sdk.scoring.targets import scoring_rules
@@ -178,7 +179,7 @@ def _prior(args: argparse.Namespace, space: Any, table: Any, trials: int,
     count = args.initial_trials or default_initial_trials(trials)
     design = prior_design(args.warm_start, space, scoring_rules(table.version), count)
     print(f"paceline tune: {design.describe()}", file=sys.stderr)
-    return design.points
+    return {"prior": design.points, "related": design.related}
 
 
 def _run_study(args: argparse.Namespace, ctx: Any, study: Any, slurm: dict[str, Any]) -> int:

@@ -82,19 +82,22 @@ class TuneConfig:
     # --warm-start folders and the points chosen from them (kept, so a resume repeats them)
     warm_start: tuple[str, ...] = ()
     prior: tuple[dict[str, Any], ...] = ()
+    related: tuple[dict[str, Any], ...] = ()  # their results, for the model (warm_start.py)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["workloads"] = list(self.workloads)
         data["warm_start"] = list(self.warm_start)
         data["prior"] = [dict(p) for p in self.prior]
+        data["related"] = [dict(r) for r in self.related]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TuneConfig:
         return cls(**{**data, "workloads": tuple(data["workloads"]),
                       "warm_start": tuple(data.get("warm_start", ())),
-                      "prior": tuple(data.get("prior", ()))})
+                      "prior": tuple(data.get("prior", ())),
+                      "related": tuple(data.get("related", ()))})
 
     @property
     def search_space(self) -> SearchSpace:
@@ -173,6 +176,8 @@ def new_group(config: TuneConfig, study: int, workloads: tuple[str, ...]) -> Gro
         config.search_space, search=config.search, num_trials=config.num_trials,
         seed=tuner_seed(config, study, workloads), workloads=workloads,
         initial_trials=config.initial_trials, cap=config.cap, prior=config.prior,
+        # a shared tuner's objective is a mean over workloads: no one workload's data fits it
+        related=config.related if len(workloads) == 1 else (),
     )
     return Group(study, workloads, tuner)
 

@@ -70,6 +70,8 @@ class TunerConfig:
     cap: float = DEFAULT_CAP
     threads: int = 1
     prior: tuple[dict[str, Any], ...] = ()  # warm-start points (external_tuning/warm_start.py)
+    # earlier studies' results, {"workload", "point", "objective"} each (warm_start.py)
+    related: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = {"search": self.search, "num_trials": self.num_trials, "seed": self.seed,
@@ -77,6 +79,8 @@ class TunerConfig:
                 "cap": self.cap, "threads": self.threads}
         if self.prior:
             data["prior"] = [dict(p) for p in self.prior]
+        if self.related:
+            data["related"] = [dict(r) for r in self.related]
         return data
 
 
@@ -107,6 +111,7 @@ class Tuner:
         threads: int = 1,
         strategy: SearchStrategy | None = None,
         prior: Sequence[Mapping[str, Any]] = (),
+        related: Sequence[Mapping[str, Any]] = (),
     ) -> Tuner:
         """Set the space and the search; returns ``self``.
 
@@ -124,6 +129,9 @@ class Tuner:
             strategy: a custom strategy object instead of ``search``.
             prior: Bayesian search only: points to try first, before its quasi-random ones
                 (a warm start, :mod:`external_tuning.warm_start`).
+            related: Bayesian search only: earlier studies' results the model learns from
+                with the tuner's own, ``{"workload", "point", "objective"}`` each (the
+                tuner's workload is its only ``workloads`` name).
         """
         if self.records:
             raise PacelineError("This tuner has trials already; configure a new Tuner instead.")
@@ -136,9 +144,10 @@ class Tuner:
         self.space = space
         self.config = TunerConfig(search if strategy is None else strategy.name, num_trials,
                                   int(seed), tuple(workloads), initial_trials, float(cap),
-                                  threads, tuple(dict(p) for p in prior))
+                                  threads, tuple(dict(p) for p in prior),
+                                  tuple(dict(r) for r in related))
         self._strategy = strategy or make_strategy(space, self.config)
-        if self.config.prior and not self._strategy.takes_prior:
+        if (self.config.prior or self.config.related) and not self._strategy.takes_prior:
             raise PacelineError(f"A warm start gives first points to a search that learns "
                                 f"from its trials (e.g. bayesian); a {self.config.search} "
                                 "search has no use for them.")
@@ -274,7 +283,7 @@ class Tuner:
                 num_trials=cfg["num_trials"], seed=cfg["seed"], workloads=cfg["workloads"],
                 initial_trials=cfg.get("initial_trials"), cap=cfg.get("cap", DEFAULT_CAP),
                 threads=cfg.get("threads", 1), strategy=strategy,
-                prior=cfg.get("prior", ()),
+                prior=cfg.get("prior", ()), related=cfg.get("related", ()),
             )
             tuner.records = [TrialRecord.from_json(r) for r in data["records"]]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -6,7 +6,12 @@ Springenberg & Hutter, AAAI 2015, "Initializing Bayesian hyperparameter optimiza
 meta-learning"): instead of the benchmark's quasi-random points, a warm-started Bayesian
 search's first trials are configurations that did well in the earlier studies, chosen as a
 portfolio so that each one covers workloads the others do less well on. The Gaussian process
-then takes over from the new workload's own results, as without a warm start.
+then takes over from the new workload's own results, and from the earlier studies' results
+too: every configuration they ran (inside the new space) enters the model as an observation of
+its own workload (:attr:`PriorDesign.related`), so the Gaussian process learns how the
+workloads' objectives co-vary and does not forget, after one unlucky trial of the new
+workload, a region where the others were fast (transfer across workloads; see
+:mod:`external_tuning.strategies.bayesian`).
 
 How the points are chosen (:func:`prior_design`):
 
@@ -54,6 +59,9 @@ class PriorDesign:
     candidates: int
     outside: int
     notes: tuple[str, ...] = field(default=())
+    # per (workload, configuration inside the space): {"workload", "point", "objective"},
+    # the median log(t / budget) over the configuration's runs there
+    related: tuple[dict[str, Any], ...] = field(default=())
 
     def describe(self) -> str:
         """One line for the user."""
@@ -64,7 +72,8 @@ class PriorDesign:
                    else "")
         return (f"warm start: the first {len(self.points)} trial(s) are the configurations "
                 f"that did best on {', '.join(self.workloads)} ({self.candidates} studied"
-                f"{skipped}).")
+                f"{skipped}); the model learns from their {len(self.related)} result(s) "
+                "there too.")
 
 
 def prior_design(paths: Sequence[str | Path], space: SearchSpace, rules: ScoringRules,
@@ -82,7 +91,20 @@ def prior_design(paths: Sequence[str | Path], space: SearchSpace, rules: Scoring
     studied = {k for w in workloads for k in percentiles[w]}
     chosen = portfolio(percentiles, sorted(inside), count)
     return PriorDesign(tuple(inside[k] for k in chosen), tuple(workloads), len(studied),
-                       len(studied - set(inside)), tuple(evidence.notes))
+                       len(studied - set(inside)), tuple(evidence.notes),
+                       related_observations(evidence, workloads, inside))
+
+
+def related_observations(evidence: Evidence, workloads: Sequence[str],
+                         inside: Mapping[str, dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Per workload and configuration inside the space, the median objective of its runs,
+    in a fixed order (workload, then configuration key)."""
+    by_pair: dict[tuple[str, str], list[float]] = {}
+    for run in evidence.runs:
+        if run.workload in workloads and run.key in inside:
+            by_pair.setdefault((run.workload, run.key), []).append(run.objective)
+    return tuple({"workload": w, "point": dict(inside[k]),
+                  "objective": statistics.median(v)} for (w, k), v in sorted(by_pair.items()))
 
 
 def workload_percentiles(evidence: Evidence, workload: str) -> dict[str, float]:

@@ -127,16 +127,70 @@ def test_a_resumed_experiment_keeps_the_points_it_chose(tmp_path: Path) -> None:
     import argparse
     from types import SimpleNamespace
 
-    from external_tuning.cli import _prior
+    from external_tuning.cli import _warm_start
 
     chosen = (point(3e-3),)
-    saved = SimpleNamespace(warm_start=(str(tmp_path / "gone"),), prior=chosen)
+    related = ({"workload": "wa", "point": point(3e-3), "objective": -1.0},)
+    saved = SimpleNamespace(warm_start=(str(tmp_path / "gone"),), prior=chosen,
+                            related=related)
     args = argparse.Namespace(warm_start=[str(tmp_path / "gone")], initial_trials=None)
     # The folder is gone (or has grown): the ledger's points are used, nothing is re-read.
-    assert _prior(args, SearchSpace.from_json(SPACE), None, 6, saved) == chosen
+    space = SearchSpace.from_json(SPACE)
+    assert _warm_start(args, space, None, 6, saved) == {"prior": chosen, "related": related}
     args.warm_start = [str(tmp_path / "other")]
     with pytest.raises(PacelineError, match="is not a folder"):
-        _prior(args, SearchSpace.from_json(SPACE), None, 6, saved)
+        _warm_start(args, space, None, 6, saved)
+
+
+def test_the_model_learns_from_every_configuration_the_earlier_studies_ran(
+        tmp_path: Path) -> None:
+    root = make_studies(tmp_path / "prior")
+    found = prior_design([root], SearchSpace.from_json(SPACE), scoring_rules("0.5"), 2)
+    assert len(found.related) == 2 * len(RATES)  # every configuration, on each workload
+    assert [r["workload"] for r in found.related] == ["wa"] * 5 + ["wb"] * 5
+    by_rate = {r["point"]["learning_rate"]: r["objective"] for r in found.related
+               if r["workload"] == "wa"}
+    assert by_rate[1e-3] == pytest.approx(math.log(5.0 / 20.0), abs=0.05)  # the fast one
+    assert by_rate[3e-2] >= 0.0  # a miss: censored, at least the budget
+    assert "learns from their 10 result(s)" in found.describe()
+    narrow = {**SPACE, "learning_rate": {"min": 2e-3, "max": 3e-2, "scaling": "log"}}
+    inside = prior_design([root], SearchSpace.from_json(narrow), scoring_rules("0.5"), 2)
+    assert {r["point"]["learning_rate"] for r in inside.related} == {3e-3, 1e-2, 3e-2}
+
+
+def test_related_results_steer_the_model_where_the_own_trials_say_little() -> None:
+    """Two earlier workloads agree that the best learning rate is 1e-3 (with their own
+    offsets); the new workload's five own trials lie far from it. The first model point goes
+    near 1e-3 with the related results, and its workload parameter never leaks into a point."""
+    from external_tuning.observations import TrialRecord
+    from external_tuning.strategies.bayesian import TASK, BayesianSearch
+
+    space = SearchSpace.from_json({"learning_rate": {"min": 1e-4, "max": 1e-1,
+                                                     "scaling": "log"},
+                                   "warmup_factor": {"min": 0.0, "max": 0.2,
+                                                     "scaling": "linear"}})
+
+    def value(lr: float, offset: float) -> float:
+        return 0.5 * (math.log10(lr) + 3.0) ** 2 + offset
+
+    related = tuple({"workload": w, "point": {"learning_rate": lr, "warmup_factor": 0.1},
+                     "objective": value(lr, offset)}
+                    for w, offset in (("wa", -1.0), ("wb", 0.5))
+                    for lr in (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1))
+    own = [TrialRecord(i, {"learning_rate": lr, "warmup_factor": 0.1},
+                       objective=value(lr, 0.2))
+           for i, lr in enumerate((3e-2, 5e-2, 8e-2, 1e-1, 1.2e-4))]
+    search = BayesianSearch(space, 8, seed=1, initial_trials=5, related=related, task="wc")
+    first = search.suggest(own, 2)
+    assert all(set(p) == {"learning_rate", "warmup_factor"} for p in first)
+    assert all(abs(math.log10(p["learning_rate"]) + 3.0) < 0.2 for p in first)
+    alone = BayesianSearch(space, 8, seed=1, initial_trials=5, task="wc").suggest(own, 2)
+    assert not any(abs(math.log10(p["learning_rate"]) + 3.0) < 0.2 for p in alone)
+    assert first == BayesianSearch(space, 8, seed=1, initial_trials=5, related=related,
+                                   task="wc").suggest(own, 2)  # the same history, same points
+    with pytest.raises(PacelineError, match="uses for itself"):
+        BayesianSearch(SearchSpace.from_json({TASK: {"min": 0.0, "max": 1.0,
+                                                            "scaling": "linear"}}), 4)
 
 
 def test_nothing_inside_the_space_leaves_the_quasi_random_start(tmp_path: Path) -> None:

@@ -13,6 +13,17 @@ How one suggestion is made (:meth:`BayesianSearch.suggest`):
    with its objective, every pending trial is attached without one (Ax then avoids proposing
    the same point twice). The objective is ``log(t / budget)`` with censored trials imputed
    (:mod:`external_tuning.observations`), minimised (Ax objective string ``"-objective"``).
+   With a warm start, the earlier studies' results (``related``: per workload and
+   configuration, its median objective there; :mod:`external_tuning.warm_start`) are attached
+   first, each with an extra unordered choice parameter naming its workload, and the
+   tuner's own trials with their own workload's name; the model's points are asked with that
+   parameter fixed to the own workload. The Gaussian process then models the objective jointly
+   over the hyperparameters and the workload (Ax's mixed categorical kernel: a shared part, a
+   per-workload offset and a per-workload interaction), which is a multi-task model in the
+   sense of Swersky, Snoek & Adams (NeurIPS 2013) built from Ax's own facilities: what the
+   other workloads say about a region holds until the new workload's data say otherwise, so
+   one unlucky trial of a good configuration does not send the search elsewhere. Earlier
+   studies of the same workload join the own workload's data.
 3. The client is rebuilt from the history with a seed derived from the history's length for
    every suggestion, so the same history always gives the same suggestion: a study resumed
    after a kill proposes what the uninterrupted study would have.
@@ -51,6 +62,9 @@ from sdk.registry import SearchStrategyEntry, search_strategies
 from sdk.search_space import Choice, Range, SearchSpace, same_value
 
 OBJECTIVE = "objective"
+# The extra parameter that names an observation's workload when the model learns from
+# earlier studies of other workloads (not a hyperparameter; never in a proposed point).
+TASK = "paceline_workload"
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,8 @@ class BayesianSearch(SearchStrategy):
     initial_trials: int = 5
     threads: int = 1
     prior: tuple[dict[str, Any], ...] = ()
+    related: tuple[dict[str, Any], ...] = ()
+    task: str = "objective"  # the workload this search's own trials belong to
     name: str = field(default="bayesian", init=False)
     early_stopping = True
     takes_prior = True
@@ -181,8 +197,10 @@ class BayesianSearch(SearchStrategy):
     @classmethod
     def create(cls, space: SearchSpace, config: Any) -> BayesianSearch:
         initial = config.initial_trials or default_initial_trials(config.num_trials)
+        workloads = tuple(getattr(config, "workloads", ("objective",)))
+        related = tuple(getattr(config, "related", ())) if len(workloads) == 1 else ()
         return cls(space, config.num_trials, config.seed, initial, config.threads,
-                   tuple(getattr(config, "prior", ())))
+                   tuple(getattr(config, "prior", ())), related, workloads[0])
 
     def __post_init__(self) -> None:
         if self.space.is_list:
@@ -199,6 +217,11 @@ class BayesianSearch(SearchStrategy):
         self.initial_points = warm + (planned_points(self.space, rest, self.seed) if rest
                                       else [])
         self.initial_origins = ["warm start"] * len(warm) + ["quasi-random"] * rest
+        self._related = [(r["workload"], _inside(self.space, r["point"]),
+                          float(r["objective"])) for r in self.related]
+        if any(p.name == TASK for p in self.space.parameters):
+            raise PacelineError(f"The search space names a hyperparameter {TASK!r}, which "
+                                "paceline's Bayesian search uses for itself; rename it.")
         self.last_origins: list[str] = []  # per point of the last suggest(): how it was chosen
 
     def preview(self, history: Sequence[TrialRecord], count: int) -> list[Preview]:
@@ -249,28 +272,47 @@ class BayesianSearch(SearchStrategy):
 
         with _quiet_torch(self.threads):
             client = Client(random_seed=prng.derive_seed(self.seed, "ax", len(history)))
-            client.configure_experiment(parameters=_ax_configs(self.space, self._params),
-                                        name="paceline_external_tuning")
+            tasks = sorted({w for w, _, _ in self._related} | {self.task})
+            task_config = self._task_config(tasks)
+            client.configure_experiment(
+                parameters=_ax_configs(self.space, self._params) + task_config,
+                name="paceline_external_tuning")
             client.configure_optimization(objective=f"-{OBJECTIVE}")
             client.configure_generation_strategy(
                 method="fast", initialization_budget=self.initial_trials,
                 initialize_with_center=False, use_existing_trials_for_initialization=True,
                 min_observed_initialization_trials=self.initial_trials,
             )
+            own = {TASK: self.task} if task_config else {}
+            for workload, point, value in self._related:
+                task = {TASK: workload} if task_config else {}
+                index = client.attach_trial({**self._encode(point), **task})
+                client.complete_trial(index, raw_data={OBJECTIVE: value})
             for record in sorted(history, key=lambda r: r.index):
-                index = client.attach_trial(self._encode(record.hyperparameters))
+                index = client.attach_trial({**self._encode(record.hyperparameters), **own})
                 if record.complete:
                     client.complete_trial(index, raw_data={OBJECTIVE: float(record.objective)})
             points: list[dict[str, Any]] = []
             for _ in range(4 * count):  # Ax may give fewer than asked per call
                 if len(points) == count:
                     break
-                for params in client.get_next_trials(max_trials=count - len(points)).values():
-                    points.append(self._decode(params))
+                asked = client.get_next_trials(max_trials=count - len(points),
+                                               fixed_parameters=own or None)
+                points.extend(self._decode(params) for params in asked.values())
         if len(points) < count:
             raise PacelineError(f"Ax proposed only {len(points)} of {count} points; the search "
                                 "space may be exhausted (too few feasible points).")
         return points
+
+    @staticmethod
+    def _task_config(tasks: Sequence[str]) -> list[Any]:
+        """The workload parameter, when observations of more than one workload are known."""
+        if len(tasks) < 2:
+            return []
+        from ax.api.configs import ChoiceParameterConfig
+
+        return [ChoiceParameterConfig(name=TASK, values=list(tasks), parameter_type="str",
+                                      is_ordered=False)]
 
     def _encode(self, point: dict[str, Any]) -> dict[str, Any]:
         return {p.name: p.encode(point[p.name]) for p in self._params if not p.is_fixed}
