@@ -12,7 +12,8 @@ range space; ``momentum``: the momentum baseline's shipped space; or a JSON file
    ``--trials`` trials each, as AlgoPerf runs its studies: each study asks the same
    quasi-random set (fixed by the space and the trial count) in its own order and trains every
    trial with its own seed. Both searches so carry trial-to-trial noise. With
-   ``--quasi-random-once`` the set is trained once and each seed's run reads it in the order
+   ``--quasi-random-once [WORKLOAD...]`` the set is trained once (on the workloads named,
+   or on all) and each seed's run reads it in the order
    ``paceline tune --seed S`` would ask it (``QuasiRandomSearch.study_seed``): five times
    cheaper, but then one draw per point stands for every seed, and where a configuration's
    time-to-target varies from seed to seed as much as the 10% margin (criteo1tb, 2026-12-06)
@@ -24,7 +25,10 @@ range space; ``momentum``: the momentum baseline's shipped space; or a JSON file
    quasi-random studies of the *other* benchmark workloads (every study: the warm start
    takes each configuration's median over them) (``--warm-start DIR``,
    external_tuning/warm_start.py), as a submitter's study of a new workload would be from the
-   workloads they tuned before; its own results on the workload are never used.
+   workloads they tuned before; its own results on the workload are never used. The model
+   learns from every result of those studies as observations of their own workloads
+   (``paceline tune --transfer``); ``--no-transfer`` runs the ablation, where they give the
+   first points only (its studies in ``bayesian_no_transfer/``).
 
 Both searches stop hopeless trials early (the same rule, ``--early-stopping``), which changes
 no time-to-target, only the cost of misses. Then per workload:
@@ -89,13 +93,22 @@ def parse() -> argparse.Namespace:
     p.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
                    help="warm-start the Bayesian studies from the other workloads' "
                         "quasi-random studies (default: on)")
-    p.add_argument("--quasi-random-once", action="store_true",
+    p.add_argument("--transfer", action=argparse.BooleanOptionalAction, default=True,
+                   help="the warm-started Bayesian model learns from the other workloads' "
+                        "results too (paceline tune --transfer; default: on); "
+                        "--no-transfer: its studies go to bayesian_no_transfer/")
+    p.add_argument("--quasi-random-once", nargs="*", metavar="WORKLOAD",
                    help="train the quasi-random set once and read it in each seed's order "
-                        "(cheaper; no trial noise for that search)")
+                        "(cheaper; no trial noise for that search), on the workloads named "
+                        "(none named: on every workload)")
     p.add_argument("--out", default="experiments/bench_external_tuning")
     p.add_argument("--json", help="write every run's times and the summary here")
     args = p.parse_args()
     args.workload = args.workload or list(WORKLOADS)
+    args.bayesian = "bayesian" if args.transfer or not args.warm_start else "bayesian_no_transfer"
+    once = args.quasi_random_once
+    args.quasi_random_once = (set() if once is None else set(once) if once
+                              else set(args.workload))
     if args.submission is None:
         if args.space not in SUBMISSIONS:
             p.error("--submission is needed with a search-space file")
@@ -151,15 +164,22 @@ def observed(root: Path) -> dict[int, list[tuple[dict[str, Any], float]]]:
     return out
 
 
+def trained_once(root: Path) -> bool:
+    """Whether the quasi-random experiment at ``root`` trained its set once
+    (``--quasi-random-once``): one study planned."""
+    state = ledger(root)
+    return int(state["config"].get("num_studies", len(state["groups"]))) == 1
+
+
 def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]:
-    """Each seed's quasi-random study in the order it asked its points; with
-    ``--quasi-random-once``, the one trained set read in each seed's order."""
+    """Each seed's quasi-random study in the order it asked its points; where the set was
+    trained once (``--quasi-random-once``), that set read in each seed's order."""
     from external_tuning.report import point_key
     from external_tuning.strategies.quasi_random import QuasiRandomSearch, planned_points
     from sdk.search_space import SearchSpace
 
     studies = observed(root)
-    if not args.quasi_random_once:
+    if not trained_once(root) or args.seeds == 1:
         return [[t for _, t in rows] for _, rows in sorted(studies.items())][:args.seeds]
     trained = {point_key(p): t for p, t in studies[0]}
     space = SearchSpace.from_json(ledger(root)["config"]["space"])
@@ -192,15 +212,16 @@ def warm_start_flags(args: argparse.Namespace, root: Path, workload: str) -> lis
     """``--warm-start`` from the quasi-random study of every other benchmark workload."""
     if not args.warm_start:
         return []
-    return [flag for other in args.workload if other != workload
-            for flag in ("--warm-start", str(root / "quasi_random" / other))]
+    return [*(flag for other in args.workload if other != workload
+              for flag in ("--warm-start", str(root / "quasi_random" / other))),
+            *([] if args.transfer else ["--no-transfer"])]
 
 
 def summarize(args: argparse.Namespace, root: Path, workload: str,
               walls: dict[str, float]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     series = {"quasi-random": quasi_random_runs(args, root / "quasi_random" / workload),
               "bayesian": [[t for _, t in rows] for _, rows in
-                           sorted(observed(root / "bayesian" / workload).items())]}
+                           sorted(observed(root / args.bayesian / workload).items())]}
     best = min((min(ts) for runs in series.values() for ts in runs), default=math.inf)
     runs, summary = [], []
     for search, per_seed in series.items():
@@ -211,8 +232,10 @@ def summarize(args: argparse.Namespace, root: Path, workload: str,
             runs.append({"workload": workload, "search": search, "seed": seed, "needed": n,
                          "hits": sum(map(math.isfinite, times)), "trials": len(times),
                          "best_found": min(times, default=math.inf), "times": times})
+        once = search == "quasi-random" and trained_once(root / "quasi_random" / workload)
         summary.append({
-            "workload": workload, "search": search, "runs": len(per_seed), "best_known": best,
+            "workload": workload, "search": search + (" (set trained once)" if once else ""),
+            "runs": len(per_seed), "best_known": best,
             "median_needed": statistics.median(needed), "min_needed": min(needed),
             "max_needed": max(needed),
             "got_within": sum(n <= args.trials for n in needed),
@@ -228,12 +251,11 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     args.space_path = space_file(args, root)
     # every quasi-random set first: the Bayesian studies are warm-started from them
-    qr_studies = "1" if args.quasi_random_once else str(args.seeds)
-    walls = {w: {"quasi-random": tune(args, root, f"quasi_random/{w}",
-                                      ["--workload", w, "--studies", qr_studies])}
+    walls = {w: {"quasi-random": tune(args, root, f"quasi_random/{w}", [
+        "--workload", w, "--studies", "1" if w in args.quasi_random_once else str(args.seeds)])}
              for w in args.workload}
     for w in args.workload:
-        walls[w]["bayesian"] = tune(args, root, f"bayesian/{w}",
+        walls[w]["bayesian"] = tune(args, root, f"{args.bayesian}/{w}",
                                     ["--workload", w, "--studies", str(args.seeds),
                                      "--search", "bayesian",
                                      *warm_start_flags(args, root, w)])
@@ -271,7 +293,7 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
                      _time(x["best_known"]), f"{x['wall_sec']:.0f}"))
         if x["search"] == "bayesian":
             qr = next(y for y in summary if y["workload"] == x["workload"]
-                      and y["search"] == "quasi-random")
+                      and y["search"].startswith("quasi-random"))
             rows.append((x["workload"], "bayesian / quasi-random",
                          f"{x['median_needed'] / qr['median_needed']:.2f}", "", "",
                          *([""] * len(shown)), "", ""))
@@ -280,10 +302,12 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
                         *(f"best after {n} (s)" for n in shown), "best known (s)",
                         "wall (s)"], rows))
     warm = ("warm-started from the other workloads' quasi-random studies"
+            + (", learning from all their results" if args.transfer
+               else ", only its own results in the model")
             if args.warm_start and len(args.workload) > 1
             else "cold (quasi-random initial points)")
-    qr = ("one trained set read in each seed's order" if args.quasi_random_once
-          else "one study per seed")
+    qr = ("one study per seed, or where marked one trained set read in each seed's order"
+          if args.quasi_random_once else "one study per seed")
     print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
           f"{args.seeds} seeds; quasi-random: {qr}; Bayesian {warm}; trials needed: first "
           f"trial count within {100 * args.within:.0f}% of the best known time, '>{args.trials}' and "

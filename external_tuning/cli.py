@@ -54,7 +54,13 @@ def configure_tune(p: argparse.ArgumentParser) -> None:
                    help="bayesian: earlier studies of this search space (any experiment in "
                         "AlgoPerf's layout, e.g. paceline tune folders of other workloads); "
                         "the first trials are the configurations that did best there "
-                        "(repeat for several folders)")
+                        "(repeat for several folders), and the model learns from all their "
+                        "results (see --no-transfer)")
+    p.add_argument("--transfer", action=argparse.BooleanOptionalAction, default=True,
+                   help="bayesian with --warm-start: the model learns from every result of "
+                        "the earlier studies, as observations of their own workloads "
+                        "(default: on); --no-transfer: their best points start the search, "
+                        "and only its own trials inform the model")
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
                    help="stop trials that can no longer reach the target within the budget "
                         "(default: on for bayesian, off for quasi-random)")
@@ -156,7 +162,7 @@ def _tune_config(args: argparse.Namespace, ctx: Any, root: Path, early: bool) ->
         early_stopping=early, max_global_steps=args.max_global_steps,
         workload_kwargs=dict(ctx.workload_kwargs), cap=table.r_max,
         clock=ctx.options.clock, clock_scale=ctx.options.clock_scale,
-        warm_start=tuple(args.warm_start),
+        warm_start=tuple(args.warm_start), transfer=args.transfer,
         **_warm_start(args, space, table, trials, saved[0] if saved else None),
     )
 
@@ -168,7 +174,7 @@ def _warm_start(args: argparse.Namespace, space: Any, table: Any, trials: int,
     if not args.warm_start:
         return {}
     if saved is not None and saved.warm_start == tuple(args.warm_start):
-        return {"prior": saved.prior, "related": saved.related}
+        return {"prior": saved.prior, "related": saved.related if args.transfer else ()}
     from external_tuning.strategies.bayesian import default_initial_trials
     from external_tuning.warm_start import prior_design
     from sdk.scoring.targets import scoring_rules
@@ -178,6 +184,8 @@ def _warm_start(args: argparse.Namespace, space: Any, table: Any, trials: int,
         raise PacelineError(f"--warm-start {missing[0]} is not a folder.")
     count = args.initial_trials or default_initial_trials(trials)
     design = prior_design(args.warm_start, space, scoring_rules(table.version), count)
+    if not args.transfer:
+        design = replace(design, related=())
     print(f"paceline tune: {design.describe()}", file=sys.stderr)
     return {"prior": design.points, "related": design.related}
 

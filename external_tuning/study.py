@@ -81,6 +81,7 @@ class TuneConfig:
     clock_scale: float | None = None
     # --warm-start folders and the points chosen from them (kept, so a resume repeats them)
     warm_start: tuple[str, ...] = ()
+    transfer: bool = True  # --transfer: the model learns from the warm start's results
     prior: tuple[dict[str, Any], ...] = ()
     related: tuple[dict[str, Any], ...] = ()  # their results, for the model (warm_start.py)
 
@@ -121,7 +122,7 @@ _RESUME_FLAGS = {
     "seed": "--seed", "shared": "--shared", "initial_trials": "--initial-trials",
     "early_stopping": "--early-stopping", "max_global_steps": "--max-global-steps",
     "workload_kwargs": "--speed-factor", "cap": "the miss cap", "clock": "--clock",
-    "clock_scale": "--speed-factor", "warm_start": "--warm-start",
+    "clock_scale": "--speed-factor", "warm_start": "--warm-start", "transfer": "--transfer",
 }
 
 

@@ -72,8 +72,8 @@ class PriorDesign:
                    else "")
         return (f"warm start: the first {len(self.points)} trial(s) are the configurations "
                 f"that did best on {', '.join(self.workloads)} ({self.candidates} studied"
-                f"{skipped}); the model learns from their {len(self.related)} result(s) "
-                "there too.")
+                f"{skipped})" + (f"; the model learns from their {len(self.related)} "
+                                 "result(s) there too." if self.related else "."))
 
 
 def prior_design(paths: Sequence[str | Path], space: SearchSpace, rules: ScoringRules,

@@ -31,13 +31,14 @@ def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]],
                    for i, (p, t) in enumerate(rows)]
         groups.append({"study": study, "workloads": ["w"], "tuner": {"records": records}})
     folder.mkdir(parents=True)
-    (folder / "paceline_tune.json").write_text(json.dumps({"config": {"space": space},
+    config = {"space": space, "num_studies": len(studies)}
+    (folder / "paceline_tune.json").write_text(json.dumps({"config": config,
                                                            "groups": groups}))
 
 
 def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) -> None:
     args = argparse.Namespace(space="nadamw", trials=4, seeds=3, within=0.1,
-                              quasi_random_once=True)
+                              quasi_random_once={"w"}, bayesian="bayesian")
     space = SearchSpace.from_json(bench.SPACES["nadamw"])
     points = planned_points(space, 4, QuasiRandomSearch.study_seed(0, 0, ()))
     times = [math.inf, 10.0, 5.0, 20.0]
@@ -57,14 +58,14 @@ def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) 
     bo = next(x for x in summary if x["search"] == "bayesian")
     assert bo["median_needed"] == 4.0 and (bo["min_needed"], bo["max_needed"]) == (3, 5)
     assert bo["best_known"] == 4.0 and math.isinf(bo["best_after_4"])  # 4.0 and a miss
-    qr_row = next(x for x in summary if x["search"] == "quasi-random")
+    qr_row = next(x for x in summary if x["search"] == "quasi-random (set trained once)")
     assert qr_row["best_after_4"] == 5.0 and qr_row["median_needed"] == 5
     assert qr_row["wall_sec"] == 1.0 and bo["wall_sec"] == 2.0
 
 
 def test_by_default_each_seed_reads_its_own_quasi_random_study(tmp_path: Path) -> None:
     args = argparse.Namespace(space="nadamw", trials=3, seeds=2, within=0.1,
-                              quasi_random_once=False)
+                              quasi_random_once=set())
     space = SearchSpace.from_json(bench.SPACES["nadamw"])
     studies = {k: list(zip(planned_points(space, 3, QuasiRandomSearch.study_seed(0, k, ())),
                            times, strict=True))
@@ -72,6 +73,22 @@ def test_by_default_each_seed_reads_its_own_quasi_random_study(tmp_path: Path) -
     write_ledger(tmp_path / "quasi_random" / "w", studies, bench.SPACES["nadamw"])
     runs = bench.quasi_random_runs(args, tmp_path / "quasi_random" / "w")
     assert runs == [[9.0, 4.0, math.inf], [math.inf, 8.0, 5.0]]  # trained twice, own draws
+
+
+def test_flags_quasi_random_once_and_no_transfer(monkeypatch) -> None:
+    def parsed(*argv: str) -> set:
+        monkeypatch.setattr(sys, "argv", ["bench", *argv])
+        return bench.parse().quasi_random_once
+
+    assert parsed() == set()
+    assert parsed("--quasi-random-once") == set(bench.WORKLOADS)
+    assert parsed("--quasi-random-once", "fastmri", "ogbg") == {"fastmri", "ogbg"}
+    monkeypatch.setattr(sys, "argv", ["bench", "--no-transfer"])
+    args = bench.parse()
+    assert args.bayesian == "bayesian_no_transfer"  # an ablation in its own folders
+    flags = bench.warm_start_flags(args, Path("r"), "ogbg")
+    assert flags == ["--warm-start", str(Path("r/quasi_random/fastmri")), "--warm-start",
+                     str(Path("r/quasi_random/criteo1tb")), "--no-transfer"]
 
 
 def test_trials_needed_and_best_after() -> None:

@@ -114,6 +114,9 @@ def test_paceline_tune_plans_the_warm_start_and_refuses_it_where_it_means_nothin
     assert sorted(t["hyperparameters"]["learning_rate"] for t in trials[:3]) == [1e-3, 3e-3,
                                                                                  1e-2]
     assert "warm start: the first 3 trial(s)" in captured.err
+    assert "the model learns from their 10 result(s)" in captured.err
+    assert main([*args, "--no-transfer"]) == 0
+    assert "learns from" not in capsys.readouterr().err
 
     assert main(tune_args(tmp_path, sub, "--warm-start", str(prior), "--dry-run")) == 2
     assert "no use for them" in capsys.readouterr().err
@@ -133,10 +136,14 @@ def test_a_resumed_experiment_keeps_the_points_it_chose(tmp_path: Path) -> None:
     related = ({"workload": "wa", "point": point(3e-3), "objective": -1.0},)
     saved = SimpleNamespace(warm_start=(str(tmp_path / "gone"),), prior=chosen,
                             related=related)
-    args = argparse.Namespace(warm_start=[str(tmp_path / "gone")], initial_trials=None)
+    args = argparse.Namespace(warm_start=[str(tmp_path / "gone")], initial_trials=None,
+                              transfer=True)
     # The folder is gone (or has grown): the ledger's points are used, nothing is re-read.
     space = SearchSpace.from_json(SPACE)
     assert _warm_start(args, space, None, 6, saved) == {"prior": chosen, "related": related}
+    args.transfer = False  # --no-transfer: the same first points, nothing for the model
+    assert _warm_start(args, space, None, 6, saved) == {"prior": chosen, "related": ()}
+    args.transfer = True
     args.warm_start = [str(tmp_path / "other")]
     with pytest.raises(PacelineError, match="is not a folder"):
         _warm_start(args, space, None, 6, saved)
