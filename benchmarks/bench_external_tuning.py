@@ -83,6 +83,10 @@ def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workload", action="append", help=f"dev workload (repeat; default "
                                                        f"{', '.join(WORKLOADS)})")
+    p.add_argument("--bayesian-on", action="append", metavar="WORKLOAD",
+                   help="run and report the Bayesian studies of these --workload's only (the "
+                        "others still train their quasi-random sets, the warm start's "
+                        "source); default: every workload")
     p.add_argument("--space", default="nadamw",
                    help="nadamw, momentum, or a search-space JSON file (then --submission)")
     p.add_argument("--submission", help="default: the baseline the space belongs to")
@@ -105,6 +109,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--json", help="write every run's times and the summary here")
     args = p.parse_args()
     args.workload = args.workload or list(WORKLOADS)
+    args.bayesian_on = args.bayesian_on or list(args.workload)
+    if set(args.bayesian_on) - set(args.workload):
+        p.error("--bayesian-on names a workload that is not a --workload")
     args.bayesian = "bayesian" if args.transfer or not args.warm_start else "bayesian_no_transfer"
     once = args.quasi_random_once
     args.quasi_random_once = (set() if once is None else set(once) if once
@@ -254,13 +261,13 @@ def main() -> None:
     walls = {w: {"quasi-random": tune(args, root, f"quasi_random/{w}", [
         "--workload", w, "--studies", "1" if w in args.quasi_random_once else str(args.seeds)])}
              for w in args.workload}
-    for w in args.workload:
+    for w in args.bayesian_on:
         walls[w]["bayesian"] = tune(args, root, f"{args.bayesian}/{w}",
                                     ["--workload", w, "--studies", str(args.seeds),
                                      "--search", "bayesian",
                                      *warm_start_flags(args, root, w)])
     all_runs, all_summary = [], []
-    for w in args.workload:
+    for w in args.bayesian_on:
         runs, summary = summarize(args, root, w, walls[w])
         all_runs += runs
         all_summary += summary

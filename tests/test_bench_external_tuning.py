@@ -83,9 +83,10 @@ def test_flags_quasi_random_once_and_no_transfer(monkeypatch) -> None:
     assert parsed() == set()
     assert parsed("--quasi-random-once") == set(bench.WORKLOADS)
     assert parsed("--quasi-random-once", "fastmri", "ogbg") == {"fastmri", "ogbg"}
-    monkeypatch.setattr(sys, "argv", ["bench", "--no-transfer"])
+    monkeypatch.setattr(sys, "argv", ["bench", "--no-transfer", "--bayesian-on", "criteo1tb"])
     args = bench.parse()
     assert args.bayesian == "bayesian_no_transfer"  # an ablation in its own folders
+    assert args.bayesian_on == ["criteo1tb"] and args.workload == list(bench.WORKLOADS)
     flags = bench.warm_start_flags(args, Path("r"), "ogbg")
     assert flags == ["--warm-start", str(Path("r/quasi_random/fastmri")), "--warm-start",
                      str(Path("r/quasi_random/criteo1tb")), "--no-transfer"]
