@@ -197,6 +197,36 @@ def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]
     return runs
 
 
+def seed_noise(root: Path, within: float) -> dict[str, Any] | None:
+    """How much a configuration's time-to-target varies from seed to seed, from a
+    quasi-random experiment with one study per seed (every study runs the same set): per
+    configuration the seeds it reached the target in and its times. ``None`` for a set
+    trained once."""
+    from external_tuning.report import point_key
+
+    if trained_once(root):
+        return None
+    times: dict[str, list[float]] = {}
+    for rows in observed(root).values():
+        for point, t in rows:
+            times.setdefault(point_key(point), []).append(t)
+    hits = [[t for t in ts if math.isfinite(t)] for ts in times.values()]
+    shares = [len(h) / len(ts) for h, ts in zip(hits, times.values(), strict=True)]
+    spreads = [max(h) / min(h) for h in hits if len(h) >= 2]
+    best = min((t for ts in times.values() for t in ts), default=math.inf)
+    fast = [ts for ts in times.values() if min(ts) <= (1 + within) * best]
+    return {"configurations": len(times), "seeds": max(map(len, times.values()), default=0),
+            "always": shares.count(1.0), "sometimes": sum(0 < x < 1 for x in shares),
+            "never": shares.count(0.0),
+            "median_spread": statistics.median(spreads) if spreads else math.nan,
+            "best": best,
+            # the configurations that reached the best time (within the margin) once: how
+            # often they did, over their seeds
+            "fast_configurations": len(fast),
+            "fast_share": (sum(t <= (1 + within) * best for ts in fast for t in ts)
+                           / max(1, sum(map(len, fast))))}
+
+
 def trials_needed(times: list[float], threshold: float) -> int | None:
     best = math.inf
     for i, t in enumerate(times, start=1):
@@ -271,7 +301,9 @@ def main() -> None:
         runs, summary = summarize(args, root, w, walls[w])
         all_runs += runs
         all_summary += summary
-    report(args, all_runs, all_summary)
+    noise = {w: n for w in args.workload
+             if (n := seed_noise(root / "quasi_random" / w, args.within)) is not None}
+    report(args, all_runs, all_summary, noise)
 
 
 def _needed(value: int | None, trials: int) -> str | int:
@@ -283,7 +315,7 @@ def _time(t: float) -> str:
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, Any]],
-           summary: list[dict[str, Any]]) -> None:
+           summary: list[dict[str, Any]], noise: dict[str, dict[str, Any]]) -> None:
     from sdk.text_tables import format_table
 
     print(format_table(["workload", "search", "seed", "trials needed", "best found (s)",
@@ -320,9 +352,24 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
           f"trial count within {100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
           f"{args.trials + 1} in the statistics: never; best after n: median over seeds; "
           "goal: the ratio of medians at most 0.5)")
+    if noise:
+        print()
+        print(format_table(
+            ["workload", "configurations x seeds", "hit in every seed", "in some", "in none",
+             "median max/min time", f"within {100 * args.within:.0f}% of best: configs",
+             "their seeds within"],
+            [(w, f"{n['configurations']} x {n['seeds']}", n["always"], n["sometimes"],
+              n["never"], f"{n['median_spread']:.2f}", n["fast_configurations"],
+              f"{100 * n['fast_share']:.0f}%") for w, n in noise.items()]))
+        print("(seed-to-seed noise of the quasi-random sets trained once per seed: how many "
+              "configurations reached the target in every seed, in some, in none; the median "
+              "over configurations of their slowest hit over their fastest; the "
+              "configurations that reached the best time once, and the share of their seeds "
+              "that did)")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "runs": runs,
-                                               "summary": summary}, indent=1, default=str))
+                                               "summary": summary, "seed_noise": noise},
+                                              indent=1, default=str))
 
 
 if __name__ == "__main__":

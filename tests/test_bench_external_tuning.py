@@ -12,6 +12,8 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_external_tuning as bench  # noqa: E402
 
@@ -73,6 +75,23 @@ def test_by_default_each_seed_reads_its_own_quasi_random_study(tmp_path: Path) -
     write_ledger(tmp_path / "quasi_random" / "w", studies, bench.SPACES["nadamw"])
     runs = bench.quasi_random_runs(args, tmp_path / "quasi_random" / "w")
     assert runs == [[9.0, 4.0, math.inf], [math.inf, 8.0, 5.0]]  # trained twice, own draws
+
+
+def test_seed_noise_of_a_set_trained_once_per_seed(tmp_path: Path) -> None:
+    space = SearchSpace.from_json(bench.SPACES["nadamw"])
+    a, b, c = planned_points(space, 3, 0)
+    per_seed = {0: [(a, 10.0), (b, 30.0), (c, math.inf)],
+                1: [(b, 20.0), (a, math.inf), (c, math.inf)],
+                2: [(c, math.inf), (a, 12.0), (b, 25.0)]}
+    write_ledger(tmp_path / "qr", per_seed, bench.SPACES["nadamw"])
+    noise = bench.seed_noise(tmp_path / "qr", 0.1)
+    assert (noise["configurations"], noise["seeds"]) == (3, 3)
+    assert (noise["always"], noise["sometimes"], noise["never"]) == (1, 1, 1)
+    assert noise["median_spread"] == pytest.approx((1.2 + 1.5) / 2)  # a: 12/10, b: 30/20
+    # only a reached 10.0 (within 10%: 11.0) once; of its three seeds one did
+    assert noise["fast_configurations"] == 1 and noise["fast_share"] == pytest.approx(1 / 3)
+    write_ledger(tmp_path / "once", {0: per_seed[0]}, bench.SPACES["nadamw"])
+    assert bench.seed_noise(tmp_path / "once", 0.1) is None
 
 
 def test_flags_quasi_random_once_and_no_transfer(monkeypatch) -> None:
