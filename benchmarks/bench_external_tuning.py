@@ -157,18 +157,33 @@ def ledger(root: Path) -> dict[str, Any]:
     return json.loads((root / "paceline_tune.json").read_text())
 
 
-def observed(root: Path) -> dict[int, list[tuple[dict[str, Any], float]]]:
-    """Per study of a ``paceline tune`` experiment: (point, time-to-target) in asked order."""
+def observed(root: Path, what: str = "time") -> dict[int, list[tuple[dict[str, Any], float]]]:
+    """Per study of a ``paceline tune`` experiment, in asked order: (point, time-to-target,
+    inf for a miss), or with ``what="best"`` (point, best validation value, signed so that
+    lower is better: the error for a metric to maximise is its negative; inf: none)."""
     state = ledger(root)
     out: dict[int, list[tuple[dict[str, Any], float]]] = {}
     for group in state["groups"]:
         rows = []
         for rec in sorted(group["tuner"]["records"], key=lambda r: r["index"]):
             for obs in rec["observations"].values():
-                t = obs.get("time_to_target")
-                rows.append((rec["hyperparameters"], math.inf if t is None else float(t)))
+                x = obs.get("time_to_target") if what == "time" else best_value(obs)
+                rows.append((rec["hyperparameters"], math.inf if x is None else float(x)))
         out[int(group["study"])] = rows
     return out
+
+
+def best_value(obs: dict[str, Any]) -> float | None:
+    """A trial's best validation value, signed so that lower is better."""
+    sign = 1.0 if obs.get("minimized") else -1.0
+    values = [sign * v for _, v in obs.get("curve", ()) if v is not None and math.isfinite(v)]
+    return min(values, default=None)
+
+
+def minimized(root: Path) -> bool:
+    """Whether the experiment's target metric is one to minimise (a loss, an error rate)."""
+    return any(obs.get("minimized") for group in ledger(root)["groups"]
+               for rec in group["tuner"]["records"] for obs in rec["observations"].values())
 
 
 def trained_once(root: Path) -> bool:
@@ -178,14 +193,16 @@ def trained_once(root: Path) -> bool:
     return int(state["config"].get("num_studies", len(state["groups"]))) == 1
 
 
-def quasi_random_runs(args: argparse.Namespace, root: Path) -> list[list[float]]:
+def quasi_random_runs(args: argparse.Namespace, root: Path,
+                      what: str = "time") -> list[list[float]]:
     """Each seed's quasi-random study in the order it asked its points; where the set was
-    trained once (``--quasi-random-once``), that set read in each seed's order."""
+    trained once (``--quasi-random-once``), that set read in each seed's order (``what``:
+    as :func:`observed`)."""
     from external_tuning.report import point_key
     from external_tuning.strategies.quasi_random import QuasiRandomSearch, planned_points
     from sdk.search_space import SearchSpace
 
-    studies = observed(root)
+    studies = observed(root, what)
     if not trained_once(root) or args.seeds == 1:
         return [[t for _, t in rows] for _, rows in sorted(studies.items())][:args.seeds]
     trained = {point_key(p): t for p, t in studies[0]}
@@ -256,9 +273,13 @@ def warm_start_flags(args: argparse.Namespace, root: Path, workload: str) -> lis
 
 def summarize(args: argparse.Namespace, root: Path, workload: str,
               walls: dict[str, float]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    series = {"quasi-random": quasi_random_runs(args, root / "quasi_random" / workload),
-              "bayesian": [[t for _, t in rows] for _, rows in
-                           sorted(observed(root / args.bayesian / workload).items())]}
+    def searches(what: str) -> dict[str, list[list[float]]]:
+        return {"quasi-random": quasi_random_runs(args, root / "quasi_random" / workload, what),
+                "bayesian": [[x for _, x in rows] for _, rows in sorted(
+                    observed(root / args.bayesian / workload, what).items())]}
+
+    series, values = searches("time"), searches("best")
+    sign = 1.0 if minimized(root / "quasi_random" / workload) else -1.0
     best = min((min(ts) for runs in series.values() for ts in runs), default=math.inf)
     runs, summary = [], []
     for search, per_seed in series.items():
@@ -277,6 +298,11 @@ def summarize(args: argparse.Namespace, root: Path, workload: str,
             "max_needed": max(needed),
             "got_within": sum(n <= args.trials for n in needed),
             **{f"best_after_{n}": statistics.median(best_after(t, n) for t in per_seed)
+               for n in checkpoints(args.trials)},
+            # the best validation value after n trials (median over seeds): where few
+            # trials reach the target, how close each search got
+            **{f"value_after_{n}": sign * statistics.median(best_after(v, n)
+                                                            for v in values[search])
                for n in checkpoints(args.trials)},
             "wall_sec": walls[search]})
     return runs, summary
@@ -340,6 +366,10 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
     print(format_table(["workload", "search", "median trials needed", "range", "got within",
                         *(f"best after {n} (s)" for n in shown), "best known (s)",
                         "wall (s)"], rows))
+    print()
+    print(format_table(["workload", "search", *(f"best value after {n}" for n in shown)],
+                       [(x["workload"], x["search"],
+                         *(f"{x[f'value_after_{n}']:.4g}" for n in shown)) for x in summary]))
     warm = ("warm-started from the other workloads' quasi-random studies"
             + (", learning from all their results" if args.transfer
                else ", only its own results in the model")
@@ -350,8 +380,9 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]],
     print(f"\n(space {args.space}, submission {args.submission}, {args.trials} trials, "
           f"{args.seeds} seeds; quasi-random: {qr}; Bayesian {warm}; trials needed: first "
           f"trial count within {100 * args.within:.0f}% of the best known time, '>{args.trials}' and "
-          f"{args.trials + 1} in the statistics: never; best after n: median over seeds; "
-          "goal: the ratio of medians at most 0.5)")
+          f"{args.trials + 1} in the statistics: never; best after n: median over seeds of "
+          "the fastest time-to-target, and of the best validation value, within the first n "
+          "trials; goal: the ratio of medians at most 0.5)")
     if noise:
         print()
         print(format_table(

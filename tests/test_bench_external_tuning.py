@@ -28,8 +28,11 @@ def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]],
                  space: dict | None = None) -> None:
     groups = []
     for study, rows in studies.items():
+        # a curve whose best accuracy is 1 / (1 + t): faster trials got higher
         records = [{"index": i, "hyperparameters": p,
-                    "observations": {"w": {"time_to_target": None if math.isinf(t) else t}}}
+                    "observations": {"w": {"time_to_target": None if math.isinf(t) else t,
+                                           "minimized": False,
+                                           "curve": [[1.0, 0.0], [2.0, 1 / (1 + t)]]}}}
                    for i, (p, t) in enumerate(rows)]
         groups.append({"study": study, "workloads": ["w"], "tuner": {"records": records}})
     folder.mkdir(parents=True)
@@ -38,7 +41,8 @@ def write_ledger(folder: Path, studies: dict[int, list[tuple[dict, float]]],
                                                            "groups": groups}))
 
 
-def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) -> None:
+def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path,
+                                                                 capsys) -> None:
     args = argparse.Namespace(space="nadamw", trials=4, seeds=3, within=0.1,
                               quasi_random_once={"w"}, bayesian="bayesian")
     space = SearchSpace.from_json(bench.SPACES["nadamw"])
@@ -63,6 +67,14 @@ def test_summary_reads_the_quasi_random_set_in_each_seeds_order(tmp_path: Path) 
     qr_row = next(x for x in summary if x["search"] == "quasi-random (set trained once)")
     assert qr_row["best_after_4"] == 5.0 and qr_row["median_needed"] == 5
     assert qr_row["wall_sec"] == 1.0 and bo["wall_sec"] == 2.0
+    # best validation accuracy after 4 trials: 1/(1+4) for Bayesian seed 0, 0 for seed 1
+    assert bo["value_after_4"] == pytest.approx((0.2 + 0.0) / 2)
+    assert qr_row["value_after_4"] == pytest.approx(1 / 6)  # 5.0 in every order
+    args.__dict__.update(submission="nadamw", warm_start=True, transfer=True, workload=["w"],
+                         json=None)
+    bench.report(args, runs, summary, {})
+    out = capsys.readouterr().out
+    assert "bayesian / quasi-random" in out and "0.80" in out and "best value after 4" in out
 
 
 def test_by_default_each_seed_reads_its_own_quasi_random_study(tmp_path: Path) -> None:
