@@ -67,8 +67,8 @@ def repeated_trials(root: Path) -> dict[str, list[Any]]:
 
 def best_value(obs: Any) -> float:
     """The trial's best validation value, signed so lower is better (inf: none)."""
-    sign = 1.0 if obs.minimized else -1.0
-    return min((sign * v for _, v in obs.curve if math.isfinite(v)), default=math.inf)
+    best = obs.best_value
+    return math.inf if best is None else (best if obs.minimized else -best)
 
 
 def valuations() -> dict[str, Callable[[Any], float]]:

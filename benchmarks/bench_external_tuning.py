@@ -174,10 +174,13 @@ def observed(root: Path, what: str = "time") -> dict[int, list[tuple[dict[str, A
 
 
 def best_value(obs: dict[str, Any]) -> float | None:
-    """A trial's best validation value, signed so that lower is better."""
-    sign = 1.0 if obs.get("minimized") else -1.0
-    values = [sign * v for _, v in obs.get("curve", ()) if v is not None and math.isfinite(v)]
-    return min(values, default=None)
+    """A trial's best validation value (its :class:`Observation`'s), signed so that lower is
+    better."""
+    from external_tuning.observations import Observation
+
+    best = Observation.from_json({"workload": "", "status": "", "time_to_target": None,
+                                  "budget": 1.0, **obs}).best_value
+    return None if best is None else (best if obs.get("minimized") else -best)
 
 
 def minimized(root: Path) -> bool:

@@ -66,4 +66,7 @@ def test_the_command_prints_a_row_per_valuation(tmp_path: Path, capsys) -> None:
     assert report[str(root)]["runs_each"] == [3] * 6
     assert bench.best_value(bench.repeated_trials(root)[json.dumps({"lr": 1.0})][0]) \
         == pytest.approx(0.498)
-    assert math.isinf(bench.best_value(type("O", (), {"minimized": True, "curve": ()})()))
+    from external_tuning.observations import Observation
+
+    no_curve = Observation("w", "failed", None, 40.0, 0.5, minimized=True)
+    assert math.isinf(bench.best_value(no_curve))
