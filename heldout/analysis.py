@@ -42,6 +42,7 @@ from typing import Any
 from heldout.draw import draw
 from sdk.errors import PacelineError
 from sdk.scoring import ScoringRules, apply_heldout_rule, benchmark_scores, score_times
+from sdk.scoring.profiles import ratio
 
 TimesTable = Mapping[str, Mapping[str, float]]
 
@@ -133,10 +134,6 @@ def _fastest(times: TimesTable, who: Sequence[str], workload: str,
     return min(finite) if finite else math.inf
 
 
-def _ratio(t: float, best: float) -> float:
-    return t / best if math.isfinite(t) and math.isfinite(best) and best > 0 else math.inf
-
-
 def _shares(times: TimesTable, rules: ScoringRules, bases: Sequence[str],
             held_out: Sequence[str], method: str) -> dict[str, dict[str, float]]:
     """Each competitor's score contribution from each of ``bases`` with ``held_out`` drawn."""
@@ -225,7 +222,7 @@ def analyse(
             fastest = _fastest(times, competitors, v, needs=b)
             everyone = min(fastest, t) if math.isfinite(t) else fastest
             variants.append(VariantResult(
-                v, t, fastest, _ratio(t, everyone), v in zeroes,
+                v, t, fastest, ratio(t, everyone), v in zeroes,
                 zeroes.get(v, {}).get("reason", ""), 1.0 / len(pool)))
         p = sum(1 for v in own if v in zeroes) / len(pool) if pool else 0.0
         hits = [b in z for z in zeroed]
@@ -238,7 +235,7 @@ def analyse(
         fastest_base = _fastest(times, competitors, b)
         t_b = _t(times, submission, b)
         results[b] = BaseResult(
-            b, dataset, t_b, fastest_base, _ratio(t_b, fastest_base), tuple(variants), p,
+            b, dataset, t_b, fastest_base, ratio(t_b, fastest_base), tuple(variants), p,
             statistics.fmean(hits) if hits else None, share, exp_share)
 
     official: tuple[list[str], dict[str, float]] | None = None

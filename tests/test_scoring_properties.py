@@ -58,6 +58,16 @@ def test_scaling_every_time_changes_no_score(table, factor):
             assert after[s] == pytest.approx(before[s], abs=1e-12)
 
 
+def test_a_time_of_zero_is_the_fastest_not_a_division_by_zero():
+    # a dev-clock reading of a one-millisecond step can be 0: its ratio is 1, the others' inf
+    rules = V06
+    times = {"zero": {w: 0.0 for w in rules.scored_workloads},
+             "slow": {w: 2.0 for w in rules.scored_workloads}}
+    grid, exact = _scores(times, rules)
+    assert grid["zero"] == exact["zero"] == pytest.approx(1.0)
+    assert grid["slow"] == exact["slow"] == 0.0
+
+
 @settings(max_examples=100, deadline=None)
 @given(tables())
 def test_fastest_on_every_workload_scores_one(table):

@@ -49,12 +49,28 @@ def best_times(times: TimesTable, workloads: Sequence[str]) -> dict[str, float]:
     return out
 
 
+def ratio(t: float, best: float) -> float:
+    """``t / best``; ``inf`` for a miss or no best; ``1`` for ``t == best == 0``.
+
+        >>> ratio(3.0, 2.0), ratio(math.inf, 2.0), ratio(0.0, 0.0), ratio(2.0, 0.0)
+        (1.5, inf, 1.0, inf)
+    """
+    if not (math.isfinite(t) and math.isfinite(best) and best >= 0):
+        return math.inf
+    if best == 0:
+        return 1.0 if t == 0 else math.inf
+    return t / best
+
+
 def performance_ratios(
     times: TimesTable, workloads: Sequence[str], reference: str | None = None
 ) -> dict[str, dict[str, float]]:
     """``t / best`` per submission and workload (``inf`` for misses and missing logs).
 
-    With ``reference`` the denominator is that submission's time instead of the best.
+    With ``reference`` the denominator is that submission's time instead of the best. A best
+    time of 0 (a target met at the first eval with no submission time charged: a dev-clock
+    reading of a one-millisecond step can be 0) keeps the definition's limit: 1 for the
+    submissions at 0, ``inf`` for the others.
     """
     if reference is not None:
         denominators = {w: time_of(times, reference, w) for w in workloads}
@@ -65,8 +81,7 @@ def performance_ratios(
         row = {}
         for w in workloads:
             t, d = time_of(times, s, w), denominators[w]
-            finite = math.isfinite(t) and math.isfinite(d) and d > 0
-            row[w] = t / d if finite else math.inf
+            row[w] = ratio(t, d)
         out[s] = row
     return out
 
