@@ -19,7 +19,10 @@ and how many misses sit at the cap (valued like a trial that diverged). Ways of 
 trial:
 
 * ``imputed``: the search's objective as it is (hits: their time; misses: the late trend of
-  the best-so-far curve extrapolated to the target, the cap where that trend is flat);
+  the best-so-far curve extrapolated to the target, the trend never below what the curve's
+  eval-to-eval noise can resolve);
+* ``imputed, no noise floor``: the same without that floor (the rule before it): where noise
+  keeps the best-so-far flat the trend is zero and the miss gets the cap, as if it diverged;
 * ``best value``: the trial's best validation value alone (signed so lower is better), which
   ignores time: a reference for how much the curve's end says.
 
@@ -72,9 +75,13 @@ def best_value(obs: Any) -> float:
 
 
 def valuations() -> dict[str, Callable[[Any], float]]:
-    from external_tuning.observations import objective
+    from external_tuning.observations import imputed_time, objective
 
-    return {"imputed": objective, "best value": best_value}
+    def unfloored(obs: Any) -> float:
+        return math.log(imputed_time(obs, noise_floor=False) / obs.budget)
+
+    return {"imputed": objective, "imputed, no noise floor": unfloored,
+            "best value": best_value}
 
 
 def check(trials: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -100,14 +107,14 @@ def check(trials: dict[str, list[Any]]) -> list[dict[str, Any]]:
             return float(spearmanr(xs, ys).statistic) if len(set(xs)) > 1 else math.nan
 
         misses = [i for i, m in enumerate(missed) if m]
-        at_cap = sum(1 for i in misses if name == "imputed"
-                     and math.isclose(mine[i], math.log(DEFAULT_CAP)))
+        imputes = name.startswith("imputed")
+        at_cap = sum(1 for i in misses if math.isclose(mine[i], math.log(DEFAULT_CAP)))
         rows.append({
             "valuation": name, "trials": len(mine), "misses": len(misses),
             "vs_hit_rate": rho(mine, hit_rate), "vs_best": rho(mine, best),
             "misses_vs_hit_rate": rho([mine[i] for i in misses], [hit_rate[i] for i in misses]),
             "misses_vs_best": rho([mine[i] for i in misses], [best[i] for i in misses]),
-            "misses_at_cap": at_cap if name == "imputed" else None})
+            "misses_at_cap": at_cap if imputes else None})
     return rows
 
 

@@ -10,7 +10,13 @@ time-to-target is larger than what it had. Paceline imputes a time for it:
   ``[budget, cap * budget]`` (a trial cut short before its budget, e.g. by
   ``--max-global-steps``, is extrapolated from the budget on), so a miss never ranks above a
   hit and a near miss ranks above a far one;
-* a trial that diverged, raised, or whose curve does not improve: ``cap * budget``.
+* the trend is never taken below what the curve's own noise can resolve: the median change
+  from one eval to the next over that second half, per the width of it. A best-so-far that
+  stayed flat there because the evals scatter around a slow descent (criteo1tb's loss moves
+  by about 0.002 an eval) says only that the pace is below the noise, not that it is zero; so
+  a near miss gets a time near the budget and a far one a time near the cap, ranked by its gap
+  in units of that noise, where a zero slope would value both as if they had diverged;
+* a trial that diverged, raised, or whose curve neither improves nor scatters: ``cap * budget``.
 
 ``cap`` defaults to the benchmark's ``r_max`` (4): beyond 4x the fastest time a workload gives
 no credit, so nothing is gained by telling worse misses apart.
@@ -29,8 +35,10 @@ from dominating.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
@@ -109,8 +117,12 @@ def _num(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def imputed_time(obs: Observation, cap: float = DEFAULT_CAP) -> float:
-    """The observed time-to-target, or the imputed one for a censored trial (see module doc)."""
+def imputed_time(obs: Observation, cap: float = DEFAULT_CAP, noise_floor: bool = True) -> float:
+    """The observed time-to-target, or the imputed one for a censored trial (see module doc).
+
+    ``noise_floor=False`` takes the late trend as it is, flat where noise hides it (the rule
+    before the floor; ``benchmarks/bench_censoring.py`` compares the two).
+    """
     if obs.time_to_target is not None:
         return float(obs.time_to_target)
     worst = cap * obs.budget
@@ -122,13 +134,33 @@ def imputed_time(obs: Observation, cap: float = DEFAULT_CAP) -> float:
     goal = obs.target if not obs.minimized else -obs.target
     t_last = envelope[-1][0]
     late = [p for p in envelope if p[0] >= t_last / 2]
-    slope = _slope(late if len(late) >= 2 else envelope[-2:])
+    late = late if len(late) >= 2 else envelope[-2:]
+    slope = _slope(late)
+    if noise_floor:
+        slope = max(slope, resolvable_slope(obs.curve, obs.minimized, since=late[0][0]))
     if not slope > 0:
         return worst
     t_last, v_last = envelope[-1]
     # Never before the budget (a miss is a miss), and ranked by the gap left at the late pace.
     estimate = max(t_last, obs.budget) + (goal - v_last) / slope
     return min(estimate, worst)
+
+
+def resolvable_slope(curve: Sequence[tuple[float, float]], minimized: bool,
+                     since: float) -> float:
+    """The smallest pace the curve's evals from ``since`` on can tell from none.
+
+    The median absolute change from one eval to the next (the curve's noise), per the time
+    those evals span; 0 with fewer than two of them or when they do not move.
+
+        >>> round(resolvable_slope([(0, 0.5), (10, 0.48), (20, 0.49), (30, 0.47)], True, 10), 6)
+        0.00075
+    """
+    late = [(t, v) for t, v in curve if math.isfinite(t) and math.isfinite(v) and t >= since]
+    if len(late) < 2 or late[-1][0] <= late[0][0]:
+        return 0.0
+    noise = statistics.median(abs(b - a) for (_, a), (_, b) in pairwise(late))
+    return noise / (late[-1][0] - late[0][0])
 
 
 def _slope(points: Sequence[tuple[float, float]]) -> float:

@@ -50,6 +50,25 @@ def test_extrapolation_follows_the_late_pace() -> None:
     assert imputed_time(obs(rising(20, 0.85))) == pytest.approx(21.18, abs=0.05)
 
 
+def plateau(level: float, noise: float = 0.004) -> list[tuple[float, float]]:
+    """A loss that fell to ``level`` by 10 s and scatters around it by ``noise`` after."""
+    return [(1.0, 1.0), (5.0, level + 0.05)] + [
+        (float(t), level + (noise if t % 2 else 0.0)) for t in range(10, 21)]
+
+
+def test_a_noisy_plateau_is_ranked_by_its_gap_in_units_of_its_noise() -> None:
+    # The best-so-far is flat over the second half: taken as it is, the trend says nothing
+    # and every such miss gets the cap; floored at what the noise can resolve (0.004 over
+    # 10 s), a miss 0.002 short gets a quarter of the budget more, one 0.03 short the cap.
+    near, mid, far = (obs(plateau(0.5 + gap), minimized=True, target=0.5)
+                      for gap in (0.002, 0.006, 0.03))
+    assert imputed_time(near) == pytest.approx(BUDGET + 0.002 / 0.0004)
+    assert BUDGET < imputed_time(near) < imputed_time(mid) < imputed_time(far) == 4 * BUDGET
+    assert {imputed_time(o, noise_floor=False) for o in (near, mid, far)} == {4 * BUDGET}
+    still = obs([(t, 0.51) for t in range(1, 21)], minimized=True, target=0.5)
+    assert imputed_time(still) == 4 * BUDGET  # no scatter, no progress: as if it diverged
+
+
 def test_a_trial_cut_short_is_extrapolated_from_the_budget() -> None:
     short = obs(rising(5, 0.6), status="max_global_steps")
     assert imputed_time(short) > BUDGET
