@@ -596,3 +596,28 @@ def test_the_canary_keeps_its_fastest_run():
     """A run slowed by something else running says nothing of the machine itself."""
     readings = iter([0.0, 0.020, 1.0, 1.031, 2.0, 2.021])  # runs of 20, 31 and 21 ms
     assert clocks.canary_sec(repeats=3, clock=lambda: next(readings)) == pytest.approx(0.020)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="no setitimer")
+def test_an_armed_cpu_watchdog_does_not_freeze_the_dev_clock():
+    """Under ITIMER_PROF the process CPU clock moves only at scheduler ticks; a step of 1 ms
+    must still be charged (it read 0.0 for half the steps)."""
+    import signal
+
+    previous = signal.signal(signal.SIGPROF, lambda *_: None)
+    signal.setitimer(signal.ITIMER_PROF, 3600)
+    try:
+        clock = DevClock(frameworks=())
+        charged, last = [], clock()
+        for _ in range(30):
+            total = 0
+            for i in range(30_000):
+                total += i % 7
+            now = clock()
+            charged.append(now - last)
+            last = now
+        clock.close()
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    assert min(charged) > 0

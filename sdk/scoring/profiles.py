@@ -68,9 +68,9 @@ def performance_ratios(
     """``t / best`` per submission and workload (``inf`` for misses and missing logs).
 
     With ``reference`` the denominator is that submission's time instead of the best. A best
-    time of 0 (a target met at the first eval with no submission time charged: a dev-clock
-    reading of a one-millisecond step can be 0) keeps the definition's limit: 1 for the
-    submissions at 0, ``inf`` for the others.
+    time of 0 (a target met at the first eval with no submission time charged, as a clock
+    of coarse resolution reads a one-millisecond step) keeps the definition's limit: 1 for
+    the submissions at 0, ``inf`` for the others.
     """
     if reference is not None:
         denominators = {w: time_of(times, reference, w) for w in workloads}
