@@ -18,11 +18,12 @@ Per experiment (workload) and per way of valuing a trial it prints the rank corr
 and how many misses sit at the cap (valued like a trial that diverged). Ways of valuing a
 trial:
 
-* ``imputed``: the search's objective as it is (hits: their time; misses: the late trend of
-  the best-so-far curve extrapolated to the target, the trend never below what the curve's
-  eval-to-eval noise can resolve);
-* ``imputed, no noise floor``: the same without that floor (the rule before it): where noise
-  keeps the best-so-far flat the trend is zero and the miss gets the cap, as if it diverged;
+* ``imputed``: the search's objective as it is (hits: their time; misses: how far short of
+  the target their best value ended, in decades of the target's share);
+* ``late trend`` and ``late trend, noise floor``: the rules paceline used before (until
+  2026-12-07): the late trend of the best-so-far curve (least squares over the second half of
+  the trial's time) extrapolated to the target from the budget on, the cap where it is flat;
+  the second never takes the trend below the median eval-to-eval change per the half's width;
 * ``best value``: the trial's best validation value alone (signed so lower is better), which
   ignores time: a reference for how much the curve's end says.
 
@@ -74,13 +75,47 @@ def best_value(obs: Any) -> float:
     return math.inf if best is None else (best if obs.minimized else -best)
 
 
+def late_trend(obs: Any, noise_floor: bool = False) -> float:
+    """``log(t / budget)`` with a miss's ``t`` extrapolated from its late trend (the rule
+    paceline used until 2026-12-07; kept here as the comparison)."""
+    from external_tuning.observations import DEFAULT_CAP, HOPELESS
+    from sdk.target_reach import best_so_far
+
+    if obs.reached:
+        return math.log(obs.time_to_target / obs.budget)
+    envelope = best_so_far(obs.curve, obs.minimized)
+    if obs.status in HOPELESS or obs.target is None or len(envelope) < 2:
+        return math.log(DEFAULT_CAP)
+    t_last, v_last = envelope[-1]
+    late = [p for p in envelope if p[0] >= t_last / 2]
+    late = late if len(late) >= 2 else envelope[-2:]
+    slope = _slope(late)
+    if noise_floor:
+        sign = -1.0 if obs.minimized else 1.0
+        raw = [sign * v for t, v in obs.curve if math.isfinite(v) and t >= late[0][0]]
+        steps = [abs(b - a) for a, b in zip(raw, raw[1:], strict=False)]
+        width = late[-1][0] - late[0][0]
+        if steps and width > 0:
+            slope = max(slope, statistics.median(steps) / width)
+    if not slope > 0:
+        return math.log(DEFAULT_CAP)
+    goal = -obs.target if obs.minimized else obs.target
+    estimate = max(t_last, obs.budget) + (goal - v_last) / slope
+    return math.log(min(estimate, DEFAULT_CAP * obs.budget) / obs.budget)
+
+
+def _slope(points: Sequence[tuple[float, float]]) -> float:
+    n = len(points)
+    mt, mv = sum(t for t, _ in points) / n, sum(v for _, v in points) / n
+    var = sum((t - mt) ** 2 for t, _ in points)
+    return sum((t - mt) * (v - mv) for t, v in points) / var if var > 0 else 0.0
+
+
 def valuations() -> dict[str, Callable[[Any], float]]:
-    from external_tuning.observations import imputed_time, objective
+    from external_tuning.observations import objective
 
-    def unfloored(obs: Any) -> float:
-        return math.log(imputed_time(obs, noise_floor=False) / obs.budget)
-
-    return {"imputed": objective, "imputed, no noise floor": unfloored,
+    return {"imputed": objective, "late trend": late_trend,
+            "late trend, noise floor": lambda obs: late_trend(obs, noise_floor=True),
             "best value": best_value}
 
 
@@ -107,7 +142,7 @@ def check(trials: dict[str, list[Any]]) -> list[dict[str, Any]]:
             return float(spearmanr(xs, ys).statistic) if len(set(xs)) > 1 else math.nan
 
         misses = [i for i, m in enumerate(missed) if m]
-        imputes = name.startswith("imputed")
+        imputes = name != "best value"
         at_cap = sum(1 for i in misses if math.isclose(mine[i], math.log(DEFAULT_CAP)))
         rows.append({
             "valuation": name, "trials": len(mine), "misses": len(misses),
