@@ -43,6 +43,7 @@ from typing import Any
 
 from sdk.rulesets import DEFAULT_VERSION, get_ruleset
 from sdk.target_reach import first_reaching_index
+from sdk.target_reach import shortfall as target_shortfall
 from sdk.trial_status import FAILURES, TrialStatus
 
 DEFAULT_CAP = get_ruleset(DEFAULT_VERSION).r_max
@@ -134,8 +135,7 @@ def shortfall(obs: Observation) -> float | None:
     best = obs.best_value
     if best is None or obs.target is None:
         return None
-    gap = best - obs.target if obs.minimized else obs.target - best
-    return gap / abs(obs.target) if obs.target else gap
+    return target_shortfall(best, obs.target, obs.minimized)
 
 
 def imputed_time(obs: Observation, cap: float = DEFAULT_CAP) -> float:

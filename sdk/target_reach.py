@@ -51,6 +51,21 @@ def value_of(error: float, metric: str) -> float:
     return (100.0 if metric in PERCENT_METRICS else 1.0) - error
 
 
+def shortfall(best: float, target: float, minimized: bool) -> float:
+    """How far ``best`` falls short of ``target``, as a share of the target's value
+    (the gap itself for a target of 0): positive short of it, negative beyond it; ``nan`` for
+    a value that is not finite. The fidelity report's disagreements and the search's value of
+    a miss both read this.
+
+        >>> round(shortfall(0.4, 0.5, minimized=False), 2), round(shortfall(0.51, 0.5, True), 2)
+        (0.2, 0.02)
+    """
+    if not math.isfinite(best):
+        return math.nan
+    gap = best - target if minimized else target - best
+    return gap / abs(target) if target else gap
+
+
 def first_reaching_index(values: Sequence[float], target: float, minimized: bool) -> int | None:
     """Index of the first value at or beyond ``target`` (non-strict), or ``None``."""
     for i, value in enumerate(values):

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdk.scoring.targets import Target
+from sdk.target_reach import shortfall
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,8 @@ class Disagreement:
     @property
     def shortfall(self) -> float:
         """How far the dev best falls short of the target, a share of the target's value
-        (negative: beyond it; ``nan``: no best, or a zero target)."""
-        if not math.isfinite(self.dev_best) or self.target.value == 0:
-            return math.nan
-        short = self.dev_best - self.target.value
-        if not self.target.minimized:
-            short = -short
-        return short / abs(self.target.value)
+        (negative: beyond it; ``nan``: no best; :func:`sdk.target_reach.shortfall`)."""
+        return shortfall(self.dev_best, self.target.value, self.target.minimized)
 
     def to_json(self) -> dict[str, Any]:
         short = self.shortfall
