@@ -13,9 +13,10 @@ workload, each with one study per seed). Then:
 2. **Fresh runs**: ``paceline run --studies S --trials 5 --seed SEED`` with the frozen list
    and with the baseline's shipped ``tuning_search_space.json`` (NAdamW's five points), on the
    same workloads, with seeds neither search used (``--seed``, default 1000).
-3. **Score**: ``paceline score`` of the two experiments together, as the leaderboard scores
-   (per study the trial that reached the target at the earliest eval, median over studies, a
-   miss infinite; the performance profile over the scored workloads).
+3. **Score**: the two experiments together, as ``paceline score`` scores (per study the trial
+   that reached the target at the earliest eval, median over studies, a miss infinite; the
+   performance profile) over the workloads run, without the held-out rule: no variant is
+   run, and under v0.5 the rule would zero every workload whose variant has no logs.
 
 It prints per workload the median time-to-target of each space with its per-study range, and
 each space's benchmark score (the goal: the frozen space scores higher). Every step resumes:
@@ -102,6 +103,24 @@ def run_space(args: argparse.Namespace, space: Path, name: str) -> None:
     paceline(argv)
 
 
+def score(args: argparse.Namespace) -> dict[str, Any]:
+    """The two experiments scored together as ``paceline score`` scores, over the workloads
+    run and without the held-out rule (no variant is run; under v0.5 the rule would zero
+    every workload whose variant has no logs)."""
+    from sdk.scoring.leaderboard import score_submissions
+    from sdk.scoring.reader import declared_rules, find_submissions
+    from sdk.scoring.report import json_report
+    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.time_to_target import submission_times
+
+    trees = find_submissions([str(args.out / "frozen"), str(args.out / "shipped")])
+    versions = declared_rules(trees).get("paceline.ruleset_version", set()) or {"0.5"}
+    rules = scoring_rules(str(sorted(versions)[0]), False, None,
+                          base_workloads=tuple(args.workload), held_out_workloads=())
+    board = score_submissions([submission_times(t, rules) for t in trees], rules)
+    return json_report(board)
+
+
 def table_rows(report: dict[str, Any], workloads: list[str]) -> list[list[Any]]:
     rows = []
     for name in ("frozen", "shipped"):
@@ -129,16 +148,14 @@ def main(argv: list[str] | None = None) -> int:
                   "--json", str(args.out / "freeze_why.json")])
     run_space(args, frozen, "frozen")
     run_space(args, Path(args.shipped), "shipped")
-    scores = args.out / "scores.json"
-    paceline(["score", str(args.out / "frozen"), str(args.out / "shipped"), "--json",
-              str(scores)])
-    report = json.loads(scores.read_text())
+    report = score(args)
+    (args.out / "scores.json").write_text(json.dumps(report, indent=1, default=str))
     print(format_table(["workload", "space", "median time-to-target (s)", "study range (s)",
                         "studies that hit"], table_rows(report, args.workload)))
     print(f"\n(frozen from Bayesian study {args.study} of {', '.join(args.workload)}; "
           f"{args.studies} fresh studies of 5 trials per space, seed {args.seed}; scores "
-          "are the two spaces' benchmark scores against each other over the scored "
-          "workloads; goal: the frozen space scores higher)")
+          "are the two spaces' benchmark scores against each other over the workloads run, "
+          "without the held-out rule; goal: the frozen space scores higher)")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": {k: str(v) for k, v in
                                                          vars(args).items()},

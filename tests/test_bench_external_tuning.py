@@ -161,3 +161,32 @@ def test_bench_freeze_gathers_one_study_per_workload_and_tabulates_scores(
     assert rows[0] == ["wa", "frozen", "5.0", "4.0-6.0", "3/3"]
     assert rows[2] == ["wa", "shipped", "9.0", "7.0-9.0", "2/3"]
     assert rows[3] == ["(score)", "shipped", "0.5000", "", "rank 2"]
+
+
+def _dev_trial(root: Path, name: str, hit_at: float) -> None:
+    """A dev fastmri trial of experiment ``name`` reaching SSIM 0.7 at ``hit_at`` seconds."""
+    import csv
+
+    trial = root / name / "study_0" / "fastmri_pytorch" / "trial_1"
+    trial.mkdir(parents=True)
+    with open(trial / "eval_measurements.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["global_step", "score", "accumulated_submission_time", "validation/ssim"])
+        w.writerows([[10, hit_at / 2, hit_at / 2, 0.5], [20, hit_at, hit_at, 0.71]])
+    (trial / "meta_data_0.json").write_text(json.dumps({
+        "paceline.scale": "dev", "paceline.ruleset_version": "0.5",
+        "workload.target_metric_name": "ssim", "workload.validation_target_value": 0.7,
+        "paceline.metric_minimized": False, "paceline.budget_sec": 56.0}))
+
+
+def test_bench_freeze_scores_the_workloads_run_without_the_held_out_rule(tmp_path: Path) -> None:
+    # under v0.5 the held-out rule would zero fastmri (its variant fastmri_tanh is never run
+    # at dev), so both spaces scored 0 and the comparison said nothing
+    import bench_freeze
+
+    _dev_trial(tmp_path, "frozen", 4.3)
+    _dev_trial(tmp_path, "shipped", 8.6)
+    report = bench_freeze.score(argparse.Namespace(out=tmp_path, workload=["fastmri"]))
+    frozen, shipped = report["submissions"]["frozen"], report["submissions"]["shipped"]
+    assert frozen["score"] == pytest.approx(1.0)
+    assert 0 < shipped["score"] < 1 and shipped["rank"] == 2
