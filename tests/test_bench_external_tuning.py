@@ -130,6 +130,13 @@ def test_trials_needed_and_best_after() -> None:
     assert math.isinf(bench.best_after([], 5))
 
 
+def test_ratio_spread_brackets_the_ratio_of_medians_and_widens_with_noise() -> None:
+    assert bench.ratio_spread([2, 2, 2, 2, 2], [4, 4, 4, 4, 4]) == (0.5, 0.5)
+    lo, hi = bench.ratio_spread([5, 2, 10, 5, 2], [5, 21, 7, 1, 14])
+    assert lo < 5 / 7 < hi and hi - lo > 0.5  # five noisy seeds: a wide range
+    assert bench.ratio_spread([1, 1, 2, 1, 1], [10, 12, 9, 11, 15])[1] <= 0.25  # clear win
+
+
 def test_bench_freeze_gathers_one_study_per_workload_and_tabulates_scores(
         tmp_path: Path) -> None:
     import bench_freeze
