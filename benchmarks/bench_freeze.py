@@ -110,13 +110,12 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     from sdk.scoring.leaderboard import score_submissions
     from sdk.scoring.reader import declared_rules, find_submissions
     from sdk.scoring.report import json_report
-    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.targets import rules_over
     from sdk.scoring.time_to_target import submission_times
 
     trees = find_submissions([str(args.out / "frozen"), str(args.out / "shipped")])
     versions = declared_rules(trees).get("paceline.ruleset_version", set()) or {"0.5"}
-    rules = scoring_rules(str(sorted(versions)[0]), False, None,
-                          base_workloads=tuple(args.workload), held_out_workloads=())
+    rules = rules_over(str(sorted(versions)[0]), args.workload)
     board = score_submissions([submission_times(t, rules) for t in trees], rules)
     return json_report(board)
 

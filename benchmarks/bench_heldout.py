@@ -37,14 +37,14 @@ def speed(repeats: int = 3) -> None:
     from heldout.analysis import analyse
     from heldout.draw import draw_seeds
     from sdk.rulesets import BASE_WORKLOADS, HELD_OUT_CANDIDATES
-    from sdk.scoring import scoring_rules
+    from sdk.scoring import rules_over
     from sdk.text_tables import format_table
 
     rng = np.random.default_rng(0)
     names = list(BASE_WORKLOADS) + [v for vs in HELD_OUT_CANDIDATES.values() for v in vs]
     times = {s: {w: (math.inf if rng.random() < 0.1 else float(rng.uniform(50, 400)))
                  for w in names} for s in ("me", "a", "b", "c")}
-    rules = scoring_rules("0.5", base_workloads=BASE_WORKLOADS, held_out_workloads=())
+    rules = rules_over("0.5", BASE_WORKLOADS)
     rows = []
     for n in (0, 100, 1000, 10000):
         seeds = draw_seeds(0, n) if n else []
@@ -166,7 +166,7 @@ def _mini(args: argparse.Namespace) -> None:
     from sdk.registry import baselines, workloads
     from sdk.rulesets import get_ruleset
     from sdk.runner import RunOptions, TrialFailed, read_status, train_once
-    from sdk.scoring import scoring_rules
+    from sdk.scoring import rules_over
     from sdk.search_space import SearchSpace, make_hyperparameters
     from sdk.submission import load_submission
     from sdk.text_tables import format_table
@@ -239,7 +239,7 @@ def _mini(args: argparse.Namespace) -> None:
             if values:
                 # quality relative to "higher is better": loss-like metrics are inverted
                 best[b][w] = 1 / min(values) if minimized else max(values)
-    rules = scoring_rules("0.5", base_workloads=tuple(args.workloads), held_out_workloads=())
+    rules = rules_over("0.5", args.workloads)
     candidates = group_by_dataset([v for v in variants if v in targets])
     print(f"Miniature on {', '.join(names)}: {steps} steps per run on the step clock, "
           f"{args.trials} trial(s) per baseline, targets = best of the baselines within "

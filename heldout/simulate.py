@@ -125,7 +125,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
     from heldout.variant_targets import set_variant_targets
     from sdk.experiment import plan_trials
     from sdk.run_context import prepare
-    from sdk.scoring import scoring_rules
+    from sdk.scoring import rules_over
     from sdk.scoring.targets import apply_targets
 
     _mark_required(args)
@@ -168,8 +168,7 @@ def run_simulation(args: argparse.Namespace) -> tuple[Analysis, dict[str, Any]]:
               jobs_for(getattr(args, "jobs", None), ctx.options, len(specs)), ctx.workload_kwargs,
               on_result=_say_result)
 
-    rules = scoring_rules("0.5", self_tuning=args.ruleset == "self",
-                          base_workloads=tuple(bases), held_out_workloads=())
+    rules = rules_over("0.5", bases, self_tuning=args.ruleset == "self")
     random_targets = {v.name: {
         "target_metric_name": v.numbers["0.5"].target_metric_name,
         "validation_target_value": v.numbers[args.ruleset_version].validation_target_value,

@@ -70,12 +70,12 @@ def dev_rules(summary: dict[str, Any], targets: str | None = None) -> Any:
     the same runs would score against other targets, e.g. candidate dev targets), or
     ``"current"`` for the dev targets paceline ships now (runs made before a recalibration).
     """
-    from sdk.scoring import scoring_rules
+    from sdk.scoring import rules_over
     from sdk.scoring.targets import apply_targets
 
-    rules = scoring_rules(summary["ruleset_version"], self_tuning=summary["ruleset"] == "self",
-                          targets_file=None if targets == CURRENT_TARGETS else targets,
-                          base_workloads=tuple(summary["workloads"]), held_out_workloads=())
+    rules = rules_over(summary["ruleset_version"], summary["workloads"],
+                       self_tuning=summary["ruleset"] == "self",
+                       targets_file=None if targets == CURRENT_TARGETS else targets)
     if targets == CURRENT_TARGETS:
         rules = apply_targets(rules, _current_dev_targets(summary), source="targets (current)")
     return rules

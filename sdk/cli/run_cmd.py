@@ -202,10 +202,9 @@ def run_rules(version: str, ruleset: str, names: list[str]):  # noqa: ANN201
     A run trains only the workloads it names, never their held-out variants, so v0.5's
     held-out rule is not applied here (`paceline heldout` simulates it).
     """
-    from sdk.scoring import scoring_rules
+    from sdk.scoring import rules_over
 
-    return scoring_rules(version, self_tuning=ruleset == "self", base_workloads=tuple(names),
-                         held_out_workloads=())
+    return rules_over(version, names, self_tuning=ruleset == "self")
 
 
 def score_against_references(ctx, args: argparse.Namespace, rules, mine) -> str:  # noqa: ANN001

@@ -119,14 +119,13 @@ def run(args: argparse.Namespace) -> int:
 def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: bool) -> int:
     """``--against baselines``: the runs and the shipped references over the runs' workloads."""
     from sdk.scoring.against import compare
-    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.targets import rules_over
     from sdk.scoring.time_to_target import submission_times
 
     names = sorted({t.workload for tree in trees for t in tree.trials})
     if not names:
         raise PacelineError(f"No trials found in {', '.join(args.dirs)}.")
-    rules = scoring_rules(version, self_tuning, args.targets, base_workloads=tuple(names),
-                          held_out_workloads=())
+    rules = rules_over(version, names, self_tuning, args.targets)
     runs = {}
     for tree in trees:
         times = submission_times(tree, rules, args.trial_rule, not args.ignore_budget)

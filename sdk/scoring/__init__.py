@@ -32,7 +32,7 @@ from sdk.scoring.profiles import (
     tau_grid,
 )
 from sdk.scoring.speedups import Speedup, speedups
-from sdk.scoring.targets import ScoringRules, Target, scoring_rules
+from sdk.scoring.targets import ScoringRules, Target, rules_over, scoring_rules
 from sdk.scoring.time_to_target import (
     SubmissionTimes,
     load_submission_times,
@@ -60,6 +60,7 @@ __all__ = [
     "sample_held_out_workloads",
     "score_submissions",
     "score_times",
+    "rules_over",
     "scoring_rules",
     "speedups",
     "tau_grid",

@@ -162,6 +162,22 @@ def scoring_rules(
     return replace(rules, **lists)
 
 
+def rules_over(version: str, workloads: tuple[str, ...] | list[str], self_tuning: bool = False,
+               targets_file: str | Path | None = None) -> ScoringRules:
+    """The rules of ``version`` scored over exactly ``workloads``, without the held-out rule.
+
+    What every dev run, study and comparison of runs scores by: they train the workloads
+    they name and never a held-out variant (`paceline heldout` simulates that rule), and
+    under v0.5 the rule would zero each workload whose variant has no logs.
+
+    >>> rules = rules_over("0.5", ["ogbg", "fastmri"])
+    >>> rules.base_workloads, rules.held_out_workloads
+    (('ogbg', 'fastmri'), ())
+    """
+    return scoring_rules(version, self_tuning, targets_file, base_workloads=tuple(workloads),
+                         held_out_workloads=())
+
+
 def apply_targets_file(rules: ScoringRules, path: str | Path) -> ScoringRules:
     """``rules`` with the targets (and workload lists) of a targets JSON file in force."""
     path = Path(path)
