@@ -69,12 +69,6 @@ def repeated_trials(root: Path) -> dict[str, list[Any]]:
     return out
 
 
-def best_value(obs: Any) -> float:
-    """The trial's best validation value, signed so lower is better (inf: none)."""
-    best = obs.best_value
-    return math.inf if best is None else (best if obs.minimized else -best)
-
-
 def late_trend(obs: Any, noise_floor: bool = False) -> float:
     """``log(t / budget)`` with a miss's ``t`` extrapolated from its late trend (the rule
     paceline used until 2026-12-07; kept here as the comparison)."""
@@ -116,7 +110,7 @@ def valuations() -> dict[str, Callable[[Any], float]]:
 
     return {"imputed": objective, "late trend": late_trend,
             "late trend, noise floor": lambda obs: late_trend(obs, noise_floor=True),
-            "best value": best_value}
+            "best value": lambda obs: obs.loss}
 
 
 def check(trials: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -135,7 +129,7 @@ def check(trials: dict[str, list[Any]]) -> list[dict[str, Any]]:
                     continue
                 mine.append(value(obs))
                 hit_rate.append(sum(o.reached for o in others) / len(others))
-                best.append(statistics.fmean(best_value(o) for o in others))
+                best.append(statistics.fmean(o.loss for o in others))
                 missed.append(not obs.reached)
 
         def rho(xs: list[float], ys: list[float]) -> float:

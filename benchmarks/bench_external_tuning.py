@@ -179,9 +179,9 @@ def best_value(obs: dict[str, Any]) -> float | None:
     better."""
     from external_tuning.observations import Observation
 
-    best = Observation.from_json({"workload": "", "status": "", "time_to_target": None,
-                                  "budget": 1.0, **obs}).best_value
-    return None if best is None else (best if obs.get("minimized") else -best)
+    loss = Observation.from_json({"workload": "", "status": "", "time_to_target": None,
+                                  "budget": 1.0, **obs}).loss
+    return None if math.isinf(loss) else loss
 
 
 def minimized(root: Path) -> bool:

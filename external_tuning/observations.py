@@ -89,6 +89,17 @@ class Observation:
             return None
         return min(finite) if self.minimized else max(finite)
 
+    @property
+    def loss(self) -> float:
+        """The best validation value signed so that lower is better (an accuracy's negative);
+        ``inf`` when the curve has no value: the one number to rank trials by their curves.
+
+            >>> Observation("w", "missed", None, 60.0, 0.9, False, ((5.0, 0.8),)).loss
+            -0.8
+        """
+        best = self.best_value
+        return math.inf if best is None else (best if self.minimized else -best)
+
     @classmethod
     def from_time(cls, time_to_target: float | None, budget: float,
                   workload: str = "objective", status: str | None = None) -> Observation:

@@ -73,9 +73,9 @@ def test_the_command_prints_a_row_per_valuation(tmp_path: Path, capsys) -> None:
     assert "imputed" in out and "best value" in out and "6 x 3" in out
     report = json.loads((tmp_path / "out.json").read_text())
     assert report[str(root)]["runs_each"] == [3] * 6
-    assert bench.best_value(bench.repeated_trials(root)[json.dumps({"lr": 1.0})][0]) \
+    assert bench.repeated_trials(root)[json.dumps({"lr": 1.0})][0].loss \
         == pytest.approx(0.4997)
     from external_tuning.observations import Observation
 
     no_curve = Observation("w", "failed", None, 40.0, 0.5, minimized=True)
-    assert math.isinf(bench.best_value(no_curve))
+    assert math.isinf(no_curve.loss)
