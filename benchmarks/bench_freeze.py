@@ -3,6 +3,7 @@ study, against the baseline's own shipped 5-point space, on fresh seeds and stud
 
     python benchmarks/bench_freeze.py --tuned experiments/bench_external_tuning/nadamw
     python benchmarks/bench_freeze.py --tuned DIR --workload fastmri --studies 3 --seed 1000
+    python benchmarks/bench_freeze.py --tuned DIR --study 0 --study 1 --study 2 --study 3 --study 4
 
 ``--tuned`` is a ``bench_external_tuning.py`` output folder (``bayesian/<workload>/`` per
 workload, each with one study per seed). Then:
@@ -10,6 +11,9 @@ workload, each with one study per seed). Then:
 1. **Freeze**: the Bayesian study ``--study`` (default 0: 20 trials) of every workload is
    gathered into one folder in AlgoPerf's layout (the trials' logs copied, not their
    checkpoints) and ``paceline freeze --points 5`` chooses the space to ship from it.
+   Repeat ``--study`` to freeze from several studies (``--study 0 ... --study 4``: every
+   seed's study, in which the warm start's points ran once per seed, so the freeze sees
+   how often a configuration's hit repeats).
 2. **Fresh runs**: ``paceline run --studies S --trials 5 --seed SEED`` with the frozen list
    and with the baseline's shipped ``tuning_search_space.json`` (NAdamW's five points), on the
    same workloads, with seeds neither search used (``--seed``, default 1000).
@@ -46,7 +50,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tuned", required=True, help="a bench_external_tuning.py space folder")
     p.add_argument("--workload", action="append", help="default: every tuned workload")
-    p.add_argument("--study", type=int, default=0, help="which Bayesian study to freeze from")
+    p.add_argument("--study", type=int, action="append",
+                   help="a Bayesian study to freeze from (repeat for several; default 0)")
     p.add_argument("--submission", default="nadamw")
     p.add_argument("--shipped", default=str(REPO / "baselines" / "nadamw" /
                                             "tuning_search_space.json"))
@@ -60,7 +65,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if not tuned.is_dir():
         p.error(f"{tuned} is missing: --tuned is a bench_external_tuning.py space folder")
     args.workload = args.workload or sorted(d.name for d in tuned.iterdir() if d.is_dir())
-    args.out = Path(args.out or Path(args.tuned) / f"freeze_{args.study}")
+    args.study = args.study or [0]
+    args.out = Path(args.out or Path(args.tuned) / ("freeze_" + "_".join(map(str, args.study))))
     return args
 
 
@@ -75,18 +81,20 @@ def paceline(argv: list[str]) -> None:
 
 
 def gather(args: argparse.Namespace) -> Path:
-    """The chosen Bayesian study of every workload as one submission folder (logs only)."""
+    """The chosen Bayesian studies of every workload as one submission folder (logs only)."""
     source = args.out / "tuned"
     for w in args.workload:
-        study = Path(args.tuned) / "bayesian" / w / f"study_{args.study}"
-        if not study.is_dir():
-            raise SystemExit(f"{study} is missing: run bench_external_tuning.py on {w} first.")
-        for trial in sorted(study.glob("*/trial_*")):
-            dest = source / "study_0" / trial.parent.name / trial.name
-            dest.mkdir(parents=True, exist_ok=True)
-            for name in (*LOG_FILES, *(p.name for p in trial.glob("meta_data_*.json"))):
-                if (trial / name).is_file():
-                    shutil.copy2(trial / name, dest / name)
+        for k in args.study:
+            study = Path(args.tuned) / "bayesian" / w / f"study_{k}"
+            if not study.is_dir():
+                raise SystemExit(f"{study} is missing: run bench_external_tuning.py on {w} "
+                                 "first.")
+            for trial in sorted(study.glob("*/trial_*")):
+                dest = source / f"study_{k}" / trial.parent.name / trial.name
+                dest.mkdir(parents=True, exist_ok=True)
+                for name in (*LOG_FILES, *(p.name for p in trial.glob("meta_data_*.json"))):
+                    if (trial / name).is_file():
+                        shutil.copy2(trial / name, dest / name)
         ledger = Path(args.tuned) / "bayesian" / w / "paceline_tune.json"
         if ledger.is_file() and not (source / "paceline_tune.json").is_file():
             shutil.copy2(ledger, source / "paceline_tune.json")  # the tuned space
@@ -151,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "scores.json").write_text(json.dumps(report, indent=1, default=str))
     print(format_table(["workload", "space", "median time-to-target (s)", "study range (s)",
                         "studies that hit"], table_rows(report, args.workload)))
-    print(f"\n(frozen from Bayesian study {args.study} of {', '.join(args.workload)}; "
+    studies = ", ".join(map(str, args.study))
+    print(f"\n(frozen from Bayesian {'study' if len(args.study) == 1 else 'studies'} "
+          f"{studies} of {', '.join(args.workload)}; "
           f"{args.studies} fresh studies of 5 trials per space, seed {args.seed}; scores "
           "are the two spaces' benchmark scores against each other over the workloads run, "
           "without the held-out rule; goal: the frozen space scores higher)")

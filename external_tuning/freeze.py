@@ -6,10 +6,13 @@ that reached the target at the earliest eval, and takes the median over studies 
 infinite). ``paceline freeze`` simulates exactly that with what the studies on disk observed:
 
 1. Every configuration tried (:mod:`external_tuning.evidence`) is a candidate. For a candidate
-   and a workload it ran on, a simulated trial is one of its observed trials, drawn at random;
-   where it ran fewer than 3 times, the draw is perturbed by the seed-to-seed noise the
-   workload's model estimates. Where it never ran, the draw comes from that model (a GP of
-   ``log(t / budget)``); with no model, it is a miss.
+   and a workload it ran on at least 3 times, a simulated trial is one of its observed
+   trials, drawn at random. Where it ran fewer times, or never, the draw comes from the
+   workload's model (a GP of ``log(t / budget)``): its predictive distribution for a new run
+   at that point, which weighs the point's own runs against its neighbours' by the seed
+   noise the model estimates (one lucky hit of a configuration whose neighbours miss is not
+   a sure hit). With no model, the observed trials are drawn however few; never run and no
+   model: a miss.
 2. One simulated benchmark run = ``studies`` studies per workload, each running every chosen
    point once; per study the earliest-eval rule, per workload the median over studies.
 3. Its score is the benchmark score against the reference: by default, per workload the best
@@ -50,7 +53,7 @@ from sdk.search_space import Choice, Range, SearchSpace, generate_search
 
 MIN_GAIN = 1e-3  # a point that adds less expected score than this is not worth a trial
 POOL_SIZE = 60  # candidates kept for the set search, best singletons first
-FEW_RUNS = 3  # below this many runs a configuration's draws get the model's noise
+FEW_RUNS = 3  # below this many runs a configuration's draws come from the model
 BOX_MARGINS = (0.0, 0.1, 0.25)  # share of each unit range added on both sides of a box
 
 
@@ -130,27 +133,22 @@ class Freezer:
             runs = self.evidence.samples(key, w)
             model = self.model(w) if len(runs) < FEW_RUNS else None
             budget = self.evidence.budgets[w]
-            if runs:
+            if runs and model is None:
                 pick = rng.integers(len(runs), size=shape)
                 t = np.array([r.time for r in runs])[pick]
                 i = np.array([math.inf if r.eval_index is None else r.eval_index
                               for r in runs], dtype=float)[pick]
                 source[w] = f"observed x{len(runs)}"
-                if len(runs) < FEW_RUNS and model is not None and model.noise_std > 0:
-                    factor = np.exp(model.noise_std * rng.standard_normal(shape))
-                    with np.errstate(invalid="ignore"):
-                        t = t * factor
-                        i = i * factor
-                    late = t > budget
-                    t[late], i[late] = math.inf, math.inf
-                    source[w] += " + model noise"
             elif model is not None:
+                # a new run's predictive distribution: the model weighs the point's own few
+                # runs against its neighbours' by the seed noise it estimated, so one lucky
+                # hit of a configuration that mostly misses is not taken for a sure one
                 mean, std = model.predict([point])
                 y = mean[0] + std[0] * rng.standard_normal(shape)
                 t = budget * np.exp(y)
                 t[t > budget] = math.inf
                 i = t / max(self.evidence.eval_spacing.get(w, 1.0), 1e-9)
-                source[w] = "predicted"
+                source[w] = f"observed x{len(runs)}, drawn from the model" if runs else "predicted"
             else:
                 t = np.full(shape, math.inf)
                 i = np.full(shape, math.inf)

@@ -157,6 +157,11 @@ def test_bench_freeze_gathers_one_study_per_workload_and_tabulates_scores(
                       "study_0/wb_pytorch/trial_1", "study_0/wb_pytorch/trial_2"]
     assert not list(source.rglob("checkpoint.pt"))
     assert (source / "study_0/wa_pytorch/trial_1/meta_data_0.json").is_file()
+    several = bench_freeze.parse(["--tuned", str(tuned), "--study", "0", "--study", "1"])
+    assert several.out == tuned / "freeze_0_1"
+    both = bench_freeze.gather(several)
+    assert len(list(both.glob("study_1/*/trial_*"))) == 4
+    assert len(list(both.glob("study_*/*/trial_*"))) == 8
 
     def sub(times: list, median: float, score: float, rank: int) -> dict:
         return {"score": score, "rank": rank, "workloads": {"wa": {

@@ -139,3 +139,27 @@ def test_replaying_the_official_v06_logs_gives_the_published_score(reference_log
     points = [freezer.candidate(p) for p in evidence.points.values()]
     assert freezer.observed_score(points) == pytest.approx(0.6239, abs=5e-4)
     assert freezer.score(points).score == pytest.approx(0.6239, abs=0.05)
+
+
+def test_one_lucky_hit_among_noisy_neighbours_is_not_a_sure_hit(tmp_path: Path) -> None:
+    # Configurations that ran several times hit in about half their seeds; one that ran once
+    # hit. A new run of it is drawn from the model (its run weighed against its neighbours'
+    # by the seed noise the model sees), not taken as a sure hit.
+    from external_tuning.evidence import load_evidence
+    from external_tuning.freeze import Freezer
+    from sdk.scoring import scoring_rules
+
+    root = tmp_path / "sub"
+    runs = {1e-4: [math.inf] * 4, 3e-4: [6.0, math.inf, 7.0, math.inf],
+            1e-3: [math.inf, 6.0, math.inf, 6.5], 1e-2: [math.inf] * 4, 3e-3: [5.0]}
+    for i, (lr, times) in enumerate(runs.items(), start=1):
+        for s, t in enumerate(times):
+            write_synthetic_trial(root / f"study_{s}" / "wa_pytorch" / f"trial_{i}",
+                                  {"lr": lr, "wd": 0.1}, t)
+    freezer = Freezer(load_evidence([root], scoring_rules("0.5")), r_max=4.0,
+                      studies=3, samples=400)
+    lucky = freezer.candidate({"lr": 3e-3, "wd": 0.1})
+    assert lucky.source["wa"] == "observed x1, drawn from the model"
+    assert 0.05 < np.isfinite(lucky.time["wa"]).mean() < 0.9
+    steady = freezer.candidate({"lr": 1e-3, "wd": 0.1})
+    assert steady.source["wa"] == "observed x4"
