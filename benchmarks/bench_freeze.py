@@ -80,6 +80,14 @@ def paceline(argv: list[str]) -> None:
         raise SystemExit(f"paceline {argv[0]} failed (exit {code}).")
 
 
+def copy_logs(trial: Path, dest: Path) -> None:
+    """A trial's logs (hyperparameters, evals, status, metadata) into ``dest``; no checkpoint."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (*LOG_FILES, *(p.name for p in trial.glob("meta_data_*.json"))):
+        if (trial / name).is_file():
+            shutil.copy2(trial / name, dest / name)
+
+
 def gather(args: argparse.Namespace) -> Path:
     """The chosen Bayesian studies of every workload as one submission folder (logs only)."""
     source = args.out / "tuned"
@@ -90,11 +98,7 @@ def gather(args: argparse.Namespace) -> Path:
                 raise SystemExit(f"{study} is missing: run bench_external_tuning.py on {w} "
                                  "first.")
             for trial in sorted(study.glob("*/trial_*")):
-                dest = source / f"study_{k}" / trial.parent.name / trial.name
-                dest.mkdir(parents=True, exist_ok=True)
-                for name in (*LOG_FILES, *(p.name for p in trial.glob("meta_data_*.json"))):
-                    if (trial / name).is_file():
-                        shutil.copy2(trial / name, dest / name)
+                copy_logs(trial, source / f"study_{k}" / trial.parent.name / trial.name)
         ledger = Path(args.tuned) / "bayesian" / w / "paceline_tune.json"
         if ledger.is_file() and not (source / "paceline_tune.json").is_file():
             shutil.copy2(ledger, source / "paceline_tune.json")  # the tuned space

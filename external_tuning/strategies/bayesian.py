@@ -20,16 +20,13 @@ How one suggestion is made (:meth:`BayesianSearch.suggest`):
    parameter fixed to the own workload. Ax (1.3) one-hot encodes that parameter, so one
    Gaussian process (an RBF kernel with a length scale per input) models the objective over
    the hyperparameters and one indicator per workload: how much one workload's results say
-   about another's is learned as those indicators' length scales (criteo1tb's first study
-   after ten trials, 2026-12-07: fastmri and ogbg correlated 0.8 with each other, 0.2 with
-   criteo1tb). It is a multi-task model in the sense of Swersky, Snoek & Adams (NeurIPS
-   2013) with the task similarity learned as a distance, built from Ax's own facilities: what
-   the other workloads say about a region holds until the new workload's data say otherwise.
-   Pooled data can make a hyperparameter look irrelevant (a long length scale), and the
-   acquisition's optimizer then leaves it at a bound of its range: most of criteo1tb's model
-   points sit at two or more edges with the transfer and near the incumbents without it
-   (docs/measurements/tuning-search.md). Earlier studies of the same workload join the own
-   workload's data.
+   about another's is learned as those indicators' length scales. It is a multi-task model
+   in the sense of Swersky, Snoek & Adams (NeurIPS 2013) with the task similarity learned as
+   a distance, built from Ax's own facilities: what the other workloads say about a region
+   holds until the new workload's data say otherwise. Pooled data can make a hyperparameter
+   look irrelevant (a long length scale), and the acquisition's optimizer then leaves it at a
+   bound of its range (measured on criteo1tb: docs/measurements/tuning-search.md). Earlier
+   studies of the same workload join the own workload's data.
 3. The client is rebuilt from the history with a seed derived from the history's length for
    every suggestion, so the same history always gives the same suggestion: a study resumed
    after a kill proposes what the uninterrupted study would have.
