@@ -120,6 +120,24 @@ def _is_finite_loss(result: dict[str, float]) -> bool:
     return True
 
 
+def _resumed_status(payload: dict[str, Any], max_steps: int | None) -> tuple[TrialStatus, str]:
+    """The status a checkpoint was written with, and its reason.
+
+    The last checkpoint is written when the trial ends, just before its final record; a trial
+    killed between the two resumes with its loop already over and must end as it would have.
+    A checkpoint from a paceline that did not save the status is read from its train state.
+    """
+    try:
+        return TrialStatus(payload["status"]), str(payload.get("reason", ""))
+    except (KeyError, ValueError):
+        pass
+    if not payload.get("train_state", {}).get("training_complete"):
+        return TrialStatus.RUNNING, ""
+    if max_steps is not None and payload.get("global_step", 0) >= max_steps:
+        return TrialStatus.MAX_GLOBAL_STEPS, ""
+    return TrialStatus.TRAINING_COMPLETE, ""
+
+
 def _user_call(what: str, fn: Any, **kwargs: Any) -> Any:
     """Call submission code; a failure becomes :class:`TrialFailed` with one sentence.
 
@@ -423,6 +441,7 @@ class _Trial:
         self.eval_results = [tuple(x) for x in payload["eval_results"]]
         self.preemption_count = payload["preemption_count"] + 1
         self.duration_offset = payload.get("total_duration", 0.0)
+        self.status, self.reason = _resumed_status(payload, self.options.max_global_steps)
         self.logger.restore(payload["eval_rows"], payload["all_rows"])
         self.queue = self._input_queue(data_rng)
         _skip(self.queue, payload["batches_consumed"])
@@ -497,9 +516,10 @@ class _Trial:
                 self.now.close()
 
     def running(self) -> bool:
-        """Whether to take another step: time is left, a target is missing, not complete."""
+        """Whether to take another step: time is left, a target is missing, not complete,
+        not stopped (diverged or stopped early, before a resume too)."""
         s = self.state
-        return (s["is_time_remaining"]
+        return (self.status == TrialStatus.RUNNING and s["is_time_remaining"]
                 and not (s["validation_goal_reached"] and s["test_goal_reached"])
                 and not s["training_complete"])
 
@@ -659,6 +679,9 @@ class _Trial:
             "all_rows": self.logger.all_rows,
             "batches_consumed": self.queue.consumed,
             "total_duration": self.duration(),
+            # a trial killed after its last checkpoint and before its record ends as it would
+            "status": str(self.status),
+            "reason": self.reason,
         })
 
     def duration(self) -> float:

@@ -258,6 +258,7 @@ def test_a_resumed_run_matches_the_uninterrupted_one(framework, tmp_path):
     path = tmp_path / "split" / adapter.checkpoint_name
     payload = adapter.load(path)  # reached --max-global-steps: let it go on to 6 steps
     payload["train_state"]["training_complete"] = False
+    payload.update(status="running", reason="")
     del payload[ckpt.FORMAT_KEY]
     (ckpt.write_torch if framework == "pytorch" else ckpt.write_msgpack)(path, payload)
     stale = tmp_path / "split" / f".{adapter.checkpoint_name}.tmp{_dead_pid()}"

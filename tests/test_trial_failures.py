@@ -186,6 +186,40 @@ def test_get_eval_batch_size_raising_or_not_positive_is_one_sentence(
     assert "positive int" in last or "ZeroDivisionError" in last
 
 
+def test_a_trial_killed_between_its_last_checkpoint_and_its_record_resumes_finished(
+        tmp_path: Path) -> None:
+    """The last checkpoint is written just before the final record; a kill between the two
+    (a sibling's crash takes the pool down) leaves "running" beside a finished checkpoint.
+    Resumed, the trial takes no more steps and ends with the status it would have had."""
+    sub = write_submission(tmp_path, "none")
+    args = run_args(tmp_path, sub)
+    assert main(args) == 0
+    folder = trial_dir(tmp_path / "exp" / "run", 1)
+    finished = status(folder)
+    rows = (folder / "eval_measurements.csv").read_text()
+    (folder / STATUS_FILE).write_text(json.dumps({**finished, "status": "running",
+                                                  "finished": False}))
+    assert main([*args, "--resume"]) == 0
+    record = status(folder)
+    assert record["status"] == "max_global_steps" and record["finished"]
+    assert record["result"]["global_step"] == finished["result"]["global_step"] == 5
+    assert (folder / "eval_measurements.csv").read_text() == rows
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    ({"status": "diverged", "reason": "the loss became NaN"}, ("diverged", "the loss became NaN")),
+    ({"train_state": {"training_complete": True}, "global_step": 5}, ("max_global_steps", "")),
+    ({"train_state": {"training_complete": True}, "global_step": 3}, ("training_complete", "")),
+    ({"train_state": {"training_complete": False}, "global_step": 3}, ("running", "")),
+    ({"status": "no such status", "train_state": {}}, ("running", "")),
+])
+def test_a_checkpoint_resumes_with_its_status_older_ones_from_their_train_state(
+        payload: dict, expected: tuple[str, str]) -> None:
+    from sdk.runner import _resumed_status
+
+    assert _resumed_status(payload, max_steps=5) == expected
+
+
 def test_a_segfault_under_the_process_executor_is_a_crashed_trial(tmp_path: Path) -> None:
     sub = write_submission(tmp_path, "segfault")
     args = tune_args(tmp_path, sub, "--studies", "1", "--trials", "1", "--executor",
