@@ -357,6 +357,10 @@ def configure_freeze(p: argparse.ArgumentParser) -> None:
                    help="other submissions' experiment folders to compete with (default: "
                         "the best time any studied configuration reached per workload)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulation")
+    p.add_argument("--no-noise-floor", action="store_true",
+                   help="let each workload's model take its seed noise from the studies alone "
+                        "(default: no less than repeated runs of one configuration show, in "
+                        "the studies and the shipped reference timings)")
     p.add_argument("--json", metavar="OUT", help="write the choice and its explanation here")
 
 

@@ -68,9 +68,16 @@ class Evidence:
     space: SearchSpace
     space_source: str
     notes: list[str] = field(default_factory=list)
+    dev_workloads: frozenset[str] = frozenset()  # trials run at dev scale (their meta says)
 
     def samples(self, key: str, workload: str) -> list[Run]:
         return self._index().get((key, workload), [])
+
+    def repeated_times(self, workload: str) -> list[list[float]]:
+        """The times of every configuration run more than once on ``workload`` (inf: a
+        miss), one list per configuration: what the studies show of the seed noise."""
+        return [[r.time for r in runs] for (_, w), runs in self._index().items()
+                if w == workload and len(runs) > 1]
 
     def _index(self) -> dict[tuple[str, str], list[Run]]:
         if not hasattr(self, "_by_pair"):
@@ -107,6 +114,7 @@ def load_evidence(paths: Sequence[str | Path], rules: ScoringRules,
     targets: dict[str, Target] = {}
     spacing: dict[str, list[float]] = {}
     names: set[tuple[str, ...]] = set()
+    dev: set[str] = set()
     for tree in trees:
         for trial in tree.trials:
             hp_path = trial.path / "hparams.json"
@@ -123,7 +131,10 @@ def load_evidence(paths: Sequence[str | Path], rules: ScoringRules,
             except PacelineError as exc:
                 notes.append(f"{str(exc).rstrip('.')}; skipped.")
                 continue
-            target = _target(trial.workload, read_meta(trial), rules, str(trial.path))
+            meta = read_meta(trial)
+            if meta and meta.get("paceline.scale") == "dev":
+                dev.add(trial.workload)
+            target = _target(trial.workload, meta, rules, str(trial.path))
             if target is None or target.budget_sec is None:
                 notes.append(f"{trial.label}: no target or budget is known for "
                              f"{trial.workload}; skipped.")
@@ -162,7 +173,8 @@ def load_evidence(paths: Sequence[str | Path], rules: ScoringRules,
                             "one submission at a time.")
     space, source = _space(paths, list(points.values()), notes)
     return Evidence(points, runs, sorted(budgets), budgets,
-                    {w: statistics.median(v) for w, v in spacing.items()}, space, source, notes)
+                    {w: statistics.median(v) for w, v in spacing.items()}, space, source, notes,
+                    frozenset(dev))
 
 
 def _space(paths: Sequence[str | Path], points: list[dict[str, Any]],
@@ -236,28 +248,47 @@ class WorkloadModel:
     MIN_RUNS = 3
 
     def __init__(self, space: SearchSpace, points: list[dict[str, Any]],
-                 objectives: list[float]) -> None:
+                 objectives: list[float], noise_floor: float | None = None) -> None:
+        """Fit by marginal likelihood; ``noise_floor`` (log-time units) is the least seed
+        noise the model may assume: below it, the fit is redone with the noise held to it."""
         import torch
-        from botorch.fit import fit_gpytorch_mll
-        from botorch.models import SingleTaskGP
-        from gpytorch.mlls import ExactMarginalLogLikelihood
 
         self.space = space
         x = np.stack([encode(space, p) for p in points])
         self._dims = x.shape[1]
-        y = np.asarray(objectives, dtype=float)[:, None]
         self._torch = torch
-        train_x = torch.tensor(x, dtype=torch.float64)
-        train_y = torch.tensor(y, dtype=torch.float64)
-        self._model = SingleTaskGP(train_x, train_y)
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(self._model.likelihood, self._model))
-        with torch.no_grad():
-            noisy = self._model.posterior(train_x, observation_noise=True).variance
-            clean = self._model.posterior(train_x).variance
-        self.noise_std = float(math.sqrt(max(float((noisy - clean).mean()), 0.0)))
+        self._x = torch.tensor(x, dtype=torch.float64)
+        self._y = torch.tensor(np.asarray(objectives, dtype=float)[:, None], dtype=torch.float64)
+        self._model = self._fit(None)
+        self.fitted_noise_std = self._noise_std()  # what the runs alone say
+        spread = float(self._y.std()) if len(objectives) > 1 else 0.0
+        if noise_floor and spread > 0 and self.fitted_noise_std < noise_floor:
+            self._model = self._fit((noise_floor / spread) ** 2)  # Standardize's units
+        self.noise_std = self._noise_std()
+
+    def _fit(self, least_noise: float | None) -> Any:
+        from botorch.fit import fit_gpytorch_mll
+        from botorch.models import SingleTaskGP
+        from gpytorch.constraints import GreaterThan
+        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        model = SingleTaskGP(self._x, self._y)
+        if least_noise is not None:
+            model.likelihood.noise_covar.register_constraint("raw_noise",
+                                                             GreaterThan(least_noise))
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        return model
+
+    def _noise_std(self) -> float:
+        """The observation noise's standard deviation, in the objective's units."""
+        with self._torch.no_grad():
+            noisy = self._model.posterior(self._x, observation_noise=True).variance
+            clean = self._model.posterior(self._x).variance
+        return float(math.sqrt(max(float((noisy - clean).mean()), 0.0)))
 
     @classmethod
-    def fit(cls, space: SearchSpace, evidence: Evidence, workload: str) -> WorkloadModel | None:
+    def fit(cls, space: SearchSpace, evidence: Evidence, workload: str,
+            noise_floor: float | None = None) -> WorkloadModel | None:
         """The model for ``workload``, or ``None`` with too few runs or nothing to vary."""
         runs = [r for r in evidence.runs if r.workload == workload]
         if len(runs) < cls.MIN_RUNS or not free_parameters(space):
@@ -267,7 +298,7 @@ class WorkloadModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return cls(space, [evidence.points[r.key] for r in runs],
-                       [r.objective for r in runs])
+                       [r.objective for r in runs], noise_floor)
 
     def predict(self, points: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """Predictive mean and standard deviation (with observation noise) of the objective."""

@@ -48,6 +48,7 @@ import numpy as np
 from external_tuning.evidence import Evidence, WorkloadModel, free_parameters, load_evidence
 from external_tuning.report import point_key, short, varying
 from sdk.errors import PacelineError
+from sdk.references import SeedNoise, seed_noise
 from sdk.rulesets import version_label
 from sdk.search_space import Choice, Range, SearchSpace, generate_search
 
@@ -88,6 +89,7 @@ class Freezer:
     samples: int = 400
     seed: int = 0
     reference: dict[str, float] | None = None
+    noise: dict[str, SeedNoise] = field(default_factory=dict)  # per workload: the GP's floor
     models: dict[str, WorkloadModel | None] = field(default_factory=dict)
     _cache: dict[str, Candidate] = field(default_factory=dict)
 
@@ -110,8 +112,9 @@ class Freezer:
     def model(self, workload: str) -> WorkloadModel | None:
         """The workload's model, fitted on first use (``None`` when too little was run)."""
         if workload not in self.models:
+            floor = self.noise.get(workload)
             self.models[workload] = WorkloadModel.fit(self.evidence.space, self.evidence,
-                                                      workload)
+                                                      workload, floor.std if floor else None)
         return self.models[workload]
 
     # ---- simulated trials ----------------------------------------------------------------
@@ -288,6 +291,20 @@ class Freezer:
         return best["_box"], best["_score"], table
 
 
+def seed_noise_floors(evidence: Evidence) -> dict[str, SeedNoise]:
+    """Per workload, the seed noise the models may not go below: the spread of repeated runs
+    of one configuration, pooled over the studies' own repeats and (dev workloads) the shipped
+    reference timings. One study repeats nothing, and a GP fitted on it can take seed noise
+    for signal: its lucky hits would look certain."""
+    out = {}
+    for w in evidence.workloads:
+        scale = "dev" if w in evidence.dev_workloads else "official"
+        noise = seed_noise(w, evidence.repeated_times(w), scale)
+        if noise is not None:
+            out[w] = noise
+    return out
+
+
 def box_around(space: SearchSpace, points: Sequence[dict[str, Any]], margin: float) -> SearchSpace:
     """The smallest box holding ``points`` in ``space``'s scaling, widened by ``margin``."""
     free = {p.name for p in free_parameters(space)}
@@ -340,7 +357,8 @@ def freeze_command(args: argparse.Namespace) -> int:
           f"{', '.join(evidence.workloads)}; simulating {args.samples} benchmark runs of "
           f"{studies} studies (rules {version_label(rules.version)}, r_max {rules.r_max:g}).",
           file=sys.stderr)
-    freezer = Freezer(evidence, rules.r_max, studies, args.samples, args.seed, reference)
+    noise = {} if args.no_noise_floor else seed_noise_floors(evidence)
+    freezer = Freezer(evidence, rules.r_max, studies, args.samples, args.seed, reference, noise)
     chosen, steps = freezer.choose_points(args.points)
     result = explain(freezer, chosen, steps, args.points, reference is not None)
     if args.box:
@@ -396,6 +414,7 @@ def explain(freezer: Freezer, chosen: list[Candidate], steps: list[dict[str, Any
                           "reached_share": final.reached[w], "budget_sec": ev.budgets[w]}
                       for w in ev.workloads},
         "alternatives": alternatives,
+        "seed_noise": seed_noise_report(freezer),
         "simulation": {"studies": freezer.studies, "samples": freezer.samples,
                        "r_max": freezer.r_max, "seed": freezer.seed,
                        "reference": "--reference submissions" if external_reference
@@ -403,6 +422,35 @@ def explain(freezer: Freezer, chosen: list[Candidate], steps: list[dict[str, Any
                        "space": ev.space_source},
         "notes": ev.notes,
     }
+
+
+def seed_noise_report(freezer: Freezer) -> dict[str, Any]:
+    """Per workload: the seed noise the model estimated from the runs, the floor and its
+    source, and what the model used (log-time units)."""
+    out = {}
+    for w in freezer.evidence.workloads:
+        model, floor = freezer.models.get(w), freezer.noise.get(w)
+        out[w] = {"estimated": model.fitted_noise_std if model else None,
+                  "used": model.noise_std if model else None,
+                  "floor": floor.std if floor else None,
+                  "floor_dof": floor.dof if floor else 0,
+                  "floor_source": floor.source if floor else "none known"}
+    return out
+
+
+def _noise_lines(report: dict[str, Any]) -> str:
+    rows = [(w, "-" if d["estimated"] is None else f"{d['estimated']:.3f}",
+             "-" if d["floor"] is None else f"{d['floor']:.3f}",
+             "-" if d["used"] is None else f"{d['used']:.3f}",
+             d["floor_source"])
+            for w, d in report.items()]
+    from sdk.text_tables import format_table
+
+    return ("Seed noise in log time (the model's estimate from the runs; the floor, from "
+            "configurations run more than once; what the model used; --no-noise-floor "
+            "turns the floor off):\n"
+            + format_table(["workload", "estimated", "floor", "used",
+                            "floor from (degrees of freedom)"], rows))
 
 
 def text(result: dict[str, Any], workloads: list[str]) -> str:
@@ -442,6 +490,8 @@ def text(result: dict[str, Any], workloads: list[str]) -> str:
            d["budget_sec"]) for w, d in result["workloads"].items()]
     lines.append(format_table(["workload", "reference(s)", "expected time(s)", "reached",
                                "budget(s)"], wl))
+    if result.get("seed_noise"):
+        lines.append(_noise_lines(result["seed_noise"]))
     alt = result["alternatives"]
     parts = [f"the best single point scores {alt['best_single_point']:.3f}"]
     if "quasi_random_draw_from_tuned_space" in alt:

@@ -162,3 +162,66 @@ def reference_spread(data: dict[str, Any], workloads: list[str] | None = None,
                 studies=len(times), misses=len(times) - len(finite),
                 eval_period=(eval_periods or {}).get(workload, 0.0))
     return out
+
+
+@dataclass(frozen=True)
+class SeedNoise:
+    """How much a workload's time to target varies from seed to seed at one configuration:
+    the pooled standard deviation of ``log(time)`` over repeated runs that reached the target,
+    with its degrees of freedom (runs minus configurations) and where the runs came from."""
+
+    std: float
+    dof: int
+    source: str
+
+    def text(self) -> str:
+        return f"{self.std:.3f} in log time ({self.dof} degree(s) of freedom, {self.source})"
+
+
+def pooled_log_spread(groups: list[list[float]]) -> tuple[float, int]:
+    """The pooled sum of squares of ``log(t)`` within each group of finite times, and its
+    degrees of freedom (groups with fewer than two finite times add nothing)."""
+    total, dof = 0.0, 0
+    for times in groups:
+        logs = [math.log(t) for t in times if math.isfinite(t) and t > 0]
+        if len(logs) < 2:
+            continue
+        mean = sum(logs) / len(logs)
+        total += sum((x - mean) ** 2 for x in logs)
+        dof += len(logs) - 1
+    return total, dof
+
+
+def reference_study_times(workload: str, scale: str = "dev") -> list[list[float]]:
+    """Every shipped reference entry's times over its studies for ``workload`` (all rulesets,
+    versions and baselines of ``scale``): each entry is one configuration on several seeds."""
+    groups = []
+    for folder in reference_dirs():
+        for path in sorted(folder.glob(f"{scale}_*.json")):
+            try:
+                data = load_reference(path)
+            except PacelineError:
+                continue  # another kind of file (a dev leaderboard) or not readable
+            for per_workload in data["baselines"].values():
+                entry = per_workload.get(workload) if isinstance(per_workload, dict) else None
+                times = entry.get("study_times") if isinstance(entry, dict) else None
+                if isinstance(times, list):
+                    groups.append([math.inf if not isinstance(t, int | float) else float(t)
+                                   for t in times])
+    return groups
+
+
+def seed_noise(workload: str, extra: list[list[float]] | None = None,
+               scale: str = "dev") -> SeedNoise | None:
+    """The seed-to-seed spread of ``workload``'s time to target, pooled over the shipped
+    reference timings (one configuration per entry, one seed per study) and ``extra``
+    groups of repeated runs of one configuration each (``None``: nothing was repeated)."""
+    ref_ss, ref_dof = pooled_log_spread(reference_study_times(workload, scale))
+    own_ss, own_dof = pooled_log_spread(extra or [])
+    dof = ref_dof + own_dof
+    if dof == 0:
+        return None
+    parts = [f"{what} ({n})" for n, what in ((ref_dof, "the shipped reference timings"),
+                                               (own_dof, "configurations run more than once"))
+             if n]
+    return SeedNoise(math.sqrt((ref_ss + own_ss) / dof), dof, " and ".join(parts))
