@@ -163,3 +163,73 @@ def test_one_lucky_hit_among_noisy_neighbours_is_not_a_sure_hit(tmp_path: Path) 
     assert 0.05 < np.isfinite(lucky.time["wa"]).mean() < 0.9
     steady = freezer.candidate({"lr": 1e-3, "wd": 0.1})
     assert steady.source["wa"] == "observed x4"
+
+
+def one_study_of_near_misses(root: Path) -> Path:
+    """One study, no configuration repeated: a smooth valley of hits between misses."""
+    times = [math.inf, 15.0, 12.0, 11.0, 13.0, math.inf, math.inf]
+    for i, (lr, t) in enumerate(zip(RATES, times, strict=True), start=1):
+        write_synthetic_trial(root / "study_0" / "wa_pytorch" / f"trial_{i}",
+                              {"lr": lr, "wd": 0.1}, t)
+    return root
+
+
+def test_a_seed_noise_floor_keeps_one_study_from_taking_its_hits_for_sure_ones(
+        tmp_path: Path) -> None:
+    # One study shows no seed noise (nothing ran twice): the GP fits its hits almost exactly
+    # and a new run of the best point reaches the target every time. With the seed noise that
+    # repeated runs elsewhere show, the same model leaves room for a miss.
+    from external_tuning.evidence import load_evidence
+    from external_tuning.freeze import Freezer
+    from sdk.references import SeedNoise
+    from sdk.scoring import scoring_rules
+
+    evidence = load_evidence([one_study_of_near_misses(tmp_path / "sub")], scoring_rules("0.5"))
+    reached = {}
+    for floor in (None, 0.5):
+        noise = {"wa": SeedNoise(floor, 10, "a test")} if floor else {}
+        freezer = Freezer(evidence, r_max=4.0, studies=3, samples=400, noise=noise)
+        best = freezer.candidate({"lr": 3e-3, "wd": 0.1})
+        model = freezer.model("wa")
+        assert model is not None and model.fitted_noise_std < 0.2
+        assert model.noise_std == pytest.approx(floor or model.fitted_noise_std, rel=0.01)
+        reached[floor] = float(np.isfinite(best.time["wa"]).mean())
+    assert reached[None] > 0.98 and reached[0.5] < 0.9
+
+
+def test_the_floor_pools_the_studies_repeats_with_the_shipped_reference_timings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from external_tuning.evidence import load_evidence
+    from external_tuning.freeze import seed_noise_floors
+    from sdk.scoring import scoring_rules
+
+    monkeypatch.setattr("sdk.references.reference_dirs", lambda: [tmp_path / "refs"])
+    (tmp_path / "refs").mkdir()
+    root = one_study_of_near_misses(tmp_path / "sub")
+    evidence = load_evidence([root], scoring_rules("0.5"))
+    assert seed_noise_floors(evidence) == {}  # nothing repeated, no reference: no floor
+    (tmp_path / "refs" / "dev_external_v0.5.json").write_text(json.dumps(
+        {"baselines": {"b": {"wa": {"study_times": [10.0, 10.0 * math.e]}}}}))
+    write_synthetic_trial(root / "study_1" / "wa_pytorch" / "trial_1",
+                          {"lr": RATES[3], "wd": 0.1}, 11.0 / math.e)  # a repeat
+    floor = seed_noise_floors(load_evidence([root], scoring_rules("0.5")))["wa"]
+    # times are read at the evaluations (every second): 11.25 and 4.25 s, not 11 and 11/e
+    assert floor.dof == 2 and floor.std == pytest.approx(math.sqrt(0.5), rel=0.03)
+    assert "reference timings (1)" in floor.source and "more than once (1)" in floor.source
+
+
+def test_freeze_reports_the_seed_noise_and_can_go_without_the_floor(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sdk.references.reference_dirs", lambda: [tmp_path / "refs"])
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "dev_external_v0.5.json").write_text(json.dumps(
+        {"baselines": {"b": {"wa": {"study_times": [10.0, 10.0 * math.e]}}}}))
+    root = one_study_of_near_misses(tmp_path / "sub")
+    for extra, floor in (((), math.sqrt(0.5)), (("--no-noise-floor",), None)):
+        why = tmp_path / "why.json"
+        assert freeze(str(root), "--out", str(tmp_path / "s.json"), "--json", str(why),
+                      *extra) == 0
+        noise = json.loads(why.read_text())["seed_noise"]["wa"]
+        assert noise["floor"] == (pytest.approx(floor) if floor else None)
+        assert noise["used"] == pytest.approx(max(floor or 0.0, noise["estimated"]), rel=0.01)
+    assert "Seed noise in log time" in capsys.readouterr().out

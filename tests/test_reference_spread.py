@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from sdk.references import Spread, dev_eval_periods, reference_spread
 
 DATA = {"baselines": {
@@ -111,3 +113,33 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly():
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_seed_noise_pools_log_spreads_of_the_shipped_entries_and_extra_repeats(
+        tmp_path, monkeypatch):
+    import json
+
+    from sdk.references import seed_noise
+
+    (tmp_path / "dev_external_v0.5.json").write_text(json.dumps(DATA))
+    (tmp_path / "dev_leaderboard_self_v0.6.json").write_text(json.dumps({"entries": {}}))
+    (tmp_path / "official_external_v0.5.json").write_text(json.dumps(
+        {"baselines": {"b": {"ogbg": {"study_times": [1.0, 100.0]}}}}))
+    monkeypatch.setattr("sdk.references.reference_dirs", lambda: [tmp_path])
+    logs = [math.log(t) for t in (9.0, 10.0, 12.0)]
+    mean = sum(logs) / 3
+    mnist = seed_noise("mnist")
+    assert mnist is not None and mnist.dof == 2
+    assert mnist.std == pytest.approx(math.sqrt(sum((x - mean) ** 2 for x in logs) / 2))
+    ogbg = seed_noise("ogbg")  # one miss among three: one degree of freedom; official ignored
+    assert ogbg is not None and ogbg.dof == 1
+    assert ogbg.std == pytest.approx(abs(math.log(40.0) - math.log(38.0)) / math.sqrt(2))
+    assert seed_noise("wmt") is None  # missed in every study: nothing to measure
+    pooled = seed_noise("wmt", extra=[[5.0, 5.0 * math.e], [3.0, math.inf], [7.0]])
+    assert pooled is not None and pooled.dof == 1
+    assert pooled.std == pytest.approx(math.sqrt(0.5))
+    assert pooled.source == "configurations run more than once (1)"
+    both = seed_noise("mnist", extra=[[5.0, 5.0 * math.e]])
+    assert both is not None and both.dof == 3
+    assert both.source == ("the shipped reference timings (2) and configurations run more "
+                           "than once (1)")
