@@ -116,20 +116,13 @@ def run_space(args: argparse.Namespace, space: Path, name: str) -> None:
 
 
 def score(args: argparse.Namespace) -> dict[str, Any]:
-    """The two experiments scored together as ``paceline score`` scores, over the workloads
-    run and without the held-out rule (no variant is run; under v0.5 the rule would zero
-    every workload whose variant has no logs)."""
-    from sdk.scoring.leaderboard import score_submissions
-    from sdk.scoring.reader import declared_rules, find_submissions
-    from sdk.scoring.report import json_report
-    from sdk.scoring.targets import rules_over
-    from sdk.scoring.time_to_target import submission_times
-
-    trees = find_submissions([str(args.out / "frozen"), str(args.out / "shipped")])
-    versions = declared_rules(trees).get("paceline.ruleset_version", set()) or {"0.5"}
-    rules = rules_over(str(sorted(versions)[0]), args.workload)
-    board = score_submissions([submission_times(t, rules) for t in trees], rules)
-    return json_report(board)
+    """The two experiments scored together by ``paceline score --only-workloads-run``: over
+    the workloads run, without the held-out rule (no variant is run; under v0.5 the rule
+    would zero every workload whose variant has no logs)."""
+    report = args.out / "scores.json"
+    paceline(["score", str(args.out / "frozen"), str(args.out / "shipped"),
+              "--only-workloads-run", "--json", str(report)])
+    return json.loads(report.read_text())
 
 
 def table_rows(report: dict[str, Any], workloads: list[str]) -> list[list[Any]]:
@@ -160,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     run_space(args, frozen, "frozen")
     run_space(args, Path(args.shipped), "shipped")
     report = score(args)
-    (args.out / "scores.json").write_text(json.dumps(report, indent=1, default=str))
     print(format_table(["workload", "space", "median time-to-target (s)", "study range (s)",
                         "studies that hit"], table_rows(report, args.workload)))
     studies = ", ".join(map(str, args.study))

@@ -427,6 +427,24 @@ def test_v05_base_workload_counts_only_with_its_held_out_variant(tmp_path, capsy
     assert data["submissions"]["b"]["score"] == pytest.approx(7 / 8, abs=0.01)
 
 
+def test_only_workloads_run_scores_over_them_without_the_held_out_rule(tmp_path, capsys):
+    """Two submissions that ran ogbg only: over the v0.5 suite both score about 1/8 (seven
+    workloads missing, ogbg zeroed without its variant); over the workloads run they are
+    scored against each other on ogbg, as a dev study of a few workloads needs."""
+    for name, time in (("fast", 10.0), ("slow", 25.0)):
+        write_trial(tmp_path / "g" / name, "ogbg_jax", 1, _reach(time))
+    out = tmp_path / "s.json"
+    rc, _, _ = _score(capsys, tmp_path / "g", "--ruleset-version", "0.5", "--json", out)
+    whole = json.loads(out.read_text())["submissions"]
+    assert rc == 0 and whole["fast"]["score"] == whole["slow"]["score"] == 0.0
+    rc, _, _ = _score(capsys, tmp_path / "g", "--ruleset-version", "0.5", "--json", out,
+                      "--only-workloads-run", "--score-method", "exact")
+    data = json.loads(out.read_text())
+    assert rc == 0 and data["held_out_workloads"] == [] and data["base_workloads"] == ["ogbg"]
+    assert data["submissions"]["fast"]["score"] == pytest.approx(1.0)
+    assert data["submissions"]["slow"]["score"] == pytest.approx((4.0 - 2.5) / 3.0)
+
+
 # -- outputs ------------------------------------------------------------------------------------
 
 def test_unknown_baseline_and_unwritable_outputs_give_one_sentence(tmp_path, capsys):

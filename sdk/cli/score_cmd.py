@@ -62,6 +62,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "reference scorer, default) or the one with the smallest time")
     p.add_argument("--ignore-budget", action="store_true",
                    help="count targets reached after the budget, as the reference scorer does")
+    p.add_argument("--only-workloads-run", action="store_true",
+                   help="score over the workloads the runs trained, without the held-out "
+                        "rule (dev runs and studies of a few workloads; the leaderboard "
+                        "scores the whole suite, a workload not run being a miss)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="also list skipped files and the chosen trial of every study")
 
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from sdk.scoring.leaderboard import score_submissions
     from sdk.scoring.reader import declared_rules, find_submissions
     from sdk.scoring.report import json_report, text_report
-    from sdk.scoring.targets import scoring_rules
+    from sdk.scoring.targets import rules_over, scoring_rules
     from sdk.scoring.time_to_target import submission_times
 
     check_output_paths(args, "json", "plot", "html")
@@ -85,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
         self_tuning = _unanimous(declared, "paceline.ruleset") == "self"
     if args.against:
         return _against(args, trees, version, self_tuning)
-    rules = scoring_rules(version, self_tuning, args.targets)
+    if args.only_workloads_run:
+        rules = rules_over(version, _workloads_run(trees, args.dirs), self_tuning, args.targets)
+    else:
+        rules = scoring_rules(version, self_tuning, args.targets)
     subs = [submission_times(t, rules, args.trial_rule, not args.ignore_budget) for t in trees]
     for s in subs:
         for key, used in (("paceline.ruleset_version", rules.version),
@@ -122,9 +129,7 @@ def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: b
     from sdk.scoring.targets import rules_over
     from sdk.scoring.time_to_target import submission_times
 
-    names = sorted({t.workload for tree in trees for t in tree.trials})
-    if not names:
-        raise PacelineError(f"No trials found in {', '.join(args.dirs)}.")
+    names = _workloads_run(trees, args.dirs)
     rules = rules_over(version, names, self_tuning, args.targets)
     runs = {}
     for tree in trees:
@@ -148,6 +153,14 @@ def _against(args: argparse.Namespace, trees: list, version: str, self_tuning: b
         write_html(board, args.html, f"paceline score: {', '.join(args.dirs)}")
         print(f"Wrote {args.html}.")
     return 0
+
+
+def _workloads_run(trees: list, dirs: list[str]) -> list[str]:
+    """Every workload some trial of ``trees`` trained, sorted (one sentence if none)."""
+    names = sorted({t.workload for tree in trees for t in tree.trials})
+    if not names:
+        raise PacelineError(f"No trials found in {', '.join(dirs)}.")
+    return names
 
 
 def _unanimous(declared: dict[str, set], key: str) -> str | None:
