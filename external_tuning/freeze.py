@@ -11,8 +11,10 @@ infinite). ``paceline freeze`` simulates exactly that with what the studies on d
    workload's model (a GP of ``log(t / budget)``): its predictive distribution for a new run
    at that point, which weighs the point's own runs against its neighbours' by the seed
    noise the model estimates (one lucky hit of a configuration whose neighbours miss is not
-   a sure hit). With no model, the observed trials are drawn however few; never run and no
-   model: a miss.
+   a sure hit). That noise is held to no less than repeated runs of one configuration show
+   (:func:`seed_noise_floors`: the studies' own repeats and the shipped reference timings),
+   since one study repeats nothing and its GP alone takes seed noise for signal. With no
+   model, the observed trials are drawn however few; never run and no model: a miss.
 2. One simulated benchmark run = ``studies`` studies per workload, each running every chosen
    point once; per study the earliest-eval rule, per workload the median over studies.
 3. Its score is the benchmark score against the reference: by default, per workload the best
@@ -439,13 +441,13 @@ def seed_noise_report(freezer: Freezer) -> dict[str, Any]:
 
 
 def _noise_lines(report: dict[str, Any]) -> str:
+    from sdk.text_tables import format_table
+
     rows = [(w, "-" if d["estimated"] is None else f"{d['estimated']:.3f}",
              "-" if d["floor"] is None else f"{d['floor']:.3f}",
              "-" if d["used"] is None else f"{d['used']:.3f}",
              d["floor_source"])
             for w, d in report.items()]
-    from sdk.text_tables import format_table
-
     return ("Seed noise in log time (the model's estimate from the runs; the floor, from "
             "configurations run more than once; what the model used; --no-noise-floor "
             "turns the floor off):\n"

@@ -174,9 +174,6 @@ class SeedNoise:
     dof: int
     source: str
 
-    def text(self) -> str:
-        return f"{self.std:.3f} in log time ({self.dof} degree(s) of freedom, {self.source})"
-
 
 def pooled_log_spread(groups: list[list[float]]) -> tuple[float, int]:
     """The pooled sum of squares of ``log(t)`` within each group of finite times, and its
@@ -206,9 +203,15 @@ def reference_study_times(workload: str, scale: str = "dev") -> list[list[float]
                 entry = per_workload.get(workload) if isinstance(per_workload, dict) else None
                 times = entry.get("study_times") if isinstance(entry, dict) else None
                 if isinstance(times, list):
-                    groups.append([math.inf if not isinstance(t, int | float) else float(t)
-                                   for t in times])
+                    groups.append([_seconds(t) for t in times])
     return groups
+
+
+def _seconds(value: Any) -> float:
+    """A time in a reference file: a number, else a miss (``null``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return math.inf
 
 
 def seed_noise(workload: str, extra: list[list[float]] | None = None,
